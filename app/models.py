@@ -1,0 +1,295 @@
+"""Every table of jixiao, in one file: the schema at a glance.
+
+Names follow the glossary of shared/domain.md §2. Money is in 万元 as exact decimals
+(ExactDecimal), timestamps are timezone-aware (`*_at`), dates are `*_date`, enumerations
+are strings with CHECK constraints.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.sqltypes import ExactDecimal, JSONType, UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("unit", "department", "finance", "admin")
+EVALUATION_STATUSES = ("not_started", "draft", "submitted", "returned", "approved", "final")
+LEVEL1_SLUGS = ("output", "outcome", "satisfaction")
+QUALITATIVE_LEVELS = ("achieved", "partial", "not_achieved")
+TARGET_KINDS = ("quantity", "qualitative", "deadline")
+IMPORT_STATUSES = ("pending", "running", "done", "failed")
+
+
+def _enum(name: str, values: tuple[str, ...], *, nullable: bool = False, **kw) -> sa.Column:
+    return sa.Column(
+        sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=20),
+        nullable=nullable,
+        **kw,
+    )
+
+
+def _money(**kw) -> sa.Column:
+    """万元, exact to 0.000001 万元 (one fen)."""
+    return sa.Column(ExactDecimal(20, 6), **kw)
+
+
+def _created_at() -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+def _at(**kw) -> sa.Column:
+    return sa.Column(UTCDateTime(), **kw)
+
+
+# 主管部门: a supervising department (e.g. 广州市工业和信息化局).
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=64, unique=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+# 资金使用单位 / 预算单位: has a code (单位编码) and a parent department; a department's own
+# office (局本级) is a unit too.
+class Unit(SQLModel, table=True):
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    # The name folded for matching (NFKC, no spaces): imports match units by code, else by this.
+    name_key: str = Field(max_length=200, unique=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+# A fiscal year that projects belong to.
+class FiscalYear(SQLModel, table=True):
+    __tablename__ = "fiscal_year"
+
+    year: int = Field(primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False})
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+# 填报期: when units may fill in and submit their self-evaluations for a year.
+# A year without a window is open.
+class FilingWindow(SQLModel, table=True):
+    __tablename__ = "filing_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(foreign_key="fiscal_year.year", unique=True)
+    opens_date: date | None = None
+    closes_date: date | None = None
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# A versioned scoring template (national-2020, Guangdong 专项资金, …): the rules are data.
+class ScoringTemplate(SQLModel, table=True):
+    __tablename__ = "scoring_template"
+    __table_args__ = (sa.UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: int
+    title: str = Field(default="", max_length=200)
+    settings: dict = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    is_current: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+# 项目: per unit per year. Names repeat, so project_code identifies it (generated when the
+# source has none). Budget figures are nullable: published tables often carry none.
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+    __table_args__ = (sa.UniqueConstraint("year", "unit_id", "project_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(foreign_key="fiscal_year.year", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    project_code: str = Field(max_length=64)
+    code_generated: bool = Field(default=False)
+    name: str = Field(max_length=500)
+    position: int = Field(default=0)  # order within the unit's table
+    period_goal: str | None = Field(default=None, sa_type=sa.Text)
+    annual_goal: str | None = Field(default=None, sa_type=sa.Text)
+    initial_budget: Decimal | None = Field(default=None, sa_column=_money())  # 年初预算数
+    budget: Decimal | None = Field(default=None, sa_column=_money())  # 全年预算数
+    budget_entered_by_unit: bool = Field(default=False)  # the table had none; the unit gave it
+    fiscal_funds: Decimal | None = Field(default=None, sa_column=_money())  # 本年财政拨款
+    carried_over: Decimal | None = Field(default=None, sa_column=_money())  # 上年结转资金
+    other_funds: Decimal | None = Field(default=None, sa_column=_money())  # 其他资金
+    spent: Decimal | None = Field(default=None, sa_column=_money())  # 全年执行数
+    source: str | None = Field(default=None, max_length=500)  # file (and place) it was imported from
+    warnings: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# 绩效指标: one row of the 绩效目标表. Targets are kept raw, exactly as given, plus the parse of
+# the annual target (the self-evaluation compares against 年度指标值).
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (sa.Index("ix_indicator_year_id", "year", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    year: int  # denormalised from the project for year-wide keyset queries
+    position: int
+    level1: str = Field(sa_column=_enum("level1", LEVEL1_SLUGS))
+    level2: str | None = Field(default=None, max_length=40)  # glossary slug, None when unknown
+    level2_code: str | None = Field(default=None, max_length=10)
+    level2_name: str | None = Field(default=None, max_length=100)  # as written
+    name: str = Field(max_length=1000)
+    period_target: str | None = Field(default=None, sa_type=sa.Text)  # 实施周期指标值, raw
+    annual_target: str | None = Field(default=None, sa_type=sa.Text)  # 年度指标值, raw
+    target_kind: str = Field(sa_column=_enum("target_kind", TARGET_KINDS))
+    target_op: str | None = Field(default=None, max_length=8)
+    target_value: str | None = Field(default=None, max_length=64)  # decimal string, magnitude applied
+    target_value_max: str | None = Field(default=None, max_length=64)
+    target_unit: str | None = Field(default=None, max_length=32)
+    target_unit_raw: str | None = Field(default=None, max_length=32)
+    target_unit_class: str | None = Field(default=None, max_length=16)
+    target_deadline: date | None = None
+    target_direction: str | None = Field(default=None, max_length=8)
+    target_confidence: str = Field(default="high", max_length=8)
+    target_warnings: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    weight: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))  # 分值 as given
+    warnings: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+
+
+# 自评: one per project per year, existing from the moment the project does.
+class SelfEvaluation(SQLModel, table=True):
+    __tablename__ = "self_evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", unique=True)
+    year: int = Field(index=True)
+    status: str = Field(default="not_started", sa_column=_enum("evaluation_status", EVALUATION_STATUSES))
+    template_id: int = Field(foreign_key="scoring_template.id")
+    execution_rate: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(12, 4)))  # 百分点
+    execution_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    total_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    grade: str | None = Field(default=None, max_length=2)  # 优 / 良 / 中 / 差
+    department_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    goal_completion: str | None = Field(default=None, sa_type=sa.Text)  # 实际完成情况
+    flags: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    # Figures a source declared (e.g. a stated 执行率), kept beside the recomputed ones.
+    declared_execution_rate: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(12, 4)))
+    declared_total_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    declared: dict = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime | None = Field(default=None, sa_column=_at())
+    reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_column=_at())
+    review_opinion: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = Field(default=1)  # optimistic locking
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# 实际完成值 and its score for one indicator of one self-evaluation.
+class IndicatorResult(SQLModel, table=True):
+    __tablename__ = "indicator_result"
+    __table_args__ = (sa.Index("ix_indicator_result_year_indicator_id", "year", "indicator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    self_evaluation_id: int = Field(foreign_key="self_evaluation.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id", unique=True)
+    year: int
+    actual: str | None = Field(default=None, sa_type=sa.Text)  # raw, as typed
+    actual_parsed: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    qualitative_level: str | None = Field(
+        default=None, sa_column=_enum("qualitative_level", QUALITATIVE_LEVELS, nullable=True)
+    )
+    score_in_band: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    weight: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))  # computed
+    met: bool | None = None
+    score_override: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    override_reason: str | None = Field(default=None, sa_type=sa.Text)
+    override_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    deviation_reason: str | None = Field(default=None, sa_type=sa.Text)
+    flags: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# A person who logs in. Units and departments see only their own scope.
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(sa_column=_enum("role", ROLES))
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=_created_at())
+    last_login_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+# A Bearer token for the JSON API; only its hash is stored.
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=128, unique=True)
+    prefix: str = Field(max_length=16)  # first characters, to recognise a token in lists
+    role: str = Field(sa_column=_enum("token_role", ROLES))
+    scope: str = Field(default="read write", max_length=200)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(sa_column=_created_at())
+    last_used_at: datetime | None = Field(default=None, sa_column=_at())
+    revoked_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+# Who did what, when, to which record, with the values before and after.
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_created_at())
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(max_length=200)  # username, token name or "cli"
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=64)
+    entity_id: int | None = None
+    before: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    after: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    note: str | None = Field(default=None, sa_type=sa.Text)
+
+
+# One run of an import (file, progress, report), so the upload page can show progress.
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filename: str = Field(max_length=500)
+    year: int | None = None
+    dry_run: bool = Field(default=False)
+    status: str = Field(default="pending", sa_column=_enum("import_status", IMPORT_STATUSES))
+    rows_total: int | None = None
+    rows_done: int = Field(default=0)
+    report: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(sa_column=_created_at())
+    finished_at: datetime | None = Field(default=None, sa_column=_at())

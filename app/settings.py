@@ -1,0 +1,82 @@
+"""The one Settings class: every setting comes from the environment (or .env), documented in .env.example."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Values that are obviously not secrets; refused outside development.
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "please-change-me"}
+DEV_SECRET = "jixiao-development-only-secret"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["development", "production", "test"] = Field("development", alias="JIXIAO_ENV")
+    database_url: str = Field(f"sqlite:///{ROOT / 'data' / 'jixiao.db'}", alias="DATABASE_URL")
+    secret_key: str = Field(DEV_SECRET, alias="SECRET_KEY")
+    cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
+    session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
+    db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
+    import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
+    templates_dir: Path = Field(ROOT / "templates", alias="TEMPLATES_DIR")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        if not (value.startswith("sqlite:///") or value.startswith("postgresql+psycopg://")):
+            raise ValueError(
+                "DATABASE_URL 应为 sqlite:///路径 或 postgresql://用户:密码@主机:端口/库名"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or self.secret_key == DEV_SECRET
+        ):
+            raise ValueError("生产环境必须设置 SECRET_KEY（一个随机的长字符串，例如 openssl rand -hex 32）")
+        if self.env == "production" and len(self.secret_key) < 16:
+            raise ValueError("SECRET_KEY 太短：生产环境至少 16 个字符")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning validation errors into one clear line (SettingsError)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "设置"
+            msg = err.get("msg", "")
+            msg = msg.removeprefix("Value error, ")
+            lines.append(f"{where.upper()}: {msg}")
+        raise SettingsError("配置错误 — " + "；".join(lines)) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()
