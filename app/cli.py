@@ -1,0 +1,224 @@
+"""The jixiao command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.settings import ROOT, Settings, SettingsError, load_settings
+
+cli = typer.Typer(help="jixiao 绩效目标与自评服务", no_args_is_help=True, add_completion=False)
+users_cli = typer.Typer(help="账号管理", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One clear line on stderr, no traceback wall."""
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc), 2)
+
+
+def engine_or_exit(settings: Settings):
+    import sqlalchemy as sa
+
+    from app.db import make_engine
+
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"无法连接数据库（DATABASE_URL={_redact(settings.database_url)}）：{first}")
+    return engine
+
+
+def _redact(url: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "（无法解析）"
+
+
+def alembic_config(database_url: str):
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate_database(settings: Settings) -> None:
+    """alembic upgrade head on the configured database."""
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), "head")
+
+
+def schema_is_current(engine, settings: Settings) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(script.get_heads())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数")] = 1,
+) -> None:
+    """启动网页与 API 服务。"""
+    import uvicorn
+
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    if not schema_is_current(engine, settings):
+        fail("数据库结构不是最新版本：请先运行 jixiao migrate")
+    engine.dispose()
+    typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+@cli.command()
+def migrate() -> None:
+    """把数据库结构升级到最新版本（alembic upgrade head）。"""
+    settings = settings_or_exit()
+    engine_or_exit(settings).dispose()
+    migrate_database(settings)
+    typer.echo("数据库已是最新结构。")
+
+
+def _session(settings: Settings):
+    from sqlmodel import Session
+
+    return Session(engine_or_exit(settings), expire_on_commit=False)
+
+
+def _run_service(fn):
+    from app.services.errors import DomainError
+
+    try:
+        return fn()
+    except DomainError as exc:
+        fail(exc.message)
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="仅当数据库里还没有演示数据时加载")] = False,
+) -> None:
+    """加载演示数据（广州市工业和信息化局及其三个单位，各一个登录账号）。"""
+    from app.services import demo as demo_service
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        if if_empty and demo_service.demo_loaded(session=session):
+            typer.echo("演示数据已存在，跳过加载。")
+        else:
+            _run_service(lambda: demo_service.load_demo(session=session))
+            typer.echo("演示数据已加载。")
+    typer.echo(f"演示账号（密码均为 {demo_service.DEMO_PASSWORD}）：")
+    for login in demo_service.LOGINS:
+        typer.echo(f"  {login.username:<20} {login.role:<11} {login.scope}")
+
+
+@users_cli.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="unit|department|finance|admin")],
+    unit: Annotated[str | None, typer.Option(help="所属单位（名称或编码）")] = None,
+    department: Annotated[str | None, typer.Option(help="所属主管部门（名称或编码）")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+) -> None:
+    """新增账号。"""
+    from app.services import accounts
+
+    password = _read_password(password_stdin)
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        user = _run_service(lambda: accounts.add_user(
+            session=session, username=username, password=password, role=role, unit=unit, department=department
+        ))
+        typer.echo(f"已新增账号 {user.username}（{accounts.ROLE_LABELS[user.role]}）")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    else:
+        fail("请用 --password-stdin 从标准输入提供密码", 2)
+    if not password:
+        fail("密码不能为空", 2)
+    return password
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """列出账号。"""
+    from app.models import Department, Unit
+    from app.services import accounts
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        for user in accounts.list_users(session=session):
+            scope = ""
+            if user.unit_id:
+                scope = session.get(Unit, user.unit_id).name
+            elif user.department_id:
+                scope = session.get(Department, user.department_id).name
+            state = "" if user.is_active else "（已停用）"
+            typer.echo(f"{user.username:<20} {user.role:<11} {scope}{state}")
+
+
+@users_cli.command("passwd")
+def users_passwd(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+) -> None:
+    """修改密码。"""
+    from app.services import accounts
+
+    password = _read_password(password_stdin)
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        _run_service(lambda: accounts.change_password(session=session, username=username, password=password))
+        typer.echo(f"已修改 {username} 的密码")
+
+
+@users_cli.command("disable")
+def users_disable(username: str) -> None:
+    """停用账号。"""
+    from app.services import accounts
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        _run_service(lambda: accounts.disable_user(session=session, username=username))
+        typer.echo(f"已停用 {username}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The app factory: routers, middleware, and the one place mapping errors to responses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.db import make_engine
+from app.security import cross_site_reason
+from app.services.errors import DomainError
+from app.settings import ROOT, Settings, get_settings
+
+log = logging.getLogger("jixiao")
+
+# No inline script or style anywhere: behaviour lives in vendored static files.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityMiddleware:
+    """Refuses cross-site unsafe requests and adds the security headers to every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        reason = cross_site_reason(scope["method"], headers, scope.get("scheme", "http"), host)
+        if reason is not None:
+            if scope["path"].startswith("/api/"):
+                response = JSONResponse({"error": "csrf", "message": reason}, status_code=403)
+            else:
+                response = PlainTextResponse(reason, status_code=403)
+            await self._send_with_headers(response, scope, receive, send)
+            return
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in existing]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+    async def _send_with_headers(self, response, scope, receive, send):
+        for key, value in SECURITY_HEADERS:
+            response.raw_headers.append((key, value))
+        await response(scope, receive, send)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    from app.web.errors import error_page
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if _is_api(request):
+            body = {"error": exc.code, "message": exc.message}
+            if exc.errors:
+                body["errors"] = [
+                    {"field": e.field, "message": e.message, "indicator_id": e.indicator_id} for e in exc.errors
+                ]
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            return JSONResponse(body, status_code=exc.status, headers=headers)
+        return error_page(request, exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            errors.append({"field": ".".join(loc), "message": _chinese_validation_message(err)})
+        if _is_api(request):
+            return JSONResponse(
+                {"error": "validation_failed", "message": "请求参数有误", "errors": errors}, status_code=422
+            )
+        return error_page(request, 422, "；".join(f"{e['field']}：{e['message']}" for e in errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        if _is_api(request):
+            text = {404: "接口不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+            return JSONResponse({"error": f"http_{exc.status_code}", "message": text}, status_code=exc.status_code)
+        return error_page(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _is_api(request):
+            return JSONResponse({"error": "internal", "message": "服务器内部错误，请稍后再试"}, status_code=500)
+        return error_page(request, 500, "服务器内部错误，请稍后再试或联系管理员")
+
+
+def _chinese_validation_message(err: dict) -> str:
+    kind = err.get("type", "")
+    messages = {
+        "missing": "必填",
+        "int_parsing": "应为整数",
+        "decimal_parsing": "应为数字",
+        "string_too_long": "内容过长",
+        "greater_than_equal": "数值过小",
+        "less_than_equal": "数值过大",
+        "greater_than": "数值过小",
+        "enum": "取值不在允许范围内",
+        "literal_error": "取值不在允许范围内",
+        "bool_parsing": "应为 true 或 false",
+        "json_invalid": "JSON 格式错误",
+    }
+    return messages.get(kind, err.get("msg", "格式错误"))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given settings (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="jixiao 绩效目标与自评服务 API",
+        version="1",
+        description="财政局、主管部门与资金使用单位的 JSON 接口。所有字段说明见各接口。",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+
+    from app.api.router import api_router
+    from app.web.router import web_router
+
+    app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
+    app.add_middleware(SecurityMiddleware)
+    _install_error_handlers(app)
+    return app

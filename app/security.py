@@ -1,0 +1,194 @@
+"""Passwords, sessions, tokens, CSRF, roles and tenancy checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session, select
+
+from app.db import SessionDep
+from app.models import ApiToken, User
+from app.services.errors import NotAuthenticated, PermissionDenied
+from app.sqltypes import utcnow
+
+SESSION_COOKIE = "jixiao_session"
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("jixiao-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def burn_password_check(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Changes when the password changes, so old session cookies stop working."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a logged-in user or an API token, with its role and scope."""
+
+    role: str  # unit | department | finance | admin
+    name: str
+    user_id: int | None = None
+    unit_id: int | None = None
+    department_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def via_token(self) -> bool:
+        return self.token_id is not None
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(
+        role=user.role,
+        name=user.username,
+        user_id=user.id,
+        unit_id=user.unit_id,
+        department_id=user.department_id,
+    )
+
+
+# --- session cookies ---------------------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="jixiao-session")
+
+
+def session_cookie_value(user: User, secret_key: str) -> str:
+    return _serializer(secret_key).dumps({"u": user.id, "p": password_fingerprint(user.password_hash)})
+
+
+def user_from_cookie(session: Session, cookie: str | None, secret_key: str, max_age: int) -> User | None:
+    if not cookie:
+        return None
+    try:
+        data = _serializer(secret_key).loads(cookie, max_age=max_age)
+    except BadSignature:
+        return None
+    user = session.get(User, data.get("u"))
+    if user is None or not user.is_active or password_fingerprint(user.password_hash) != data.get("p"):
+        return None
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+TOKEN_PREFIX = "jx_"
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256 random bits: a plain SHA-256 is enough, no slow hash needed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_from_token(session: Session, token: str) -> Principal | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    row.last_used_at = utcnow()
+    session.add(row)
+    session.commit()
+    return Principal(
+        role=row.role,
+        name=f"token:{row.name}",
+        unit_id=row.unit_id,
+        department_id=row.department_id,
+        token_id=row.id,
+    )
+
+
+# --- request dependencies -----------------------------------------------------------------
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    return None
+
+
+def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller, from a Bearer token or the session cookie; None when anonymous."""
+    token = _bearer(request)
+    if token is not None:
+        principal = principal_from_token(session, token)
+        if principal is None:
+            raise NotAuthenticated("令牌无效或已被吊销")
+        return principal
+    settings = request.app.state.settings
+    user = user_from_cookie(
+        session, request.cookies.get(SESSION_COOKIE), settings.secret_key, settings.session_hours * 3600
+    )
+    return principal_for_user(user) if user else None
+
+
+def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("请先登录")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise PermissionDenied("您的账号没有执行此操作的权限")
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def cross_site_reason(method: str, headers: dict[str, str], scheme: str, host: str) -> str | None:
+    """Why an unsafe request looks cross-site, or None when it may proceed.
+
+    The approach of Go's http.CrossOriginProtection: browsers send Sec-Fetch-Site (or at
+    least Origin) on unsafe requests; a request with neither comes from a non-browser client
+    and carries no ambient cookie risk. Bearer-token calls are exempt.
+    """
+    if method in SAFE_METHODS:
+        return None
+    if headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        if site in ("same-origin", "none"):
+            return None
+        return f"跨站请求被拒绝（Sec-Fetch-Site: {site}）"
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    if origin == f"{scheme}://{host}":
+        return None
+    return "跨站请求被拒绝（Origin 与本站不一致）"

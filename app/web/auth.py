@@ -1,0 +1,74 @@
+"""Login and logout pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from app.db import SessionDep
+from app.security import SESSION_COOKIE, OptionalPrincipalDep, session_cookie_value
+from app.services import accounts
+from app.web.render import render
+
+router = APIRouter()
+
+
+def _safe_next(value: str | None) -> str:
+    # Only local paths: never an open redirect to another site.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, principal: OptionalPrincipalDep, next: str | None = None):
+    """The login form."""
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+):
+    """Check the credentials; one message for any failure, no hint which part was wrong."""
+    user = accounts.authenticate(session=session, username=username, password=password) if username else None
+    if user is None:
+        return render(
+            request,
+            "auth/login.html",
+            {"error": "用户名或密码错误", "username": username, "next": _safe_next(next)},
+            block="login_form",
+            status_code=422,
+        )
+    settings = request.app.state.settings
+    target = _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    if request.headers.get("hx-request") == "true":
+        response.headers["HX-Redirect"] = target
+    secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_cookie_value(user, settings.secret_key),
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout():
+    """End the session."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

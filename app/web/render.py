@@ -1,0 +1,44 @@
+"""Rendering pages and their htmx fragments from one template per screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from app.settings import ROOT
+
+templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+templates.env.globals["site_name"] = "绩效目标与自评服务"
+
+
+def wants_fragment(request: Request) -> bool:
+    """A fragment only for a real htmx request: not boosted, not a history restore."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The whole page, or only `block` of it when htmx asked for a fragment."""
+    ctx = {"request": request, "principal": getattr(request.state, "principal", None)}
+    ctx.update(context or {})
+    block_name = block if (block and wants_fragment(request)) else None
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers, block_name=block_name
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response

@@ -1,0 +1,9 @@
+"""All page routers."""
+
+from fastapi import APIRouter
+
+from app.web import auth, home
+
+web_router = APIRouter(include_in_schema=False)
+web_router.include_router(auth.router)
+web_router.include_router(home.router)
