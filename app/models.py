@@ -41,7 +41,7 @@ def _enum(name: str, values: tuple[str, ...], *, nullable: bool = False, **kw) -
 
 def _money(**kw) -> sa.Column:
     """万元, exact to 0.000001 万元 (one fen)."""
-    return sa.Column(ExactDecimal(20, 6), **kw)
+    return sa.Column(ExactDecimal(18, 6), **kw)
 
 
 def _created_at() -> sa.Column:

@@ -21,11 +21,13 @@ class ExactDecimal(TypeDecorator):
     impl = sa.Numeric
     cache_ok = True
 
-    def __init__(self, precision: int = 20, scale: int = 6):
+    def __init__(self, precision: int = 18, scale: int = 6):
         super().__init__(precision=precision, scale=scale, asdecimal=True)
         self.precision = precision
         self.scale = scale
         self._quantum = Decimal(1).scaleb(-scale)
+        # precision <= 18 keeps the scaled integer inside SQLite's signed 64 bits
+        self._limit = Decimal(10) ** (precision - scale)
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
@@ -44,6 +46,8 @@ class ExactDecimal(TypeDecorator):
             raise ValueError(f"not a decimal with at most {self.scale} places: {value!r}") from exc
         if exact != number:
             raise ValueError(f"{value} has more than {self.scale} decimal places")
+        if abs(exact) >= self._limit:
+            raise ValueError(f"{value} is out of range for {self!r}")
         if dialect.name == "sqlite":
             return int(exact.scaleb(self.scale))
         return exact

@@ -1,0 +1,166 @@
+"""Test fixtures: every database-backed test runs on SQLite and on a real PostgreSQL, each on a
+schema built by `alembic upgrade head`, each test starting from empty tables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from app.db import make_engine
+from app.settings import Settings, load_settings
+from tests import pg
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_pg_state: dict = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:starlette.testclient")
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:fastapi.testclient")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _pg_state.get("missing"):
+        terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(f"reason: {_pg_state['missing']}", red=True)
+        terminalreporter.write_line("set TEST_DATABASE_URL or install PostgreSQL (apt-get install postgresql)")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    server, why = pg.find_server()
+    if server is None:
+        _pg_state["missing"] = why
+        if IN_CI:
+            pytest.fail(f"CI=true and no PostgreSQL for the tests: {why}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {why}")
+    yield server
+    server.stop()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+def new_database(request, kind: str, tmp_path_factory) -> tuple[str, callable]:
+    """A fresh empty database of the given kind and a function that removes it."""
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "jixiao.db"
+        return f"sqlite:///{path}", lambda: None
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    return url.replace("postgresql://", "postgresql+psycopg://"), lambda: server.drop_database(url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def db_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database for this test run, on SQLite and on PostgreSQL."""
+    url, drop = new_database(request, request.param, tmp_path_factory)
+    migrate(url)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def settings(db_url) -> Settings:
+    return load_settings(DATABASE_URL=db_url, JIXIAO_ENV="test", SECRET_KEY="test-secret-key-0123456789")
+
+
+@pytest.fixture(scope="session")
+def engine(settings) -> Iterator[sa.Engine]:
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: sa.Engine) -> None:
+    tables = [t.name for t in SQLModel.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(sa.text(f'DELETE FROM "{name}"'))
+            conn.execute(sa.text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
+
+
+def _has_sqlite_sequence(conn) -> bool:
+    return bool(conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+
+
+@pytest.fixture
+def db(engine) -> Iterator[sa.Engine]:
+    """The test database, emptied after the test."""
+    yield engine
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def session(db) -> Iterator[Session]:
+    with Session(db, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app(db, settings):
+    from app.main import create_app
+
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def live_server(db, settings) -> Iterator[str]:
+    """A real uvicorn (one worker) on 127.0.0.1 serving the test database; yields its base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, DATABASE_URL=settings.database_url, JIXIAO_ENV="test", SECRET_KEY=settings.secret_key)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1", "--log-level", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            proc.kill()
+            pytest.fail(f"uvicorn did not start:\n{out}")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
