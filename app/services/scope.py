@@ -1,0 +1,55 @@
+"""Tenancy: which units a caller may see. Enforced in queries, never in templates.
+
+A unit sees only itself; a department sees the units under it; the finance bureau and
+administrators see everything.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.models import Project, SelfEvaluation, Unit
+from app.security import Principal
+from app.services.errors import NotFound
+
+
+def sees_everything(principal: Principal) -> bool:
+    return principal.role in ("finance", "admin")
+
+
+def unit_filter(principal: Principal, unit_id_column) -> sa.ColumnElement[bool]:
+    """A WHERE clause restricting `unit_id_column` to the units the caller may see."""
+    if sees_everything(principal):
+        return sa.true()
+    if principal.role == "unit":
+        if principal.unit_id is None:
+            return sa.false()
+        return unit_id_column == principal.unit_id
+    if principal.role == "department":
+        if principal.department_id is None:
+            return sa.false()
+        return unit_id_column.in_(select(Unit.id).where(Unit.department_id == principal.department_id))
+    return sa.false()
+
+
+def visible_project(*, session: Session, principal: Principal, project_id: int) -> Project:
+    """The project if the caller may see it; otherwise NotFound (no existence leak)."""
+    project = session.exec(
+        select(Project).where(Project.id == project_id, unit_filter(principal, Project.unit_id))
+    ).first()
+    if project is None:
+        raise NotFound("项目不存在或无权查看")
+    return project
+
+
+def visible_evaluation(*, session: Session, principal: Principal, evaluation_id: int) -> SelfEvaluation:
+    """The self-evaluation if the caller may see it; otherwise NotFound (no existence leak)."""
+    row = session.exec(
+        select(SelfEvaluation)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .where(SelfEvaluation.id == evaluation_id, unit_filter(principal, Project.unit_id))
+    ).first()
+    if row is None:
+        raise NotFound("自评不存在或无权查看")
+    return row
