@@ -5,6 +5,8 @@ Codes and names as the Guangzhou tables print them (shared/domain.md §2).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -44,3 +46,48 @@ LEVEL2: tuple[Level2, ...] = (
 
 LEVEL1_BY_SLUG = {c.slug: c for c in LEVEL1}
 LEVEL2_BY_SLUG = {c.slug: c for c in LEVEL2}
+
+
+# --- reading the categories as tables write them ----------------------------------------
+# Tables write "1-产出指标", "1－产出指标", "产出指标", "产出", "11-数量指标", "数量指标", "数量".
+# A code and a name that disagree ("1-效益指标") are not guessed at: the lookup returns None.
+
+_CODE_PREFIX = re.compile(r"^\s*(\d{1,2})\s*(?:[-－—–.．、:：]\s*|(?=\D)|$)")
+
+
+def _split_code(text: str) -> tuple[str | None, str]:
+    norm = unicodedata.normalize("NFKC", text or "")
+    norm = re.sub(r"\s+", "", norm)
+    m = _CODE_PREFIX.match(norm)
+    if m:
+        return m.group(1), norm[m.end():]
+    return None, norm
+
+
+def _name_forms(name: str, *extra: str) -> set[str]:
+    forms = {name, *extra}
+    if name.endswith("指标"):
+        forms.add(name[: -len("指标")])
+    else:
+        forms.add(name + "指标")
+    return {f for f in forms if f}
+
+
+def level1_from_text(text: str) -> Level1 | None:
+    """The level-1 category written as "1-产出指标", "产出指标", "产出" or "1"; None if unknown."""
+    code, name = _split_code(text)
+    by_code = next((c for c in LEVEL1 if c.code == code), None) if code else None
+    by_name = next((c for c in LEVEL1 if name in _name_forms(c.name, c.short)), None) if name else None
+    if code and name:
+        return by_code if by_code is not None and by_code is by_name else None
+    return by_code or by_name
+
+
+def level2_from_text(text: str) -> Level2 | None:
+    """The level-2 category written as "11-数量指标", "数量指标", "数量" or "11"; None if unknown."""
+    code, name = _split_code(text)
+    by_code = next((c for c in LEVEL2 if c.code == code), None) if code else None
+    by_name = next((c for c in LEVEL2 if name in _name_forms(c.name)), None) if name else None
+    if code and name:
+        return by_code if by_code is not None and by_code is by_name else None
+    return by_code or by_name
