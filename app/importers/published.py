@@ -246,8 +246,19 @@ def read_published(text: str, *, source: str) -> ReadResult:
         problems.append(Problem("error", "empty_file", "文件为空，没有可导入的内容。", Place(source)))
         return result
 
+    runs: dict[int, tuple[int, str, list[tuple[int, int]]]] = {}  # first line index → run
+    i = 0
+    while i < len(lines):
+        if _is_run_start(lines, i):
+            runs[i] = _consume_run(lines, i)
+            i = runs[i][0]
+        else:
+            i += 1
+    in_run = {k for start, (end, _, _) in runs.items() for k in range(start, end)}
+    # the name column's width: the widest indented line outside the indicator blocks
     name_width = max(
-        (_width(raw.strip()) for _, raw in lines if _indented(raw) and not _is_header(raw.strip())),
+        (_width(raw.strip()) for k, (_, raw) in enumerate(lines)
+         if k not in in_run and _indented(raw) and not _is_header(raw.strip())),
         default=0,
     )
     department: str | None = None
@@ -281,8 +292,8 @@ def read_published(text: str, *, source: str) -> ReadResult:
     while i < len(lines):
         no, raw = lines[i]
         s = raw.strip()
-        if _is_run_start(lines, i):
-            j, run_text, offsets = _consume_run(lines, i)
+        if i in runs:
+            j, run_text, offsets = runs[i]
             u = current_unit()
             block_problems: list[Problem] = []
 
