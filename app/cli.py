@@ -216,6 +216,94 @@ def users_disable(username: str) -> None:
         typer.echo(f"已停用 {username}")
 
 
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="绩效目标表文件：.xlsx、.csv 或已发布表的 .txt")],
+    year: Annotated[int | None, typer.Option(help="年度；文件有“年度”列时可省略")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告，不写入数据库")] = False,
+    force: Annotated[bool, typer.Option("--force", help="允许删除已填报实际完成值的指标")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出报告")] = False,
+) -> None:
+    """导入绩效目标表（整个文件要么全部导入，要么不写入任何内容）。"""
+    import json
+
+    from app.services import imports
+
+    if not file.is_file():
+        fail(f"文件不存在：{file}", 2)
+    settings = settings_or_exit()
+    data = file.read_bytes()
+    with _session(settings) as session:
+        with typer.progressbar(length=1, label="导入中", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def progress(done: int, total: int | None) -> None:
+                if total:
+                    bar.length = total
+                    bar.update(done - state["done"])
+                    state["done"] = done
+
+            report = _run_service(lambda: imports.import_file(
+                session=session, data=data, filename=file.name, year=year, dry_run=dry_run, force=force,
+                actor="cli", max_bytes=settings.import_max_bytes, on_progress=progress,
+            ))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+COUNT_LABELS = {
+    "units": "单位", "units_created": "新建单位", "departments_created": "新建主管部门",
+    "projects_created": "新建项目", "projects_updated": "更新项目", "projects_unchanged": "未变项目",
+    "indicators_created": "新建指标", "indicators_updated": "更新指标", "indicators_unchanged": "未变指标",
+    "indicators_removed": "删除指标",
+}
+
+
+def _print_report(report) -> None:
+    state = "（试运行，未写入）" if report.dry_run else ("已写入" if report.committed else "未写入")
+    typer.echo(f"导入 {report.file} · 年度 {report.year or '未知'} · {state}")
+    counts = "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in report.counts.items() if v)
+    if counts:
+        typer.echo(counts)
+    for problem in report.errors:
+        typer.echo(f"错误：{problem['where']}：{problem['message']}", err=True)
+    if report.warnings:
+        typer.echo(f"警告 {len(report.warnings)} 条：")
+        for problem in report.warnings[:50]:
+            typer.echo(f"  {problem['where']}：{problem['message']}")
+        if len(report.warnings) > 50:
+            typer.echo(f"  ……另有 {len(report.warnings) - 50} 条，用 --json 查看全部")
+
+
+@cli.command()
+def template(
+    path: Annotated[Path, typer.Argument(help="输出文件（.xlsx）")] = Path("绩效目标表导入模板.xlsx"),
+) -> None:
+    """生成空白的导入模板（含填写示例和各列说明）。"""
+    from app.importers.template import write_template
+
+    write_template(path)
+    typer.echo(f"已生成导入模板：{path}")
+
+
+@cli.command("parse-target")
+def parse_target_cmd(
+    texts: Annotated[list[str], typer.Argument(help="一个或多个指标值，如 “≥95%” “不少于1,300亿元”")],
+    year: Annotated[int | None, typer.Option(help="参考年度（用于“12月底前”这类期限）")] = None,
+) -> None:
+    """解析指标值，每个输出一行 JSON。"""
+    import json
+
+    from app.domain.targets import parse_target
+
+    for text in texts:
+        typer.echo(json.dumps(parse_target(text, year=year).to_json(), ensure_ascii=False))
+
+
 def main() -> None:
     cli()
 

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.api import health
+from app.api import health, imports, targets
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(targets.router)
+api_router.include_router(imports.router)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.models import Department, Unit, User
+from app.models import Department, Project, Unit, User
 from app.services import accounts
+from app.services.errors import DomainError
 from app.settings import ROOT
 
 DEMO_PASSWORD = "jixiao-demo"
@@ -42,7 +43,7 @@ def demo_loaded(*, session: Session) -> bool:
 
 
 def load_demo(*, session: Session) -> list[DemoLogin]:
-    """Create the demo department, units and logins (idempotent); returns the logins."""
+    """Create the demo department, units and logins, and import seed 003 as 2024 (idempotent)."""
     department = session.exec(select(Department).where(Department.name == DEPARTMENT)).first()
     if department is None:
         department = Department(name=DEPARTMENT)
@@ -66,4 +67,11 @@ def load_demo(*, session: Session) -> list[DemoLogin]:
             display_name={"admin": "系统管理员", "finance": "广州市财政局"}.get(login.role, ""),
             actor="demo",
         )
+    if DEMO_SEED.is_file() and session.exec(select(Project).where(Project.year == DEMO_YEAR)).first() is None:
+        from app.services import imports
+
+        report = imports.import_file(session=session, data=DEMO_SEED.read_bytes(), filename=DEMO_SEED.name,
+                                     year=DEMO_YEAR, actor="demo")
+        if not report.ok:
+            raise DomainError("演示数据导入失败：" + "；".join(e["message"] for e in report.errors[:3]))
     return list(LOGINS)

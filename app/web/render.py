@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import Request
@@ -12,6 +13,15 @@ from app.settings import ROOT
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
 templates.env.globals["site_name"] = "绩效目标与自评服务"
+# Users read China Standard Time; timestamps are stored in UTC.
+CST = timezone(timedelta(hours=8))
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(CST).strftime(fmt) if value else ""
+
+
+templates.env.filters["local_time"] = local_time
 
 
 def wants_fragment(request: Request) -> bool:

@@ -1,0 +1,76 @@
+"""Imports started from the upload page run in the background and report their progress."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app.models import ImportRun
+from app.security import Principal
+from app.services import imports
+from app.services.errors import NotFound
+from app.sqltypes import utcnow
+
+log = logging.getLogger("jixiao.imports")
+
+
+def start(*, engine: sa.Engine, data: bytes, filename: str, year: int | None, dry_run: bool, force: bool,
+          principal: Principal, max_bytes: int) -> int:
+    """Record an import run and start it in a background thread; returns the run's id."""
+    with Session(engine) as session:
+        run = ImportRun(filename=filename[:500], year=year, dry_run=dry_run, status="pending",
+                        created_by_id=principal.user_id)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    thread = threading.Thread(
+        target=_run, name=f"import-{run_id}", daemon=True,
+        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes),
+    )
+    thread.start()
+    return run_id
+
+
+def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes) -> None:
+    last = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        # Progress goes through its own short transactions, beside the import's own one.
+        now = time.monotonic()
+        if now - last[0] < 0.2 and done != total:
+            return
+        last[0] = now
+        with Session(engine) as s:
+            s.execute(sa.update(ImportRun).where(ImportRun.id == run_id)
+                      .values(status="running", rows_done=done, rows_total=total))
+            s.commit()
+
+    try:
+        progress(0, None)
+        with Session(engine, expire_on_commit=False) as session:
+            report = imports.import_file(session=session, data=data, filename=filename, year=year,
+                                         dry_run=dry_run, force=force, actor=principal, max_bytes=max_bytes,
+                                         on_progress=progress)
+        body = report.to_json()
+        status = "done" if report.ok else "failed"
+    except Exception as exc:  # reported on the page, never a silent death of the thread
+        log.exception("import %s failed", run_id)
+        body = {"ok": False, "errors": [{"message": f"导入时发生内部错误：{exc}", "where": filename}],
+                "warnings": [], "counts": {}}
+        status = "failed"
+    with Session(engine) as s:
+        s.execute(sa.update(ImportRun).where(ImportRun.id == run_id)
+                  .values(status=status, report=body, finished_at=utcnow()))
+        s.commit()
+
+
+def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun:
+    """An import run; admins and the finance bureau see every run."""
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound("导入记录不存在")
+    return run

@@ -1,0 +1,437 @@
+"""Importing 绩效目标表: one file, one transaction — it loads whole or not at all.
+
+Readers (app.importers) turn files into plain rows; this service matches units and projects,
+parses every target, and writes everything in bulk (no per-row round trips).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.domain.targets import TargetParse, parse_target
+from app.importers.rows import Place, Problem, ProjectRow, ReadResult
+from app.models import (
+    Department,
+    FiscalYear,
+    Indicator,
+    IndicatorResult,
+    Project,
+    SelfEvaluation,
+    Unit,
+)
+from app.services import audit
+from app.services.accounts import name_key
+from app.services.templates import current_template
+from app.sqltypes import utcnow
+
+Progress = Callable[[int, int | None], None]
+SUPPORTED = (".xlsx", ".csv", ".txt")
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, on a dry run), with every problem and its place."""
+
+    file: str
+    year: int | None
+    dry_run: bool
+    counts: Counter = field(default_factory=Counter)
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    removed_with_actuals: list[dict] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "year": self.year,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "committed": self.committed,
+            "counts": dict(self.counts),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "removed_with_actuals": self.removed_with_actuals,
+        }
+
+
+def problem_json(problem: Problem) -> dict:
+    return {
+        "severity": problem.severity,
+        "code": problem.code,
+        "message": problem.message,
+        "place": asdict(problem.place),
+        "where": problem.place.describe(),
+    }
+
+
+def _error(file: str, code: str, message: str, **place) -> dict:
+    return problem_json(Problem("error", code, message, Place(file=file, **place)))
+
+
+def read_file(*, data: bytes, filename: str, on_progress: Progress | None = None) -> ReadResult:
+    """Pick the reader by the file's type and read it into plain rows."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".txt":
+        from app.importers.published import read_published
+
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return ReadResult(problems=[Problem("error", "undecodable", "文件既不是 UTF-8 也不是 GB18030 编码",
+                                                Place(file=filename))])
+        return read_published(text, source=filename)
+    from app.importers.tabular import read_table
+
+    return read_table(data, filename=filename, on_progress=on_progress)
+
+
+def import_file(
+    *,
+    session: Session,
+    data: bytes,
+    filename: str,
+    year: int | None,
+    dry_run: bool = False,
+    force: bool = False,
+    actor: Any = "cli",
+    max_bytes: int | None = None,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Import one file; on any error nothing is written and the report says what and where."""
+    report = ImportReport(file=filename, year=year, dry_run=dry_run)
+    if Path(filename).suffix.lower() not in SUPPORTED:
+        report.errors.append(_error(filename, "unsupported_type",
+                                    "不支持的文件类型：请上传 .xlsx、.csv 或已发布绩效目标表的 .txt 文本"))
+        return report
+    if max_bytes is not None and len(data) > max_bytes:
+        report.errors.append(_error(filename, "too_large",
+                                    f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB"))
+        return report
+    if not data.strip():
+        report.errors.append(_error(filename, "empty", "文件是空的"))
+        return report
+    try:
+        result = read_file(data=data, filename=filename, on_progress=on_progress)
+    except Exception as exc:  # a reader must not take the server down with a malformed file
+        report.errors.append(_error(filename, "unreadable", f"无法读取文件：{exc}"))
+        return report
+    report.errors.extend(problem_json(p) for p in result.errors)
+    report.warnings.extend(problem_json(p) for p in result.warnings)
+    if not result.ok:
+        return report
+    if not result.projects:
+        report.errors.append(_error(filename, "no_rows", "文件中没有任何项目或指标"))
+        return report
+
+    report.year = _resolve_year(report, result.projects, year)
+    if not report.ok:
+        return report
+    try:
+        _store(session, report, result.projects, force=force, actor=actor, on_progress=on_progress)
+        if report.ok and not dry_run:
+            session.commit()
+            report.committed = True
+        else:
+            session.rollback()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
+def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | None) -> int | None:
+    years = {p.year for p in projects if p.year is not None}
+    if year is not None:
+        for p in projects:
+            if p.year is not None and p.year != year:
+                report.errors.append(problem_json(Problem(
+                    "error", "year_mismatch",
+                    f"“年度”列为 {p.year}，与导入时指定的年度 {year} 不一致",
+                    p.place or Place(file=report.file, column="年度", value=str(p.year)))))
+                return None
+        return year
+    if len(years) == 1:
+        return years.pop()
+    if not years:
+        report.errors.append(_error(report.file, "year_missing", "文件没有“年度”列：请用 --year 指定年度"))
+    else:
+        report.errors.append(_error(report.file, "several_years",
+                                    f"文件包含多个年度（{', '.join(map(str, sorted(years)))}），请分开导入"))
+    return None
+
+
+def generated_project_code(unit_key: str, year: int, name: str, occurrence: int) -> str:
+    """A 21-character code, stable for the same unit, year, name and occurrence of that name."""
+    digest = hashlib.sha1(f"{unit_key}|{year}|{name_key(name)}|{occurrence}".encode()).hexdigest()
+    return f"G{year}{digest[:16].upper()}"
+
+
+TARGET_COLUMNS = (
+    "target_kind", "target_op", "target_value", "target_value_max", "target_unit", "target_unit_raw",
+    "target_unit_class", "target_deadline", "target_direction", "target_confidence", "target_warnings",
+)
+
+
+def target_columns(parse: TargetParse) -> dict[str, Any]:
+    """The parsed fields of an annual target, as indicator columns."""
+    data = parse.to_json()
+    return {
+        "target_kind": parse.kind,
+        "target_op": parse.op,
+        "target_value": data["value"],
+        "target_value_max": data["value_max"],
+        "target_unit": parse.unit,
+        "target_unit_raw": parse.unit_raw,
+        "target_unit_class": parse.unit_class,
+        "target_deadline": parse.deadline,
+        "target_direction": parse.direction,
+        "target_confidence": parse.confidence,
+        "target_warnings": list(parse.warnings),
+    }
+
+
+def _indicator_warnings(row, annual: TargetParse, period: TargetParse | None) -> list[str]:
+    warnings: list[str] = []
+    if annual.confidence == "low":
+        warnings.append("年度指标值解析置信度低：" + "；".join(annual.warnings or ("请核对",)))
+    if period is not None and annual.unit_class and period.unit_class and annual.unit_class != period.unit_class:
+        warnings.append(f"实施周期指标值（{row.period_target}）与年度指标值（{row.annual_target}）的单位类别不一致")
+    return warnings
+
+
+def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *, force: bool, actor: Any,
+           on_progress: Progress | None) -> None:
+    year = report.year
+    file = report.file
+    if session.get(FiscalYear, year) is None:
+        session.add(FiscalYear(year=year))
+    template = current_template(session=session)
+
+    departments = {d.name: d for d in session.exec(select(Department))}
+    units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
+    units_by_key = {u.name_key: u for u in session.exec(select(Unit))}
+
+    def department_for(name: str | None) -> Department | None:
+        if not name:
+            return None
+        name = name.strip()
+        if name not in departments:
+            dept = Department(name=name)
+            session.add(dept)
+            session.flush()
+            departments[name] = dept
+            report.counts["departments_created"] += 1
+        return departments[name]
+
+    def unit_for(p: ProjectRow) -> Unit:
+        unit = units_by_code.get(p.unit_code) if p.unit_code else None
+        key = name_key(p.unit_name or "")
+        if unit is None:
+            unit = units_by_key.get(key)
+        if unit is None:
+            dept = department_for(p.department_name)
+            unit = Unit(name=p.unit_name.strip(), name_key=key, code=p.unit_code or None,
+                        department_id=dept.id if dept else None)
+            session.add(unit)
+            session.flush()
+            units_by_key[key] = unit
+            if unit.code:
+                units_by_code[unit.code] = unit
+            report.counts["units_created"] += 1
+        return unit
+
+    # Existing projects of the year, with their indicators, in two queries.
+    existing = {(p.unit_id, p.project_code): p for p in session.exec(select(Project).where(Project.year == year))}
+    existing_indicators: dict[int, list[Indicator]] = {}
+    for ind in session.exec(select(Indicator).where(Indicator.year == year).order_by(Indicator.position)):
+        existing_indicators.setdefault(ind.project_id, []).append(ind)
+    with_actuals = {
+        row[0] for row in session.execute(
+            select(IndicatorResult.indicator_id).where(
+                IndicatorResult.year == year,
+                sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)),
+            )
+        )
+    }
+
+    seen_units: set[int] = set()
+    occurrences: Counter = Counter()
+    new_projects: list[tuple[dict, ProjectRow]] = []
+    changed_projects: list[tuple[Project, ProjectRow]] = []
+    total = len(projects)
+    for position, p in enumerate(projects, start=1):
+        unit = unit_for(p)
+        if unit.id not in seen_units:
+            seen_units.add(unit.id)
+            report.counts["units"] += 1
+        occurrences[(unit.id, name_key(p.project_name))] += 1
+        code = (p.project_code or "").strip()
+        generated = not code
+        if generated:
+            code = generated_project_code(unit.name_key, year, p.project_name,
+                                          occurrences[(unit.id, name_key(p.project_name))])
+        values = {
+            "name": p.project_name.strip(),
+            "period_goal": p.period_goal,
+            "annual_goal": p.annual_goal,
+            "budget": p.budget,
+            "position": position,
+            "source": file[:500],
+            "warnings": [w.message for w in p.warnings],
+        }
+        current = existing.get((unit.id, code))
+        if current is None:
+            new_projects.append(({"year": year, "unit_id": unit.id, "project_code": code,
+                                  "code_generated": generated, **values}, p))
+        else:
+            changed_projects.append((current, p))
+            differs = any(getattr(current, k) != v for k, v in values.items() if k not in ("position", "source"))
+            if differs:
+                for k, v in values.items():
+                    setattr(current, k, v)
+                current.updated_at = utcnow()
+                session.add(current)
+                report.counts["projects_updated"] += 1
+            else:
+                report.counts["projects_unchanged"] += 1
+        if on_progress and position % 200 == 0:
+            on_progress(position, total)
+
+    now = utcnow()
+    # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
+    if new_projects:
+        rows = [dict(values, created_at=now, updated_at=now) for values, _ in new_projects]
+        ids = session.execute(
+            sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        report.counts["projects_created"] += len(ids)
+        indicator_rows = []
+        for project_id, (_, p) in zip(ids, new_projects, strict=True):
+            indicator_rows.extend(_indicator_values(project_id, year, p, report))
+        if indicator_rows:
+            session.execute(sa.insert(Indicator), indicator_rows)
+        report.counts["indicators_created"] += len(indicator_rows)
+        session.execute(sa.insert(SelfEvaluation), [
+            {"project_id": pid, "year": year, "status": "not_started", "template_id": template.id,
+             "flags": [], "declared": {}, "created_at": now, "updated_at": now, "version": 1}
+            for pid in ids
+        ])
+
+    # Revised projects: indicators matched by (一级, 二级, 三级, occurrence).
+    inserts: list[dict] = []
+    for project, p in changed_projects:
+        old = {_indicator_key(i.level1, i.level2, i.name, n): i
+               for i, n in _numbered(existing_indicators.get(project.id, []))}
+        new_values = _indicator_values(project.id, year, p, report)
+        keep: set[int] = set()
+        for values in _numbered_values(new_values):
+            key = _indicator_key(values["level1"], values["level2"], values["name"], values.pop("_n"))
+            ind = old.get(key)
+            if ind is None:
+                inserts.append(values)
+                report.counts["indicators_created"] += 1
+                continue
+            keep.add(ind.id)
+            if any(getattr(ind, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(ind, k, v)
+                session.add(ind)
+                report.counts["indicators_updated"] += 1
+            else:
+                report.counts["indicators_unchanged"] += 1
+        for ind in old.values():
+            if ind.id in keep:
+                continue
+            report.counts["indicators_removed"] += 1
+            if ind.id in with_actuals:
+                report.removed_with_actuals.append(
+                    {"project": project.name, "project_code": project.project_code, "indicator": ind.name})
+                if not force:
+                    continue
+            session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
+            session.delete(ind)
+    if inserts:
+        session.execute(sa.insert(Indicator), inserts)
+    if report.removed_with_actuals and not force:
+        names = "、".join(f"{r['project']}／{r['indicator']}" for r in report.removed_with_actuals[:10])
+        report.errors.append(_error(
+            file, "removes_actuals",
+            f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}）："
+            "确认删除请加 --force"))
+        return
+
+    if on_progress:
+        on_progress(total, total)
+    audit.record(session=session, actor=actor, action="import", entity_type="import", entity_id=None,
+                 after={"file": file, "year": year, "counts": dict(report.counts)})
+
+
+def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportReport) -> list[dict]:
+    """Indicator columns for one project's rows; their warnings go into the report with their place."""
+    values = []
+    for row in p.indicators:
+        annual = parse_target(row.annual_target or "", year=year)
+        period = parse_target(row.period_target, year=year) if row.period_target else None
+        warnings = _indicator_warnings(row, annual, period)
+        for message in warnings:
+            report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+        values.append({
+            "project_id": project_id,
+            "year": year,
+            "position": row.order,
+            "level1": row.level1,
+            "level2": row.level2,
+            "level2_code": _level2_code(row.level2),
+            "level2_name": (row.level2_raw or "")[:100] or None,
+            "name": row.name[:1000],
+            "period_target": row.period_target,
+            "annual_target": row.annual_target,
+            **target_columns(annual),
+            "weight": row.weight,
+            "warnings": warnings,
+        })
+    return values
+
+
+def _level2_code(slug: str | None) -> str | None:
+    from app.domain.categories import LEVEL2_BY_SLUG
+
+    return LEVEL2_BY_SLUG[slug].code if slug in LEVEL2_BY_SLUG else None
+
+
+def _indicator_key(level1, level2, name, n) -> tuple:
+    return (level1, level2, name_key(name), n)
+
+
+def _numbered(indicators: list[Indicator]):
+    seen: Counter = Counter()
+    for ind in indicators:
+        k = (ind.level1, ind.level2, name_key(ind.name))
+        seen[k] += 1
+        yield ind, seen[k]
+
+
+def _numbered_values(values: list[dict]):
+    seen: Counter = Counter()
+    for v in values:
+        k = (v["level1"], v["level2"], name_key(v["name"]))
+        seen[k] += 1
+        v["_n"] = seen[k]
+        yield v
