@@ -246,7 +246,7 @@ BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*�
 NOT_TARGETS = re.compile(
     r"[0-9]+(?:\.[0-9]+)?(?:[*×xX][0-9]+(?:\.[0-9]+)?)+"
     r"|[0-9]{4}(?:[-~至到][0-9]{4})?年"
-    r"|[A-Za-z][A-Za-z/\-._]*[0-9][0-9A-Za-z.\-_/]*"
+    r"|(?<![A-Za-z/\-._])[A-Za-z][A-Za-z/\-._]*[0-9][0-9A-Za-z.\-_/]*"  # from a run's start: linear
 )
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 MASK = "|"
@@ -338,9 +338,7 @@ def _parse(raw: str, year: int | None) -> TargetParse:
 
 
 def _drop_whitespace(text: str) -> str:
-    return "".join(
-        ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def _normalise(raw: str) -> tuple[str, list[str]]:
@@ -421,9 +419,7 @@ def _preceded_by_verb(match: re.Match[str]) -> bool:
     return start > 0 and match.string[start - 1] in VERBS_ENDING_BEFORE_DA
 
 
-def _quantity(
-    raw: str, match: re.Match[str], *, embedded: bool, notes: list[str], text: str
-) -> TargetParse:
+def _quantity(raw: str, match: re.Match[str], *, embedded: bool, notes: list[str], text: str) -> TargetParse:
     warnings = list(notes)
     first = _read_amount(match, 1)
     second = _read_amount(match, 2)
@@ -502,16 +498,21 @@ def _candidates(text: str) -> list[_Candidate]:
     for match in QUANTITY_IN_TEXT.finditer(text):
         op, _ = _op_of(match)
         has_unit = bool(
-            match.group("unit1") or match.group("munit1") or match.group("mag1")
-            or match.group("unit2") or match.group("munit2") or match.group("mag2")
+            match.group("unit1")
+            or match.group("munit1")
+            or match.group("mag1")
+            or match.group("unit2")
+            or match.group("munit2")
+            or match.group("mag2")
         )
         ranged = match.group("sep") is not None
         approximate = bool(match.group("apre") or match.group("apost") or match.group("about1"))
         explicit = op not in (None, "=")
         if not has_unit and not explicit:
             continue  # a unit-less number in a sentence (前10位, 近3年) is not a target
-        _, unit_class = _unit(match.group("unit2") or match.group("munit2")
-                              or match.group("unit1") or match.group("munit1"))
+        _, unit_class = _unit(
+            match.group("unit2") or match.group("munit2") or match.group("unit1") or match.group("munit1")
+        )
         found.append(_Candidate(match, op, unit_class, explicit or ranged or approximate))
     return found
 
