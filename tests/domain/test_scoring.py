@@ -23,7 +23,7 @@ from app.domain.scoring import (
     submission_problems,
     units_compatible,
 )
-from app.domain.targets import TargetParse
+from app.domain.targets import TargetParse, parse_target
 from tests.domain.test_scoring_cases import actual, deadline, ind, pct, pct_actual, qualitative, target
 
 D = Decimal
@@ -180,9 +180,15 @@ def test_equality_and_approximate_are_higher_is_better():
 
 def _range(lo: str, hi: str, direction: str | None = None) -> TargetParse:
     return TargetParse(
-        raw=f"{lo}-{hi}家", kind="quantity", op="range", value=D(lo), value_max=D(hi),
-        unit="家", unit_class="count", direction=direction,
-    )  # fmt: skip
+        raw=f"{lo}-{hi}家",
+        kind="quantity",
+        op="range",
+        value=D(lo),
+        value_max=D(hi),
+        unit="家",
+        unit_class="count",
+        direction=direction,
+    )
 
 
 def test_range_inside_below_and_above():
@@ -281,8 +287,15 @@ def test_a_missing_actual_is_asked_for():
 
 
 def test_low_confidence_target_is_flagged_but_scored():
-    fuzzy = TargetParse(raw="每个站点≥3台桩", kind="quantity", op=">=", value=D("3"), unit="台",
-                        unit_class="count", confidence="low")  # fmt: skip
+    fuzzy = TargetParse(
+        raw="每个站点≥3台桩",
+        kind="quantity",
+        op=">=",
+        value=D("3"),
+        unit="台",
+        unit_class="count",
+        confidence="low",
+    )
     row = one(fuzzy, actual("3"))
     assert row.score == D("50") and row.flags == ("low_confidence_target",)
 
@@ -326,13 +339,15 @@ def test_band_limits_in_points():
 )
 def test_a_chosen_score_must_stay_inside_its_band(level, chosen, ok):
     row = evaluate(
-        settings=NATIONAL_2020, budget=D("1"), spent=D("1"),
+        settings=NATIONAL_2020,
+        budget=D("1"),
+        spent=D("1"),
         indicators=[
             ind("o", "output", target(">=", "1"), actual("1")),
             ind("e", "outcome", target(">=", "1"), actual("1")),
             ind("q", "satisfaction", qualitative("满意度提高"), None, level=level, band=chosen, reason="r"),
         ],
-    ).by_key("q")  # fmt: skip
+    ).by_key("q")
     assert row.weight == D("10")
     if ok:
         assert row.score == D(chosen)
@@ -448,7 +463,7 @@ def test_a_reviewer_override_is_kept_beside_the_computed_score_and_counts():
             target=target(">=", "1"),
             actual=actual("1"),
             override=D("20"),
-        ),  # fmt: skip
+        ),
     ]
     r = evaluate(
         settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows, execution_override=D("8")
@@ -499,11 +514,19 @@ def test_submission_problems_list_every_row():
 
 def test_bad_projects_are_refused_with_chinese_messages():
     with pytest.raises(ValueError, match="一级指标"):
-        evaluate(settings=NATIONAL_2020, budget=None, spent=None,
-                 indicators=[ind("a", "input", target(">=", "1"), actual("1"))])  # fmt: skip
+        evaluate(
+            settings=NATIONAL_2020,
+            budget=None,
+            spent=None,
+            indicators=[ind("a", "input", target(">=", "1"), actual("1"))],
+        )
     with pytest.raises(ValueError, match="重复"):
-        evaluate(settings=NATIONAL_2020, budget=None, spent=None,
-                 indicators=[ind("a", "output", target(">=", "1")), ind("a", "output", target(">=", "1"))])  # fmt: skip
+        evaluate(
+            settings=NATIONAL_2020,
+            budget=None,
+            spent=None,
+            indicators=[ind("a", "output", target(">=", "1")), ind("a", "output", target(">=", "1"))],
+        )
 
 
 def test_every_flag_has_a_chinese_label():
@@ -544,3 +567,27 @@ def test_results_are_decimal_never_float():
     values += [v for row in r.indicators for v in (row.weight, row.score)]
     assert all(type(v) is Decimal for v in values)
     assert r.execution_rate == D("33.33") and r.execution_score == D("3.33")
+
+
+# --- with the real parser: what a unit types ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "annual_target, typed, score, flag",
+    [
+        ("≥10家", "12平方米", None, "unit_mismatch"),  # the example: not scored
+        ("≥10家", "12个", "50", None),  # 个 and 家 are both counts
+        ("≥10家", "8家", "40.00", "unmet"),
+        ("≤20万元", "25万元", "37.50", "unmet"),  # (1 − 5/20) × 50
+        ("2024年12月前", "2024-11-30", "50", None),
+        ("2024年12月前", "2025-01-15", "35.00", "late"),
+        ("0起", "1起", "0.00", "zero_target_missed"),
+        ("≥95%", "97.5%", "50", None),
+        ("≥12份", "已完成", None, "actual_unparsed"),
+    ],
+)
+def test_targets_and_actuals_as_typed(annual_target, typed, score, flag):
+    row = one(parse_target(annual_target), parse_target(typed), reason="原因")
+    assert row.score == (None if score is None else D(score))
+    if flag:
+        assert flag in row.flags
