@@ -114,12 +114,16 @@ def assert_rows(result, expected: dict[str, tuple[str, str | None]]):
 # s1 ≥90%, actual 95% → met → 10   (95 < 1.2 × 90 = 108: no over-achievement)
 # total = 9.50 + 25 + 25 + 30 + 10 = 99.50 → 优
 def test_case_all_met():
-    r = run("100", "95", [
-        ind("o1", "output", target(">=", "12", "份", "count"), actual("12", "份", "count")),
-        ind("o2", "output", target("=", "2", "辆", "count"), actual("2", "辆", "count")),
-        ind("e1", "outcome", qualitative("社会影响力有效提升"), qualitative("已提升"), level="achieved"),
-        ind("s1", "satisfaction", pct(">=", "90"), pct_actual("95")),
-    ])
+    r = run(
+        "100",
+        "95",
+        [
+            ind("o1", "output", target(">=", "12", "份", "count"), actual("12", "份", "count")),
+            ind("o2", "output", target("=", "2", "辆", "count"), actual("2", "辆", "count")),
+            ind("e1", "outcome", qualitative("社会影响力有效提升"), qualitative("已提升"), level="achieved"),
+            ind("s1", "satisfaction", pct(">=", "90"), pct_actual("95")),
+        ],
+    )
     assert_rows(r, {"o1": ("25", "25"), "o2": ("25", "25"), "e1": ("30", "30"), "s1": ("10", "10")})
     assert r.execution_rate == D("95.00")
     assert r.execution_score == D("9.50")
@@ -141,18 +145,53 @@ def test_case_all_met():
 # s1 ≥90%, actual 85%   → 85/90 × 10 = 9.444… → 9.44 (unmet)
 # total = 10 + 12.50 + 16.67 + 13.33 + 11.25 + 15 + 9.44 = 88.19 → 良
 def test_case_proportional_shortfall():
-    r = run("200", "200", [
-        ind("o1", "output", target(">=", "12", "份", "count"), actual("9", "份", "count"), reason="人手不足"),
-        ind("o2", "output", pct(">=", "95"), pct_actual("95")),
-        ind("o3", "output", target(">=", "1000", "户", "count"), actual("800", "户", "count"), reason="延期"),
-        ind("e1", "outcome", target(">=", "20", "家", "count"), actual("15", "家", "count"), reason="企业少"),
-        ind("e2", "outcome", target(">", "50", "家", "count"), actual("60", "家", "count"), reason="需求旺"),
-        ind("s1", "satisfaction", pct(">=", "90"), pct_actual("85"), reason="服务待改进"),
-    ])
-    assert_rows(r, {
-        "o1": ("16.67", "12.50"), "o2": ("16.67", "16.67"), "o3": ("16.66", "13.33"),
-        "e1": ("15", "11.25"), "e2": ("15", "15"), "s1": ("10", "9.44"),
-    })
+    r = run(
+        "200",
+        "200",
+        [
+            ind(
+                "o1",
+                "output",
+                target(">=", "12", "份", "count"),
+                actual("9", "份", "count"),
+                reason="人手不足",
+            ),
+            ind("o2", "output", pct(">=", "95"), pct_actual("95")),
+            ind(
+                "o3",
+                "output",
+                target(">=", "1000", "户", "count"),
+                actual("800", "户", "count"),
+                reason="延期",
+            ),
+            ind(
+                "e1",
+                "outcome",
+                target(">=", "20", "家", "count"),
+                actual("15", "家", "count"),
+                reason="企业少",
+            ),
+            ind(
+                "e2",
+                "outcome",
+                target(">", "50", "家", "count"),
+                actual("60", "家", "count"),
+                reason="需求旺",
+            ),
+            ind("s1", "satisfaction", pct(">=", "90"), pct_actual("85"), reason="服务待改进"),
+        ],
+    )
+    assert_rows(
+        r,
+        {
+            "o1": ("16.67", "12.50"),
+            "o2": ("16.67", "16.67"),
+            "o3": ("16.66", "13.33"),
+            "e1": ("15", "11.25"),
+            "e2": ("15", "15"),
+            "s1": ("10", "9.44"),
+        },
+    )
     assert r.execution_rate == D("100.00")
     assert r.execution_score == D("10.00")
     assert r.execution_flags == ()
@@ -173,14 +212,36 @@ def test_case_proportional_shortfall():
 # s1 ≥90%, actual 90% → met (boundary of ≥ is met) → 10
 # total = 9.00 + 18.75 + 25 + 0 + 10 = 62.75 → 中
 def test_case_lower_is_better_overshoot():
-    r = run("50", "45", [
-        ind("o1", "output", target("<=", "200000", "元", "money"), actual("250000", "元", "money"),
-            reason="材料涨价", name="每家补助成本"),
-        ind("o2", "output", target("<", "3", "次", "count"), actual("2", "次", "count"), name="系统故障次数"),
-        ind("e1", "outcome", target("<=", "5", "起", "count"), actual("12", "起", "count"),
-            reason="宣传不足", name="群众投诉"),
-        ind("s1", "satisfaction", pct(">=", "90"), pct_actual("90")),
-    ])
+    r = run(
+        "50",
+        "45",
+        [
+            ind(
+                "o1",
+                "output",
+                target("<=", "200000", "元", "money"),
+                actual("250000", "元", "money"),
+                reason="材料涨价",
+                name="每家补助成本",
+            ),
+            ind(
+                "o2",
+                "output",
+                target("<", "3", "次", "count"),
+                actual("2", "次", "count"),
+                name="系统故障次数",
+            ),
+            ind(
+                "e1",
+                "outcome",
+                target("<=", "5", "起", "count"),
+                actual("12", "起", "count"),
+                reason="宣传不足",
+                name="群众投诉",
+            ),
+            ind("s1", "satisfaction", pct(">=", "90"), pct_actual("90")),
+        ],
+    )
     assert_rows(r, {"o1": ("25", "18.75"), "o2": ("25", "25"), "e1": ("30", "0.00"), "s1": ("10", "10")})
     assert r.execution_rate == D("90.00")
     assert r.execution_score == D("9.00")
@@ -204,19 +265,39 @@ def test_case_lower_is_better_overshoot():
 # total = 10 + 25 + 18.50 + 7 + 3 + 5.50 + 9 = 78.00 → 中
 def test_case_qualitative_bands():
     Q = qualitative
-    r = run("100", "100", [
-        ind("o1", "output", Q("完善管理制度"), Q("已完善"), level="achieved"),
-        ind("o2", "output", Q("按时出报"), Q("部分按时"), level="partial", band="18.50", reason="两期延误"),
-        ind("e1", "outcome", Q("有效改善"), None, level="partial", reason="见效慢"),
-        ind("e2", "outcome", Q("明显提升"), None, level="not_achieved", reason="未开展"),
-        ind("e3", "outcome", Q("推进产业发展"), None, level="not_achieved", band="5.5", reason="资金未到位"),
-        ind("s1", "satisfaction", Q("满意度提高"), None, level="achieved", band="9", reason="个别不满意"),
-    ])
-    assert_rows(r, {
-        "o1": ("25", "25"), "o2": ("25", "18.50"),
-        "e1": ("10", "7.00"), "e2": ("10", "3.00"), "e3": ("10", "5.50"),
-        "s1": ("10", "9.00"),
-    })
+    r = run(
+        "100",
+        "100",
+        [
+            ind("o1", "output", Q("完善管理制度"), Q("已完善"), level="achieved"),
+            ind(
+                "o2", "output", Q("按时出报"), Q("部分按时"), level="partial", band="18.50", reason="两期延误"
+            ),
+            ind("e1", "outcome", Q("有效改善"), None, level="partial", reason="见效慢"),
+            ind("e2", "outcome", Q("明显提升"), None, level="not_achieved", reason="未开展"),
+            ind(
+                "e3",
+                "outcome",
+                Q("推进产业发展"),
+                None,
+                level="not_achieved",
+                band="5.5",
+                reason="资金未到位",
+            ),
+            ind("s1", "satisfaction", Q("满意度提高"), None, level="achieved", band="9", reason="个别不满意"),
+        ],
+    )
+    assert_rows(
+        r,
+        {
+            "o1": ("25", "25"),
+            "o2": ("25", "18.50"),
+            "e1": ("10", "7.00"),
+            "e2": ("10", "3.00"),
+            "e3": ("10", "5.50"),
+            "s1": ("10", "9.00"),
+        },
+    )
     assert r.total == D("78.00")
     assert r.grade == "中"
     assert "unmet" not in r.by_key("o1").flags
@@ -232,12 +313,16 @@ def test_case_qualitative_bands():
 # s1 ≥95%, actual 96% → 10
 # total = 9.50 + 17.50 + 25 + 30 + 10 = 92.00 → 优
 def test_case_deadline_missed():
-    r = run("80", "76", [
-        ind("o1", "output", deadline(date(2024, 12, 31)), deadline(date(2025, 1, 20)), reason="招标延期"),
-        ind("o2", "output", deadline(date(2024, 6, 30)), deadline(date(2024, 6, 30))),
-        ind("e1", "outcome", target(">=", "100", "人次", "count"), actual("100", "人次", "count")),
-        ind("s1", "satisfaction", pct(">=", "95"), pct_actual("96")),
-    ])
+    r = run(
+        "80",
+        "76",
+        [
+            ind("o1", "output", deadline(date(2024, 12, 31)), deadline(date(2025, 1, 20)), reason="招标延期"),
+            ind("o2", "output", deadline(date(2024, 6, 30)), deadline(date(2024, 6, 30))),
+            ind("e1", "outcome", target(">=", "100", "人次", "count"), actual("100", "人次", "count")),
+            ind("s1", "satisfaction", pct(">=", "95"), pct_actual("96")),
+        ],
+    )
     assert_rows(r, {"o1": ("25", "17.50"), "o2": ("25", "25"), "e1": ("30", "30"), "s1": ("10", "10")})
     assert "late" in r.by_key("o1").flags
     assert r.by_key("o2").flags == ()
@@ -257,17 +342,27 @@ def test_case_deadline_missed():
 # weights: 10 + 25 + 25 + 13.34 + 13.33 + 13.33 = 100.00
 # total = 8.80 + 25 + 20 + 13.34 + 12.00 + 13.33 = 92.47 → 优
 def test_case_without_satisfaction():
-    r = run("100", "88", [
-        ind("o1", "output", target(">=", "5", "个", "count"), actual("5", "个", "count")),
-        ind("o2", "output", target(">=", "10", "场", "count"), actual("8", "场", "count"), reason="疫情"),
-        ind("e1", "outcome", target(">=", "3", "家", "count"), actual("3", "家", "count")),
-        ind("e2", "outcome", pct(">=", "50"), pct_actual("45"), reason="市场变化"),
-        ind("e3", "outcome", qualitative("服务水平提高"), None, level="achieved"),
-    ])
-    assert_rows(r, {
-        "o1": ("25", "25"), "o2": ("25", "20.00"),
-        "e1": ("13.34", "13.34"), "e2": ("13.33", "12.00"), "e3": ("13.33", "13.33"),
-    })
+    r = run(
+        "100",
+        "88",
+        [
+            ind("o1", "output", target(">=", "5", "个", "count"), actual("5", "个", "count")),
+            ind("o2", "output", target(">=", "10", "场", "count"), actual("8", "场", "count"), reason="疫情"),
+            ind("e1", "outcome", target(">=", "3", "家", "count"), actual("3", "家", "count")),
+            ind("e2", "outcome", pct(">=", "50"), pct_actual("45"), reason="市场变化"),
+            ind("e3", "outcome", qualitative("服务水平提高"), None, level="achieved"),
+        ],
+    )
+    assert_rows(
+        r,
+        {
+            "o1": ("25", "25"),
+            "o2": ("25", "20.00"),
+            "e1": ("13.34", "13.34"),
+            "e2": ("13.33", "12.00"),
+            "e3": ("13.33", "13.33"),
+        },
+    )
     assert r.category_points["satisfaction"] == D("0")
     assert r.category_points["outcome"] == D("40")
     assert r.execution_rate == D("88.00")
@@ -288,12 +383,24 @@ def test_case_without_satisfaction():
 # s1 ≥90%, actual 80% → 80/90 × 15 = 13.333… → 13.33
 # total = 10 + 25 + 18.75 + 25 + 13.33 = 92.08 → 优
 def test_case_without_outcome():
-    r = run("60", "61.8", [
-        ind("o1", "output", target(">=", "2", "台", "count"), actual("2", "台", "count")),
-        ind("o2", "output", target(">=", "4", "期", "count"), actual("3", "期", "count"), reason="停刊一期"),
-        ind("o3", "output", target(">=", "12", "份", "count"), actual("15", "份", "count"), reason="加报"),
-        ind("s1", "satisfaction", pct(">=", "90"), pct_actual("80"), reason="等候时间长"),
-    ])
+    r = run(
+        "60",
+        "61.8",
+        [
+            ind("o1", "output", target(">=", "2", "台", "count"), actual("2", "台", "count")),
+            ind(
+                "o2",
+                "output",
+                target(">=", "4", "期", "count"),
+                actual("3", "期", "count"),
+                reason="停刊一期",
+            ),
+            ind(
+                "o3", "output", target(">=", "12", "份", "count"), actual("15", "份", "count"), reason="加报"
+            ),
+            ind("s1", "satisfaction", pct(">=", "90"), pct_actual("80"), reason="等候时间长"),
+        ],
+    )
     assert_rows(r, {"o1": ("25", "25"), "o2": ("25", "18.75"), "o3": ("25", "25"), "s1": ("15", "13.33")})
     assert r.category_points["output"] == D("75")
     assert r.category_points["satisfaction"] == D("15")
@@ -307,12 +414,21 @@ def test_case_without_outcome():
 
 def _simple(output_actual: str, satisfaction_actual: str, budget="100", spent="100", output_target="100"):
     """One indicator per category: 产出 50, 效益 30, 满意度 10; 效益 always met."""
-    return run(budget, spent, [
-        ind("o1", "output", target(">=", output_target, "个", "count"), actual(output_actual, "个", "count"),
-            reason="原因"),
-        ind("e1", "outcome", target(">=", "10", "家", "count"), actual("10", "家", "count")),
-        ind("s1", "satisfaction", pct(">=", "90"), pct_actual(satisfaction_actual), reason="原因"),
-    ])
+    return run(
+        budget,
+        spent,
+        [
+            ind(
+                "o1",
+                "output",
+                target(">=", output_target, "个", "count"),
+                actual(output_actual, "个", "count"),
+                reason="原因",
+            ),
+            ind("e1", "outcome", target(">=", "10", "家", "count"), actual("10", "家", "count")),
+            ind("s1", "satisfaction", pct(">=", "90"), pct_actual(satisfaction_actual), reason="原因"),
+        ],
+    )
 
 
 # --- case 8: execution at 85% -----------------------------------------------------------
@@ -381,10 +497,14 @@ def test_case_grade_boundaries(output_actual, o1_score, total, grade):
 # o1 ≥10个 actual 5个 → 0.5 × 45 = 22.50; o2 met → 45
 # 执行率 100 → 10; total = 10 + 22.50 + 45 = 77.50 → 中
 def test_case_only_output():
-    r = run("10", "10", [
-        ind("o1", "output", target(">=", "10", "个", "count"), actual("5", "个", "count"), reason="原因"),
-        ind("o2", "output", target(">=", "1", "项", "count"), actual("1", "项", "count")),
-    ])
+    r = run(
+        "10",
+        "10",
+        [
+            ind("o1", "output", target(">=", "10", "个", "count"), actual("5", "个", "count"), reason="原因"),
+            ind("o2", "output", target(">=", "1", "项", "count"), actual("1", "项", "count")),
+        ],
+    )
     assert_rows(r, {"o1": ("45", "22.50"), "o2": ("45", "45")})
     assert r.total == D("77.50")
     assert r.grade == "中"
