@@ -836,7 +836,7 @@ def _row_problems(
 # --------------------------------------------------------------------------------------
 
 
-def execution(
+def score_execution(
     settings: TemplateSettings, budget: Decimal | None, spent: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None, tuple[str, ...]]:
     """(执行率 in percentage points, its score, flags); a zero budget is never divided by."""
@@ -881,7 +881,7 @@ def evaluate(
     """Score a whole self-evaluation: weights, every indicator, 执行率, total and grade."""
     points, weights, project_flags = indicator_weights(settings, indicators)
     rows = tuple(score_indicator(settings, inp, weights[inp.key]) for inp in indicators)
-    rate, exec_score, exec_flags = execution(settings, budget, spent)
+    rate, exec_score, exec_flags = score_execution(settings, budget, spent)
     exec_weight = settings.category_weights[EXECUTION]
     places = settings.rounding_places
     if execution_override is not None:
