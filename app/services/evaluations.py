@@ -1,0 +1,639 @@
+"""Self-evaluations (自评): view, save actuals, submit, withdraw — scored by the stored template.
+
+Scores are never typed: they are recomputed from the actuals whenever something changes, with
+the template version the evaluation records (a reviewer's override is kept beside them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.domain import scoring
+from app.domain.categories import LEVEL1, LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
+from app.domain.targets import TargetParse, parse_target
+from app.models import (
+    Department,
+    FilingWindow,
+    Indicator,
+    IndicatorResult,
+    Project,
+    ScoringTemplate,
+    SelfEvaluation,
+    Unit,
+)
+from app.security import Principal
+from app.services import audit, scope
+from app.services.errors import Conflict, FieldError, PermissionDenied, Problems, ValidationFailed, WindowClosed
+from app.services.templates import current_template, label, settings_of
+from app.sqltypes import utcnow
+
+STATUS_LABELS = {
+    "not_started": "未填报", "draft": "草稿", "submitted": "已提交", "returned": "已退回",
+    "approved": "审核通过", "final": "终审通过",
+}
+LEVEL_LABELS = {
+    "achieved": "达成年度指标",
+    "partial": "部分达成年度指标并具有一定效果",
+    "not_achieved": "未达成年度指标且效果较差",
+}
+EDITABLE = ("not_started", "draft", "returned")
+MAX_ACTUAL = 500
+MAX_TEXT = 5000
+MONEY_PATTERN = re.compile(r"^\d+(\.\d+)?$")
+UNSET: Any = object()
+
+
+# --- what the pages and the API show ------------------------------------------------------
+
+
+@dataclass
+class IndicatorView:
+    id: int
+    position: int
+    level1: str
+    level2: str | None
+    level2_name: str
+    name: str
+    period_target: str | None
+    annual_target: str | None
+    target: TargetParse
+    actual: str | None
+    actual_parsed: dict | None
+    qualitative_level: str | None
+    score_in_band: Decimal | None
+    weight: Decimal
+    score: Decimal | None
+    score_override: Decimal | None
+    override_reason: str | None
+    met: bool | None
+    flags: list[str]
+    deviation_reason: str | None
+    problems: list[str]
+    band: tuple[Decimal, Decimal] | None  # allowed score range for the chosen level
+
+    @property
+    def uses_levels(self) -> bool:
+        """Qualitative targets are answered by choosing an achievement level."""
+        return self.target.kind == "qualitative"
+
+    @property
+    def periods_differ(self) -> bool:
+        return (self.period_target or "").strip() != (self.annual_target or "").strip()
+
+    @property
+    def reason_required(self) -> bool:
+        final = self.score_override if self.score_override is not None else self.score
+        return (final is not None and final < self.weight) or "over_achieved" in self.flags
+
+
+@dataclass
+class Group:
+    level1: str
+    name: str
+    points: Decimal
+    indicators: list[IndicatorView]
+
+
+@dataclass
+class EvaluationView:
+    evaluation: SelfEvaluation
+    project: Project
+    unit: Unit
+    department_name: str
+    template_label: str
+    execution_weight: Decimal
+    execution_flags: list[str]
+    groups: list[Group]
+    problems: list[FieldError]
+    complete: bool
+    editable: bool
+    window: FilingWindow | None
+    budget_editable: bool
+    filled: int = 0
+    total: int = 0
+    history: list = field(default_factory=list)
+
+    @property
+    def indicators(self) -> list[IndicatorView]:
+        return [i for g in self.groups for i in g.indicators]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.evaluation.status]
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
+    """Create the missing evaluation rows (one per project); returns how many were created."""
+    missing = select(Project.id, Project.year).where(
+        ~sa.exists().where(SelfEvaluation.project_id == Project.id))
+    if year is not None:
+        missing = missing.where(Project.year == year)
+    rows = session.execute(missing).all()
+    if not rows:
+        return 0
+    template = current_template(session=session)
+    now = utcnow()
+    session.execute(sa.insert(SelfEvaluation), [
+        {"project_id": pid, "year": y, "status": "not_started", "template_id": template.id, "flags": [],
+         "declared": {}, "created_at": now, "updated_at": now, "version": 1} for pid, y in rows])
+    session.commit()
+    return len(rows)
+
+
+@dataclass
+class EvaluationSummary:
+    id: int
+    project_id: int
+    project_code: str
+    project_name: str
+    unit: str
+    status: str
+    total_score: Decimal | None
+    grade: str | None
+    version: int
+    filled: int
+    indicators: int
+    review_opinion: str | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def list_evaluations(*, session: Session, principal: Principal, year: int) -> list[EvaluationSummary]:
+    """The caller's evaluations for a year, one per project, in table order."""
+    filled = (
+        select(IndicatorResult.self_evaluation_id, sa.func.count().label("n"))
+        .where(IndicatorResult.year == year,
+               sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)))
+        .group_by(IndicatorResult.self_evaluation_id).subquery()
+    )
+    counts = (
+        select(Indicator.project_id, sa.func.count().label("n"))
+        .where(Indicator.year == year).group_by(Indicator.project_id).subquery()
+    )
+    query = (
+        select(SelfEvaluation.id, Project.id, Project.project_code, Project.name, Unit.name,
+               SelfEvaluation.status, SelfEvaluation.total_score, SelfEvaluation.grade, SelfEvaluation.version,
+               sa.func.coalesce(filled.c.n, 0), sa.func.coalesce(counts.c.n, 0), SelfEvaluation.review_opinion)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(filled, filled.c.self_evaluation_id == SelfEvaluation.id)
+        .outerjoin(counts, counts.c.project_id == Project.id)
+        .where(Project.year == year, scope.unit_filter(principal, Project.unit_id))
+        .order_by(Unit.name, Project.position, Project.id)
+    )
+    return [EvaluationSummary(*row) for row in session.execute(query)]
+
+
+def filing_window(*, session: Session, year: int) -> FilingWindow | None:
+    return session.exec(select(FilingWindow).where(FilingWindow.year == year)).first()
+
+
+def window_is_open(window: FilingWindow | None, today: date | None = None) -> bool:
+    """A year without a window is open; otherwise between its dates (inclusive)."""
+    if window is None:
+        return True
+    today = today or date.today()
+    if window.opens_date and today < window.opens_date:
+        return False
+    return not (window.closes_date and today > window.closes_date)
+
+
+def _target_of(ind: Indicator) -> TargetParse:
+    """The stored parse of the annual target, as imported."""
+    return TargetParse(
+        raw=ind.annual_target or "", kind=ind.target_kind, op=ind.target_op,
+        value=Decimal(ind.target_value) if ind.target_value is not None else None,
+        value_max=Decimal(ind.target_value_max) if ind.target_value_max is not None else None,
+        unit=ind.target_unit, unit_raw=ind.target_unit_raw, unit_class=ind.target_unit_class,
+        deadline=ind.target_deadline, direction=ind.target_direction, confidence=ind.target_confidence,
+        warnings=tuple(ind.target_warnings or ()),
+    )
+
+
+def _load(session: Session, evaluation: SelfEvaluation):
+    project = session.get(Project, evaluation.project_id)
+    indicators = session.exec(
+        select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
+    ).all()
+    results = {r.indicator_id: r for r in session.exec(
+        select(IndicatorResult).where(IndicatorResult.self_evaluation_id == evaluation.id))}
+    return project, indicators, results
+
+
+def _score(session: Session, evaluation: SelfEvaluation, project: Project, indicators, results):
+    template = session.get(ScoringTemplate, evaluation.template_id)
+    settings = settings_of(template)
+    inputs = []
+    for ind in indicators:
+        res = results.get(ind.id)
+        actual = parse_target(res.actual, year=project.year) if res and res.actual else None
+        inputs.append(scoring.IndicatorInput(
+            key=str(ind.id), level1=ind.level1, level2=ind.level2, name=ind.name, target=_target_of(ind),
+            given_weight=ind.weight if settings.use_given_weights else None, actual=actual,
+            qualitative_level=res.qualitative_level if res else None,
+            score_in_band=res.score_in_band if res else None,
+            deviation_reason=res.deviation_reason if res else None,
+            override=res.score_override if res else None,
+        ))
+    result = scoring.evaluate(settings=settings, budget=project.budget, spent=project.spent, indicators=inputs)
+    return template, settings, result
+
+
+def view(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
+    """Everything the 自评表 shows, for a caller who may see it."""
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    return _view(session, principal, evaluation)
+
+
+def _view(session: Session, principal: Principal, evaluation: SelfEvaluation) -> EvaluationView:
+    project, indicators, results = _load(session, evaluation)
+    template, settings, result = _score(session, evaluation, project, indicators, results)
+    unit = session.get(Unit, project.unit_id)
+    dept = session.get(Department, unit.department_id) if unit.department_id else None
+    window = filing_window(session=session, year=project.year)
+    by_key = {row.key: row for row in result.indicators}
+    views: dict[str, list[IndicatorView]] = {c.slug: [] for c in LEVEL1}
+    filled = 0
+    for ind in indicators:
+        res = results.get(ind.id)
+        s = by_key[str(ind.id)]
+        level = res.qualitative_level if res else None
+        if res and (res.actual or res.qualitative_level):
+            filled += 1
+        views.setdefault(ind.level1, []).append(IndicatorView(
+            id=ind.id, position=ind.position, level1=ind.level1, level2=ind.level2,
+            level2_name=(LEVEL2_BY_SLUG[ind.level2].name if ind.level2 in LEVEL2_BY_SLUG else ind.level2_name or ""),
+            name=ind.name, period_target=ind.period_target, annual_target=ind.annual_target,
+            target=_target_of(ind), actual=res.actual if res else None,
+            actual_parsed=res.actual_parsed if res else None, qualitative_level=level,
+            score_in_band=res.score_in_band if res else None, weight=s.weight, score=s.score,
+            score_override=s.override, override_reason=res.override_reason if res else None, met=s.met,
+            flags=list(s.flags), deviation_reason=res.deviation_reason if res else None,
+            problems=[p.message for p in s.problems],
+            band=scoring.band_limits(settings, level, s.weight) if level else None,
+        ))
+    groups = [Group(c.slug, c.short, result.category_points.get(c.slug, Decimal(0)), views[c.slug])
+              for c in LEVEL1 if views.get(c.slug)]
+    problems = [
+        FieldError(p.field if p.key is None else f"results[{p.key}].{p.field}", p.message,
+                   int(p.key) if p.key else None)
+        for p in scoring.submission_problems(result)
+    ]
+    editable = (
+        principal.role == "unit" and evaluation.status in EDITABLE and window_is_open(window)
+    )
+    return EvaluationView(
+        evaluation=evaluation, project=project, unit=unit, department_name=dept.name if dept else "",
+        template_label=label(template), execution_weight=result.execution_weight,
+        execution_flags=list(result.execution_flags), groups=groups, problems=problems,
+        complete=result.complete, editable=editable, window=window,
+        budget_editable=editable and (project.budget is None or project.budget_entered_by_unit),
+        filled=filled, total=len(indicators),
+    )
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ResultInput:
+    indicator_id: int
+    actual: Any = UNSET
+    qualitative_level: Any = UNSET
+    score_in_band: Any = UNSET
+    deviation_reason: Any = UNSET
+
+
+def _check_editable(session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project) -> None:
+    if principal.role != "unit":
+        raise PermissionDenied("只有资金使用单位可以填报自评")
+    if evaluation.status not in EDITABLE:
+        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能修改")
+    window = filing_window(session=session, year=project.year)
+    if not window_is_open(window):
+        raise WindowClosed(_window_message(window))
+
+
+def _window_message(window: FilingWindow) -> str:
+    opens = window.opens_date.isoformat() if window.opens_date else "不限"
+    closes = window.closes_date.isoformat() if window.closes_date else "不限"
+    return f"当前不在 {window.year} 年度填报期内（{opens} 至 {closes}），不能填报或送审"
+
+
+def _check_version(evaluation: SelfEvaluation, version: int | None) -> None:
+    if version is None or version != evaluation.version:
+        raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
+
+
+def parse_money(value: Any, field_name: str, label_text: str, problems: Problems) -> Decimal | None:
+    """A 万元 amount typed by a person: plain digits, at most six decimals (one fen), not negative."""
+    if value is None:
+        return None
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if text == "":
+        return None
+    if text.startswith("-"):
+        problems.add(field_name, f"{label_text}不能为负数")
+        return None
+    if not MONEY_PATTERN.match(text):
+        problems.add(field_name, f"{label_text}应为数字（单位：万元），如 56022.2398")
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        problems.add(field_name, f"{label_text}应为数字（单位：万元）")
+        return None
+    if amount.as_tuple().exponent < -6:
+        problems.add(field_name, f"{label_text}最多保留 6 位小数（万元精确到分）")
+        return None
+    if amount >= Decimal("1e12"):
+        problems.add(field_name, f"{label_text}数值过大")
+        return None
+    return amount
+
+
+def _check_actual(text: str, ind: Indicator, year: int, field_name: str, problems: Problems) -> dict | None:
+    if len(text) > MAX_ACTUAL:
+        problems.add(field_name, f"实际完成值不能超过 {MAX_ACTUAL} 个字符", ind.id)
+        return None
+    if re.search(r"\d[eE][+-]?\d", text):
+        problems.add(field_name, "请直接写出数字，不要用科学计数法（如 1e9）", ind.id)
+        return None
+    parsed = parse_target(text, year=year)
+    if ind.target_kind == "quantity":
+        if parsed.kind != "quantity" or parsed.value is None:
+            problems.add(field_name, f"年度指标值为数值（{ind.annual_target}），请填写数字，如“12份”“97.5%”", ind.id)
+            return None
+        if parsed.value < 0 and (ind.target_value is None or Decimal(ind.target_value) >= 0):
+            problems.add(field_name, "实际完成值不能为负数", ind.id)
+            return None
+    if ind.target_kind == "deadline" and parsed.kind != "deadline":
+        problems.add(field_name, "年度指标值为完成期限，请填写完成日期，如 2024-11-30", ind.id)
+        return None
+    return parsed.to_json()
+
+
+def save(
+    *,
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    version: int | None,
+    spent: Any = UNSET,
+    budget: Any = UNSET,
+    goal_completion: Any = UNSET,
+    results: list[ResultInput] = (),
+) -> EvaluationView:
+    """Save what the unit typed (any subset of fields), rescore, and bump the version.
+
+    Refused whole, with a message at each bad field, when anything is invalid; refused with a
+    conflict when someone saved in between (stale version).
+    """
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    project, indicators, existing = _load(session, evaluation)
+    _check_editable(session, principal, evaluation, project)
+    _check_version(evaluation, version)
+    by_id = {i.id: i for i in indicators}
+    problems = Problems()
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+
+    if spent is not UNSET:
+        amount = parse_money(spent, "spent", "全年执行数", problems)
+        if not problems.items and amount != project.spent:
+            before["spent"], after["spent"] = _s(project.spent), _s(amount)
+            project.spent = amount
+    if budget is not UNSET:
+        if project.budget is not None and not project.budget_entered_by_unit:
+            problems.add("budget", "全年预算数来自绩效目标表，不能在自评中修改")
+        else:
+            amount = parse_money(budget, "budget", "全年预算数", problems)
+            if amount is not None and amount == 0:
+                problems.add("budget", "全年预算数不能为 0")
+            elif not problems.items and amount != project.budget:
+                before["budget"], after["budget"] = _s(project.budget), _s(amount)
+                project.budget = amount
+                project.budget_entered_by_unit = amount is not None
+    if goal_completion is not UNSET:
+        text = (goal_completion or "").strip() or None
+        if text and len(text) > MAX_TEXT:
+            problems.add("goal_completion", f"实际完成情况不能超过 {MAX_TEXT} 个字符")
+        elif text != evaluation.goal_completion:
+            before["goal_completion"], after["goal_completion"] = evaluation.goal_completion, text
+            evaluation.goal_completion = text
+
+    template = session.get(ScoringTemplate, evaluation.template_id)
+    settings = settings_of(template)
+    changed_results: list[IndicatorResult] = []
+    for n, item in enumerate(results):
+        ind = by_id.get(item.indicator_id)
+        prefix = f"results[{n}]"
+        if ind is None:
+            problems.add(f"{prefix}.indicator_id", "该指标不属于这个项目")
+            continue
+        res = existing.get(ind.id) or IndicatorResult(
+            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[])
+        old = _result_state(res)
+        if item.actual is not UNSET:
+            text = (item.actual or "").strip()
+            if not text:
+                res.actual, res.actual_parsed = None, None
+            else:
+                parsed = _check_actual(text, ind, project.year, f"{prefix}.actual", problems)
+                if parsed is not None:
+                    res.actual, res.actual_parsed = text, parsed
+        if item.qualitative_level is not UNSET:
+            level = item.qualitative_level or None
+            if level is not None and level not in LEVEL_LABELS:
+                problems.add(f"{prefix}.qualitative_level", "达成程度应为 achieved / partial / not_achieved", ind.id)
+            else:
+                res.qualitative_level = level
+                if level is None:
+                    res.score_in_band = None
+        if item.score_in_band is not UNSET:
+            raw = item.score_in_band
+            if raw is None or str(raw).strip() == "":
+                res.score_in_band = None
+            else:
+                try:
+                    chosen = Decimal(str(raw).strip())
+                    if not chosen.is_finite():
+                        raise InvalidOperation
+                except InvalidOperation:
+                    problems.add(f"{prefix}.score_in_band", "得分应为数字", ind.id)
+                    chosen = None
+                if chosen is not None:
+                    res.score_in_band = chosen
+        if res.score_in_band is not None:
+            if res.qualitative_level is None:
+                problems.add(f"{prefix}.score_in_band", "请先选择达成程度，再在其分值区间内打分", ind.id)
+            else:
+                _weights = None  # the band depends on the weight, checked after scoring below
+        if item.deviation_reason is not UNSET:
+            reason = (item.deviation_reason or "").strip() or None
+            if reason and len(reason) > MAX_TEXT:
+                problems.add(f"{prefix}.deviation_reason", f"偏差原因不能超过 {MAX_TEXT} 个字符", ind.id)
+            else:
+                res.deviation_reason = reason
+        if _result_state(res) != old:
+            before[f"indicator:{ind.id}"], after[f"indicator:{ind.id}"] = old, _result_state(res)
+            existing[ind.id] = res
+            changed_results.append(res)
+    problems.raise_if_any()
+
+    _, _, result = _score(session, evaluation, project, indicators, existing)
+    by_key = {row.key: row for row in result.indicators}
+    for n, item in enumerate(results):
+        res = existing.get(item.indicator_id)
+        if res is not None and res.qualitative_level and res.score_in_band is not None:
+            weight = by_key[str(item.indicator_id)].weight
+            lo, hi = scoring.band_limits(settings, res.qualitative_level, weight)
+            if not lo <= res.score_in_band <= hi:
+                problems.add(f"results[{n}].score_in_band",
+                             f"“{LEVEL_LABELS[res.qualitative_level]}”的得分应在 {lo} 至 {hi} 分之间", item.indicator_id)
+    if problems.items:
+        session.rollback()
+        problems.raise_if_any()
+
+    if not after:
+        session.rollback()
+        return _view(session, principal, evaluation)
+    for res in changed_results:
+        session.add(res)
+    session.add(project)
+    _store_scores(session, evaluation, project, indicators, existing, result)
+    if evaluation.status == "not_started":
+        evaluation.status = "draft"
+    evaluation.version += 1
+    evaluation.updated_at = utcnow()
+    session.add(evaluation)
+    audit.record(session=session, actor=principal, action="evaluation.save", entity_type="self_evaluation",
+                 entity_id=evaluation.id, before=before, after=after)
+    _commit_versioned(session, evaluation)
+    return _view(session, principal, evaluation)
+
+
+def _commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
+    """Commit only if nobody bumped the version meanwhile (compare-and-set on the row)."""
+    expected = evaluation.version - 1
+    updated = session.execute(
+        sa.update(SelfEvaluation).where(SelfEvaluation.id == evaluation.id, SelfEvaluation.version == expected)
+        .values(version=evaluation.version).execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        session.rollback()
+        raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
+    session.commit()
+
+
+def _store_scores(session, evaluation, project, indicators, results, result) -> None:
+    by_key = {row.key: row for row in result.indicators}
+    for ind in indicators:
+        res = results.get(ind.id)
+        if res is None:
+            continue
+        s = by_key[str(ind.id)]
+        res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
+        res.updated_at = utcnow()
+        session.add(res)
+    evaluation.execution_rate = result.execution_rate
+    evaluation.execution_score = result.execution_score
+    evaluation.total_score = result.total if result.indicators else None
+    evaluation.grade = result.grade
+    evaluation.flags = sorted(set(result.execution_flags) | set(result.flags)
+                              | {f for row in result.indicators for f in row.flags})
+
+
+def _result_state(res: IndicatorResult) -> dict:
+    return {"actual": res.actual, "qualitative_level": res.qualitative_level,
+            "score_in_band": _s(res.score_in_band), "deviation_reason": res.deviation_reason}
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def submit(*, session: Session, principal: Principal, evaluation_id: int, version: int | None = None
+           ) -> EvaluationView:
+    """送审: refused with every problem at its row when anything is missing; then read-only."""
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    project, indicators, results = _load(session, evaluation)
+    _check_editable(session, principal, evaluation, project)
+    if version is not None:
+        _check_version(evaluation, version)
+    _, _, result = _score(session, evaluation, project, indicators, results)
+    problems = scoring.submission_problems(result)
+    if not indicators:
+        raise ValidationFailed("项目没有绩效指标，不能送审")
+    if problems:
+        raise ValidationFailed(
+            f"还有 {len(problems)} 处需要完善，未送审",
+            errors=[FieldError(p.field if p.key is None else f"results[{p.key}].{p.field}", p.message,
+                               int(p.key) if p.key else None) for p in problems],
+        )
+    before = evaluation.status
+    _store_scores(session, evaluation, project, indicators, results, result)
+    evaluation.status = "submitted"
+    evaluation.submitted_at = utcnow()
+    evaluation.submitted_by_id = principal.user_id
+    evaluation.reviewed_at = None
+    evaluation.reviewed_by_id = None
+    evaluation.version += 1
+    session.add(evaluation)
+    audit.record(session=session, actor=principal, action="evaluation.submit", entity_type="self_evaluation",
+                 entity_id=evaluation.id, before={"status": before},
+                 after={"status": "submitted", "total_score": _s(evaluation.total_score),
+                        "grade": evaluation.grade})
+    _commit_versioned(session, evaluation)
+    return _view(session, principal, evaluation)
+
+
+def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
+    """撤回: back to draft, possible until a reviewer has acted."""
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    if principal.role != "unit":
+        raise PermissionDenied("只有资金使用单位可以撤回自评")
+    if evaluation.status != "submitted" or evaluation.reviewed_at is not None:
+        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能撤回")
+    evaluation.status = "draft"
+    evaluation.version += 1
+    session.add(evaluation)
+    audit.record(session=session, actor=principal, action="evaluation.withdraw", entity_type="self_evaluation",
+                 entity_id=evaluation.id, before={"status": "submitted"}, after={"status": "draft"})
+    _commit_versioned(session, evaluation)
+    return _view(session, principal, evaluation)
+
+
+def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, actor: Any = "cli") -> SelfEvaluation:
+    """Rescore on purpose, optionally moving the evaluation to its template's current version."""
+    evaluation = session.get(SelfEvaluation, evaluation_id)
+    old = session.get(ScoringTemplate, evaluation.template_id)
+    if to_current:
+        evaluation.template_id = current_template(session=session, name=old.name).id
+    project, indicators, results = _load(session, evaluation)
+    _, _, result = _score(session, evaluation, project, indicators, results)
+    before = {"template_id": old.id, "total_score": _s(evaluation.total_score)}
+    _store_scores(session, evaluation, project, indicators, results, result)
+    evaluation.version += 1
+    session.add(evaluation)
+    audit.record(session=session, actor=actor, action="evaluation.rescore", entity_type="self_evaluation",
+                 entity_id=evaluation.id, before=before,
+                 after={"template_id": evaluation.template_id, "total_score": _s(evaluation.total_score)})
+    session.commit()
+    return evaluation
+
+
+def level1_name(slug: str) -> str:
+    return LEVEL1_BY_SLUG[slug].short if slug in LEVEL1_BY_SLUG else slug
