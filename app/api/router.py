@@ -2,9 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.api import health, imports, targets
+from app.api import catalog, stats
+from app.api import health, imports, self_evaluations, targets
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(targets.router)
 api_router.include_router(imports.router)
+api_router.include_router(self_evaluations.router)
+api_router.include_router(catalog.router)
+api_router.include_router(stats.router)

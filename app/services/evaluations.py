@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.domain import scoring
@@ -516,7 +517,6 @@ def save(
     _store_scores(session, evaluation, project, indicators, existing, result)
     if evaluation.status == "not_started":
         evaluation.status = "draft"
-    evaluation.version += 1
     evaluation.updated_at = utcnow()
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.save", entity_type="self_evaluation",
@@ -526,16 +526,18 @@ def save(
 
 
 def _commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
-    """Commit only if nobody bumped the version meanwhile (compare-and-set on the row)."""
-    expected = evaluation.version - 1
+    """Commit only if nobody saved meanwhile: a compare-and-set on the row's version."""
+    expected = evaluation.version
+    session.flush()
     updated = session.execute(
         sa.update(SelfEvaluation).where(SelfEvaluation.id == evaluation.id, SelfEvaluation.version == expected)
-        .values(version=evaluation.version).execution_options(synchronize_session=False)
+        .values(version=expected + 1).execution_options(synchronize_session=False)
     ).rowcount
     if updated != 1:
         session.rollback()
         raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
     session.commit()
+    set_committed_value(evaluation, "version", expected + 1)
 
 
 def _store_scores(session, evaluation, project, indicators, results, result) -> None:
@@ -590,7 +592,6 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     evaluation.submitted_by_id = principal.user_id
     evaluation.reviewed_at = None
     evaluation.reviewed_by_id = None
-    evaluation.version += 1
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.submit", entity_type="self_evaluation",
                  entity_id=evaluation.id, before={"status": before},
@@ -608,7 +609,6 @@ def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> E
     if evaluation.status != "submitted" or evaluation.reviewed_at is not None:
         raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能撤回")
     evaluation.status = "draft"
-    evaluation.version += 1
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.withdraw", entity_type="self_evaluation",
                  entity_id=evaluation.id, before={"status": "submitted"}, after={"status": "draft"})
