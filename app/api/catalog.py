@@ -1,0 +1,245 @@
+"""GET /api/v1/units, /projects, /projects/{id}, /indicators: the finance bureau's read API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from app.api.deps import (
+    ERRORS,
+    EXPORT_RESPONSES,
+    CursorQuery,
+    DepartmentQuery,
+    FormatQuery,
+    LimitQuery,
+    UnitQuery,
+    YearQuery,
+    decode_cursor,
+    page,
+)
+from app.api.export import export_response
+from app.api.models import (
+    HistoryEventPublic,
+    IndicatorDetailPublic,
+    IndicatorPublic,
+    IndicatorsPublic,
+    ProjectDetailPublic,
+    ProjectPublic,
+    ProjectsPublic,
+    TargetPublic,
+    UnitPublic,
+    UnitsPublic,
+    money,
+    rate,
+    score,
+)
+from app.db import SessionDep
+from app.models import EVALUATION_STATUSES, LEVEL1_SLUGS, TARGET_KINDS
+from app.security import PrincipalDep
+from app.services import queries
+
+router = APIRouter(prefix="/api/v1", tags=["查询"])
+
+Status = Literal[EVALUATION_STATUSES]  # type: ignore[valid-type]
+Grade = Literal[queries.GRADES]  # type: ignore[valid-type]
+Level1 = Literal[LEVEL1_SLUGS]  # type: ignore[valid-type]
+Kind = Literal[TARGET_KINDS]  # type: ignore[valid-type]
+Flag = Literal[queries.FLAGS]  # type: ignore[valid-type]
+ScoreBound = Annotated[Decimal | None, Query(ge=0, le=1000, description="总分界限（含），如 80", examples=["80"])]
+
+
+# --- row → public -------------------------------------------------------------------------
+
+
+def unit_public(r) -> UnitPublic:
+    return UnitPublic(id=r["id"], code=r["code"], name=r["name"], department_id=r["department_id"],
+                      department_code=r["department_code"], department=r["department_name"])
+
+
+def _project_fields(r) -> dict[str, Any]:
+    return dict(
+        id=r["id"], year=r["year"], project_code=r["project_code"], name=r["name"],
+        unit_id=r["unit_id"], unit_code=r["unit_code"], unit=r["unit_name"],
+        department_id=r["department_id"], department=r["department_name"],
+        budget=money(r["budget"]), spent=money(r["spent"]), execution_rate=rate(r["execution_rate"]),
+        status=r["status"], self_evaluation_id=r["self_evaluation_id"],
+        total_score=score(r["total_score"]), grade=r["grade"], flags=r["flags"] or [],
+    )
+
+
+def project_public(r) -> ProjectPublic:
+    return ProjectPublic(**_project_fields(r))
+
+
+def _effective(r) -> str | None:
+    return score(r["score_override"] if r["score_override"] is not None else r["score"])
+
+
+def indicator_public(r) -> IndicatorPublic:
+    return IndicatorPublic(
+        id=r["id"], year=r["year"], project_id=r["project_id"], project_code=r["project_code"],
+        project_name=r["project_name"], unit_id=r["unit_id"], unit=r["unit_name"],
+        department_id=r["department_id"], department=r["department_name"], position=r["position"],
+        level1=r["level1"], level2=r["level2"], level2_code=r["level2_code"], level2_name=r["level2_name"],
+        name=r["name"], period_target=r["period_target"], annual_target=r["annual_target"],
+        target_kind=r["target_kind"], target_op=r["target_op"], target_value=r["target_value"],
+        target_value_max=r["target_value_max"], target_unit=r["target_unit"],
+        target_confidence=r["target_confidence"], weight=score(r["weight"]), actual=r["actual"],
+        score=score(r["score"]), score_override=score(r["score_override"]), effective_score=_effective(r),
+        met=r["met"], flags=r["flags"] or [],
+    )
+
+
+def indicator_detail_public(r) -> IndicatorDetailPublic:
+    return IndicatorDetailPublic(
+        id=r["id"], position=r["position"], level1=r["level1"], level2=r["level2"],
+        level2_code=r["level2_code"], level2_name=r["level2_name"], name=r["name"],
+        period_target=r["period_target"], annual_target=r["annual_target"],
+        target=TargetPublic(
+            kind=r["target_kind"], op=r["target_op"], value=r["target_value"], value_max=r["target_value_max"],
+            unit=r["target_unit"], unit_raw=r["target_unit_raw"], unit_class=r["target_unit_class"],
+            deadline=r["target_deadline"], direction=r["target_direction"], confidence=r["target_confidence"],
+            warnings=r["target_warnings"] or [],
+        ),
+        weight=score(r["weight"]), actual=r["actual"], actual_parsed=r["actual_parsed"],
+        qualitative_level=r["qualitative_level"], score_in_band=score(r["score_in_band"]),
+        score=score(r["score"]), score_override=score(r["score_override"]),
+        override_reason=r["override_reason"], effective_score=_effective(r), met=r["met"],
+        deviation_reason=r["deviation_reason"], flags=r["flags"] or [], warnings=r["indicator_warnings"] or [],
+    )
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@router.get("/units", response_model=UnitsPublic, summary="单位列表（含主管部门）",
+            responses={**ERRORS, **EXPORT_RESPONSES})
+def list_units(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: YearQuery = None,
+    department: DepartmentQuery = None,
+    unit: UnitQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """您有权查看的单位及其主管部门；指定 year 时只列出该年度有项目的单位。"""
+    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
+
+    def fetch(s, after, n):
+        return queries.list_units(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=UnitPublic, filename="units", sheet="单位",
+                               fetch=fetch, key=lambda r: r["id"], to_public=unit_public)
+    after = decode_cursor(request, route="units", cursor=cursor)
+    rows, next_cursor, next_url = page(request, route="units", rows=fetch(session, after, limit + 1), limit=limit,
+                                       key=lambda r: r["id"])
+    return UnitsPublic(items=[unit_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit)
+
+
+@router.get("/projects", response_model=ProjectsPublic, summary="项目列表（预算、执行、自评结果）",
+            responses={**ERRORS, **EXPORT_RESPONSES})
+def list_projects(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: YearQuery = None,
+    department: DepartmentQuery = None,
+    unit: UnitQuery = None,
+    status: Annotated[Status | None, Query(description="自评状态；not_started 含尚无自评的项目")] = None,
+    grade: Annotated[Grade | None, Query(description="自评等级：优、良、中、差")] = None,
+    min_score: ScoreBound = None,
+    max_score: ScoreBound = None,
+    max_execution_rate: Annotated[
+        Decimal | None,
+        Query(ge=0, le=100000, description="预算执行率上限（百分点，含），如 90 表示执行率 ≤ 90%", examples=["90"]),
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="按项目名称模糊查找")] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """您有权查看的项目，含全年预算数、执行数、预算执行率、自评状态、总分与等级。"""
+    filters = queries.ProjectFilters(
+        year=year, department=department, unit=unit, status=status, grade=grade, min_score=min_score,
+        max_score=max_score, max_execution_rate=max_execution_rate, q=q,
+    )
+
+    def fetch(s, after, n):
+        return queries.list_projects(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=ProjectPublic, filename="projects", sheet="项目",
+                               fetch=fetch, key=lambda r: r["id"], to_public=project_public)
+    after = decode_cursor(request, route="projects", cursor=cursor)
+    rows, next_cursor, next_url = page(request, route="projects", rows=fetch(session, after, limit + 1),
+                                       limit=limit, key=lambda r: r["id"])
+    return ProjectsPublic(items=[project_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
+                          limit=limit)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectDetailPublic, summary="单个项目（含指标与审核历史）",
+            responses={**ERRORS, 404: {"description": "项目不存在或无权查看"}})
+def get_project(
+    session: SessionDep,
+    principal: PrincipalDep,
+    project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
+) -> ProjectDetailPublic:
+    """一个项目：资金、目标、全部指标（原始与识别后的指标值、实际完成值、得分、提示）与审核历史。"""
+    detail = queries.project_detail(session=session, principal=principal, project_id=project_id)
+    p, e = detail.project, detail.evaluation
+    return ProjectDetailPublic(
+        **_project_fields(detail.row),
+        initial_budget=money(p.initial_budget), fiscal_funds=money(p.fiscal_funds),
+        carried_over=money(p.carried_over), other_funds=money(p.other_funds),
+        period_goal=p.period_goal, annual_goal=p.annual_goal,
+        goal_completion=e.goal_completion if e else None,
+        execution_score=score(e.execution_score) if e else None,
+        department_score=score(e.department_score) if e else None,
+        review_opinion=e.review_opinion if e else None,
+        submitted_at=e.submitted_at if e else None, reviewed_at=e.reviewed_at if e else None,
+        template=detail.template, warnings=p.warnings or [],
+        indicators=[indicator_detail_public(r) for r in detail.indicators],
+        history=[HistoryEventPublic(at=h.at, actor=h.actor, action=h.action, note=h.note, before=h.before,
+                                    after=h.after) for h in detail.history],
+    )
+
+
+@router.get("/indicators", response_model=IndicatorsPublic, summary="指标列表（跨项目）",
+            responses={**ERRORS, **EXPORT_RESPONSES})
+def list_indicators(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: YearQuery = None,
+    department: DepartmentQuery = None,
+    unit: UnitQuery = None,
+    level1: Annotated[Level1 | None, Query(description="一级指标：output、outcome、satisfaction")] = None,
+    level2: Annotated[str | None, Query(max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")] = None,
+    met: Annotated[bool | None, Query(description="true 只看达标的，false 只看未达标的")] = None,
+    flag: Annotated[Flag | None, Query(description="只看带此提示标记的指标，如 unmet、over_achieved")] = None,
+    kind: Annotated[Kind | None, Query(description="指标值类型：quantity、qualitative、deadline")] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """您有权查看的绩效指标，含年度指标值、实际完成值、得分与提示标记。"""
+    filters = queries.IndicatorFilters(year=year, department=department, unit=unit, level1=level1, level2=level2,
+                                       met=met, flag=flag, kind=kind)
+
+    def fetch(s, after, n):
+        return queries.list_indicators(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=IndicatorPublic, filename="indicators", sheet="指标",
+                               fetch=fetch, key=lambda r: r["id"], to_public=indicator_public)
+    after = decode_cursor(request, route="indicators", cursor=cursor)
+    rows, next_cursor, next_url = page(request, route="indicators", rows=fetch(session, after, limit + 1),
+                                       limit=limit, key=lambda r: r["id"])
+    return IndicatorsPublic(items=[indicator_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
+                            limit=limit)

@@ -1,0 +1,88 @@
+"""Shared parameters of the /api/v1 lists: limit, opaque signed cursor, export format, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import Query, Request
+from itsdangerous import BadData, URLSafeSerializer
+
+from app.services.errors import DomainError, FieldError
+
+T = TypeVar("T")
+
+MAX_LIMIT = 1000
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 100", examples=[100])
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=500, description="分页游标：上一页返回的 next_cursor，原样传回；第一页不传"),
+]
+FormatQuery = Annotated[
+    Literal["json", "csv", "xlsx"],
+    Query(alias="format", description="json（默认，分页）；csv 或 xlsx 则以流式下载全部符合条件的记录"
+                                      "（忽略 limit 与 cursor；csv 为带 BOM 的 UTF-8，Excel 可直接打开）"),
+]
+YearQuery = Annotated[int | None, Query(ge=1900, le=2999, description="预算年度，如 2025", examples=[2025])]
+DepartmentQuery = Annotated[
+    str | None, Query(max_length=200, description="主管部门：ID、编码或名称", examples=["广州市工业和信息化局"])
+]
+UnitQuery = Annotated[
+    str | None, Query(max_length=200, description="单位：ID、编码或名称", examples=["广州市无线电监测站"])
+]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "分页游标无效"},
+    401: {"description": "未提供令牌，或令牌无效、已吊销"},
+    422: {"description": "参数不合法（如 limit 超出 1–1000）"},
+}
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON 分页列表；format=csv / xlsx 时为文件下载",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    },
+}
+
+
+def _serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="jixiao-api-cursor")
+
+
+def encode_cursor(request: Request, *, route: str, after: int) -> str:
+    """The last key of a page, signed and bound to its list, so a client cannot forge one."""
+    return _serializer(request).dumps({"r": route, "a": after})
+
+
+def decode_cursor(request: Request, *, route: str, cursor: str | None) -> int | None:
+    """The keyset position of a cursor; a tampered or foreign cursor is a 400 with a JSON body."""
+    if not cursor:
+        return None
+    try:
+        data = _serializer(request).loads(cursor)
+    except BadData:
+        data = None
+    after = data.get("a") if isinstance(data, dict) and data.get("r") == route else None
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise DomainError(
+            "分页游标无效或已被改动：请不带 cursor 重新请求第一页",
+            errors=[FieldError("cursor", "游标无效，请原样使用上一页返回的 next_cursor")],
+        )
+    return after
+
+
+def page(
+    request: Request, *, route: str, rows: Sequence[T], limit: int, key: Callable[[T], int]
+) -> tuple[Sequence[T], str | None, str | None]:
+    """(the rows of this page, next cursor, next URL) from rows fetched with limit + 1."""
+    if len(rows) <= limit:
+        return rows, None, None
+    rows = rows[:limit]
+    cursor = encode_cursor(request, route=route, after=key(rows[-1]))
+    return rows, cursor, str(request.url.include_query_params(cursor=cursor))

@@ -1,0 +1,319 @@
+"""Response models of the /api/v1 read endpoints: stable English names, Chinese descriptions.
+
+Documented fields do not change within v1 (README, "API stability"). Money is a decimal string
+in 万元, rates are percentage points as decimal strings, scores are strings with two places:
+exact on every database, never a float. Each field's `title` is the Chinese column header of
+the CSV / xlsx export.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# --- formatting -----------------------------------------------------------------------------
+
+_TWO = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> str | None:
+    """万元 as written: trailing zeros dropped, but at least two places (56022.2398, 57550.00)."""
+    if value is None:
+        return None
+    trimmed = value.normalize()
+    if trimmed.as_tuple().exponent > -2:
+        trimmed = value.quantize(_TWO)
+    return format(trimmed, "f")
+
+
+rate = money  # percentage points: the same shape (97.35, 100.00, 12.3456)
+
+
+def score(value: Decimal | None) -> str | None:
+    """A score with exactly two places (96.80)."""
+    if value is None:
+        return None
+    return format(value.quantize(_TWO), "f")
+
+
+def F(title: str, description: str, example: Any, *, decimal: bool = False) -> Any:  # noqa: N802
+    """A documented field: Chinese title (export header) and description, one example."""
+    extra = {"format": "decimal"} if decimal else None
+    examples = None if example is None else [example]
+    return Field(title=title, description=description, examples=examples, json_schema_extra=extra)
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+class UnitPublic(_Public):
+    """资金使用单位（预算单位）及其主管部门。"""
+
+    id: int = F("单位ID", "单位的内部编号，在 v1 内保持不变", 12)
+    code: str | None = F("单位编码", "单位编码（预算单位编码）；来源表未给出时为 null", "401001")
+    name: str = F("单位名称", "单位全称", "广州市无线电监测站")
+    department_id: int | None = F("主管部门ID", "主管部门的内部编号；未归属主管部门时为 null", 3)
+    department_code: str | None = F("主管部门编码", "主管部门编码；未给出时为 null", "401")
+    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+class ProjectPublic(_Public):
+    """一个项目在某年度的预算、执行与自评结果。"""
+
+    id: int = F("项目ID", "项目的内部编号，在 v1 内保持不变", 1024)
+    year: int = F("年度", "预算年度", 2025)
+    project_code: str = F("项目编码", "项目编码；来源表未给出时由系统生成", "44010024T000000123456")
+    name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）", "无线电监测设备购置经费")
+    unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
+    unit_code: str | None = F("单位编码", "资金使用单位编码", "401001")
+    unit: str = F("单位名称", "资金使用单位名称", "广州市无线电监测站")
+    department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
+    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    budget: str | None = F("全年预算数（万元）", "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
+                           "57550.00", decimal=True)
+    spent: str | None = F("全年执行数（万元）", "全年执行数，万元，十进制字符串；未填报时为 null", "56022.2398",
+                          decimal=True)
+    execution_rate: str | None = F("预算执行率（%）", "预算执行率 = 全年执行数 / 全年预算数，以百分点表示（97.35 即 97.35%）；"
+                                   "自评尚未计算时为 null", "97.35", decimal=True)
+    status: str = F("自评状态", "自评状态：not_started 未开始、draft 草稿、submitted 已提交待审核、returned 已退回、"
+                    "approved 主管部门审核通过、final 财政局终审", "submitted")
+    self_evaluation_id: int | None = F("自评ID", "自评的内部编号；尚无自评时为 null", 88)
+    total_score: str | None = F("总分", "自评总分（满分 100），两位小数；尚未计算时为 null", "96.80", decimal=True)
+    grade: str | None = F("等级", "自评等级：优（≥90）、良（80–<90）、中（60–<80）、差（<60）；未完成时为 null", "优")
+    flags: list[str] = F("提示", "自评层面的提示标记（如 execution_low 执行率偏低、budget_missing 缺少预算数）",
+                         ["execution_low"])
+
+
+class TargetPublic(_Public):
+    """年度指标值的识别结果。"""
+
+    kind: str = F("指标值类型", "quantity 数量型、qualitative 定性、deadline 时限", "quantity")
+    op: str | None = F("比较符", "比较符：>= > <= < = ~（约）range（区间）", ">=")
+    value: str | None = F("指标数值", "数值（已换算万、亿等量级），十进制字符串", "12")
+    value_max: str | None = F("区间上限", "区间型指标值的上限", None)
+    unit: str | None = F("计量单位", "规范化后的计量单位", "份")
+    unit_raw: str | None = F("原始计量单位", "原文中的计量单位写法", "份")
+    unit_class: str | None = F("单位类别", "count 计数、area 面积、time 时间、money 金额、percent 百分比、ratio 倍数",
+                               "count")
+    deadline: date | None = F("完成期限", "时限型指标的期限（含当日）", "2025-12-31")
+    direction: str | None = F("方向", "higher 越高越好、lower 越低越好", "higher")
+    confidence: str = F("识别把握", "high 或 low；low 表示请人工核对", "high")
+    warnings: list[Any] = F("识别提示", "识别过程中的提示", [])
+
+
+class IndicatorDetailPublic(_Public):
+    """项目中的一条绩效指标及其实际完成值与得分。"""
+
+    id: int = F("指标ID", "指标的内部编号", 5001)
+    position: int = F("序号", "指标在目标表中的顺序", 1)
+    level1: str = F("一级指标", "一级指标：output 产出、outcome 效益、satisfaction 满意度", "output")
+    level2: str | None = F("二级指标", "二级指标代号（quantity 数量、quality 质量、timeliness 时效、cost 成本、"
+                           "economic 经济效益、social 社会效益、ecological 生态效益、sustainability 可持续影响、"
+                           "service_satisfaction 服务对象满意度）；无法识别时为 null", "quantity")
+    level2_code: str | None = F("二级指标编码", "二级指标编码，如 11", "11")
+    level2_name: str | None = F("二级指标名称", "二级指标名称（原文）", "数量指标")
+    name: str = F("三级指标", "三级指标名称", "中小微企业运行月度分析报告")
+    period_target: str | None = F("实施周期指标值", "实施周期指标值，原文照录", "≥12份")
+    annual_target: str | None = F("年度指标值", "年度指标值，原文照录（自评以此为准）", "≥12份")
+    target: TargetPublic = F("年度指标值识别", "年度指标值的识别结果", None)
+    weight: str | None = F("分值", "该指标的分值（权重），两位小数", "5.00", decimal=True)
+    actual: str | None = F("实际完成值", "实际完成值，原文照录；未填写时为 null", "12份")
+    actual_parsed: dict[str, Any] | None = F("实际完成值识别", "实际完成值的识别结果", None)
+    qualitative_level: str | None = F("达成程度", "定性指标的达成程度：achieved、partial、not_achieved", None)
+    score_in_band: str | None = F("区间内得分", "定性指标由单位在档次内选择的得分", None, decimal=True)
+    score: str | None = F("计算得分", "系统按评分模板计算的得分", "5.00", decimal=True)
+    score_override: str | None = F("审核调整得分", "审核人调整后的得分；未调整时为 null", None, decimal=True)
+    override_reason: str | None = F("调整理由", "审核人调整得分的理由", None)
+    effective_score: str | None = F("最终得分", "有调整得分时取调整得分，否则取计算得分", "5.00", decimal=True)
+    met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
+    deviation_reason: str | None = F("偏差原因分析及改进措施", "得分低于分值时单位填写的说明", None)
+    flags: list[str] = F("提示", "计分提示标记（unmet 未达标、over_achieved 超额较多、unit_mismatch 单位不一致等）",
+                         ["unmet"])
+    warnings: list[Any] = F("导入提示", "导入目标表时对该指标的提示", [])
+
+
+class HistoryEventPublic(_Public):
+    """审核历史中的一条记录。"""
+
+    at: datetime = F("时间", "发生时间（UTC，ISO 8601）", "2025-01-15T08:30:00Z")
+    actor: str = F("操作人", "操作人用户名或令牌名称", "gxj_shenhe")
+    action: str = F("操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return", "evaluation.submit")
+    note: str | None = F("说明", "审核意见或备注", "请补充偏差原因")
+    before: dict[str, Any] | None = F("变更前", "变更前的值", None)
+    after: dict[str, Any] | None = F("变更后", "变更后的值", None)
+
+
+class ProjectDetailPublic(ProjectPublic):
+    """一个项目的完整自评信息：资金、目标、全部指标与审核历史。"""
+
+    initial_budget: str | None = F("年初预算数（万元）", "年初预算数，万元", "60000.00", decimal=True)
+    fiscal_funds: str | None = F("本年财政拨款（万元）", "资金来源：本年财政拨款，万元", "50000.00", decimal=True)
+    carried_over: str | None = F("上年结转资金（万元）", "资金来源：上年结转资金，万元", "7550.00", decimal=True)
+    other_funds: str | None = F("其他资金（万元）", "资金来源：其他资金，万元", None, decimal=True)
+    period_goal: str | None = F("实施周期目标", "实施周期总体目标", None)
+    annual_goal: str | None = F("年度目标", "年度总体目标（预期目标）", "按时完成全年监测任务")
+    goal_completion: str | None = F("实际完成情况", "年度总体目标的实际完成情况", None)
+    execution_score: str | None = F("预算执行率得分", "预算执行率得分（满分 10）", "9.74", decimal=True)
+    department_score: str | None = F("主管部门评分", "主管部门给出的评分", None, decimal=True)
+    review_opinion: str | None = F("审核意见", "最近一次审核意见", None)
+    submitted_at: datetime | None = F("提交时间", "最近一次提交时间（UTC）", None)
+    reviewed_at: datetime | None = F("审核时间", "最近一次审核时间（UTC）", None)
+    template: str | None = F("评分模板", "所用评分模板及版本", "national-2020 v1")
+    warnings: list[Any] = F("导入提示", "导入目标表时对该项目的提示", [])
+    indicators: list[IndicatorDetailPublic] = F("绩效指标", "全部绩效指标，按目标表顺序", [])
+    history: list[HistoryEventPublic] = F("审核历史", "自评的提交、退回、审核等记录，按时间先后", [])
+
+
+# --- indicators ---------------------------------------------------------------------------
+
+
+class IndicatorPublic(_Public):
+    """跨项目的一条绩效指标行。"""
+
+    id: int = F("指标ID", "指标的内部编号", 5001)
+    year: int = F("年度", "预算年度", 2025)
+    project_id: int = F("项目ID", "所属项目的内部编号", 1024)
+    project_code: str = F("项目编码", "所属项目编码", "44010024T000000123456")
+    project_name: str = F("项目名称", "所属项目名称", "无线电监测设备购置经费")
+    unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
+    unit: str = F("单位名称", "资金使用单位名称", "广州市无线电监测站")
+    department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
+    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    position: int = F("序号", "指标在目标表中的顺序", 1)
+    level1: str = F("一级指标", "一级指标：output 产出、outcome 效益、satisfaction 满意度", "output")
+    level2: str | None = F("二级指标", "二级指标代号，如 quantity、social；无法识别时为 null", "quantity")
+    level2_code: str | None = F("二级指标编码", "二级指标编码，如 11", "11")
+    level2_name: str | None = F("二级指标名称", "二级指标名称（原文）", "数量指标")
+    name: str = F("三级指标", "三级指标名称", "中小微企业运行月度分析报告")
+    period_target: str | None = F("实施周期指标值", "实施周期指标值，原文照录", "≥12份")
+    annual_target: str | None = F("年度指标值", "年度指标值，原文照录", "≥12份")
+    target_kind: str = F("指标值类型", "quantity 数量型、qualitative 定性、deadline 时限", "quantity")
+    target_op: str | None = F("比较符", "年度指标值的比较符", ">=")
+    target_value: str | None = F("指标数值", "年度指标值的数值（已换算量级）", "12")
+    target_value_max: str | None = F("区间上限", "区间型指标值的上限", None)
+    target_unit: str | None = F("计量单位", "年度指标值的计量单位", "份")
+    target_confidence: str = F("识别把握", "high 或 low", "high")
+    weight: str | None = F("分值", "该指标的分值（权重）", "5.00", decimal=True)
+    actual: str | None = F("实际完成值", "实际完成值，原文照录", "12份")
+    score: str | None = F("计算得分", "系统计算的得分", "5.00", decimal=True)
+    score_override: str | None = F("审核调整得分", "审核人调整后的得分", None, decimal=True)
+    effective_score: str | None = F("最终得分", "有调整得分时取调整得分，否则取计算得分", "5.00", decimal=True)
+    met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
+    flags: list[str] = F("提示", "计分提示标记", [])
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+class StatusCounts(_Public):
+    """各自评状态的项目数。"""
+
+    not_started: int = F("未开始", "尚未开始自评的项目数", 1)
+    draft: int = F("草稿", "自评草稿数", 2)
+    submitted: int = F("待审核", "已提交、待审核的自评数", 3)
+    returned: int = F("已退回", "被退回的自评数", 0)
+    approved: int = F("审核通过", "主管部门审核通过的自评数", 4)
+    final: int = F("终审", "财政局终审的自评数", 1)
+
+
+class GradeCounts(_Public):
+    """各等级的自评数（仅计已提交且已计分的自评）。"""
+
+    excellent: int = F("优", "等级为优（≥90）的自评数", 5)
+    good: int = F("良", "等级为良（80–<90）的自评数", 2)
+    fair: int = F("中", "等级为中（60–<80）的自评数", 1)
+    poor: int = F("差", "等级为差（<60）的自评数", 0)
+
+
+class ScoreBin(_Public):
+    """得分分布中的一个区间 [lower, upper)，最后一个区间含 100。"""
+
+    lower: str = F("下限", "区间下限（含）", "90")
+    upper: str = F("上限", "区间上限（不含；最后一个区间含 100）", "100")
+    count: int = F("数量", "落在该区间的自评数", 5)
+
+    def __str__(self) -> str:
+        return f"{self.lower}–{self.upper}：{self.count}"
+
+
+class _StatsPublic(_Public):
+    year: int = F("年度", "统计年度", 2025)
+    projects: int = F("项目数", "该年度的项目数", 14)
+    by_status: StatusCounts = F("按状态", "各自评状态的项目数", None)
+    submitted: int = F("已提交", "已提交（待审核、审核通过或终审）的自评数", 8)
+    approved: int = F("已审核通过", "审核通过或终审的自评数", 5)
+    scored: int = F("计分自评数", "参与平均分、分布和等级统计的自评数（已提交且已计分）", 8)
+    average_score: str | None = F("平均分", "已提交自评总分的平均值，两位小数（四舍五入）；没有时为 null", "91.25",
+                                  decimal=True)
+    score_distribution: list[ScoreBin] = F("得分分布", "十个区间的得分分布", [])
+    grades: GradeCounts = F("等级", "各等级的自评数", None)
+    budget: str | None = F("全年预算数合计（万元）", "全年预算数合计，万元，精确求和", "57550.00", decimal=True)
+    spent: str | None = F("全年执行数合计（万元）", "全年执行数合计，万元，精确求和", "56022.2398", decimal=True)
+    execution_rate: str | None = F("预算执行率（%）", "已填报执行数的项目的执行数合计 / 其预算数合计，百分点，两位小数",
+                                   "97.35", decimal=True)
+    unmet_indicators: int = F("未达标指标数", "未达到年度指标值的指标数（含草稿中的）", 3)
+
+
+class _UnitIdentity(_Public):
+
+    unit_id: int = F("单位ID", "单位的内部编号", 12)
+    unit_code: str | None = F("单位编码", "单位编码", "401001")
+    unit: str = F("单位名称", "单位名称", "广州市无线电监测站")
+    department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
+    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+
+
+class _DepartmentIdentity(_Public):
+
+    department_id: int = F("主管部门ID", "主管部门的内部编号", 3)
+    department_code: str | None = F("主管部门编码", "主管部门编码", "401")
+    department: str = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+
+
+# The identity fields come first in JSON and in the export columns (pydantic orders the fields
+# of the last base first).
+class UnitStatsPublic(_StatsPublic, _UnitIdentity):
+    """某单位某年度的汇总统计。"""
+
+
+class DepartmentStatsPublic(_StatsPublic, _DepartmentIdentity):
+    """某主管部门（其下您有权查看的单位）某年度的汇总统计。"""
+
+
+# --- list envelopes -----------------------------------------------------------------------
+
+
+class _Page(BaseModel):
+    next: str | None = F("下一页", "下一页的完整地址；已是最后一页时为 null", "http://jixiao/api/v1/projects?cursor=…")
+    next_cursor: str | None = F("下一页游标", "不透明的分页游标，原样作为 cursor 参数传回；最后一页为 null", "eyJhIjoxMDB9.sig")
+    limit: int = F("每页条数", "本次请求的每页条数", 100)
+
+
+class UnitsPublic(_Page):
+    items: list[UnitPublic] = F("单位", "本页的单位，按 id 升序", [])
+
+
+class ProjectsPublic(_Page):
+    items: list[ProjectPublic] = F("项目", "本页的项目，按 id 升序", [])
+
+
+class IndicatorsPublic(_Page):
+    items: list[IndicatorPublic] = F("指标", "本页的指标，按 id 升序", [])
+
+
+class UnitStatsListPublic(_Page):
+    items: list[UnitStatsPublic] = F("单位统计", "本页的单位统计，按单位 id 升序", [])
+
+
+class DepartmentStatsListPublic(_Page):
+    items: list[DepartmentStatsPublic] = F("主管部门统计", "本页的主管部门统计，按主管部门 id 升序", [])

@@ -1,0 +1,119 @@
+"""GET /api/v1/stats/units and /stats/departments: per unit / department figures for a year."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from app.api.deps import (
+    ERRORS,
+    EXPORT_RESPONSES,
+    CursorQuery,
+    DepartmentQuery,
+    FormatQuery,
+    LimitQuery,
+    UnitQuery,
+    decode_cursor,
+    page,
+)
+from app.api.export import export_response
+from app.api.models import (
+    DepartmentStatsListPublic,
+    DepartmentStatsPublic,
+    GradeCounts,
+    ScoreBin,
+    StatusCounts,
+    UnitStatsListPublic,
+    UnitStatsPublic,
+    money,
+    rate,
+    score,
+)
+from app.db import SessionDep
+from app.security import PrincipalDep
+from app.services import queries
+
+router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
+
+RequiredYear = Annotated[int, Query(ge=1900, le=2999, description="统计年度（必填），如 2025", examples=[2025])]
+_GRADE_FIELDS = dict(zip(queries.GRADES, ("excellent", "good", "fair", "poor"), strict=True))
+
+
+def _figures(s: queries.GroupStats) -> dict[str, Any]:
+    return dict(
+        year=s.year, projects=s.projects, by_status=StatusCounts(**s.by_status),
+        submitted=s.submitted, approved=s.approved, scored=s.scored, average_score=score(s.average_score),
+        score_distribution=[ScoreBin(lower=str(lo), upper=str(hi), count=n) for lo, hi, n in s.score_distribution],
+        grades=GradeCounts(**{_GRADE_FIELDS[g]: n for g, n in s.grades.items()}),
+        budget=money(s.budget), spent=money(s.spent), execution_rate=rate(s.execution_rate),
+        unmet_indicators=s.unmet_indicators,
+    )
+
+
+def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
+    return UnitStatsPublic(unit_id=s.id, unit_code=s.code, unit=s.name, department_id=s.department_id,
+                           department=s.department_name, **_figures(s))
+
+
+def department_stats_public(s: queries.GroupStats) -> DepartmentStatsPublic:
+    return DepartmentStatsPublic(department_id=s.id, department_code=s.code, department=s.name, **_figures(s))
+
+
+@router.get("/units", response_model=UnitStatsListPublic, summary="按单位统计（某年度）",
+            responses={**ERRORS, **EXPORT_RESPONSES})
+def stats_by_unit(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: RequiredYear,
+    department: DepartmentQuery = None,
+    unit: UnitQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """每个单位在该年度的项目数、提交与审核进度、平均分与得分分布、等级、预算与执行、未达标指标数。"""
+    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
+
+    def fetch(s, after, n):
+        return queries.unit_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=UnitStatsPublic, filename=f"unit-stats-{year}",
+                               sheet="单位统计", fetch=fetch, key=lambda s: s.id, to_public=unit_stats_public)
+    after = decode_cursor(request, route="stats/units", cursor=cursor)
+    rows, next_cursor, next_url = page(request, route="stats/units", rows=fetch(session, after, limit + 1),
+                                       limit=limit, key=lambda s: s.id)
+    return UnitStatsListPublic(items=[unit_stats_public(s) for s in rows], next=next_url, next_cursor=next_cursor,
+                               limit=limit)
+
+
+@router.get("/departments", response_model=DepartmentStatsListPublic, summary="按主管部门统计（某年度）",
+            responses={**ERRORS, **EXPORT_RESPONSES})
+def stats_by_department(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: RequiredYear,
+    department: DepartmentQuery = None,
+    unit: UnitQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """每个主管部门（只计您有权查看的单位）在该年度的汇总；未归属主管部门的单位不计入。"""
+    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
+
+    def fetch(s, after, n):
+        return queries.department_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=DepartmentStatsPublic, filename=f"department-stats-{year}",
+                               sheet="主管部门统计", fetch=fetch, key=lambda s: s.id,
+                               to_public=department_stats_public)
+    after = decode_cursor(request, route="stats/departments", cursor=cursor)
+    rows, next_cursor, next_url = page(request, route="stats/departments", rows=fetch(session, after, limit + 1),
+                                       limit=limit, key=lambda s: s.id)
+    return DepartmentStatsListPublic(items=[department_stats_public(s) for s in rows], next=next_url,
+                                     next_cursor=next_cursor, limit=limit)

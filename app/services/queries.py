@@ -1,0 +1,477 @@
+"""Read queries for the finance bureau's API: units, projects, indicators, statistics.
+
+Query shape follows shared/perf-notes.md: columns rather than ORM entities for lists,
+keyset pagination by id (never OFFSET), and the keyset and year predicates written on both
+sides of a join, because PostgreSQL does not carry an inequality across one. Tenancy always
+goes through `unit_filter`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session, select
+
+from app.domain.scoring import FLAG_LABELS
+from app.models import (
+    EVALUATION_STATUSES,
+    AuditEvent,
+    Department,
+    Indicator,
+    IndicatorResult,
+    Project,
+    ScoringTemplate,
+    SelfEvaluation,
+    Unit,
+)
+from app.security import Principal
+from app.services.accounts import name_key
+from app.services.errors import FieldError, ValidationFailed
+from app.services.scope import unit_filter, visible_project
+
+GRADES = ("优", "良", "中", "差")
+FLAGS = tuple(FLAG_LABELS)
+# Handed in and not sent back: what counts as "submitted" in progress figures and score statistics.
+HANDED_IN = ("submitted", "approved", "final")
+APPROVED = ("approved", "final")
+# Score distribution: ten bins of ten points; the last one includes 100.
+SCORE_BINS = tuple((Decimal(lo), Decimal(lo + 10)) for lo in range(0, 100, 10))
+_INT32_MAX = 2**31 - 1
+_CENT = Decimal("0.01")
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeFilters:
+    """year / department (id, code or name) / unit (id, code or name), shared by every list."""
+
+    year: int | None = None
+    department: str | None = None
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        # PostgreSQL refuses NUL in text; say so as a 422 before any query (or export) starts.
+        problems = [FieldError(f.name, "不能包含空字符") for f in fields(self)
+                    if isinstance(getattr(self, f.name), str) and "\x00" in getattr(self, f.name)]
+        if problems:
+            raise ValidationFailed("请求参数有误", errors=problems)
+
+
+@dataclass(frozen=True)
+class ProjectFilters(ScopeFilters):
+    status: str | None = None
+    grade: str | None = None
+    min_score: Decimal | None = None
+    max_score: Decimal | None = None
+    max_execution_rate: Decimal | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorFilters(ScopeFilters):
+    level1: str | None = None
+    level2: str | None = None  # glossary slug or printed code ("quantity" or "11")
+    met: bool | None = None
+    flag: str | None = None
+    kind: str | None = None
+
+
+def _as_id(value: str) -> int | None:
+    value = value.strip()
+    if value.isascii() and value.isdigit() and 0 < int(value) <= _INT32_MAX:
+        return int(value)
+    return None
+
+
+def department_match(value: str) -> sa.ColumnElement[bool]:
+    """Department given by id, code or name (needs Department in the FROM clause)."""
+    value = value.strip()
+    ident = _as_id(value)
+    clauses = [Department.code == value, Department.name == value]
+    if ident is not None:
+        clauses.append(Department.id == ident)
+    return sa.or_(*clauses)
+
+
+def unit_match(value: str) -> sa.ColumnElement[bool]:
+    """Unit given by id, code or name (needs Unit in the FROM clause)."""
+    value = value.strip()
+    ident = _as_id(value)
+    clauses = [Unit.code == value, Unit.name_key == name_key(value)]
+    if ident is not None:
+        clauses.append(Unit.id == ident)
+    return sa.or_(*clauses)
+
+
+def _scope_where(filters: ScopeFilters) -> list[sa.ColumnElement[bool]]:
+    where = []
+    if filters.department:
+        where.append(department_match(filters.department))
+    if filters.unit:
+        where.append(unit_match(filters.unit))
+    return where
+
+
+def _quantize(value: Decimal, places: str, rounding: str) -> Decimal:
+    return value.quantize(Decimal(places), rounding=rounding)
+
+
+def _json_array_contains(session: Session, column, item: str) -> sa.ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.type_coerce(column, JSONB).contains([item])
+    each = sa.func.json_each(column).table_valued("value").alias("flag_each")
+    return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == item))
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def list_units(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> list[sa.RowMapping]:
+    """Units the caller may see, with their department, ordered by id after the keyset `after`."""
+    stmt = (
+        select(
+            Unit.id, Unit.code, Unit.name, Unit.department_id,
+            Department.code.label("department_code"), Department.name.label("department_name"),
+        )
+        .select_from(Unit)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(unit_filter(principal, Unit.id), *_scope_where(filters))
+        .order_by(Unit.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Unit.id > after)
+    if filters.year is not None:
+        stmt = stmt.where(
+            sa.exists(select(Project.id).where(Project.unit_id == Unit.id, Project.year == filters.year))
+        )
+    return list(session.exec(stmt).mappings())
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+def _project_columns():
+    return (
+        Project.id, Project.year, Project.project_code, Project.name,
+        Project.unit_id, Unit.code.label("unit_code"), Unit.name.label("unit_name"),
+        Unit.department_id, Department.name.label("department_name"),
+        Project.budget, Project.spent,
+        SelfEvaluation.id.label("self_evaluation_id"),
+        sa.func.coalesce(SelfEvaluation.status, "not_started").label("status"),
+        SelfEvaluation.execution_rate, SelfEvaluation.total_score, SelfEvaluation.grade,
+        SelfEvaluation.flags,
+    )
+
+
+def list_projects(
+    *, session: Session, principal: Principal, filters: ProjectFilters, after: int | None = None, limit: int = 100
+) -> list[sa.RowMapping]:
+    """Projects with budget, spent, 执行率, status, total score and grade, ordered by id."""
+    on_evaluation = [SelfEvaluation.project_id == Project.id]
+    where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
+    if after is not None:
+        where.append(Project.id > after)
+        on_evaluation.append(SelfEvaluation.project_id > after)
+    if filters.year is not None:
+        where.append(Project.year == filters.year)
+        on_evaluation.append(SelfEvaluation.year == filters.year)
+    if filters.status == "not_started":
+        where.append(sa.or_(SelfEvaluation.id.is_(None), SelfEvaluation.status == "not_started"))
+    elif filters.status is not None:
+        where.append(SelfEvaluation.status == filters.status)
+    if filters.grade is not None:
+        where.append(SelfEvaluation.grade == filters.grade)
+    # Scores carry two places and rates four: round the bound inward so the comparison is exact.
+    if filters.min_score is not None:
+        where.append(SelfEvaluation.total_score >= _quantize(filters.min_score, "0.01", ROUND_CEILING))
+    if filters.max_score is not None:
+        where.append(SelfEvaluation.total_score <= _quantize(filters.max_score, "0.01", ROUND_FLOOR))
+    if filters.max_execution_rate is not None:
+        where.append(
+            SelfEvaluation.execution_rate <= _quantize(filters.max_execution_rate, "0.0001", ROUND_FLOOR)
+        )
+    if filters.q:
+        where.append(Project.name.contains(filters.q.strip(), autoescape=True))
+    stmt = (
+        select(*_project_columns())
+        .select_from(Project)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(SelfEvaluation, sa.and_(*on_evaluation))
+        .where(*where)
+        .order_by(Project.id)
+        .limit(limit)
+    )
+    return list(session.exec(stmt).mappings())
+
+
+@dataclass
+class ProjectDetail:
+    """One project as the API shows it: the list row, the money block, indicators and history."""
+
+    row: sa.RowMapping
+    project: Project
+    evaluation: SelfEvaluation | None
+    template: str | None
+    indicators: list[sa.RowMapping] = field(default_factory=list)
+    history: list[AuditEvent] = field(default_factory=list)
+
+
+def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
+    """One visible project with its indicators, results and review history; NotFound otherwise."""
+    project = visible_project(session=session, principal=principal, project_id=project_id)
+    row = session.exec(
+        select(*_project_columns())
+        .select_from(Project)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
+        .where(Project.id == project.id)
+    ).mappings().one()
+    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).first()
+    template = None
+    if evaluation is not None:
+        tpl = session.get(ScoringTemplate, evaluation.template_id)
+        template = f"{tpl.name} v{tpl.version}" if tpl else None
+    indicators = list(session.exec(
+        select(*_indicator_columns(), *_indicator_detail_columns())
+        .select_from(Indicator)
+        .join(Project, Project.id == Indicator.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(IndicatorResult, IndicatorResult.indicator_id == Indicator.id)
+        .where(Indicator.project_id == project.id)
+        .order_by(Indicator.position, Indicator.id)
+    ).mappings())
+    entities = [sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == project.id)]
+    if evaluation is not None:
+        entities.append(sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation.id))
+    history = list(session.exec(select(AuditEvent).where(sa.or_(*entities)).order_by(AuditEvent.at, AuditEvent.id)))
+    return ProjectDetail(row=row, project=project, evaluation=evaluation, template=template,
+                         indicators=indicators, history=history)
+
+
+# --- indicators ---------------------------------------------------------------------------
+
+
+def _indicator_columns():
+    return (
+        Indicator.id, Indicator.year, Indicator.project_id,
+        Project.project_code, Project.name.label("project_name"),
+        Project.unit_id, Unit.name.label("unit_name"), Unit.department_id, Department.name.label("department_name"),
+        Indicator.position, Indicator.level1, Indicator.level2, Indicator.level2_code, Indicator.level2_name,
+        Indicator.name, Indicator.period_target, Indicator.annual_target,
+        Indicator.target_kind, Indicator.target_op, Indicator.target_value, Indicator.target_value_max,
+        Indicator.target_unit, Indicator.target_confidence,
+        sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
+        IndicatorResult.actual, IndicatorResult.score, IndicatorResult.score_override, IndicatorResult.met,
+        IndicatorResult.flags,
+    )
+
+
+def _indicator_detail_columns():
+    return (
+        Indicator.target_unit_raw, Indicator.target_unit_class, Indicator.target_deadline,
+        Indicator.target_direction, Indicator.target_warnings, Indicator.warnings.label("indicator_warnings"),
+        IndicatorResult.actual_parsed, IndicatorResult.qualitative_level, IndicatorResult.score_in_band,
+        IndicatorResult.override_reason, IndicatorResult.deviation_reason,
+    )
+
+
+def list_indicators(
+    *, session: Session, principal: Principal, filters: IndicatorFilters, after: int | None = None, limit: int = 100
+) -> list[sa.RowMapping]:
+    """Indicator rows across projects, with their result, ordered by id."""
+    where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
+    on_result = [IndicatorResult.indicator_id == Indicator.id]
+    if after is not None:
+        where.append(Indicator.id > after)
+        on_result.append(IndicatorResult.indicator_id > after)
+    if filters.year is not None:
+        where += [Indicator.year == filters.year, Project.year == filters.year]
+        on_result.append(IndicatorResult.year == filters.year)
+    if filters.level1 is not None:
+        where.append(Indicator.level1 == filters.level1)
+    if filters.level2:
+        value = filters.level2.strip()
+        where.append(sa.or_(Indicator.level2 == value, Indicator.level2_code == value))
+    if filters.kind is not None:
+        where.append(Indicator.target_kind == filters.kind)
+    if filters.met is not None:
+        where.append(IndicatorResult.met.is_(filters.met))
+    if filters.flag is not None:
+        where.append(_json_array_contains(session, IndicatorResult.flags, filters.flag))
+    stmt = (
+        select(*_indicator_columns())
+        .select_from(Indicator)
+        .join(Project, Project.id == Indicator.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(IndicatorResult, sa.and_(*on_result))
+        .where(*where)
+        .order_by(Indicator.id)
+        .limit(limit)
+    )
+    return list(session.exec(stmt).mappings())
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+@dataclass
+class GroupStats:
+    """Figures for one unit or department in one year; money exact, averages as sum / count."""
+
+    id: int
+    code: str | None
+    name: str
+    department_id: int | None
+    department_name: str | None
+    year: int
+    projects: int
+    by_status: dict[str, int]
+    submitted: int
+    approved: int
+    scored: int
+    average_score: Decimal | None
+    score_distribution: list[tuple[Decimal, Decimal, int]]
+    grades: dict[str, int]
+    budget: Decimal | None
+    spent: Decimal | None
+    execution_rate: Decimal | None
+    unmet_indicators: int
+
+
+def _stats_columns():
+    status = sa.func.coalesce(SelfEvaluation.status, "not_started")
+    score = SelfEvaluation.total_score
+    counted = sa.and_(SelfEvaluation.status.in_(HANDED_IN), score.is_not(None))
+
+    def count_if(condition, label):
+        return sa.func.count(sa.case((condition, 1))).label(label)
+
+    columns = [
+        sa.func.count(Project.id).label("projects"),
+        *[count_if(status == s, f"status_{s}") for s in EVALUATION_STATUSES],
+        count_if(SelfEvaluation.status.in_(HANDED_IN), "submitted"),
+        count_if(SelfEvaluation.status.in_(APPROVED), "approved"),
+        count_if(counted, "scored"),
+        # SUM, never AVG: on SQLite ExactDecimal is a scaled integer and AVG would be a float.
+        sa.func.sum(sa.case((counted, score))).label("score_sum"),
+        *[count_if(sa.and_(counted, SelfEvaluation.grade == g), f"grade_{i}") for i, g in enumerate(GRADES)],
+        sa.func.sum(Project.budget).label("budget"),
+        sa.func.sum(Project.spent).label("spent"),
+        # 执行率 over the projects that report spending: a budget with nothing reported yet would
+        # otherwise pull the rate down.
+        sa.func.sum(sa.case((Project.spent.is_not(None), Project.budget))).label("budget_reported"),
+    ]
+    for i, (lo, hi) in enumerate(SCORE_BINS):
+        upper = score <= hi if i == len(SCORE_BINS) - 1 else score < hi
+        columns.append(count_if(sa.and_(counted, score >= lo, upper), f"bin_{i}"))
+    return columns
+
+
+def _finish(row: sa.RowMapping, *, ident: int, code, name, department_id, department_name, year: int,
+            unmet: int) -> GroupStats:
+    scored = row["scored"]
+    average = None
+    if scored:
+        average = (Decimal(row["score_sum"]) / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
+    rate = None
+    basis = row["budget_reported"]
+    if basis is not None and basis > 0 and row["spent"] is not None:
+        rate = (Decimal(row["spent"]) * 100 / Decimal(basis)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return GroupStats(
+        id=ident, code=code, name=name, department_id=department_id, department_name=department_name, year=year,
+        projects=row["projects"],
+        by_status={s: row[f"status_{s}"] for s in EVALUATION_STATUSES},
+        submitted=row["submitted"], approved=row["approved"], scored=scored, average_score=average,
+        score_distribution=[(lo, hi, row[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS)],
+        grades={g: row[f"grade_{i}"] for i, g in enumerate(GRADES)},
+        budget=row["budget"], spent=row["spent"], execution_rate=rate, unmet_indicators=unmet,
+    )
+
+
+def _unmet_counts(
+    session: Session, principal: Principal, filters: ScopeFilters, group_column, ids: list[int]
+) -> dict[int, int]:
+    year = filters.year
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(group_column, sa.func.count(IndicatorResult.id))
+        .select_from(IndicatorResult)
+        .join(Indicator, sa.and_(Indicator.id == IndicatorResult.indicator_id, Indicator.year == year))
+        .join(Project, Project.id == Indicator.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(
+            IndicatorResult.year == year, Project.year == year, IndicatorResult.met.is_(False),
+            unit_filter(principal, Project.unit_id), group_column.in_(ids), *_scope_where(filters),
+        )
+        .group_by(group_column)
+    ).all()
+    return {ident: count for ident, count in rows}
+
+
+def unit_stats(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> list[GroupStats]:
+    """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id."""
+    year = filters.year
+    stmt = (
+        select(Unit.id.label("unit_id"), Unit.code, Unit.name, Unit.department_id,
+               Department.name.label("department_name"), *_stats_columns())
+        .select_from(Project)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(SelfEvaluation, sa.and_(SelfEvaluation.project_id == Project.id, SelfEvaluation.year == year))
+        .where(Project.year == year, unit_filter(principal, Project.unit_id), *_scope_where(filters))
+        .group_by(Unit.id, Unit.code, Unit.name, Unit.department_id, Department.name)
+        .order_by(Unit.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Project.unit_id > after, Unit.id > after)
+    rows = list(session.exec(stmt).mappings())
+    unmet = _unmet_counts(session, principal, filters, Project.unit_id, [r["unit_id"] for r in rows])
+    return [
+        _finish(r, ident=r["unit_id"], code=r["code"], name=r["name"], department_id=r["department_id"],
+                department_name=r["department_name"], year=year, unmet=unmet.get(r["unit_id"], 0))
+        for r in rows
+    ]
+
+
+def department_stats(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> list[GroupStats]:
+    """Per department, for one year, over the units the caller may see; ordered by department id."""
+    year = filters.year
+    stmt = (
+        select(Department.id.label("department_id"), Department.code, Department.name, *_stats_columns())
+        .select_from(Project)
+        .join(Unit, Unit.id == Project.unit_id)
+        .join(Department, Department.id == Unit.department_id)
+        .outerjoin(SelfEvaluation, sa.and_(SelfEvaluation.project_id == Project.id, SelfEvaluation.year == year))
+        .where(Project.year == year, unit_filter(principal, Project.unit_id), *_scope_where(filters))
+        .group_by(Department.id, Department.code, Department.name)
+        .order_by(Department.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Department.id > after)
+    rows = list(session.exec(stmt).mappings())
+    unmet = _unmet_counts(session, principal, filters, Unit.department_id, [r["department_id"] for r in rows])
+    return [
+        _finish(r, ident=r["department_id"], code=r["code"], name=r["name"], department_id=r["department_id"],
+                department_name=r["name"], year=year, unmet=unmet.get(r["department_id"], 0))
+        for r in rows
+    ]
+

@@ -1,0 +1,115 @@
+"""API tokens: create (shown once, stored hashed), list, revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from app.models import ApiToken, Department, Unit
+from app.security import Principal, new_token, token_digest
+from app.services import audit
+from app.services.accounts import find_department, find_unit
+from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.sqltypes import utcnow
+
+TOKEN_ROLES = ("finance", "department", "unit")
+PREFIX_LENGTH = 10  # "jx_" and 7 random characters: enough to tell tokens apart in a list
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """One token as `jixiao tokens list` shows it (never its hash)."""
+
+    id: int
+    prefix: str
+    name: str
+    role: str
+    scope: str  # the unit or department it is bound to, or "全部"
+    created_at: object
+    last_used_at: object
+    revoked_at: object
+
+
+def create_token(
+    *,
+    session: Session,
+    role: str,
+    name: str,
+    unit: str | None = None,
+    department: str | None = None,
+    actor: Principal | str = "cli",
+) -> tuple[ApiToken, str]:
+    """A new token bound to its role and scope; returns the row and the secret, shown only this once."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed("令牌名称不能为空，且不超过 200 个字符")
+    if role not in TOKEN_ROLES:
+        raise ValidationFailed(f"令牌角色应为 {' / '.join(TOKEN_ROLES)} 之一")
+    unit_row = find_unit(session=session, name_or_code=unit) if unit else None
+    dept_row = find_department(session=session, name_or_code=department) if department else None
+    if role == "unit":
+        if unit_row is None:
+            raise ValidationFailed("单位令牌必须用 --unit 指定所属单位")
+        if dept_row is not None and unit_row.department_id != dept_row.id:
+            raise ValidationFailed(f"单位「{unit_row.name}」不属于主管部门「{dept_row.name}」")
+    elif role == "department":
+        if unit_row is not None:
+            raise ValidationFailed("主管部门令牌只用 --department 指定部门，不能指定 --unit")
+        if dept_row is None:
+            raise ValidationFailed("主管部门令牌必须用 --department 指定所属部门")
+    elif unit_row is not None or dept_row is not None:
+        raise ValidationFailed("财政局令牌可查看全部数据，不能指定 --unit 或 --department")
+    secret = new_token()
+    row = ApiToken(
+        name=name,
+        token_hash=token_digest(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        role=role,
+        unit_id=unit_row.id if unit_row else None,
+        department_id=dept_row.id if dept_row else (unit_row.department_id if unit_row else None),
+        created_by_id=actor.user_id if isinstance(actor, Principal) else None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action="token.create", entity_type="api_token", entity_id=row.id,
+        after={"name": name, "role": role, "prefix": row.prefix, "unit_id": row.unit_id,
+               "department_id": row.department_id},
+    )
+    session.commit()
+    return row, secret
+
+
+def list_tokens(*, session: Session) -> list[TokenListing]:
+    """Every token, newest first, with the unit or department it is bound to."""
+    rows = session.exec(
+        select(ApiToken.id, ApiToken.prefix, ApiToken.name, ApiToken.role, Unit.name, Department.name,
+               ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at)
+        .select_from(ApiToken)
+        .outerjoin(Unit, Unit.id == ApiToken.unit_id)
+        .outerjoin(Department, Department.id == ApiToken.department_id)
+        .order_by(ApiToken.id.desc())
+    ).all()
+    return [
+        TokenListing(id=r[0], prefix=r[1], name=r[2], role=r[3], scope=r[4] or r[5] or "全部",
+                     created_at=r[6], last_used_at=r[7], revoked_at=r[8])
+        for r in rows
+    ]
+
+
+def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "cli") -> ApiToken:
+    """Revoke a token: every later call with it is refused (401)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"令牌 {token_id} 不存在")
+    if row.revoked_at is not None:
+        raise Conflict(f"令牌 {token_id}（{row.name}）已于 {row.revoked_at:%Y-%m-%d %H:%M} 吊销")
+    row.revoked_at = utcnow()
+    session.add(row)
+    audit.record(
+        session=session, actor=actor, action="token.revoke", entity_type="api_token", entity_id=row.id,
+        before={"revoked_at": None}, after={"revoked_at": row.revoked_at.isoformat()},
+    )
+    session.commit()
+    return row
