@@ -1,0 +1,503 @@
+"""Reader for the import template as xlsx or csv: one row per indicator, grouped into projects.
+
+Headers (spaces around them and half-width parentheses accepted):
+    年度, 主管部门, 单位名称, 单位编码, 项目名称, 项目编码, 年度预算数（万元）, 实施周期目标,
+    年度目标, 一级指标, 二级指标, 三级指标, 实施周期指标值, 年度指标值, 分值
+or, instead of the last six, one column 绩效指标 holding the packed published form for the
+whole project ("1、1-产出指标；11-数量指标；…；实施周期指标值:…；年度指标值:…。").
+
+Consecutive rows with the same 单位名称 + 项目编码 (or 单位名称 + 项目名称 when there is no
+code) form one project. Every problem names its place: file, sheet, row as Excel shows it,
+column header, value.
+
+xlsx is streamed with openpyxl's read_only mode (no workbook DOM in memory) and with
+data_only=False, so a formula arrives as a formula and is reported, never silently replaced
+by a cached value that may be stale. Numbers: openpyxl gives floats; a float is turned into
+Decimal through repr(), the shortest text that reads back as the same float — which is the
+number as typed in Excel (56022.2398 stays 56022.2398); cells formatted as percent come out
+as "95%" the way Excel shows them. csv is decoded as UTF-8 (with or without BOM), else as
+GB18030 (what Chinese Excel writes); both are streamed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
+from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadResult
+
+YEAR = "年度"
+DEPARTMENT = "主管部门"
+UNIT_NAME = "单位名称"
+UNIT_CODE = "单位编码"
+PROJECT_NAME = "项目名称"
+PROJECT_CODE = "项目编码"
+BUDGET = "年度预算数（万元）"
+PERIOD_GOAL = "实施周期目标"
+ANNUAL_GOAL = "年度目标"
+LEVEL1 = "一级指标"
+LEVEL2 = "二级指标"
+NAME = "三级指标"
+PERIOD_TARGET = "实施周期指标值"
+ANNUAL_TARGET = "年度指标值"
+WEIGHT = "分值"
+
+HEADERS = (
+    YEAR, DEPARTMENT, UNIT_NAME, UNIT_CODE, PROJECT_NAME, PROJECT_CODE, BUDGET, PERIOD_GOAL,
+    ANNUAL_GOAL, LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT,
+)
+OPTIONAL = (UNIT_CODE, PROJECT_CODE, BUDGET, PERIOD_GOAL, WEIGHT)  # cells may be empty
+INDICATOR_COLUMNS = (LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT)
+PROJECT_COLUMNS = (YEAR, DEPARTMENT, UNIT_NAME, UNIT_CODE, PROJECT_NAME, PROJECT_CODE, BUDGET,
+                   PERIOD_GOAL, ANNUAL_GOAL)
+HEADER_SEARCH_ROWS = 10
+DEFAULT_INDICATOR_TOTAL = Decimal(90)  # the 10 points of 预算执行率 come on top (domain.md §5)
+_PROGRESS_EVERY = 2000
+
+Progress = Callable[[int, "int | None"], None]
+
+
+class _Formula(str):
+    """A cell that holds a formula ("=SUM(A1:A3)") where a value is expected."""
+
+
+def _canon(header: object) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header or "")))
+
+
+_CANON = {_canon(h): h for h in (*HEADERS, PACKED_COLUMN)}
+
+
+def read_table(
+    path_or_bytes: str | os.PathLike | bytes,
+    *,
+    filename: str,
+    on_progress: Progress | None = None,
+    indicator_total: Decimal = DEFAULT_INDICATOR_TOTAL,
+) -> ReadResult:
+    """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
+    result = ReadResult()
+    try:
+        stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
+    except OSError as exc:
+        result.problems.append(Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename)))
+        return result
+    with stream:
+        head = stream.read(8)
+        stream.seek(0)
+        ext = os.path.splitext(filename)[1].lower()
+        if not head:
+            return _fail(result, "empty_file", "文件为空。", Place(filename))
+        if head.startswith(b"PK\x03\x04"):
+            sheets = _xlsx_sheets(stream, filename, result)
+        elif head.startswith(b"\xd0\xcf\x11\xe0"):
+            return _fail(result, "not_a_table",
+                         "这是旧版 Excel（.xls）或其他 Office 文件，请在 Excel 中“另存为” .xlsx 或 CSV 后再导入。",
+                         Place(filename))
+        elif ext in (".xlsx", ".xlsm"):
+            return _fail(result, "unreadable_file", "文件扩展名是 .xlsx，但内容不是 Excel 工作簿（文件可能已损坏）。",
+                         Place(filename))
+        elif ext in (".csv", ".txt", ".tsv", ""):
+            sheets = _csv_sheets(stream, filename, result)
+        else:
+            return _fail(result, "not_a_table",
+                         f"不支持的文件类型“{ext}”：请上传 xlsx 或 csv 格式的导入模板。", Place(filename))
+        if sheets is not None:
+            _read_rows(sheets, filename, result, on_progress, indicator_total)
+    return result
+
+
+def _fail(result: ReadResult, code: str, message: str, place: Place) -> ReadResult:
+    result.problems.append(Problem("error", code, message, place))
+    return result
+
+
+# --- sources: (sheet name, total rows or None, iterator of (row number, cells)) ---------------
+
+_Sheet = tuple[str | None, "int | None", Iterator[tuple[int, list]]]
+
+
+def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator[_Sheet] | None:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        _fail(result, "unreadable_file",
+              f"无法读取 xlsx 文件（文件已损坏，或不是 Excel 工作簿）：{type(exc).__name__}", Place(filename))
+        return None
+
+    def sheets() -> Iterator[_Sheet]:
+        try:
+            for ws in workbook.worksheets:
+                total = ws.max_row if isinstance(ws.max_row, int) and ws.max_row > 1 else None
+                yield ws.title, total, _xlsx_rows(ws)
+        finally:
+            workbook.close()
+
+    return sheets()
+
+
+def _xlsx_rows(ws) -> Iterator[tuple[int, list]]:
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        yield number, [_xlsx_value(cell) for cell in row]
+
+
+def _xlsx_value(cell) -> object:
+    value = cell.value
+    if value is None:
+        return None
+    if cell.data_type == "f":
+        return _Formula(value if str(value).startswith("=") else f"={value}")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        # repr() is the shortest text of this float that reads back the same: the number as typed
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if "%" in (cell.number_format or ""):
+            return f"{_plain(number * 100)}%"  # what Excel shows: 0.95 formatted 0% is "95%"
+        return number
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _plain(number: Decimal) -> str:
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator[_Sheet] | None:
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        _fail(result, "undecodable",
+              "文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 CSV。",
+              Place(filename))
+        return None
+    encoding, error_at = _detect_encoding(stream)
+    if encoding is None:
+        line = _line_of_offset(stream, error_at)
+        stream.seek(error_at)
+        bad = stream.read(4).hex(" ")
+        _fail(result, "undecodable",
+              "文件编码无法识别：既不是 UTF-8 也不是 GB18030。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”。",
+              Place(filename, None, line, None, f"字节 {bad}"))
+        return None
+    stream.seek(0)
+    total = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b"")) or None
+    stream.seek(0)
+    peek = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    first = peek.readline()
+    blank = not first.strip("\ufeff \t\r\n") and not peek.read(4096).strip()
+    peek.detach()  # keep the underlying stream open
+    if blank:
+        _fail(result, "empty_file", "文件为空。", Place(filename))
+        return None
+    delimiter = max((",", "\t", ";"), key=first.count)
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+
+    def rows() -> Iterator[tuple[int, list]]:
+        for number, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            yield number, row
+
+    def sheets() -> Iterator[_Sheet]:
+        yield None, total, rows()
+
+    return sheets()
+
+
+def _detect_encoding(stream: BinaryIO) -> tuple[str | None, int]:
+    """"utf-8-sig" or "gb18030" if the whole stream decodes strictly; else (None, offset of the bad byte)."""
+    furthest = 0
+    for encoding in ("utf-8-sig", "gb18030"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        offset = 0
+        chunk = b""
+        try:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            chunk = b""
+            decoder.decode(b"", final=True)
+            return encoding, 0
+        except UnicodeDecodeError as exc:
+            pending = len(exc.object) - len(chunk)  # bytes the decoder held back from earlier chunks
+            furthest = max(furthest, offset + exc.start - pending)
+    return None, furthest
+
+
+def _line_of_offset(stream: BinaryIO, offset: int) -> int:
+    stream.seek(0)
+    return stream.read(offset).count(b"\n") + 1
+
+
+# --- rows → projects ---------------------------------------------------------------------
+
+
+class _Columns:
+    def __init__(self, index: dict[str, int], written: dict[str, str]):
+        self.index = index  # canonical header → column index
+        self.written = written  # canonical header → the header as written in the file
+
+    def get(self, cells: list, header: str) -> object:
+        k = self.index.get(header)
+        return cells[k] if k is not None and k < len(cells) else None
+
+
+def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list] | None:
+    for _ in range(HEADER_SEARCH_ROWS):
+        try:
+            number, cells = next(rows)
+        except StopIteration:
+            return None
+        known = sum(1 for c in cells if _canon(c) in _CANON)
+        if known >= 3:
+            return number, cells
+    return None
+
+
+def _read_rows(sheets: Iterator[_Sheet], filename: str, result: ReadResult,
+               on_progress: Progress | None, indicator_total: Decimal) -> None:
+    first_sheet: str | None = None
+    found = None
+    for sheet, total, rows in sheets:
+        first_sheet = first_sheet if first_sheet is not None else sheet
+        header = _find_header(rows)
+        if header is not None:
+            found = (sheet, total, rows, header)
+            break
+    if found is None:
+        _fail(result, "missing_header",
+              "找不到表头：前 10 行中没有“单位名称、项目名称、一级指标……”等列名。请使用导入模板的表头。",
+              Place(filename, first_sheet, 1))
+        return
+    sheet, total, rows, (header_row, header_cells) = found
+    columns = _columns(header_cells, filename, sheet, header_row, result)
+    if columns is None:
+        return
+    if total is not None:
+        total = max(total - header_row, 0)
+    reader = _ProjectBuilder(filename, sheet, columns, result, indicator_total)
+    done = 0
+    for number, cells in rows:
+        done += 1
+        if on_progress and done % _PROGRESS_EVERY == 0:
+            on_progress(done, max(total, done) if total is not None else None)
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        reader.add(number, cells)
+    reader.finish()
+    _warn_duplicate_names(result.projects, result.problems)
+    if not result.projects and not result.errors:
+        _fail(result, "empty_file", "表头下面没有数据行。", Place(filename, sheet, header_row + 1))
+    if on_progress:
+        on_progress(done, done)
+
+
+def _columns(cells: list, filename: str, sheet: str | None, row: int, result: ReadResult) -> _Columns | None:
+    index: dict[str, int] = {}
+    written: dict[str, str] = {}
+    for k, cell in enumerate(cells):
+        text = str(cell).strip() if cell is not None else ""
+        if not text:
+            continue
+        if isinstance(cell, _Formula):
+            _fail(result, "formula", "表头单元格是公式，应为列名。", Place(filename, sheet, row, None, text))
+            continue
+        header = _CANON.get(_canon(text))
+        if header is None:
+            result.problems.append(Problem(
+                "warning", "unknown_column", f"未识别的列“{text}”，已忽略。", Place(filename, sheet, row, text, text)))
+        elif header in index:
+            _fail(result, "duplicate_column", f"列“{header}”出现了两次。", Place(filename, sheet, row, text, text))
+        else:
+            index[header], written[header] = k, text
+    required = [YEAR, DEPARTMENT, UNIT_NAME, PROJECT_NAME, ANNUAL_GOAL]
+    if PACKED_COLUMN not in index or any(h in index for h in INDICATOR_COLUMNS if h != WEIGHT):
+        required += [h for h in INDICATOR_COLUMNS if h != WEIGHT]
+    missing = [h for h in required if h not in index]
+    if missing:
+        _fail(result, "missing_header",
+              f"表头缺少列：{'、'.join(missing)}。表头应为：{'、'.join(HEADERS)}"
+              f"（或以一列“{PACKED_COLUMN}”代替最后六列）。",
+              Place(filename, sheet, row))
+    return None if result.errors else _Columns(index, written)
+
+
+class _ProjectBuilder:
+    def __init__(self, filename: str, sheet: str | None, columns: _Columns, result: ReadResult,
+                 indicator_total: Decimal):
+        self.filename, self.sheet, self.columns, self.result = filename, sheet, columns, result
+        self.indicator_total = indicator_total
+        self.current: ProjectRow | None = None
+        self.current_key: tuple | None = None
+        self.first_values: dict[str, tuple[int, object]] = {}
+
+    def place(self, row: int, header: str | None, value: object = None) -> Place:
+        column = self.columns.written.get(header, header) if header else None
+        return Place(self.filename, self.sheet, row, column, None if value is None else str(value))
+
+    def problem(self, severity: str, code: str, message: str, place: Place,
+                project: ProjectRow | None = None) -> None:
+        p = Problem(severity, code, message, place)  # type: ignore[arg-type]
+        self.result.problems.append(p)
+        if project is not None and severity == "warning":
+            project.warnings.append(p)
+
+    def text(self, cells: list, header: str, row: int) -> str | None:
+        value = self.columns.get(cells, header)
+        if isinstance(value, _Formula):
+            self.problem("error", "formula", f"“{header}”是公式（{value}），应填写数值或文字。",
+                         self.place(row, header, value))
+            return None
+        if value is None:
+            return None
+        text = _plain(value) if isinstance(value, Decimal) else str(value)
+        return text if text.strip() else None
+
+    def add(self, row: int, cells: list) -> None:
+        get = lambda h: self.text(cells, h, row)  # noqa: E731
+        values = {h: get(h) for h in PROJECT_COLUMNS}
+        unit = (values[UNIT_NAME] or "").strip()
+        name = (values[PROJECT_NAME] or "").strip()
+        code = (values[PROJECT_CODE] or "").strip() or None
+        if not unit:
+            self.problem("error", "missing_unit", "单位名称为空，无法保存该行。", self.place(row, UNIT_NAME))
+        if not name:
+            self.problem("error", "missing_project", "项目名称为空，无法保存该行。", self.place(row, PROJECT_NAME))
+        key = (unit, code) if code else (unit, None, name)
+        if self.current is None or key != self.current_key:
+            self.finish()
+            self.current = self.new_project(row, values, unit, name, code)
+            self.current_key = key
+        else:
+            self.check_same(row, values)
+        self.add_indicators(row, cells)
+
+    def new_project(self, row: int, values: dict, unit: str, name: str, code: str | None) -> ProjectRow:
+        project = ProjectRow(
+            year=None, department_name=(values[DEPARTMENT] or "").strip() or None, unit_name=unit or None,
+            unit_code=(values[UNIT_CODE] or "").strip() or None, project_name=name, project_code=code,
+            budget=None, period_goal=values[PERIOD_GOAL], annual_goal=values[ANNUAL_GOAL],
+            place=self.place(row, PROJECT_NAME, name),
+        )
+        project.year = self.year(values[YEAR], row, project)
+        project.budget = self.decimal(values[BUDGET], row, BUDGET, project, strip_unit="万元")
+        if project.department_name is None:
+            self.problem("warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project)
+        if project.annual_goal is None:
+            self.problem("warning", "missing_goal", "年度目标为空。", self.place(row, ANNUAL_GOAL), project)
+        self.first_values = {h: (row, v) for h, v in values.items()}
+        return project
+
+    def check_same(self, row: int, values: dict) -> None:
+        for header in (YEAR, DEPARTMENT, UNIT_CODE, BUDGET, PERIOD_GOAL, ANNUAL_GOAL):
+            value = values[header]
+            first_row, first = self.first_values[header]
+            if value is not None and first is not None and value.strip() != first.strip():
+                self.problem("warning", "project_value_differs",
+                             f"同一项目的“{header}”与第{first_row}行不同，以第{first_row}行为准。",
+                             self.place(row, header, value), self.current)
+            elif value is not None and first is None:
+                self.first_values[header] = (first_row, value)
+
+    def add_indicators(self, row: int, cells: list) -> None:
+        project = self.current
+        assert project is not None
+        packed = self.text(cells, PACKED_COLUMN, row) if PACKED_COLUMN in self.columns.index else None
+        if packed is not None:
+            place = self.place(row, PACKED_COLUMN)
+            rows, problems = parse_packed(
+                re.sub(r"[\r\n]+", "", packed),
+                place=lambda offset, item: Place(place.file, place.sheet, place.row, place.column, item),
+            )
+            for ind in rows:
+                ind.order = len(project.indicators) + 1
+                project.indicators.append(ind)
+            for p in problems:
+                self.problem(p.severity, p.code, p.message, p.place, project)
+            return
+        get = lambda h: self.text(cells, h, row)  # noqa: E731
+        level1, level2, name = (get(LEVEL1) or "").strip(), (get(LEVEL2) or "").strip(), (get(NAME) or "").strip()
+        period, annual, weight_text = get(PERIOD_TARGET), get(ANNUAL_TARGET), get(WEIGHT)
+        if not name:
+            self.problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存该行。",
+                         self.place(row, NAME))
+            return
+        if annual is None:
+            self.problem("warning", "missing_annual_target", f"指标“{name}”缺少年度指标值。",
+                         self.place(row, ANNUAL_TARGET), project)
+        if period is None:
+            self.problem("warning", "missing_period_target", f"指标“{name}”缺少实施周期指标值。",
+                         self.place(row, PERIOD_TARGET), project)
+        weight = self.decimal(weight_text, row, WEIGHT, project, strip_unit="分")
+        problems: list[Problem] = []
+        indicator = _indicator(
+            len(project.indicators) + 1, level1, level2, name, period, annual, weight,
+            self.place(row, NAME, name), problems,
+            level1_place=self.place(row, LEVEL1, level1), level2_place=self.place(row, LEVEL2, level2),
+        )
+        for p in problems:
+            self.problem(p.severity, p.code, p.message, p.place, project)
+        if indicator is not None:
+            project.indicators.append(indicator)
+
+    def year(self, text: str | None, row: int, project: ProjectRow) -> int | None:
+        if text is None:
+            return None
+        m = re.fullmatch(r"\s*(\d{4})(?:\.0+)?\s*年?(?:度)?\s*", unicodedata.normalize("NFKC", text))
+        if not m:
+            self.problem("warning", "bad_year", f"年度“{text}”不是四位年份，已忽略。", self.place(row, YEAR, text), project)
+            return None
+        return int(m.group(1))
+
+    def decimal(self, text: str | None, row: int, header: str, project: ProjectRow, *, strip_unit: str) -> Decimal | None:
+        if text is None:
+            return None
+        norm = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+        norm = norm.removesuffix(strip_unit).strip()
+        try:
+            number = Decimal(norm)
+            if not number.is_finite():
+                raise InvalidOperation
+            return number
+        except InvalidOperation:
+            self.problem("warning", "bad_number", f"“{header}”的值“{text}”不是数字，已忽略。",
+                         self.place(row, header, text), project)
+            return None
+
+    def finish(self) -> None:
+        project = self.current
+        if project is None:
+            return
+        self.current = None
+        self.result.projects.append(project)
+        weights = [i.weight for i in project.indicators]
+        given = [w for w in weights if w is not None]
+        if given and len(given) < len(weights):
+            self.problem("warning", "weights_incomplete",
+                         f"项目“{project.project_name}”部分指标填了分值、部分没填。", project.place, project)
+        elif given and sum(given) != self.indicator_total:
+            self.problem("warning", "weights_sum",
+                         f"项目“{project.project_name}”各指标分值合计 {_plain(sum(given))}，"
+                         f"应为 {_plain(self.indicator_total)}（预算执行率的 10 分另计）。",
+                         project.place, project)
+
