@@ -255,3 +255,21 @@ def test_template_reads_back_and_explains_every_column(tmp_path):
     explained = {row[0]: row[1] for row in wb[HELP_SHEET].iter_rows(min_row=2, values_only=True) if row[0]}
     assert set(HEADERS) <= set(explained)
     assert explained["单位编码"] == "可留空" and explained["三级指标"] == "必填"
+
+
+def test_xlsx_inline_strings_dates_and_skipped_rows(tmp_path):
+    from datetime import date
+
+    wb = Workbook(write_only=True)  # write_only writes inline strings, as some tools do
+    ws = wb.create_sheet("数据")
+    ws.append(["说明：本表由系统导出"])  # a title row above the header
+    ws.append(list(HEADERS))
+    ws.append([2024, "部", "单位", "", "项目", "", "", "", "目标", "产出", "时效", "完成时间", date(2024, 12, 31), "2024年底", ""])
+    ws.append([])
+    ws.append([2024, "部", "单位", "", "项目二", "", "", "", "目标", "产出", "时效", "验收", "1", "1", ""])
+    wb.save(tmp_path / "w.xlsx")
+    result = read_table(tmp_path / "w.xlsx", filename="w.xlsx")
+    assert result.errors == []
+    first, second = result.projects
+    assert first.indicators[0].period_target == "2024-12-31"
+    assert (second.place.sheet, second.place.row) == ("数据", 5)
