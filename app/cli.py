@@ -304,6 +304,59 @@ def parse_target_cmd(
         typer.echo(json.dumps(parse_target(text, year=year).to_json(), ensure_ascii=False))
 
 
+tokens_cli = typer.Typer(help="API 令牌（财政局等系统调用 /api/v1 所用）", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help="finance|department|unit")],
+    name: Annotated[str, typer.Option(help="令牌名称（用途或使用方，便于识别）")],
+    unit: Annotated[str | None, typer.Option(help="单位令牌所属单位（名称或编码）")] = None,
+    department: Annotated[str | None, typer.Option(help="主管部门令牌所属部门（名称或编码）")] = None,
+) -> None:
+    """新建 API 令牌；令牌只显示这一次（库中只存其摘要）。"""
+    from app.services import tokens
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        row, secret = _run_service(lambda: tokens.create_token(
+            session=session, role=role, name=name, unit=unit, department=department
+        ))
+        typer.echo(f"已新建令牌 {row.id}（{row.name}，{row.role}）。请立即妥善保存，之后无法再次查看：", err=True)
+        typer.echo(secret)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """列出 API 令牌（前缀、名称、角色、范围、创建与最近使用时间、是否吊销）。"""
+    from app.services import tokens
+
+    def when(value) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        rows = tokens.list_tokens(session=session)
+        if not rows:
+            typer.echo("还没有 API 令牌。")
+        for t in rows:
+            state = f"已吊销 {when(t.revoked_at)}" if t.revoked_at else "有效"
+            typer.echo(f"{t.id:>4}  {t.prefix}…  {t.name}  {t.role}  {t.scope}  创建 {when(t.created_at)}  "
+                       f"最近使用 {when(t.last_used_at)}  {state}")
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="令牌编号（见 jixiao tokens list）")]) -> None:
+    """吊销 API 令牌：之后用它的请求一律被拒绝（401）。"""
+    from app.services import tokens
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        row = _run_service(lambda: tokens.revoke_token(session=session, token_id=token_id))
+        typer.echo(f"已吊销令牌 {row.id}（{row.name}）")
+
+
 def main() -> None:
     cli()
 
