@@ -63,12 +63,29 @@ _ORG_SUFFIX = re.compile(
 )
 _SENTENCE_PUNCT = re.compile(r"[，。；;：:,、！？!?]")
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_PAGE_NUMBER = re.compile(r"^\s*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—]\s*\d+\s*[-—]|\d+\s*/\s*\d+)\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—]\s*\d+\s*[-—]|\d+\s*/\s*\d+)\s*$"
+)
 # words of table headers and titles; a line made only of these (and brackets) is a header
 _HEADER_WORDS = (
-    "项目支出绩效目标表", "绩效目标表", "含转移支付项目", "项目名称", "资金使用单位", "预算单位",
-    "绩效目标", "绩效指标", "单位名称", "主管部门", "序号", "备注", "金额", "单位：万元", "万元",
-    "部门", "单位", "表",
+    "项目支出绩效目标表",
+    "绩效目标表",
+    "含转移支付项目",
+    "项目名称",
+    "资金使用单位",
+    "预算单位",
+    "绩效目标",
+    "绩效指标",
+    "单位名称",
+    "主管部门",
+    "序号",
+    "备注",
+    "金额",
+    "单位：万元",
+    "万元",
+    "部门",
+    "单位",
+    "表",
 )
 
 
@@ -88,18 +105,26 @@ def parse_packed(
     items, tail = _split_items(text)
     if tail is not None:
         offset, rest = tail
-        problems.append(Problem(
-            "error", "packed_unreadable",
-            "无法识别的绩效指标文字：应为“1、一级指标；二级指标；三级指标；实施周期指标值:…；年度指标值:…。”",
-            place(offset, rest),
-        ))
+        problems.append(
+            Problem(
+                "error",
+                "packed_unreadable",
+                "无法识别的绩效指标文字：应为“1、一级指标；二级指标；三级指标；实施周期指标值:…；年度指标值:…。”",
+                place(offset, rest),
+            )
+        )
     expected = 1
     for number, offset, item_text, body in items:
         where = place(offset, item_text)
         if number != expected:
-            problems.append(Problem(
-                "warning", "numbering_gap", f"指标编号不连续：应为 {expected}，实为 {number}。", where,
-            ))
+            problems.append(
+                Problem(
+                    "warning",
+                    "numbering_gap",
+                    f"指标编号不连续：应为 {expected}，实为 {number}。",
+                    where,
+                )
+            )
         expected = number + 1
         row, item_problems = _parse_item(body, order=len(indicators) + 1, place=where)
         problems.extend(item_problems)
@@ -120,12 +145,10 @@ def _split_items(text: str) -> tuple[list[tuple[int, int, str, str]], tuple[int,
         number = int(m.group(1))
         body_start = m.end()
         # the item ends at "。" + the next number; prefer a boundary after this item's 年度指标值
-        boundaries = [
-            b for b in re.finditer(rf"。\s*({number + 1})\s*、", text[body_start:end_of_text])
-        ]
+        boundaries = [b for b in re.finditer(rf"。\s*({number + 1})\s*、", text[body_start:end_of_text])]
         end = None
         for b in boundaries:
-            if ANNUAL_KEY in text[body_start: body_start + b.start()]:
+            if ANNUAL_KEY in text[body_start : body_start + b.start()]:
                 end = body_start + b.start()
                 break
         if end is None and boundaries:
@@ -136,7 +159,7 @@ def _split_items(text: str) -> tuple[list[tuple[int, int, str, str]], tuple[int,
         else:
             next_pos = end + 1
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-        items.append((number, start, text[start: end + 1].strip(), text[body_start:end]))
+        items.append((number, start, text[start : end + 1].strip(), text[body_start:end]))
         pos = next_pos
     return items, None
 
@@ -145,10 +168,14 @@ def _parse_item(body: str, *, order: int, place: Place) -> tuple[IndicatorRow | 
     problems: list[Problem] = []
     parts = _SEP.split(body, maxsplit=2)
     if len(parts) < 3 or any(k in parts[0] + parts[1] for k in (PERIOD_KEY, ANNUAL_KEY)):
-        return None, [Problem(
-            "error", "packed_unreadable",
-            "绩效指标缺少一级指标或二级指标（应为“序号、一级指标；二级指标；三级指标；…”）。", place,
-        )]
+        return None, [
+            Problem(
+                "error",
+                "packed_unreadable",
+                "绩效指标缺少一级指标或二级指标（应为“序号、一级指标；二级指标；三级指标；…”）。",
+                place,
+            )
+        ]
     level1_raw, level2_raw, rest = parts[0].strip(), parts[1].strip(), parts[2]
     p = rest.find(PERIOD_KEY)
     a = rest.find(ANNUAL_KEY, p + len(PERIOD_KEY) if p >= 0 else 0)
@@ -157,11 +184,13 @@ def _parse_item(body: str, *, order: int, place: Place) -> tuple[IndicatorRow | 
     name = re.sub(r"[；;。.，,]$", "", name).strip()
     period = None
     if p >= 0:
-        period = re.sub(r"^[:：]", "", rest[p + len(PERIOD_KEY): a if a >= 0 else len(rest)])
+        period = re.sub(r"^[:：]", "", rest[p + len(PERIOD_KEY) : a if a >= 0 else len(rest)])
         period = re.sub(r"[；;]$", "", period)
-    annual = re.sub(r"^[:：]", "", rest[a + len(ANNUAL_KEY):]) if a >= 0 else None
+    annual = re.sub(r"^[:：]", "", rest[a + len(ANNUAL_KEY) :]) if a >= 0 else None
     if not name:
-        problems.append(Problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存。", place))
+        problems.append(
+            Problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存。", place)
+        )
         return None, problems
     if annual is None:
         problems.append(Problem("warning", "missing_annual_target", f"指标“{name}”缺少年度指标值。", place))
@@ -169,34 +198,62 @@ def _parse_item(body: str, *, order: int, place: Place) -> tuple[IndicatorRow | 
     return row, problems
 
 
-def _indicator(order, level1_raw, level2_raw, name, period, annual, weight, place, problems, *,
-               level1_place: Place | None = None, level2_place: Place | None = None) -> IndicatorRow | None:
+def _indicator(
+    order,
+    level1_raw,
+    level2_raw,
+    name,
+    period,
+    annual,
+    weight,
+    place,
+    problems,
+    *,
+    level1_place: Place | None = None,
+    level2_place: Place | None = None,
+) -> IndicatorRow | None:
     """Build an IndicatorRow, checking the categories (shared by both readers)."""
     level1 = level1_from_text(level1_raw)
     if level1 is None:
-        problems.append(Problem(
-            "error", "unknown_level1",
-            f"无法识别的一级指标“{level1_raw}”：应为产出指标、效益指标或满意度指标（如“1-产出指标”）。",
-            level1_place or place,
-        ))
+        problems.append(
+            Problem(
+                "error",
+                "unknown_level1",
+                f"无法识别的一级指标“{level1_raw}”：应为产出指标、效益指标或满意度指标（如“1-产出指标”）。",
+                level1_place or place,
+            )
+        )
         return None
     level2 = level2_from_text(level2_raw)
     if level2 is None:
-        problems.append(Problem(
-            "warning", "unknown_level2",
-            f"无法识别的二级指标“{level2_raw}”，已按原文保存。" if level2_raw else "二级指标为空。",
-            level2_place or place,
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                "unknown_level2",
+                f"无法识别的二级指标“{level2_raw}”，已按原文保存。" if level2_raw else "二级指标为空。",
+                level2_place or place,
+            )
+        )
     elif level2.level1 != level1.slug:
-        problems.append(Problem(
-            "warning", "level2_mismatch",
-            f"二级指标“{level2_raw}”不属于一级指标“{level1_raw}”（应属于{_level1_name(level2.level1)}）。",
-            level2_place or place,
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                "level2_mismatch",
+                f"二级指标“{level2_raw}”不属于一级指标“{level1_raw}”（应属于{_level1_name(level2.level1)}）。",
+                level2_place or place,
+            )
+        )
     return IndicatorRow(
-        order=order, level1=level1.slug, level1_raw=level1_raw,
-        level2=level2.slug if level2 else None, level2_raw=level2_raw,
-        name=name, period_target=period, annual_target=annual, weight=weight, place=place,
+        order=order,
+        level1=level1.slug,
+        level1_raw=level1_raw,
+        level2=level2.slug if level2 else None,
+        level2_raw=level2_raw,
+        name=name,
+        period_target=period,
+        annual_target=annual,
+        weight=weight,
+        place=place,
     )
 
 
@@ -257,8 +314,11 @@ def read_published(text: str, *, source: str) -> ReadResult:
     in_run = {k for start, (end, _, _) in runs.items() for k in range(start, end)}
     # the name column's width: the widest indented line outside the indicator blocks
     name_width = max(
-        (_width(raw.strip()) for k, (_, raw) in enumerate(lines)
-         if k not in in_run and _indented(raw) and not _is_header(raw.strip())),
+        (
+            _width(raw.strip())
+            for k, (_, raw) in enumerate(lines)
+            if k not in in_run and _indented(raw) and not _is_header(raw.strip())
+        ),
         default=0,
     )
     department: str | None = None
@@ -344,11 +404,14 @@ def read_published(text: str, *, source: str) -> ReadResult:
 
     blocks_all = [b for u in units for b in u.blocks]
     if not blocks_all:
-        problems.append(Problem(
-            "error", "no_indicators",
-            "文件中没有找到绩效指标（应为“1、1-产出指标；11-数量指标；…；实施周期指标值:…；年度指标值:…。”）。",
-            Place(source),
-        ))
+        problems.append(
+            Problem(
+                "error",
+                "no_indicators",
+                "文件中没有找到绩效指标（应为“1、1-产出指标；11-数量指标；…；实施周期指标值:…；年度指标值:…。”）。",
+                Place(source),
+            )
+        )
         return result
     affinity = _Affinity([b.goal + b.run for b in blocks_all])
     for u in units:
@@ -357,20 +420,32 @@ def read_published(text: str, *, source: str) -> ReadResult:
     return result
 
 
-def _unit_projects(u: _Unit, department, year, source, affinity: "_Affinity", problems) -> list[ProjectRow]:
+def _unit_projects(u: _Unit, department, year, source, affinity: _Affinity, problems) -> list[ProjectRow]:
     if u.name is None and u.blocks:
-        problems.append(Problem(
-            "error", "missing_unit", "无法确定这些项目所属的单位（文中没有“部门名称：”或单位名称）。",
-            Place(source, None, u.blocks[0].line, "单位名称"),
-        ))
+        problems.append(
+            Problem(
+                "error",
+                "missing_unit",
+                "无法确定这些项目所属的单位（文中没有“部门名称：”或单位名称）。",
+                Place(source, None, u.blocks[0].line, "单位名称"),
+            )
+        )
     placed, unsure = _place_names(u, affinity)
     projects = []
     for k, block in enumerate(u.blocks):
         place = Place(source, None, block.line, "项目名称")
         project = ProjectRow(
-            year=year, department_name=department, unit_name=u.name, unit_code=None,
-            project_name="", project_code=None, budget=None, period_goal=None,
-            annual_goal=block.goal or None, indicators=block.indicators, place=place,
+            year=year,
+            department_name=department,
+            unit_name=u.name,
+            unit_code=None,
+            project_name="",
+            project_code=None,
+            budget=None,
+            period_goal=None,
+            annual_goal=block.goal or None,
+            indicators=block.indicators,
+            place=place,
         )
         if k in placed:
             name = u.names[placed[k]]
@@ -383,7 +458,8 @@ def _unit_projects(u: _Unit, department, year, source, affinity: "_Affinity", pr
             candidates = "、".join(f"“{u.names[i].text}”" for i in unsure.get(k, []))
             hint = f"可能的名称：{candidates}。" if candidates else "文中没有可对应的名称。"
             warning = Problem(
-                "warning", "name_not_placed",
+                "warning",
+                "name_not_placed",
                 f"无法可靠地确定{u.name or ''}第{k + 1}个项目（首个指标“{first}”）的名称，"
                 f"已生成名称“{project.project_name}”，请核对。{hint}",
                 place,
@@ -398,11 +474,14 @@ def _unit_projects(u: _Unit, department, year, source, affinity: "_Affinity", pr
     used = set(placed.values())
     for i, name in enumerate(u.names):
         if i not in used and not any(i in c for c in unsure.values()):
-            problems.append(Problem(
-                "warning", "name_without_project",
-                f"项目名称“{name.text}”无法对应到任何绩效指标块，未导入。",
-                Place(source, None, name.line, "项目名称", name.text),
-            ))
+            problems.append(
+                Problem(
+                    "warning",
+                    "name_without_project",
+                    f"项目名称“{name.text}”无法对应到任何绩效指标块，未导入。",
+                    Place(source, None, name.line, "项目名称", name.text),
+                )
+            )
     return projects
 
 
@@ -412,7 +491,8 @@ def _warn_duplicate_names(projects: list[ProjectRow], problems: list[Problem]) -
         n = counts.get((p.unit_name, p.project_name), 0)
         if n > 1:
             w = Problem(
-                "warning", "duplicate_project_name",
+                "warning",
+                "duplicate_project_name",
                 f"同一单位“{p.unit_name}”内项目名称“{p.project_name}”重复（共{n}个），请用项目编码区分。",
                 p.place or Place(""),
             )
@@ -423,10 +503,14 @@ def _warn_duplicate_names(projects: list[ProjectRow], problems: list[Problem]) -
 def _flush_orphan_text(pending: list[tuple[int, str]], source: str, problems: list[Problem]) -> None:
     if pending:
         text = "".join(t for _, t in pending)
-        problems.append(Problem(
-            "warning", "orphan_text", f"这段文字不属于任何项目，未导入：“{text[:60]}”",
-            Place(source, None, pending[0][0], None, text),
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                "orphan_text",
+                f"这段文字不属于任何项目，未导入：“{text[:60]}”",
+                Place(source, None, pending[0][0], None, text),
+            )
+        )
 
 
 # --- lines -------------------------------------------------------------------------------
@@ -473,7 +557,7 @@ def _looks_like_unit(s: str) -> bool:
 
 
 def _is_run_start(lines: list[tuple[int, str]], i: int) -> bool:
-    head = "".join(raw for _, raw in lines[i: i + 4])
+    head = "".join(raw for _, raw in lines[i : i + 4])
     return bool(_RUN_START.match(head)) and "指标值" in head[:400]
 
 
@@ -486,7 +570,7 @@ def _consume_run(lines: list[tuple[int, str]], i: int) -> tuple[int, str, list[t
         no, raw = lines[j]
         if j > i and _run_complete(text):
             k = _items_so_far(text) + 1
-            peek = "".join(r for _, r in lines[j: j + 3]).lstrip()
+            peek = "".join(r for _, r in lines[j : j + 3]).lstrip()
             if not re.match(rf"{k}\s*、", peek):
                 break
         elif j > i and (_DEPARTMENT.match(raw) or _is_header(raw.strip())):
@@ -544,7 +628,7 @@ class _Affinity:
 
 def _bigrams(s: str) -> set[str]:
     chars = [c for c in unicodedata.normalize("NFKC", s).lower() if c.isalnum()]
-    return {a + b for a, b in zip(chars, chars[1:])}
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
 
 
 def _place_names(u: _Unit, affinity: _Affinity) -> tuple[dict[int, int], dict[int, list[int]]]:
@@ -566,14 +650,15 @@ def _place_names(u: _Unit, affinity: _Affinity) -> tuple[dict[int, int], dict[in
         if best - alternative >= MIN_MARGIN:
             placed[j] = i
     placed_names = set(placed.values())
-    for (i, j) in weights:
+    for i, j in weights:
         if j not in placed and i not in placed_names:
             unsure.setdefault(j, []).append(i)
     return placed, unsure
 
 
-def _best_matching(gaps: list[int], n_blocks: int, weights: dict[tuple[int, int], float],
-                   forbidden: frozenset) -> tuple[float, dict[int, int]]:
+def _best_matching(
+    gaps: list[int], n_blocks: int, weights: dict[tuple[int, int], float], forbidden: frozenset
+) -> tuple[float, dict[int, int]]:
     """Maximum-weight matching of names (in document order) to nearby blocks, by DP.
 
     A name at gap g can take block g (after it), g-1 or g-2 (before it); gaps never decrease,

@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
-from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadResult
+from app.importers.rows import Place, Problem, ProjectRow, ReadResult
 
 YEAR = "年度"
 DEPARTMENT = "主管部门"
@@ -54,13 +54,35 @@ ANNUAL_TARGET = "年度指标值"
 WEIGHT = "分值"
 
 HEADERS = (
-    YEAR, DEPARTMENT, UNIT_NAME, UNIT_CODE, PROJECT_NAME, PROJECT_CODE, BUDGET, PERIOD_GOAL,
-    ANNUAL_GOAL, LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT,
+    YEAR,
+    DEPARTMENT,
+    UNIT_NAME,
+    UNIT_CODE,
+    PROJECT_NAME,
+    PROJECT_CODE,
+    BUDGET,
+    PERIOD_GOAL,
+    ANNUAL_GOAL,
+    LEVEL1,
+    LEVEL2,
+    NAME,
+    PERIOD_TARGET,
+    ANNUAL_TARGET,
+    WEIGHT,
 )
 OPTIONAL = (UNIT_CODE, PROJECT_CODE, BUDGET, PERIOD_GOAL, WEIGHT)  # cells may be empty
 INDICATOR_COLUMNS = (LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT)
-PROJECT_COLUMNS = (YEAR, DEPARTMENT, UNIT_NAME, UNIT_CODE, PROJECT_NAME, PROJECT_CODE, BUDGET,
-                   PERIOD_GOAL, ANNUAL_GOAL)
+PROJECT_COLUMNS = (
+    YEAR,
+    DEPARTMENT,
+    UNIT_NAME,
+    UNIT_CODE,
+    PROJECT_NAME,
+    PROJECT_CODE,
+    BUDGET,
+    PERIOD_GOAL,
+    ANNUAL_GOAL,
+)
 HEADER_SEARCH_ROWS = 10
 DEFAULT_INDICATOR_TOTAL = Decimal(90)  # the 10 points of 预算执行率 come on top (domain.md §5)
 _PROGRESS_EVERY = 2000
@@ -89,9 +111,13 @@ def read_table(
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
     try:
-        stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
+        stream = (
+            open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
+        )
     except OSError as exc:
-        result.problems.append(Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename)))
+        result.problems.append(
+            Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename))
+        )
         return result
     with stream:
         head = stream.read(8)
@@ -102,17 +128,28 @@ def read_table(
         if head.startswith(b"PK\x03\x04"):
             sheets = _xlsx_sheets(stream, filename, result)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
-            return _fail(result, "not_a_table",
-                         "这是旧版 Excel（.xls）或其他 Office 文件，请在 Excel 中“另存为” .xlsx 或 CSV 后再导入。",
-                         Place(filename))
+            return _fail(
+                result,
+                "not_a_table",
+                "这是旧版 Excel（.xls）或其他 Office 文件，请在 Excel 中“另存为” .xlsx 或 CSV 后再导入。",
+                Place(filename),
+            )
         elif ext in (".xlsx", ".xlsm"):
-            return _fail(result, "unreadable_file", "文件扩展名是 .xlsx，但内容不是 Excel 工作簿（文件可能已损坏）。",
-                         Place(filename))
+            return _fail(
+                result,
+                "unreadable_file",
+                "文件扩展名是 .xlsx，但内容不是 Excel 工作簿（文件可能已损坏）。",
+                Place(filename),
+            )
         elif ext in (".csv", ".txt", ".tsv", ""):
             sheets = _csv_sheets(stream, filename, result)
         else:
-            return _fail(result, "not_a_table",
-                         f"不支持的文件类型“{ext}”：请上传 xlsx 或 csv 格式的导入模板。", Place(filename))
+            return _fail(
+                result,
+                "not_a_table",
+                f"不支持的文件类型“{ext}”：请上传 xlsx 或 csv 格式的导入模板。",
+                Place(filename),
+            )
         if sheets is not None:
             _read_rows(sheets, filename, result, on_progress, indicator_total)
     return result
@@ -141,8 +178,12 @@ def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterato
         archive = zipfile.ZipFile(stream)
         book = _XlsxBook(archive)
     except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError) as exc:
-        _fail(result, "unreadable_file",
-              f"无法读取 xlsx 文件（文件已损坏，或不是 Excel 工作簿）：{type(exc).__name__}", Place(filename))
+        _fail(
+            result,
+            "unreadable_file",
+            f"无法读取 xlsx 文件（文件已损坏，或不是 Excel 工作簿）：{type(exc).__name__}",
+            Place(filename),
+        )
         return None
 
     def sheets() -> Iterator[_Sheet]:
@@ -173,7 +214,9 @@ class _XlsxBook:
             path = target.lstrip("/") if target.startswith("/") else "xl/" + target
             self.sheets.append((sheet.get("name", ""), path))
         pr = workbook.find(f"{_NS}workbookPr")
-        self.epoch = date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") else date(1899, 12, 30)
+        self.epoch = (
+            date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") else date(1899, 12, 30)
+        )
         self.strings = self._shared_strings()
         self.percent_styles, self.date_styles = self._styles()
 
@@ -290,18 +333,24 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator
     head = stream.read(4)
     stream.seek(0)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        _fail(result, "undecodable",
-              "文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 CSV。",
-              Place(filename))
+        _fail(
+            result,
+            "undecodable",
+            "文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 CSV。",
+            Place(filename),
+        )
         return None
     encoding, error_at = _detect_encoding(stream)
     if encoding is None:
         line = _line_of_offset(stream, error_at)
         stream.seek(error_at)
         bad = stream.read(4).hex(" ")
-        _fail(result, "undecodable",
-              "文件编码无法识别：既不是 UTF-8 也不是 GB18030。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”。",
-              Place(filename, None, line, None, f"字节 {bad}"))
+        _fail(
+            result,
+            "undecodable",
+            "文件编码无法识别：既不是 UTF-8 也不是 GB18030。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”。",
+            Place(filename, None, line, None, f"字节 {bad}"),
+        )
         return None
     stream.seek(0)
     total = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b"")) or None
@@ -318,8 +367,7 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
 
     def rows() -> Iterator[tuple[int, list]]:
-        for number, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
-            yield number, row
+        yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
 
     def sheets() -> Iterator[_Sheet]:
         yield None, total, rows()
@@ -328,7 +376,7 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator
 
 
 def _detect_encoding(stream: BinaryIO) -> tuple[str | None, int]:
-    """"utf-8-sig" or "gb18030" if the whole stream decodes strictly; else (None, offset of the bad byte)."""
+    """ "utf-8-sig" or "gb18030" if the whole stream decodes strictly; else (None, offset of the bad byte)."""
     furthest = 0
     for encoding in ("utf-8-sig", "gb18030"):
         stream.seek(0)
@@ -378,8 +426,13 @@ def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list] | None:
     return None
 
 
-def _read_rows(sheets: Iterator[_Sheet], filename: str, result: ReadResult,
-               on_progress: Progress | None, indicator_total: Decimal) -> None:
+def _read_rows(
+    sheets: Iterator[_Sheet],
+    filename: str,
+    result: ReadResult,
+    on_progress: Progress | None,
+    indicator_total: Decimal,
+) -> None:
     first_sheet: str | None = None
     found = None
     for sheet, total, rows in sheets:
@@ -389,9 +442,12 @@ def _read_rows(sheets: Iterator[_Sheet], filename: str, result: ReadResult,
             found = (sheet, total, rows, header)
             break
     if found is None:
-        _fail(result, "missing_header",
-              "找不到表头：前 10 行中没有“单位名称、项目名称、一级指标……”等列名。请使用导入模板的表头。",
-              Place(filename, first_sheet, 1))
+        _fail(
+            result,
+            "missing_header",
+            "找不到表头：前 10 行中没有“单位名称、项目名称、一级指标……”等列名。请使用导入模板的表头。",
+            Place(filename, first_sheet, 1),
+        )
         return
     sheet, total, rows, (header_row, header_cells) = found
     columns = _columns(header_cells, filename, sheet, header_row, result)
@@ -428,10 +484,21 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
             continue
         header = _CANON.get(_canon(text))
         if header is None:
-            result.problems.append(Problem(
-                "warning", "unknown_column", f"未识别的列“{text}”，已忽略。", Place(filename, sheet, row, text, text)))
+            result.problems.append(
+                Problem(
+                    "warning",
+                    "unknown_column",
+                    f"未识别的列“{text}”，已忽略。",
+                    Place(filename, sheet, row, text, text),
+                )
+            )
         elif header in index:
-            _fail(result, "duplicate_column", f"列“{header}”出现了两次。", Place(filename, sheet, row, text, text))
+            _fail(
+                result,
+                "duplicate_column",
+                f"列“{header}”出现了两次。",
+                Place(filename, sheet, row, text, text),
+            )
         else:
             index[header], written[header] = k, text
     required = [YEAR, DEPARTMENT, UNIT_NAME, PROJECT_NAME, ANNUAL_GOAL]
@@ -439,16 +506,25 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
         required += [h for h in INDICATOR_COLUMNS if h != WEIGHT]
     missing = [h for h in required if h not in index]
     if missing:
-        _fail(result, "missing_header",
-              f"表头缺少列：{'、'.join(missing)}。表头应为：{'、'.join(HEADERS)}"
-              f"（或以一列“{PACKED_COLUMN}”代替最后六列）。",
-              Place(filename, sheet, row))
+        _fail(
+            result,
+            "missing_header",
+            f"表头缺少列：{'、'.join(missing)}。表头应为：{'、'.join(HEADERS)}"
+            f"（或以一列“{PACKED_COLUMN}”代替最后六列）。",
+            Place(filename, sheet, row),
+        )
     return None if result.errors else _Columns(index, written)
 
 
 class _ProjectBuilder:
-    def __init__(self, filename: str, sheet: str | None, columns: _Columns, result: ReadResult,
-                 indicator_total: Decimal):
+    def __init__(
+        self,
+        filename: str,
+        sheet: str | None,
+        columns: _Columns,
+        result: ReadResult,
+        indicator_total: Decimal,
+    ):
         self.filename, self.sheet, self.columns, self.result = filename, sheet, columns, result
         self.indicator_total = indicator_total
         self.current: ProjectRow | None = None
@@ -459,8 +535,9 @@ class _ProjectBuilder:
         column = self.columns.written.get(header, header) if header else None
         return Place(self.filename, self.sheet, row, column, None if value is None else str(value))
 
-    def problem(self, severity: str, code: str, message: str, place: Place,
-                project: ProjectRow | None = None) -> None:
+    def problem(
+        self, severity: str, code: str, message: str, place: Place, project: ProjectRow | None = None
+    ) -> None:
         p = Problem(severity, code, message, place)  # type: ignore[arg-type]
         self.result.problems.append(p)
         if project is not None and severity == "warning":
@@ -469,8 +546,12 @@ class _ProjectBuilder:
     def text(self, cells: list, header: str, row: int) -> str | None:
         value = self.columns.get(cells, header)
         if isinstance(value, _Formula):
-            self.problem("error", "formula", f"“{header}”是公式（{value}），应填写数值或文字。",
-                         self.place(row, header, value))
+            self.problem(
+                "error",
+                "formula",
+                f"“{header}”是公式（{value}），应填写数值或文字。",
+                self.place(row, header, value),
+            )
             return None
         if value is None:
             return None
@@ -486,7 +567,9 @@ class _ProjectBuilder:
         if not unit:
             self.problem("error", "missing_unit", "单位名称为空，无法保存该行。", self.place(row, UNIT_NAME))
         if not name:
-            self.problem("error", "missing_project", "项目名称为空，无法保存该行。", self.place(row, PROJECT_NAME))
+            self.problem(
+                "error", "missing_project", "项目名称为空，无法保存该行。", self.place(row, PROJECT_NAME)
+            )
         key = (unit, code) if code else (unit, None, name)
         if self.current is None or key != self.current_key:
             self.finish()
@@ -498,15 +581,23 @@ class _ProjectBuilder:
 
     def new_project(self, row: int, values: dict, unit: str, name: str, code: str | None) -> ProjectRow:
         project = ProjectRow(
-            year=None, department_name=(values[DEPARTMENT] or "").strip() or None, unit_name=unit or None,
-            unit_code=(values[UNIT_CODE] or "").strip() or None, project_name=name, project_code=code,
-            budget=None, period_goal=values[PERIOD_GOAL], annual_goal=values[ANNUAL_GOAL],
+            year=None,
+            department_name=(values[DEPARTMENT] or "").strip() or None,
+            unit_name=unit or None,
+            unit_code=(values[UNIT_CODE] or "").strip() or None,
+            project_name=name,
+            project_code=code,
+            budget=None,
+            period_goal=values[PERIOD_GOAL],
+            annual_goal=values[ANNUAL_GOAL],
             place=self.place(row, PROJECT_NAME, name),
         )
         project.year = self.year(values[YEAR], row, project)
         project.budget = self.decimal(values[BUDGET], row, BUDGET, project, strip_unit="万元")
         if project.department_name is None:
-            self.problem("warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project)
+            self.problem(
+                "warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project
+            )
         if project.annual_goal is None:
             self.problem("warning", "missing_goal", "年度目标为空。", self.place(row, ANNUAL_GOAL), project)
         self.first_values = {h: (row, v) for h, v in values.items()}
@@ -517,9 +608,13 @@ class _ProjectBuilder:
             value = values[header]
             first_row, first = self.first_values[header]
             if value is not None and first is not None and value.strip() != first.strip():
-                self.problem("warning", "project_value_differs",
-                             f"同一项目的“{header}”与第{first_row}行不同，以第{first_row}行为准。",
-                             self.place(row, header, value), self.current)
+                self.problem(
+                    "warning",
+                    "project_value_differs",
+                    f"同一项目的“{header}”与第{first_row}行不同，以第{first_row}行为准。",
+                    self.place(row, header, value),
+                    self.current,
+                )
             elif value is not None and first is None:
                 self.first_values[header] = (first_row, value)
 
@@ -540,24 +635,50 @@ class _ProjectBuilder:
                 self.problem(p.severity, p.code, p.message, p.place, project)
             return
         get = lambda h: self.text(cells, h, row)  # noqa: E731
-        level1, level2, name = (get(LEVEL1) or "").strip(), (get(LEVEL2) or "").strip(), (get(NAME) or "").strip()
+        level1, level2, name = (
+            (get(LEVEL1) or "").strip(),
+            (get(LEVEL2) or "").strip(),
+            (get(NAME) or "").strip(),
+        )
         period, annual, weight_text = get(PERIOD_TARGET), get(ANNUAL_TARGET), get(WEIGHT)
         if not name:
-            self.problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存该行。",
-                         self.place(row, NAME))
+            self.problem(
+                "error",
+                "missing_indicator_name",
+                "三级指标（指标名称）为空，无法保存该行。",
+                self.place(row, NAME),
+            )
             return
         if annual is None:
-            self.problem("warning", "missing_annual_target", f"指标“{name}”缺少年度指标值。",
-                         self.place(row, ANNUAL_TARGET), project)
+            self.problem(
+                "warning",
+                "missing_annual_target",
+                f"指标“{name}”缺少年度指标值。",
+                self.place(row, ANNUAL_TARGET),
+                project,
+            )
         if period is None:
-            self.problem("warning", "missing_period_target", f"指标“{name}”缺少实施周期指标值。",
-                         self.place(row, PERIOD_TARGET), project)
+            self.problem(
+                "warning",
+                "missing_period_target",
+                f"指标“{name}”缺少实施周期指标值。",
+                self.place(row, PERIOD_TARGET),
+                project,
+            )
         weight = self.decimal(weight_text, row, WEIGHT, project, strip_unit="分")
         problems: list[Problem] = []
         indicator = _indicator(
-            len(project.indicators) + 1, level1, level2, name, period, annual, weight,
-            self.place(row, NAME, name), problems,
-            level1_place=self.place(row, LEVEL1, level1), level2_place=self.place(row, LEVEL2, level2),
+            len(project.indicators) + 1,
+            level1,
+            level2,
+            name,
+            period,
+            annual,
+            weight,
+            self.place(row, NAME, name),
+            problems,
+            level1_place=self.place(row, LEVEL1, level1),
+            level2_place=self.place(row, LEVEL2, level2),
         )
         for p in problems:
             self.problem(p.severity, p.code, p.message, p.place, project)
@@ -569,11 +690,19 @@ class _ProjectBuilder:
             return None
         m = re.fullmatch(r"\s*(\d{4})(?:\.0+)?\s*年?(?:度)?\s*", unicodedata.normalize("NFKC", text))
         if not m:
-            self.problem("warning", "bad_year", f"年度“{text}”不是四位年份，已忽略。", self.place(row, YEAR, text), project)
+            self.problem(
+                "warning",
+                "bad_year",
+                f"年度“{text}”不是四位年份，已忽略。",
+                self.place(row, YEAR, text),
+                project,
+            )
             return None
         return int(m.group(1))
 
-    def decimal(self, text: str | None, row: int, header: str, project: ProjectRow, *, strip_unit: str) -> Decimal | None:
+    def decimal(
+        self, text: str | None, row: int, header: str, project: ProjectRow, *, strip_unit: str
+    ) -> Decimal | None:
         if text is None:
             return None
         norm = unicodedata.normalize("NFKC", text).strip().replace(",", "")
@@ -584,8 +713,13 @@ class _ProjectBuilder:
                 raise InvalidOperation
             return number
         except InvalidOperation:
-            self.problem("warning", "bad_number", f"“{header}”的值“{text}”不是数字，已忽略。",
-                         self.place(row, header, text), project)
+            self.problem(
+                "warning",
+                "bad_number",
+                f"“{header}”的值“{text}”不是数字，已忽略。",
+                self.place(row, header, text),
+                project,
+            )
             return None
 
     def finish(self) -> None:
@@ -597,11 +731,19 @@ class _ProjectBuilder:
         weights = [i.weight for i in project.indicators]
         given = [w for w in weights if w is not None]
         if given and len(given) < len(weights):
-            self.problem("warning", "weights_incomplete",
-                         f"项目“{project.project_name}”部分指标填了分值、部分没填。", project.place, project)
+            self.problem(
+                "warning",
+                "weights_incomplete",
+                f"项目“{project.project_name}”部分指标填了分值、部分没填。",
+                project.place,
+                project,
+            )
         elif given and sum(given) != self.indicator_total:
-            self.problem("warning", "weights_sum",
-                         f"项目“{project.project_name}”各指标分值合计 {_plain(sum(given))}，"
-                         f"应为 {_plain(self.indicator_total)}（预算执行率的 10 分另计）。",
-                         project.place, project)
-
+            self.problem(
+                "warning",
+                "weights_sum",
+                f"项目“{project.project_name}”各指标分值合计 {_plain(sum(given))}，"
+                f"应为 {_plain(self.indicator_total)}（预算执行率的 10 分另计）。",
+                project.place,
+                project,
+            )

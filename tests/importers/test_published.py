@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -50,15 +49,19 @@ def test_seed_yields_3_units_34_projects_168_indicators(seed):
 
 def test_seed_units_and_first_indicators_match_the_hand_table(seed):
     got = [(p.unit_name, p.indicators[0].name, len(p.indicators)) for p in seed.projects]
-    want = [(u, first, n) for (u, _, first), n in zip(SEED003_PROJECTS, SEED003_INDICATOR_COUNTS)]
+    want = [
+        (u, first, n) for (u, _, first), n in zip(SEED003_PROJECTS, SEED003_INDICATOR_COUNTS, strict=False)
+    ]
     assert got == want
 
 
 def test_seed_names_placed_right_and_none_guessed(seed):
-    right = [p for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS) if p.project_name == name]
+    right = [
+        p for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS, strict=False) if p.project_name == name
+    ]
     wrong = [
         (p.project_name, name)
-        for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS)
+        for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS, strict=False)
         if p.project_name != name and not p.name_generated
     ]
     assert len(right) >= 30
@@ -77,7 +80,9 @@ def test_seed_goals_are_attached_and_joined(seed):
         "显示产业影响力进一步提高。"
     )
     by_name = {p.project_name: p for p in seed.projects}
-    assert by_name["预备役年度维持性工作经费"].annual_goal.startswith("预备役总体绩效目标：通过开展预备役日常训练")
+    assert by_name["预备役年度维持性工作经费"].annual_goal.startswith(
+        "预备役总体绩效目标：通过开展预备役日常训练"
+    )
     # the tabs the extraction left after a goal are not part of it
     assert by_name["工业和信息化培训经费"].annual_goal.endswith("提高部门业务工作水平。")
     assert all(p.annual_goal for p in seed.projects)
@@ -153,11 +158,12 @@ def _chop(s: str, rng: random.Random, width: int) -> list[str]:
     return out
 
 
-def _build(seed_result, *, rng: random.Random, layout: str, name_width: int, goal_width: int,
-           run_width: int) -> tuple[str, list[tuple[str, str, str]]]:
+def _build(
+    seed_result, *, rng: random.Random, layout: str, name_width: int, goal_width: int, run_width: int
+) -> tuple[str, list[tuple[str, str, str]]]:
     """A document in the published shape from the seed's blocks, units kept, projects shuffled."""
     by_unit: dict[str, list] = {}
-    for project, (unit, name, _) in zip(seed_result.projects, SEED003_PROJECTS):
+    for project, (unit, name, _) in zip(seed_result.projects, SEED003_PROJECTS, strict=False):
         by_unit.setdefault(unit, []).append((name, project))
     lines: list[str] = [f"部门名称：{BUREAU}"]
     expected = []
@@ -193,8 +199,11 @@ def _build(seed_result, *, rng: random.Random, layout: str, name_width: int, goa
                     lines += block_lines(p) + name_lines(name_y) + block_lines(q) + name_lines(name)
                     k += 2
                 else:
-                    lines += name_lines(name) + block_lines(p) if rng.random() < 0.5 else (
-                        block_lines(p) + name_lines(name))
+                    lines += (
+                        name_lines(name) + block_lines(p)
+                        if rng.random() < 0.5
+                        else (block_lines(p) + name_lines(name))
+                    )
                     k += 1
             if rng.random() < 0.15:  # a page break repeats the table header
                 lines.append("绩效目标 绩效指标项目名称（资金使用单位）")
@@ -214,17 +223,19 @@ def _build(seed_result, *, rng: random.Random, layout: str, name_width: int, goa
 )
 def test_reshuffled_and_rewrapped_copy(seed, layout, seed_no, widths):
     rng = random.Random(seed_no)
-    text, expected = _build(seed, rng=rng, layout=layout, name_width=widths[0], goal_width=widths[1],
-                            run_width=widths[2])
+    text, expected = _build(
+        seed, rng=rng, layout=layout, name_width=widths[0], goal_width=widths[1], run_width=widths[2]
+    )
     result = read_published(text, source="copy.txt")
     assert result.errors == []
     assert len(result.projects) == 34
     assert sum(len(p.indicators) for p in result.projects) == 168
     got = [(p.unit_name, p.indicators[0].name) for p in result.projects]
     assert got == [(u, first) for u, _, first in expected]
-    right = sum(p.project_name == name for p, (_, name, _) in zip(result.projects, expected))
+    right = sum(p.project_name == name for p, (_, name, _) in zip(result.projects, expected, strict=False))
     wrong = [
-        (p.project_name, name) for p, (_, name, _) in zip(result.projects, expected)
+        (p.project_name, name)
+        for p, (_, name, _) in zip(result.projects, expected, strict=False)
         if p.project_name != name and not p.name_generated
     ]
     assert wrong == []
@@ -241,11 +252,18 @@ RUN_B = "1、3-满意度指标；31-服务对象满意度；参训满意度；�
 
 
 def test_names_in_order_are_placed_even_without_shared_words():
-    text = "\n".join([
-        "部门名称：某某市某某局", "某某市某某局",
-        "    甲项目", "通过开展甲工作，达到目标。", RUN_A,
-        "    乙项目", "通过开展乙工作，达到目标。", RUN_B,
-    ])
+    text = "\n".join(
+        [
+            "部门名称：某某市某某局",
+            "某某市某某局",
+            "    甲项目",
+            "通过开展甲工作，达到目标。",
+            RUN_A,
+            "    乙项目",
+            "通过开展乙工作，达到目标。",
+            RUN_B,
+        ]
+    )
     result = read_published(text, source="t.txt")
     assert [p.project_name for p in result.projects] == ["甲项目", "乙项目"]
     assert [p.unit_name for p in result.projects] == ["某某市某某局"] * 2
@@ -254,13 +272,17 @@ def test_names_in_order_are_placed_even_without_shared_words():
 
 def test_name_that_cannot_be_placed_gets_a_generated_name_and_a_warning():
     # PDF order X-block, Y-name, Y-block, X-name: with no shared words either way round fits
-    text = "\n".join([
-        "部门名称：某某市某某局",
-        "通过开展甲工作，达到目标。", RUN_A,
-        "    综合经费",
-        "通过开展乙工作，达到目标。", RUN_B,
-        "    运行经费",
-    ])
+    text = "\n".join(
+        [
+            "部门名称：某某市某某局",
+            "通过开展甲工作，达到目标。",
+            RUN_A,
+            "    综合经费",
+            "通过开展乙工作，达到目标。",
+            RUN_B,
+            "    运行经费",
+        ]
+    )
     result = read_published(text, source="t.txt")
     assert [p.name_generated for p in result.projects] == [True, True]
     assert result.projects[0].project_name == "未命名项目（第1个）：培训人数"
@@ -272,31 +294,40 @@ def test_name_that_cannot_be_placed_gets_a_generated_name_and_a_warning():
 
 
 def test_shared_words_place_names_printed_out_of_order():
-    text = "\n".join([
-        "部门名称：某某市某某局",
-        "通过组织业务培训，提升能力。", RUN_A,
-        "    满意度调查经费",
-        "通过开展调查，了解服务对象满意度。", RUN_B,
-        "    业务培训经费",
-    ])
+    text = "\n".join(
+        [
+            "部门名称：某某市某某局",
+            "通过组织业务培训，提升能力。",
+            RUN_A,
+            "    满意度调查经费",
+            "通过开展调查，了解服务对象满意度。",
+            RUN_B,
+            "    业务培训经费",
+        ]
+    )
     result = read_published(text, source="t.txt")
     assert [p.project_name for p in result.projects] == ["业务培训经费", "满意度调查经费"]
 
 
 def test_line_breaks_inside_keywords_and_numbers():
-    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、1-产出指标；11-数\n量指标；面积；实施周期指\n标值:1,30\n0平方米；年度指标值:≥1\n2份。2\n、2-效益指标；22-社会效益；影响。实施周期指标值:提升；年度指标值:提升。\n"
+    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、1-产出指标；11-数\n量指标；面积；实施周期指\n标值:1,30\n0平方米；年度指标值:≥1\n2份。2\n、2-效益指标；22-社会效益；影响。实施周期指标值:提升；年度指标值:提升。\n"  # noqa: E501
     result = read_published(text, source="t.txt")
     assert result.errors == []
     (project,) = result.projects
     assert project.unit_name == "某某站" and project.project_name == "测试项目"
     a, b = project.indicators
-    assert (a.level2, a.name, a.period_target, a.annual_target) == ("quantity", "面积", "1,300平方米", "≥12份")
+    assert (a.level2, a.name, a.period_target, a.annual_target) == (
+        "quantity",
+        "面积",
+        "1,300平方米",
+        "≥12份",
+    )
     assert (b.name, b.period_target) == ("影响", "提升")
     assert (a.place.row, b.place.row) == (4, 8)
 
 
 def test_unknown_level1_is_an_error_with_its_line():
-    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、1-产出指标；11-数量指标；甲；实施周期指标值:1个；年度指标值:1个。2、9-其他指标；91-其他；乙；实施周期指标值:1个；年度指标值:1个。\n"
+    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、1-产出指标；11-数量指标；甲；实施周期指标值:1个；年度指标值:1个。2、9-其他指标；91-其他；乙；实施周期指标值:1个；年度指标值:1个。\n"  # noqa: E501
     result = read_published(text, source="t.txt")
     (error,) = result.errors
     assert error.code == "unknown_level1" and "9-其他指标" in error.message
@@ -304,7 +335,7 @@ def test_unknown_level1_is_an_error_with_its_line():
 
 
 def test_level2_of_another_level1_is_a_warning():
-    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、2-效益指标；31-服务对象满意度；满意度；实施周期指标值:≥90%；年度指标值:≥90%。\n"
+    text = "单位名称：某某站\n    测试项目\n通过测试。\n1、2-效益指标；31-服务对象满意度；满意度；实施周期指标值:≥90%；年度指标值:≥90%。\n"  # noqa: E501
     result = read_published(text, source="t.txt")
     assert result.errors == []
     assert [w.code for w in result.warnings] == ["level2_mismatch"]

@@ -13,15 +13,75 @@ from app.importers.tabular import HEADERS, read_table
 from app.importers.template import HELP_SHEET, write_template
 
 ROWS = [
-    # 年度, 主管部门, 单位名称, 单位编码, 项目名称, 项目编码, 预算, 周期目标, 年度目标, 一级, 二级, 三级, 周期值, 年度值, 分值
-    [2024, "某某市某某局", "某某中心", "001", "培训经费", "P1", "56022.2398", "", "办好培训。",
-     "1-产出指标", "11-数量指标", "举办培训期数", "≥12期", "≥4期", 50],
-    [2024, "某某市某某局", "某某中心", "001", "培训经费", "P1", "", "", "",
-     "效益", "社会效益", "能力提升", "提升", "提升", 30],
-    [2024, "某某市某某局", "某某中心", "001", "培训经费", "P1", "", "", "",
-     "满意度指标", "31-服务对象满意度", "参训满意度", "≥95%", "≥95%", 10],
-    [2024, "某某市某某局", "某某站", "", "购置经费", "", "8", "", "买车。",
-     "产出", "数量指标", "车辆数", "2辆", "2辆", ""],
+    # 年度, 主管部门, 单位名称, 单位编码, 项目名称, 项目编码, 预算, 周期目标, 年度目标, 一级, 二级, 三级, 周期值, 年度值, 分值  # noqa: E501
+    [
+        2024,
+        "某某市某某局",
+        "某某中心",
+        "001",
+        "培训经费",
+        "P1",
+        "56022.2398",
+        "",
+        "办好培训。",
+        "1-产出指标",
+        "11-数量指标",
+        "举办培训期数",
+        "≥12期",
+        "≥4期",
+        50,
+    ],
+    [
+        2024,
+        "某某市某某局",
+        "某某中心",
+        "001",
+        "培训经费",
+        "P1",
+        "",
+        "",
+        "",
+        "效益",
+        "社会效益",
+        "能力提升",
+        "提升",
+        "提升",
+        30,
+    ],
+    [
+        2024,
+        "某某市某某局",
+        "某某中心",
+        "001",
+        "培训经费",
+        "P1",
+        "",
+        "",
+        "",
+        "满意度指标",
+        "31-服务对象满意度",
+        "参训满意度",
+        "≥95%",
+        "≥95%",
+        10,
+    ],
+    [
+        2024,
+        "某某市某某局",
+        "某某站",
+        "",
+        "购置经费",
+        "",
+        "8",
+        "",
+        "买车。",
+        "产出",
+        "数量指标",
+        "车辆数",
+        "2辆",
+        "2辆",
+        "",
+    ],
 ]
 
 
@@ -47,18 +107,32 @@ def write_csv(path, rows, encoding, headers=HEADERS):
 
 def summary(result):
     return [
-        (p.unit_name, p.project_name, p.project_code, p.budget,
-         [(i.order, i.level1, i.level2, i.name, i.period_target, i.annual_target, i.weight) for i in p.indicators])
+        (
+            p.unit_name,
+            p.project_name,
+            p.project_code,
+            p.budget,
+            [
+                (i.order, i.level1, i.level2, i.name, i.period_target, i.annual_target, i.weight)
+                for i in p.indicators
+            ],
+        )
         for p in result.projects
     ]
 
 
 EXPECTED = [
-    ("某某中心", "培训经费", "P1", Decimal("56022.2398"), [
-        (1, "output", "quantity", "举办培训期数", "≥12期", "≥4期", Decimal(50)),
-        (2, "outcome", "social", "能力提升", "提升", "提升", Decimal(30)),
-        (3, "satisfaction", "service_satisfaction", "参训满意度", "≥95%", "≥95%", Decimal(10)),
-    ]),
+    (
+        "某某中心",
+        "培训经费",
+        "P1",
+        Decimal("56022.2398"),
+        [
+            (1, "output", "quantity", "举办培训期数", "≥12期", "≥4期", Decimal(50)),
+            (2, "outcome", "social", "能力提升", "提升", "提升", Decimal(30)),
+            (3, "satisfaction", "service_satisfaction", "参训满意度", "≥95%", "≥95%", Decimal(10)),
+        ],
+    ),
     ("某某站", "购置经费", None, Decimal(8), [(1, "output", "quantity", "车辆数", "2辆", "2辆", None)]),
 ]
 
@@ -68,7 +142,12 @@ def test_xlsx_groups_rows_into_projects(tmp_path):
     assert result.errors == []
     assert summary(result) == EXPECTED
     first = result.projects[0]
-    assert (first.year, first.department_name, first.unit_code, first.annual_goal) == (2024, "某某市某某局", "001", "办好培训。")
+    assert (first.year, first.department_name, first.unit_code, first.annual_goal) == (
+        2024,
+        "某某市某某局",
+        "001",
+        "办好培训。",
+    )
     place = first.indicators[1].place
     assert (place.file, place.sheet, place.row, place.column) == ("t.xlsx", "导入", 3, "三级指标")
     # weights given: 50 + 30 + 10 = 90, so no warning; none given for 购置经费
@@ -94,8 +173,28 @@ def test_csv_from_bytes_and_headers_with_spaces_and_half_width_parentheses(tmp_p
 
 def test_xlsx_numbers_keep_their_exact_text(tmp_path):
     path = tmp_path / "n.xlsx"
-    write_xlsx(path, [[2024, "部", "单位", "", "项目", "", 56022.2398, "", "目标",
-                       "产出", "数量", "满意率", 1, 0.95, 12.5]])
+    write_xlsx(
+        path,
+        [
+            [
+                2024,
+                "部",
+                "单位",
+                "",
+                "项目",
+                "",
+                56022.2398,
+                "",
+                "目标",
+                "产出",
+                "数量",
+                "满意率",
+                1,
+                0.95,
+                12.5,
+            ]
+        ],
+    )
     wb = load_workbook(path)
     wb.active["N2"].number_format = "0%"
     wb.active["M2"].number_format = "0%"
@@ -110,21 +209,45 @@ def test_xlsx_numbers_keep_their_exact_text(tmp_path):
 
 def test_packed_indicator_column(tmp_path):
     headers = list(HEADERS[:9]) + ["绩效指标"]
-    packed = ("1、1-产出指标；11-数量指标；举办培训期数；实施周期指标值:≥12期；年度指标值:≥4期。"
-              "2、3-满意度指标；31-服务对象满意度；参训满意度。实施周期指标值:≥95%；年度指标值:≥95%。")
-    path = write_csv(tmp_path / "p.csv", [[2024, "部", "某某中心", "", "培训经费", "", "", "", "目标", packed]],
-                     "utf-8", headers=headers)
+    packed = (
+        "1、1-产出指标；11-数量指标；举办培训期数；实施周期指标值:≥12期；年度指标值:≥4期。"
+        "2、3-满意度指标；31-服务对象满意度；参训满意度。实施周期指标值:≥95%；年度指标值:≥95%。"
+    )
+    path = write_csv(
+        tmp_path / "p.csv",
+        [[2024, "部", "某某中心", "", "培训经费", "", "", "", "目标", packed]],
+        "utf-8",
+        headers=headers,
+    )
     result = read_table(path, filename="p.csv")
     assert result.errors == []
     (project,) = result.projects
     assert [(i.order, i.level1, i.name, i.annual_target) for i in project.indicators] == [
-        (1, "output", "举办培训期数", "≥4期"), (2, "satisfaction", "参训满意度", "≥95%")]
+        (1, "output", "举办培训期数", "≥4期"),
+        (2, "satisfaction", "参训满意度", "≥95%"),
+    ]
     assert project.indicators[0].place.column == "绩效指标" and project.indicators[0].place.row == 2
 
 
 def test_warnings_weights_level2_and_duplicate_names(tmp_path):
     rows = [
-        [2024, "部", "单位", "", "购置经费", "", "", "", "目标", "产出", "31-服务对象满意度", "甲", "1", "1", 40],
+        [
+            2024,
+            "部",
+            "单位",
+            "",
+            "购置经费",
+            "",
+            "",
+            "",
+            "目标",
+            "产出",
+            "31-服务对象满意度",
+            "甲",
+            "1",
+            "1",
+            40,
+        ],
         [2024, "部", "单位", "", "购置经费", "", "", "", "目标", "效益", "社会效益", "乙", "1", "1", 40],
         [2024, "部", "单位", "", "其他经费", "", "", "", "目标", "产出", "数量", "丙", "1", "1", ""],
         [2024, "部", "单位", "", "购置经费", "", "", "", "目标", "产出", "数量", "丁", "1", "1", ""],
@@ -135,18 +258,43 @@ def test_warnings_weights_level2_and_duplicate_names(tmp_path):
     codes = sorted(w.code for w in result.warnings)
     assert codes == ["duplicate_project_name", "duplicate_project_name", "level2_mismatch", "weights_sum"]
     mismatch = next(w for w in result.warnings if w.code == "level2_mismatch")
-    assert (mismatch.place.row, mismatch.place.column, mismatch.place.value) == (2, "二级指标", "31-服务对象满意度")
+    assert (mismatch.place.row, mismatch.place.column, mismatch.place.value) == (
+        2,
+        "二级指标",
+        "31-服务对象满意度",
+    )
     weights = next(w for w in result.warnings if w.code == "weights_sum")
     assert "80" in weights.message and "90" in weights.message
     assert result.projects[0].warnings  # kept with the project for the pages
 
 
 def test_progress_is_reported(tmp_path):
-    rows = [[2024, "部", "单位", "", f"项目{k // 3}", "", "", "", "目标", "产出", "数量", f"指标{k}", "1", "1", ""]
-            for k in range(4500)]
+    rows = [
+        [
+            2024,
+            "部",
+            "单位",
+            "",
+            f"项目{k // 3}",
+            "",
+            "",
+            "",
+            "目标",
+            "产出",
+            "数量",
+            f"指标{k}",
+            "1",
+            "1",
+            "",
+        ]
+        for k in range(4500)
+    ]
     calls = []
-    result = read_table(write_xlsx(tmp_path / "big.xlsx", rows), filename="big.xlsx",
-                        on_progress=lambda done, total: calls.append((done, total)))
+    result = read_table(
+        write_xlsx(tmp_path / "big.xlsx", rows),
+        filename="big.xlsx",
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
     assert len(result.projects) == 1500
     assert calls[0] == (2000, 4500) and calls[-1] == (4500, 4500)
 
@@ -160,12 +308,15 @@ def only_error(result):
     return error
 
 
-@pytest.mark.parametrize("name,data", [
-    ("report.pdf", b"%PDF-1.4 not a table"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100),
-    ("broken.xlsx", b"this is not a zip"),
-    ("fake.xlsx", b"PK\x03\x04 broken zip"),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("report.pdf", b"%PDF-1.4 not a table"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100),
+        ("broken.xlsx", b"this is not a zip"),
+        ("fake.xlsx", b"PK\x03\x04 broken zip"),
+    ],
+)
 def test_not_xlsx_or_csv(name, data):
     error = only_error(read_table(data, filename=name))
     assert error.code in {"not_a_table", "unreadable_file"} and error.place.file == name
@@ -198,7 +349,7 @@ def test_missing_header_column_is_named(tmp_path):
 
 
 def test_undecodable_bytes_name_the_line():
-    data = "年度,主管部门\n2024,某某局\n".encode("utf-8") + b"2024,\xff\xfe\xff\n"
+    data = "年度,主管部门\n2024,某某局\n".encode() + b"2024,\xff\xfe\xff\n"
     error = only_error(read_table(data, filename="bad.csv"))
     assert error.code == "undecodable" and error.place.row == 3 and "ff" in error.place.value
 
@@ -264,7 +415,25 @@ def test_xlsx_inline_strings_dates_and_skipped_rows(tmp_path):
     ws = wb.create_sheet("数据")
     ws.append(["说明：本表由系统导出"])  # a title row above the header
     ws.append(list(HEADERS))
-    ws.append([2024, "部", "单位", "", "项目", "", "", "", "目标", "产出", "时效", "完成时间", date(2024, 12, 31), "2024年底", ""])
+    ws.append(
+        [
+            2024,
+            "部",
+            "单位",
+            "",
+            "项目",
+            "",
+            "",
+            "",
+            "目标",
+            "产出",
+            "时效",
+            "完成时间",
+            date(2024, 12, 31),
+            "2024年底",
+            "",
+        ]
+    )
     ws.append([])
     ws.append([2024, "部", "单位", "", "项目二", "", "", "", "目标", "产出", "时效", "验收", "1", "1", ""])
     wb.save(tmp_path / "w.xlsx")
