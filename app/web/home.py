@@ -1,29 +1,63 @@
-"""The landing page after login."""
+"""The landing page after login: a unit's projects of the year to self-evaluate; others a greeting."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from fastapi import APIRouter, Request
 
 from app.db import SessionDep
 from app.models import Department, Unit, User
+from app.services import evaluations
 from app.services.accounts import ROLE_LABELS
 from app.web.deps import PagePrincipal
+from app.web.evaluations import YearQuery, latest_year
 from app.web.render import render
 
 router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request, principal: PagePrincipal, session: SessionDep):
-    """Who is logged in, and where to go from here."""
+def home(request: Request, principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
+    """Who is logged in; for a unit, this year's projects with status, progress, score and deadline."""
     user = session.get(User, principal.user_id) if principal.user_id else None
     scope_name = None
     if principal.unit_id:
         scope_name = session.get(Unit, principal.unit_id).name
     elif principal.department_id:
         scope_name = session.get(Department, principal.department_id).name
-    return render(
-        request,
-        "home/index.html",
-        {"user": user, "role_label": ROLE_LABELS.get(principal.role, ""), "scope_name": scope_name},
-    )
+    ctx = {
+        "user": user,
+        "role_label": ROLE_LABELS.get(principal.role, ""),
+        "scope_name": scope_name,
+        "is_unit": principal.role == "unit",
+    }
+    if principal.role == "unit":
+        latest = latest_year(session=session, principal=principal)
+        year = year or latest
+        summaries = []
+        if year is not None:
+            evaluations.ensure_evaluations(session=session, year=year)
+            summaries = evaluations.list_evaluations(session=session, principal=principal, year=year)
+        window = evaluations.filing_window(session=session, year=year) if year else None
+        # Returned evaluations first: the reviewer's opinion is what the unit must act on.
+        summaries.sort(key=lambda s: s.status != "returned")
+        ctx.update(
+            year=year,
+            years=_years(latest, year),
+            summaries=summaries,
+            window=window,
+            window_open=evaluations.window_is_open(window),
+            today=date.today(),
+        )
+    return render(request, "home/index.html", ctx, block="projects")
+
+
+def _years(latest: int | None, chosen: int | None) -> list[int]:
+    """The years offered in the selector: a few back from the latest one."""
+    if latest is None:
+        return []
+    years = list(range(latest, latest - 5, -1))
+    if chosen and chosen not in years:
+        years.append(chosen)
+    return years

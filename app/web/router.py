@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.web import auth, home, imports
+from app.web import auth, evaluations, home, imports
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(auth.router)
 web_router.include_router(home.router)
 web_router.include_router(imports.router)
+web_router.include_router(evaluations.router)
