@@ -1,0 +1,535 @@
+"""Review (审核) of self-evaluations by the supervising department and the finance bureau.
+
+A department reviews the submitted evaluations of its units: 审核通过 (`approved`) or 退回
+(`returned`, opinion required). The finance bureau's approval is final (终审, `final`); after
+it nothing changes except an explicit, recorded reopen by the finance bureau. A reviewer may
+override an indicator's score with a reason; the computed score is kept beside it and the
+total counts the override. Every transition is an audit event, shown as the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session, select
+
+from app.domain.scoring import FLAG_LABELS
+from app.models import (
+    EVALUATION_STATUSES,
+    AuditEvent,
+    Department,
+    Indicator,
+    IndicatorResult,
+    Project,
+    SelfEvaluation,
+    Unit,
+    User,
+)
+from app.security import Principal, require_role
+from app.services import audit, scope
+from app.services.accounts import ROLE_LABELS
+from app.services.errors import Conflict, FieldError, PermissionDenied, Problems, ValidationFailed
+from app.services.evaluations import (
+    MAX_TEXT,
+    STATUS_LABELS,
+    EvaluationView,
+    _check_version,
+    _commit_versioned,
+    _load,
+    _s,
+    _score,
+    _store_scores,
+    _view,
+)
+from app.sqltypes import utcnow
+
+REVIEWERS = ("department", "finance")
+# What each reviewer may do from each status.
+APPROVABLE = {"department": ("submitted",), "finance": ("submitted", "approved")}
+RETURNABLE = {"department": ("submitted",), "finance": ("submitted", "approved")}
+APPROVED_STATUS = {"department": "approved", "finance": "final"}
+
+ACTION_LABELS = {
+    "evaluation.save": "保存填报",
+    "evaluation.submit": "送审",
+    "evaluation.withdraw": "撤回",
+    "evaluation.approve": "审核通过",
+    "evaluation.return": "退回",
+    "evaluation.reopen": "终审后重新打开（退回）",
+    "evaluation.rescore": "重新计分",
+}
+
+# Queue flags: the engine's flags stored on the evaluation, plus one computed from the table.
+QUEUE_FLAGS = {
+    "execution_low": "预算执行率低于 90%",
+    "unmet": "有未达成的指标",
+    "over_achieved": "有超额 20% 以上的指标",
+    "no_satisfaction": "缺少满意度指标",
+    "low_confidence_target": "有识别把握不大的指标值",
+}
+SORTS = {
+    "submitted_at": "送审时间",
+    "score": "总分",
+    "execution_rate": "执行率",
+    "unit": "单位",
+    "project": "项目",
+}
+GRADES = ("优", "良", "中", "差")
+PAGE_SIZE = 50
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+@dataclass
+class OverrideInput:
+    """A reviewer's score for one indicator; score None or "" removes an earlier override."""
+
+    indicator_id: int
+    score: Any = None
+    reason: str | None = None
+
+
+def allowed_actions(principal: Principal, evaluation: SelfEvaluation) -> tuple[str, ...]:
+    """What this caller may do to the evaluation now: approve / return / reopen."""
+    actions: list[str] = []
+    status = evaluation.status
+    if status in APPROVABLE.get(principal.role, ()):
+        actions.append("approve")
+    if status in RETURNABLE.get(principal.role, ()):
+        actions.append("return")
+    if principal.role == "finance" and status == "final":
+        actions.append("reopen")
+    return tuple(actions)
+
+
+def approve(
+    *, session: Session, principal: Principal, evaluation_id: int, version: int | None = None,
+    opinion: str | None = None, overrides: list[OverrideInput] = (),
+) -> EvaluationView:
+    """审核通过: a department's approval sets `approved`, the finance bureau's is final (`final`)."""
+    return _decide(session, principal, evaluation_id, "approve", version, opinion, overrides)
+
+
+def return_(
+    *, session: Session, principal: Principal, evaluation_id: int, opinion: str | None,
+    version: int | None = None, overrides: list[OverrideInput] = (),
+) -> EvaluationView:
+    """退回: back to the unit, editable, with the opinion (required) shown."""
+    return _decide(session, principal, evaluation_id, "return", version, opinion, overrides)
+
+
+def reopen(
+    *, session: Session, principal: Principal, evaluation_id: int, opinion: str | None, version: int | None = None
+) -> EvaluationView:
+    """Reopen a final evaluation (finance bureau only, opinion required): back to `returned`."""
+    return _decide(session, principal, evaluation_id, "reopen", version, opinion, ())
+
+
+def _decide(session: Session, principal: Principal, evaluation_id: int, action: str, version: int | None,
+            opinion: str | None, overrides) -> EvaluationView:
+    if principal.role not in (("finance",) if action == "reopen" else REVIEWERS):
+        who = "财政局" if action == "reopen" else "主管部门或财政局"
+        raise PermissionDenied(f"只有{who}可以{_verb(action)}自评")
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    if action not in allowed_actions(principal, evaluation):
+        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能{_verb(action)}")
+    if version is not None:
+        _check_version(evaluation, version)
+
+    problems = Problems()
+    text = (opinion or "").strip() or None
+    if text is None and action in ("return", "reopen"):
+        problems.add("opinion", "退回时必须填写审核意见" if action == "return" else "重新打开时必须填写原因")
+    elif text and len(text) > MAX_TEXT:
+        problems.add("opinion", f"审核意见不能超过 {MAX_TEXT} 个字符")
+
+    project, indicators, results = _load(session, evaluation)
+    _, _, current = _score(session, evaluation, project, indicators, results)
+    weights = {row.key: row.weight for row in current.indicators}
+    by_id = {i.id: i for i in indicators}
+    before: dict[str, Any] = {"status": evaluation.status, "total_score": _s(evaluation.total_score),
+                              "grade": evaluation.grade}
+    after: dict[str, Any] = {}
+    changed: list[IndicatorResult] = []
+    seen: set[int] = set()
+    for n, item in enumerate(overrides):
+        prefix = f"overrides[{n}]"
+        ind = by_id.get(item.indicator_id)
+        if ind is None:
+            problems.add(f"{prefix}.indicator_id", "该指标不属于这个项目")
+            continue
+        if ind.id in seen:
+            problems.add(f"{prefix}.indicator_id", "同一指标只能调整一次", ind.id)
+            continue
+        seen.add(ind.id)
+        score = _parse_override(item.score, weights[str(ind.id)], f"{prefix}.score", ind.id, problems)
+        reason = (item.reason or "").strip() or None
+        if score is not None and reason is None:
+            problems.add(f"{prefix}.reason", "调整得分必须说明理由", ind.id)
+        elif reason and len(reason) > MAX_TEXT:
+            problems.add(f"{prefix}.reason", f"调整理由不能超过 {MAX_TEXT} 个字符", ind.id)
+        if score is _INVALID:
+            continue
+        res = results.get(ind.id) or IndicatorResult(
+            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[])
+        old = {"score_override": _s(res.score_override), "override_reason": res.override_reason}
+        new = {"score_override": _s(score), "override_reason": reason if score is not None else None}
+        if old != new:
+            res.score_override = score
+            res.override_reason = new["override_reason"]
+            res.override_by_id = principal.user_id if score is not None else None
+            results[ind.id] = res
+            changed.append(res)
+            before[f"indicator:{ind.id}"], after[f"indicator:{ind.id}"] = old, new
+    if problems.items:
+        session.rollback()
+        problems.raise_if_any()
+
+    for res in changed:
+        session.add(res)
+    _, _, result = _score(session, evaluation, project, indicators, results)
+    _store_scores(session, evaluation, project, indicators, results, result)
+    if action == "approve":
+        evaluation.status = APPROVED_STATUS[principal.role]
+        if principal.role == "department":
+            evaluation.department_score = evaluation.total_score
+    else:
+        evaluation.status = "returned"
+    evaluation.reviewed_by_id = principal.user_id
+    evaluation.reviewed_at = utcnow()
+    evaluation.review_opinion = text
+    evaluation.updated_at = utcnow()
+    session.add(evaluation)
+    after.update({"status": evaluation.status, "total_score": _s(evaluation.total_score), "grade": evaluation.grade,
+                  "opinion": text})
+    audit.record(session=session, actor=principal, action=f"evaluation.{action}", entity_type="self_evaluation",
+                 entity_id=evaluation.id, before=before, after=after, note=text)
+    _commit_versioned(session, evaluation)
+    return _view(session, principal, evaluation)
+
+
+_INVALID: Any = object()
+
+
+def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: int, problems: Problems):
+    """The override score: None to clear; a number from 0 to the indicator's weight, two decimals at most."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        score = Decimal(str(raw).strip())
+        if not score.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.add(field_name, "调整后的得分应为数字", indicator_id)
+        return _INVALID
+    if score < 0:
+        problems.add(field_name, "调整后的得分不能为负数", indicator_id)
+        return _INVALID
+    if score > weight:
+        problems.add(field_name, f"调整后的得分不能超过该指标的分值 {_s(weight)} 分", indicator_id)
+        return _INVALID
+    if score.as_tuple().exponent < -2:
+        problems.add(field_name, "调整后的得分最多保留两位小数", indicator_id)
+        return _INVALID
+    return score
+
+
+def _verb(action: str) -> str:
+    return {"approve": "审核通过", "return": "退回", "reopen": "重新打开"}[action]
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    """One recorded transition or change of an evaluation."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    before: dict | None
+    after: dict | None
+    note: str | None
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def action_label(self) -> str:
+        if self.action == "evaluation.approve" and (self.after or {}).get("status") == "final":
+            return "终审通过"
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role or "", "")
+
+    @property
+    def status_before(self) -> str | None:
+        return (self.before or {}).get("status")
+
+    @property
+    def status_after(self) -> str | None:
+        return (self.after or {}).get("status")
+
+
+def history(*, session: Session, principal: Principal, evaluation_id: int) -> list[HistoryEntry]:
+    """Every recorded event of an evaluation the caller may see, oldest first."""
+    scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    return _history(session, evaluation_id)
+
+
+def _history(session: Session, evaluation_id: int) -> list[HistoryEntry]:
+    rows = session.exec(
+        select(AuditEvent, User.display_name, User.role)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    names = _indicator_names(session, evaluation_id)
+    entries = []
+    for event, display_name, role in rows:
+        entries.append(HistoryEntry(
+            id=event.id, at=event.at, actor=display_name or event.actor, role=role, action=event.action,
+            before=event.before, after=event.after, note=event.note,
+            details=_details(event, names),
+        ))
+    return entries
+
+
+def _indicator_names(session: Session, evaluation_id: int) -> dict[str, str]:
+    rows = session.exec(
+        select(Indicator.id, Indicator.name)
+        .join(SelfEvaluation, SelfEvaluation.project_id == Indicator.project_id)
+        .where(SelfEvaluation.id == evaluation_id)
+    ).all()
+    return {f"indicator:{i}": name for i, name in rows}
+
+
+def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
+    """Readable lines for a history entry: status change, total, overrides."""
+    before, after = event.before or {}, event.after or {}
+    lines = []
+    if "status" in after and before.get("status") != after.get("status"):
+        old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
+        lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")
+    if "total_score" in after and before.get("total_score") != after.get("total_score") and "status" in before:
+        lines.append(f"总分：{before.get('total_score') or '—'} → {after.get('total_score') or '—'}")
+    for key, new in after.items():
+        if not key.startswith("indicator:") or not isinstance(new, dict):
+            continue
+        name = names.get(key, key)
+        if "score_override" in new:
+            if new["score_override"] is None:
+                lines.append(f"指标“{name}”：取消得分调整")
+            else:
+                lines.append(f"指标“{name}”：得分调整为 {new['score_override']}（理由：{new['override_reason']}）")
+        elif event.action == "evaluation.save":
+            lines.append(f"指标“{name}”：修改填报内容")
+    if event.action == "evaluation.save":
+        labels = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
+        lines.extend(f"修改{labels[k]}" for k in after if k in labels)
+    return lines
+
+
+@dataclass
+class ReviewView:
+    """The 自评表 with what the reviewer may do and the history."""
+
+    view: EvaluationView
+    actions: tuple[str, ...]
+    history: list[HistoryEntry]
+    reviewed_by: str | None
+
+
+def review_view(*, session: Session, principal: Principal, evaluation_id: int) -> ReviewView:
+    """The evaluation for a reviewer's page (or a unit reading its own history)."""
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    view = _view(session, principal, evaluation)
+    reviewer = session.get(User, evaluation.reviewed_by_id) if evaluation.reviewed_by_id else None
+    return ReviewView(
+        view=view, actions=allowed_actions(principal, evaluation), history=_history(session, evaluation.id),
+        reviewed_by=(reviewer.display_name or reviewer.username) if reviewer else None,
+    )
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue shows: status `submitted` by default; "all" for every status."""
+
+    year: int | None = None
+    status: str = "submitted"
+    department_id: int | None = None
+    unit_id: int | None = None
+    grade: str | None = None
+    flags: tuple[str, ...] = ()
+    sort: str = "submitted_at"
+    descending: bool = False
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    def check(self) -> None:
+        """Unknown filter values are refused with a message, never ignored silently."""
+        problems = Problems()
+        if self.status != "all" and self.status not in EVALUATION_STATUSES:
+            problems.add("status", "状态取值无效")
+        if self.grade is not None and self.grade not in GRADES:
+            problems.add("grade", "等级应为 优 / 良 / 中 / 差")
+        for flag in self.flags:
+            if flag not in QUEUE_FLAGS:
+                problems.add("flag", f"未知的提示类型：{flag}")
+        if self.sort not in SORTS:
+            problems.add("sort", "排序字段无效")
+        if self.page < 1:
+            problems.add("page", "页码应从 1 开始")
+        if not 1 <= self.page_size <= 500:
+            problems.add("page_size", "每页条数应在 1 至 500 之间")
+        problems.raise_if_any("筛选条件有误")
+
+
+@dataclass
+class QueueRow:
+    id: int
+    project_code: str
+    project_name: str
+    unit_id: int
+    unit: str
+    department: str | None
+    status: str
+    submitted_at: datetime | None
+    total_score: Decimal | None
+    grade: str | None
+    execution_rate: Decimal | None
+    flags: list[str]
+    has_satisfaction: bool
+    version: int
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def queue_flags(self) -> list[str]:
+        """The flags the queue filters on, as shown in its rows."""
+        present = [f for f in QUEUE_FLAGS if f in self.flags]
+        if not self.has_satisfaction:
+            present.append("no_satisfaction")
+        return present
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    filters: QueueFilters
+
+
+def _json_contains(session: Session, column, item: str) -> sa.ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.type_coerce(column, JSONB).contains([item])
+    each = sa.func.json_each(column).table_valued("value").alias(f"flag_{item}")
+    return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == item))
+
+
+def _queue_where(session: Session, principal: Principal, filters: QueueFilters, has_satisfaction):
+    where = [scope.unit_filter(principal, Project.unit_id)]
+    if filters.year is not None:
+        where += [SelfEvaluation.year == filters.year, Project.year == filters.year]
+    if filters.status != "all":
+        where.append(SelfEvaluation.status == filters.status)
+    if filters.department_id is not None:
+        where.append(Unit.department_id == filters.department_id)
+    if filters.unit_id is not None:
+        where.append(Project.unit_id == filters.unit_id)
+    if filters.grade is not None:
+        where.append(SelfEvaluation.grade == filters.grade)
+    for flag in filters.flags:
+        if flag == "no_satisfaction":
+            where.append(sa.not_(has_satisfaction))
+        else:
+            where.append(_json_contains(session, SelfEvaluation.flags, flag))
+    return where
+
+
+def review_queue(*, session: Session, principal: Principal, filters: QueueFilters) -> QueuePage:
+    """The evaluations to review, filtered, sorted (ties by id, so pages never overlap) and paged."""
+    require_role(principal, *REVIEWERS, "admin")
+    filters.check()
+    has_satisfaction = sa.exists().where(Indicator.project_id == Project.id, Indicator.level1 == "satisfaction")
+    where = _queue_where(session, principal, filters, has_satisfaction)
+    base = (
+        select(SelfEvaluation.id)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .where(*where)
+    )
+    total = session.exec(select(sa.func.count()).select_from(base.subquery())).one()
+    pages = max(1, -(-total // filters.page_size))
+    page = min(filters.page, pages)
+    sort_column = {
+        "submitted_at": SelfEvaluation.submitted_at, "score": SelfEvaluation.total_score,
+        "execution_rate": SelfEvaluation.execution_rate, "unit": Unit.name, "project": Project.name,
+    }[filters.sort]
+    direction = sort_column.desc() if filters.descending else sort_column.asc()
+    tie = SelfEvaluation.id.desc() if filters.descending else SelfEvaluation.id.asc()
+    query = (
+        select(SelfEvaluation.id, Project.project_code, Project.name, Unit.id, Unit.name, Department.name,
+               SelfEvaluation.status, SelfEvaluation.submitted_at, SelfEvaluation.total_score,
+               SelfEvaluation.grade, SelfEvaluation.execution_rate, SelfEvaluation.flags,
+               has_satisfaction.label("has_satisfaction"), SelfEvaluation.version)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(*where)
+        # Empty values last whichever the direction, the same on SQLite and PostgreSQL.
+        .order_by(sort_column.is_(None), direction, tie)
+        .offset((page - 1) * filters.page_size)
+        .limit(filters.page_size)
+    )
+    rows = [QueueRow(*row[:11], list(row[11] or []), bool(row[12]), row[13]) for row in session.exec(query)]
+    return QueuePage(rows=rows, total=total, page=page, pages=pages, filters=filters)
+
+
+@dataclass
+class QueueOptions:
+    years: list[int]
+    departments: list[tuple[int, str]]
+    units: list[tuple[int, str, int | None]]
+
+
+def queue_options(*, session: Session, principal: Principal) -> QueueOptions:
+    """The choices of the queue's filters, limited to what the caller may see."""
+    visible = scope.unit_filter(principal, Unit.id)
+    units = session.exec(select(Unit.id, Unit.name, Unit.department_id).where(visible).order_by(Unit.name)).all()
+    dept_ids = {d for _, _, d in units if d is not None}
+    departments = session.exec(
+        select(Department.id, Department.name).where(Department.id.in_(dept_ids)).order_by(Department.name)
+    ).all() if dept_ids else []
+    years = session.exec(
+        select(Project.year).where(scope.unit_filter(principal, Project.unit_id)).distinct().order_by(Project.year.desc())
+    ).all()
+    return QueueOptions(years=list(years), departments=[tuple(d) for d in departments],
+                        units=[tuple(u) for u in units])
+
+
+def default_year(*, session: Session, principal: Principal) -> int:
+    """The latest year the caller has projects in, else this year."""
+    year = session.exec(
+        select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))
+    ).one()
+    return year or utcnow().year
+
+
+FLAG_TEXT = {**FLAG_LABELS, **QUEUE_FLAGS}
