@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api import catalog, stats
+from app.api import catalog, reviews, stats
 from app.api import health, imports, self_evaluations, targets
 
 api_router = APIRouter()
@@ -12,3 +12,4 @@ api_router.include_router(imports.router)
 api_router.include_router(self_evaluations.router)
 api_router.include_router(catalog.router)
 api_router.include_router(stats.router)
+api_router.include_router(reviews.router)

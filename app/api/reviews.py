@@ -1,0 +1,209 @@
+"""Review routes (approve / return / reopen, history) and filing windows: thin handlers over services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.self_evaluations import EvaluationPublic, Status, public
+from app.db import SessionDep
+from app.security import PrincipalDep
+from app.services import reviews, windows
+from app.services.reviews import HistoryEntry, OverrideInput, ReviewView
+
+router = APIRouter(prefix="/api/v1", tags=["reviews"])
+
+REVIEW_RESPONSES = {
+    403: {"description": "无权审核（资金使用单位不能审核；重新打开仅限财政局）"},
+    404: {"description": "自评不存在或无权查看"},
+    409: {"description": "当前状态不允许此操作，或版本已过期（他人已修改）"},
+    422: {"description": "输入有误（如退回未填意见、调整得分超过分值或缺少理由），errors 中逐字段说明"},
+}
+
+
+class OverrideBody(BaseModel):
+    """审核人对一个指标得分的调整；计算得分原样保留。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    indicator_id: int = Field(description="指标编号")
+    score: str | None = Field(None, max_length=20, description="调整后的得分（0 至该指标分值，最多两位小数）；"
+                                                               "null 或空字符串表示取消此前的调整",
+                              examples=["8.5"])
+    reason: str | None = Field(None, max_length=10000, description="调整理由（调整得分时必填）",
+                               examples=["佐证材料显示实际完成 11 份，按 11 份计分"])
+
+
+class ApproveBody(BaseModel):
+    """审核通过。主管部门审核通过后状态为 approved；财政局审核通过即终审（final）。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, description="读取时的版本号（可选）；已被他人修改时返回 409")
+    opinion: str | None = Field(None, max_length=10000, description="审核意见（可选）")
+    overrides: list[OverrideBody] = Field(default_factory=list, description="逐指标的得分调整（可选）")
+
+
+class ReturnBody(BaseModel):
+    """退回。退回后单位可重新修改，并能看到审核意见。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, description="读取时的版本号（可选）")
+    opinion: str | None = Field(None, max_length=10000, description="退回意见（必填）",
+                                examples=["满意度指标缺少佐证材料，请补充后重新送审"])
+    overrides: list[OverrideBody] = Field(default_factory=list, description="逐指标的得分调整（可选）")
+
+
+class ReopenBody(BaseModel):
+    """终审后重新打开（仅财政局）：状态回到 returned，并记录原因。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, description="读取时的版本号（可选）")
+    opinion: str | None = Field(None, max_length=10000, description="重新打开的原因（必填）")
+
+
+class HistoryEventPublic(BaseModel):
+    """自评的一条操作记录：谁、何时、做了什么、前后状态。"""
+
+    id: int = Field(description="记录编号")
+    at: dt.datetime = Field(description="时间（UTC，ISO 8601）")
+    actor: str = Field(description="操作人（姓名或用户名；令牌调用为 token:名称）")
+    role: str | None = Field(description="操作人角色：unit / department / finance / admin；令牌调用为 null")
+    action: str = Field(description="操作：evaluation.save 保存 / submit 送审 / withdraw 撤回 / approve 审核通过 / "
+                                    "return 退回 / reopen 终审后重新打开 / rescore 重新计分",
+                        examples=["evaluation.approve"])
+    action_label: str = Field(description="操作的中文名称", examples=["审核通过"])
+    status_before: Status | None = Field(description="操作前状态")
+    status_after: Status | None = Field(description="操作后状态")
+    opinion: str | None = Field(description="审核意见或说明")
+    details: list[str] = Field(description="变化说明（中文），如得分调整")
+    before: dict | None = Field(description="变化前的值")
+    after: dict | None = Field(description="变化后的值")
+
+
+class ReviewedEvaluationPublic(EvaluationPublic):
+    """自评表，附审核信息与操作历史。"""
+
+    reviewed_by: str | None = Field(description="最近一次审核人")
+    reviewed_at: dt.datetime | None = Field(description="最近一次审核时间（UTC）")
+    department_score: str | None = Field(description="主管部门审核通过时的总分（含调整）")
+    actions: list[str] = Field(description="当前调用者可执行的操作：approve / return / reopen")
+    history: list[HistoryEventPublic] = Field(description="操作历史，按时间先后")
+
+
+class FilingWindowPublic(BaseModel):
+    """某年度的填报期。未设置时 opens_date、closes_date 为 null，视为随时可填报。"""
+
+    year: int = Field(description="年度", examples=[2024])
+    opens_date: dt.date | None = Field(description="开始日期（含）", examples=["2025-01-02"])
+    closes_date: dt.date | None = Field(description="截止日期（含）", examples=["2025-02-28"])
+    is_open: bool = Field(description="今天是否在填报期内")
+    deadline_text: str = Field(description="给单位看的填报期说明", examples=["2024 年度填报期：2025-01-02 至 2025-02-28（填报中）"])
+    updated_at: dt.datetime | None = Field(description="最近修改时间（UTC）")
+    updated_by: str | None = Field(description="最近修改人")
+
+
+class FilingWindowUpdate(BaseModel):
+    """设置填报期（管理员或财政局）。两个日期都为 null 即取消限制。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opens_date: dt.date | None = Field(None, description="开始日期（含），YYYY-MM-DD")
+    closes_date: dt.date | None = Field(None, description="截止日期（含），YYYY-MM-DD")
+
+
+def history_public(entries: list[HistoryEntry]) -> list[HistoryEventPublic]:
+    return [
+        HistoryEventPublic(id=e.id, at=e.at, actor=e.actor, role=e.role, action=e.action,
+                           action_label=e.action_label, status_before=e.status_before,
+                           status_after=e.status_after, opinion=e.note, details=e.details,
+                           before=e.before, after=e.after)
+        for e in entries
+    ]
+
+
+def reviewed_public(r: ReviewView) -> ReviewedEvaluationPublic:
+    e = r.view.evaluation
+    return ReviewedEvaluationPublic(
+        **public(r.view).model_dump(), reviewed_by=r.reviewed_by, reviewed_at=e.reviewed_at,
+        department_score=None if e.department_score is None else format(e.department_score, "f"),
+        actions=list(r.actions), history=history_public(r.history),
+    )
+
+
+def _overrides(items: list[OverrideBody]) -> list[OverrideInput]:
+    return [OverrideInput(indicator_id=o.indicator_id, score=o.score, reason=o.reason) for o in items]
+
+
+def _reviewed(session, principal, evaluation_id: int) -> ReviewedEvaluationPublic:
+    return reviewed_public(reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id))
+
+
+EvaluationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="自评编号")]
+Year = Annotated[int, Path(ge=1900, le=2200, description="年度")]
+
+
+@router.post("/self-evaluations/{evaluation_id}/approve", response_model=ReviewedEvaluationPublic,
+             summary="审核通过（财政局为终审）", responses=REVIEW_RESPONSES)
+def approve(evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep,
+            body: ApproveBody | None = None) -> ReviewedEvaluationPublic:
+    """Approve: a department → approved; the finance bureau → final."""
+    body = body or ApproveBody()
+    reviews.approve(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
+                    opinion=body.opinion, overrides=_overrides(body.overrides))
+    return _reviewed(session, principal, evaluation_id)
+
+
+@router.post("/self-evaluations/{evaluation_id}/return", response_model=ReviewedEvaluationPublic,
+             summary="退回（须填写意见）", responses=REVIEW_RESPONSES)
+def return_(evaluation_id: EvaluationId, body: ReturnBody, principal: PrincipalDep, session: SessionDep
+            ) -> ReviewedEvaluationPublic:
+    """Return to the unit with an opinion; optional score overrides."""
+    reviews.return_(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
+                    opinion=body.opinion, overrides=_overrides(body.overrides))
+    return _reviewed(session, principal, evaluation_id)
+
+
+@router.post("/self-evaluations/{evaluation_id}/reopen", response_model=ReviewedEvaluationPublic,
+             summary="终审后重新打开（仅财政局，须填写原因）", responses=REVIEW_RESPONSES)
+def reopen(evaluation_id: EvaluationId, body: ReopenBody, principal: PrincipalDep, session: SessionDep
+           ) -> ReviewedEvaluationPublic:
+    """Reopen a final evaluation: back to returned, recorded."""
+    reviews.reopen(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
+                   opinion=body.opinion)
+    return _reviewed(session, principal, evaluation_id)
+
+
+@router.get("/self-evaluations/{evaluation_id}/history", response_model=list[HistoryEventPublic],
+            summary="自评的操作历史", responses={404: {"description": "自评不存在或无权查看"}})
+def history(evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep) -> list[HistoryEventPublic]:
+    """Every recorded change of the evaluation, oldest first."""
+    return history_public(reviews.history(session=session, principal=principal, evaluation_id=evaluation_id))
+
+
+def window_public(w: windows.WindowView) -> FilingWindowPublic:
+    return FilingWindowPublic(year=w.year, opens_date=w.opens_date, closes_date=w.closes_date, is_open=w.is_open,
+                              deadline_text=w.deadline_text, updated_at=w.updated_at, updated_by=w.updated_by)
+
+
+@router.get("/filing-windows/{year}", response_model=FilingWindowPublic, summary="某年度的填报期",
+            tags=["filing-windows"])
+def get_window(year: Year, principal: PrincipalDep, session: SessionDep) -> FilingWindowPublic:
+    """The year's filing window; every signed-in role may read it."""
+    return window_public(windows.get_window(session=session, year=year))
+
+
+@router.put("/filing-windows/{year}", response_model=FilingWindowPublic, summary="设置填报期（管理员或财政局）",
+            tags=["filing-windows"],
+            responses={403: {"description": "仅管理员或财政局可设置"},
+                       422: {"description": "日期有误（如截止早于开始）"}})
+def put_window(year: Year, body: FilingWindowUpdate, principal: PrincipalDep, session: SessionDep
+               ) -> FilingWindowPublic:
+    """Set or clear the year's filing window."""
+    return window_public(windows.set_window(session=session, principal=principal, year=year,
+                                            opens_date=body.opens_date, closes_date=body.closes_date))
