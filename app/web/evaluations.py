@@ -126,6 +126,20 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+# Formatting helpers and labels every template of this screen family uses.
+HELPERS: dict[str, Any] = {
+    "money": money,
+    "pct": pct,
+    "plain": _plain,
+    "describe": describe,
+    "FLAG_LABELS": FLAG_LABELS,
+    "FLAG_SHORT": FLAG_SHORT,
+    "FLAG_TONE": FLAG_TONE,
+    "LEVEL_LABELS": LEVEL_LABELS,
+    "STATUS_LABELS": STATUS_LABELS,
+}
+
+
 def subtotals(ev: EvaluationView) -> dict[str, Decimal | None]:
     """Each level-1 group's points so far (reviewer's overrides count), None when nothing is scored."""
     out: dict[str, Decimal | None] = {}
@@ -147,6 +161,7 @@ def field_errors(errors: list[FieldError]) -> dict[int | None, dict[str, str]]:
 
 def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
     ctx = {
+        **HELPERS,
         "ev": ev,
         "subtotals": subtotals(ev),
         "errors": {},
@@ -155,14 +170,6 @@ def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
         "problem_list": [],
         "notice": None,
         "saved": None,
-        "money": money,
-        "pct": pct,
-        "describe": describe,
-        "FLAG_LABELS": FLAG_LABELS,
-        "FLAG_SHORT": FLAG_SHORT,
-        "FLAG_TONE": FLAG_TONE,
-        "LEVEL_LABELS": LEVEL_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
         "row_names": {i.id: f"{i.level2_name}·{i.name}" for i in ev.indicators},
     }
     ctx.update(extra)
@@ -188,19 +195,12 @@ def sheet_rows(ev: EvaluationView) -> list[dict[str, Any]]:
 
 def print_context(views: list[EvaluationView], year: int | None, *, single: bool) -> dict[str, Any]:
     return {
+        **HELPERS,
         "views": views,
         "year": year,
         "single": single,
-        "money": money,
-        "pct": pct,
-        "describe": describe,
-        "subtotals": {v.evaluation.id: subtotals(v) for v in views},
-        "FLAG_LABELS": FLAG_LABELS,
         "rows": {v.evaluation.id: sheet_rows(v) for v in views},
         "actual_text": exports.actual_text,
-        "FLAG_SHORT": FLAG_SHORT,
-        "LEVEL_LABELS": LEVEL_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
     }
 
 

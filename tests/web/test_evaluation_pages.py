@@ -1,0 +1,415 @@
+"""The unit's self-evaluation pages over the seed-003 demo data: home, the 自评表 form whose rows
+save themselves, submit / withdraw, the filing window, print, xlsx export, tenancy."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from app.models import FilingWindow, FiscalYear, Indicator, Project, SelfEvaluation, Unit
+from app.services import evaluations
+from app.services.demo import load_demo
+from tests import factories
+
+UNIT = "广州市无线电监测站"
+OTHER_UNIT = "广州市工业和信息化产业发展中心"
+PROJECT = "专项工作培训费"  # 1次 / 90% / 2024年12月前 / qualitative / 95%以上, unique in the unit
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def demo(client, session):
+    load_demo(session=session)
+    evaluations.ensure_evaluations(session=session)
+    factories.login(client, "wuxian_jiancezhan", "jixiao-demo")
+    return client
+
+
+def _evaluation(session, name: str = PROJECT, unit: str = UNIT) -> tuple[int, list[Indicator]]:
+    session.expire_all()
+    project = session.exec(
+        select(Project).join(Unit, Unit.id == Project.unit_id).where(Project.name == name, Unit.name == unit)
+    ).first()
+    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one()
+    indicators = session.exec(
+        select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position)
+    ).all()
+    return evaluation.id, list(indicators)
+
+
+def _by_target(indicators: list[Indicator], kind: str) -> Indicator:
+    return next(i for i in indicators if i.target_kind == kind)
+
+
+def _version(client, eid: int) -> int:
+    page = client.get(f"/evaluations/{eid}")
+    return int(re.search(r'id="ev-version" name="version" value="(\d+)"', page.text).group(1))
+
+
+def _row(text: str, indicator_id: int) -> str:
+    """The <tr> of one indicator in a page or fragment."""
+    match = re.search(rf'<tr id="ind-{indicator_id}".*?</tr>', text, re.S)
+    assert match, f"row {indicator_id} not found"
+    return match.group(0)
+
+
+def _save_row(client, eid: int, indicator_id: int, version: int, **fields):
+    return client.post(f"/evaluations/{eid}/rows/{indicator_id}", data={"version": version, **fields}, headers=HX)
+
+
+def _fill_all(client, session, eid: int, indicators: list[Indicator]) -> int:
+    """Fill every row so the evaluation may be submitted; returns the current version."""
+    version = _version(client, eid)
+    response = client.post(f"/evaluations/{eid}/money", data={"version": version, "budget": "20", "spent": "19.5"},
+                           headers=HX)
+    assert response.status_code == 200, response.text
+    version += 1
+    for ind in indicators:
+        if ind.target_kind == "qualitative":
+            fields = {"qualitative_level": "achieved", "score_in_band": "", "actual": "已开展"}
+        elif ind.target_kind == "deadline":
+            fields = {"actual": "2024-11-30"}
+        else:
+            fields = {"actual": ind.annual_target.replace("以上", "")}
+        response = _save_row(client, eid, ind.id, version, deviation_reason="", **fields)
+        assert response.status_code == 200, response.text
+        version += 1
+    return version
+
+
+# --- home --------------------------------------------------------------------------------------
+
+
+def test_unit_home_lists_this_years_projects_with_status_progress_and_window(demo, session):
+    page = demo.get("/")
+    assert page.status_code == 200
+    assert "2024 年度项目绩效自评" in page.text
+    assert page.text.count('<tr id="project-') == 14  # the station's 14 projects of seed 003
+    assert PROJECT in page.text and "未填报" in page.text
+    assert "0 / 5 项指标" in page.text
+    assert "本年度未设置填报期" in page.text
+    eid, _ = _evaluation(session)
+    assert f'href="/evaluations/{eid}"' in page.text
+    # another unit's projects are not listed
+    assert "中小微企业运行月度分析报告" not in page.text
+
+
+def test_unit_home_shows_deadline_and_a_returned_evaluation_with_its_opinion_first(demo, session):
+    session.add(FilingWindow(year=2024, opens_date=date(2025, 1, 1), closes_date=date(2099, 3, 31)))
+    eid, _ = _evaluation(session)
+    evaluation = session.get(SelfEvaluation, eid)
+    evaluation.status, evaluation.review_opinion = "returned", "满意度调查样本过少，请补充说明"
+    session.add(evaluation)
+    session.commit()
+    page = demo.get("/").text
+    assert "填报截止日期：<strong>2099-03-31</strong>" in page
+    notice = page.index("满意度调查样本过少")
+    assert notice < page.index('<table class="grid projects">')  # the opinion comes first
+    first_row = re.search(r'<tr id="project-\d+"[^>]*>.*?</tr>', page, re.S).group(0)
+    assert PROJECT in first_row and "已退回" in first_row
+
+
+# --- full page or fragment -------------------------------------------------------------------------
+
+
+def test_every_page_is_a_full_page_without_hx_request_and_a_fragment_with_it(demo, session):
+    eid, _ = _evaluation(session)
+    pages = {
+        "/": 'id="unit-projects"',
+        "/?year=2024": 'id="unit-projects"',
+        f"/evaluations/{eid}": 'id="evaluation"',
+        f"/evaluations/{eid}/print": 'id="sheets"',
+        "/evaluations/print?year=2024": 'id="sheets"',
+    }
+    for url, region in pages.items():
+        full = demo.get(url)
+        assert full.status_code == 200, url
+        assert full.headers["vary"] == "HX-Request"
+        assert full.text.lstrip().startswith("<!doctype html>") and region in full.text, url
+        fragment = demo.get(url, headers=HX)
+        assert fragment.status_code == 200 and fragment.headers["vary"] == "HX-Request"
+        assert "<html" not in fragment.text and 'class="topbar' not in fragment.text, url
+        assert region in fragment.text, url
+        # a boosted or history-restore request gets the full page again
+        assert "<html" in demo.get(url, headers={**HX, "HX-History-Restore-Request": "true"}).text
+
+
+def test_form_is_laid_out_like_the_national_self_evaluation_table(demo, session):
+    eid, indicators = _evaluation(session)
+    page = demo.get(f"/evaluations/{eid}").text
+    for text in ("项目支出绩效自评表", "项目名称", "主管部门", "广州市工业和信息化局", "实施单位", UNIT,
+                 "年初预算数", "全年预算数", "全年执行数", "执行率", "预期目标", "实际完成情况", "产出指标", "效益指标",
+                 "满意度指标", "年度指标值", "实际完成值", "偏差原因分析及改进措施"):
+        assert text in page, text
+    # no budget in the published table: the unit types it
+    assert 'name="budget"' in page and 'name="spent"' in page
+    qualitative = _by_target(indicators, "qualitative")
+    row = _row(page, qualitative.id)
+    assert 'name="qualitative_level"' in row and "达成年度指标" in row and 'name="score_in_band"' in row
+    deadline = _by_target(indicators, "deadline")
+    assert "识别：日期" in _row(page, deadline.id)
+
+
+def test_a_differing_period_target_is_shown_beside_the_annual_one(demo, session):
+    eid, indicators = _evaluation(session, "自动驾驶混行试点示范运营服务")
+    row = _row(demo.get(f"/evaluations/{eid}").text, indicators[0].id)
+    assert "120辆" in row and "实施周期指标值：150辆" in row
+
+
+# --- rows that save themselves --------------------------------------------------------------------
+
+
+def test_a_row_saves_itself_and_answers_the_row_the_new_version_and_the_totals(demo, session):
+    eid, indicators = _evaluation(session)
+    count = indicators[0]  # 培训和演练 1次
+    version = _version(demo, eid)
+    response = _save_row(demo, eid, count.id, version, actual="1次", deviation_reason="")
+    assert response.status_code == 200
+    assert response.headers["vary"] == "HX-Request"
+    row = _row(response.text, count.id)
+    assert 'value="1次"' in row and "识别为：数值 = 1 次" in row
+    assert re.search(r'data-score>16\.67<', row)  # met: the full weight
+    assert f'id="ev-version" name="version" value="{version + 1}" hx-swap-oob="true"' in response.text
+    assert 'id="ev-totals"' in response.text and 'id="total-score">16.67<' in response.text
+    # reload: it was saved
+    page = demo.get(f"/evaluations/{eid}").text
+    assert 'value="1次"' in _row(page, count.id)
+    assert "草稿" in page
+
+
+def test_a_missed_target_needs_its_reason_and_the_reason_is_saved(demo, session):
+    eid, indicators = _evaluation(session)
+    rate = indicators[1]  # 培训考核通过率 90%
+    version = _version(demo, eid)
+    row = _row(_save_row(demo, eid, rate.id, version, actual="85%").text, rate.id)
+    assert "未达标" in row and 'aria-required="true"' in row
+    assert "得分低于分值，请填写偏差原因分析及改进措施" in row
+    score = re.search(r"data-score>([\d.]+)<", row).group(1)
+    assert score == "15.74"  # 85 / 90 × 16.67 = 15.743…, half-up to 2 places
+    response = _save_row(demo, eid, rate.id, version + 1, actual="85%", deviation_reason="两名学员缺考，已安排补考")
+    row = _row(response.text, rate.id)
+    assert "两名学员缺考，已安排补考</textarea>" in row and "缺偏差原因" not in row
+
+
+def test_a_qualitative_row_takes_a_level_and_a_score_inside_its_band(demo, session):
+    eid, indicators = _evaluation(session)
+    ind = _by_target(indicators, "qualitative")  # weight 30
+    version = _version(demo, eid)
+    row = _row(_save_row(demo, eid, ind.id, version, qualitative_level="partial", score_in_band="20").text, ind.id)
+    assert re.search(r"data-score>20\.00<", row) and "可在 18.00–23.99 分之间自选" in row
+    outside = _save_row(demo, eid, ind.id, version + 1, qualitative_level="partial", score_in_band="29")
+    assert outside.status_code == 422
+    row = _row(outside.text, ind.id)
+    assert "18.00 至 23.99" in row and 'value="29"' in row
+    assert re.search(r"data-score>20\.00<", row)  # score unchanged until valid
+
+
+def test_a_stale_version_is_refused_with_a_message_to_reload(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _version(demo, eid)
+    assert _save_row(demo, eid, indicators[0].id, version, actual="1次").status_code == 200
+    # a second window still holding the old version
+    stale = _save_row(demo, eid, indicators[1].id, version, actual="95%")
+    assert stale.status_code == 409
+    assert stale.headers["hx-retarget"] == "#toast" and "请刷新" in stale.text
+    assert 'value="95%"' not in demo.get(f"/evaluations/{eid}").text
+
+
+BAD_ACTUALS = [
+    ("abc", "请填写数字"),
+    ("-5", "不能为负数"),
+    ("1e9", "科学计数法"),
+    ("9" * 10_000, "不能超过 500 个字符"),
+    ("<script>alert(1)</script>", "请填写数字"),
+]
+
+
+def test_bad_input_gets_a_message_at_the_field_and_nothing_else_is_lost(demo, session):
+    eid, indicators = _evaluation(session)
+    count = indicators[0]
+    version = _version(demo, eid)
+    _save_row(demo, eid, count.id, version, actual="1次")
+    for typed, message in BAD_ACTUALS:
+        response = _save_row(demo, eid, count.id, version + 1, actual=typed, deviation_reason="保留的说明")
+        assert response.status_code == 422, typed
+        row = _row(response.text, count.id)
+        assert message in row and 'class="field-error"' in row, typed
+        assert "保留的说明</textarea>" in row  # what else was typed stays in the form
+        assert re.search(r"data-score>16\.67<", row)  # score unchanged until valid
+        assert "<script>alert" not in response.text  # shown escaped, never executed
+        assert f'value="{version + 1}"' in response.text  # the version did not move
+    page = demo.get(f"/evaluations/{eid}").text
+    assert 'value="1次"' in _row(page, count.id) and "保留的说明" not in page
+
+
+def test_bad_money_gets_a_message_at_the_field(demo, session):
+    eid, _ = _evaluation(session)
+    version = _version(demo, eid)
+    for spent, message in [("-3", "不能为负数"), ("12.1234567", "最多保留 6 位小数"), ("abc", "应为数字")]:
+        response = demo.post(f"/evaluations/{eid}/money", data={"version": version, "spent": spent}, headers=HX)
+        assert response.status_code == 422, spent
+        block = re.search(r'<section id="money".*?</section>', response.text, re.S).group(0)
+        assert message in block and f'value="{spent}"' in block, spent
+    assert _version(demo, eid) == version
+
+
+def test_money_is_kept_exactly_and_scores_the_execution_rate(demo, session):
+    eid, _ = _evaluation(session)
+    version = _version(demo, eid)
+    response = demo.post(f"/evaluations/{eid}/money",
+                         data={"version": version, "budget": "57550", "spent": "56022.2398"}, headers=HX)
+    assert response.status_code == 200
+    assert 'value="56022.2398"' in response.text and 'value="57550.00"' in response.text
+    assert "97.35%" in response.text  # 56022.2398 / 57550
+    assert 'id="execution-score"><strong>9.73<' in response.text  # min(0.9735, 1) × 10, half-up
+
+
+def test_an_html_actual_is_shown_escaped(demo, session):
+    eid, indicators = _evaluation(session)
+    ind = _by_target(indicators, "qualitative")
+    version = _version(demo, eid)
+    response = _save_row(demo, eid, ind.id, version, actual='<img src=x onerror="alert(1)">')
+    assert response.status_code == 200
+    page = demo.get(f"/evaluations/{eid}").text
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
+# --- submit, withdraw, the window ----------------------------------------------------------------
+
+
+def test_submit_is_refused_with_every_problem_at_its_row_and_nothing_changes(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _version(demo, eid)
+    _save_row(demo, eid, indicators[1].id, version, actual="85%")  # missed, no reason
+    response = demo.post(f"/evaluations/{eid}/submit", data={"version": version + 1}, headers=HX)
+    assert response.status_code == 422
+    text = response.text
+    assert "未送审" in text and 'id="problems"' in text
+    for ind in indicators:
+        assert f'href="#ind-{ind.id}"' in text, ind.name  # every row has its problem listed
+        row = _row(text, ind.id)
+        assert "field-error" in row or "row-problems" in row, ind.name
+    assert "偏差原因" in _row(text, indicators[1].id)
+    assert '<a href="#money">' in text  # 全年预算数 / 全年执行数 missing
+    session.expire_all()
+    assert session.get(SelfEvaluation, eid).status == "draft"
+
+
+def test_submit_makes_the_form_read_only_and_withdraw_makes_it_editable(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _fill_all(demo, session, eid, indicators)
+    response = demo.post(f"/evaluations/{eid}/submit", data={"version": version}, headers=HX)
+    assert response.status_code == 200, response.text
+    assert "已送审" in response.text
+    for text in (response.text, demo.get(f"/evaluations/{eid}").text):
+        assert "<input" not in text.split('id="evaluation"')[1] and "<textarea" not in text
+        assert "/rows/" not in text and "撤回" in text
+    assert "已提交" in demo.get("/").text
+    # a row save on a submitted evaluation is refused
+    refused = _save_row(demo, eid, indicators[0].id, version + 1, actual="2次")
+    assert refused.status_code == 409 and "不能修改" in refused.text
+    back = demo.post(f"/evaluations/{eid}/withdraw", headers=HX)
+    assert back.status_code == 200 and "已撤回" in back.text and 'name="actual"' in back.text
+
+
+def test_submit_without_javascript_redirects_to_the_read_only_page(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _fill_all(demo, session, eid, indicators)
+    response = demo.post(f"/evaluations/{eid}/submit", data={"version": version}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/evaluations/{eid}?done=submitted"
+    page = demo.get(response.headers["location"]).text
+    assert "已送审，等待主管部门审核" in page and 'name="actual"' not in page
+
+
+def test_outside_the_filing_window_editing_and_submitting_are_refused_with_the_reason(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _version(demo, eid)
+    if session.get(FiscalYear, 2024) is None:
+        session.add(FiscalYear(year=2024))
+    yesterday = date.today() - timedelta(days=1)
+    session.add(FilingWindow(year=2024, opens_date=date(2024, 12, 1), closes_date=yesterday))
+    session.commit()
+    page = demo.get(f"/evaluations/{eid}").text
+    assert "当前不在 2024 年度填报期内" in page and yesterday.isoformat() in page
+    assert 'name="actual"' not in page and "送审" not in page.split('class="actions')[1]
+    refused = _save_row(demo, eid, indicators[0].id, version, actual="1次")
+    assert refused.status_code == 409 and "填报期" in refused.text
+    submit = demo.post(f"/evaluations/{eid}/submit", data={"version": version}, headers=HX)
+    assert submit.status_code == 409 and "填报期" in submit.text
+    assert "不在填报期内" in demo.get("/").text
+
+
+# --- tenancy ---------------------------------------------------------------------------------
+
+
+def test_a_unit_gets_404_for_another_units_evaluation_page_print_export_and_saves(demo, session):
+    other, indicators = _evaluation(session, _first_project(session), OTHER_UNIT)
+    for url in (f"/evaluations/{other}", f"/evaluations/{other}/print", f"/evaluations/{other}/export.xlsx"):
+        response = demo.get(url)
+        assert response.status_code == 404, url
+        assert "不存在" in response.text
+    assert _save_row(demo, other, indicators[0].id, 1, actual="1").status_code == 404
+    assert demo.post(f"/evaluations/{other}/submit", data={"version": 1}).status_code == 404
+    # and the unit-wide views hold only the unit's own projects
+    sheets = demo.get("/evaluations/print?year=2024").text
+    assert sheets.count('class="print-sheet"') == 14 and OTHER_UNIT not in sheets
+
+
+def _first_project(session) -> str:
+    return session.exec(
+        select(Project.name).join(Unit, Unit.id == Project.unit_id).where(Unit.name == OTHER_UNIT)
+    ).first()
+
+
+# --- print and export --------------------------------------------------------------------------------
+
+
+def test_print_view_shows_the_table_with_what_was_filled(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _fill_all(demo, session, eid, indicators)
+    demo.post(f"/evaluations/{eid}/goal", data={"version": version, "goal_completion": "全年完成培训一次"},
+              headers=HX)
+    page = demo.get(f"/evaluations/{eid}/print").text
+    sheet = re.search(r'<section class="print-sheet".*?</section>', page, re.S).group(0)
+    for text in ("项目支出绩效自评表", PROJECT, "19.50", "20.00", "97.50%", "全年完成培训一次", "1次", "达成年度指标",
+                 "总分", "自评等级"):
+        assert text in sheet, text
+    assert "<input" not in sheet and "<script" not in sheet.lower()
+
+
+def _cells(workbook) -> list[str]:
+    return [str(c.value) for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def test_xlsx_export_of_one_project_keeps_money_exact(demo, session):
+    eid, indicators = _evaluation(session)
+    version = _version(demo, eid)
+    demo.post(f"/evaluations/{eid}/money", data={"version": version, "budget": "57550", "spent": "56022.2398"},
+              headers=HX)
+    _save_row(demo, eid, indicators[0].id, version + 1, actual="1次")
+    response = demo.get(f"/evaluations/{eid}/export.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert len(book.worksheets) == 1
+    cells = _cells(book)
+    assert "项目支出绩效自评表" in cells and PROJECT in cells and "培训和演练" in cells
+    assert "1次" in cells and "偏差原因分析及改进措施" in cells
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>56022.2398</v>" in sheet_xml and "<v>57550</v>" in sheet_xml  # exact, not via float noise
+
+
+def test_xlsx_export_of_the_year_has_a_summary_and_one_sheet_per_project(demo, session):
+    response = demo.get("/evaluations/export.xlsx?year=2024")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == "汇总" and len(book.sheetnames) == 15
+    assert len(set(book.sheetnames)) == 15  # 购置经费 twice: still distinct sheet names
+    assert OTHER_UNIT not in _cells(book)
