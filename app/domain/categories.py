@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def _name_forms(name: str, *extra: str) -> set[str]:
     return {f for f in forms if f}
 
 
+@lru_cache(maxsize=1024)
 def level1_from_text(text: str) -> Level1 | None:
     """The level-1 category written as "1-产出指标", "产出指标", "产出" or "1"; None if unknown."""
     code, name = _split_code(text)
@@ -83,6 +85,7 @@ def level1_from_text(text: str) -> Level1 | None:
     return by_code or by_name
 
 
+@lru_cache(maxsize=1024)
 def level2_from_text(text: str) -> Level2 | None:
     """The level-2 category written as "11-数量指标", "数量指标", "数量" or "11"; None if unknown."""
     code, name = _split_code(text)
