@@ -125,7 +125,7 @@ def _run_service(fn):
 def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="仅当数据库里还没有演示数据时加载")] = False,
 ) -> None:
-    """加载演示数据（广州市工业和信息化局及其三个单位，各一个登录账号）。"""
+    """加载演示数据（一份已发布绩效目标表中的主管部门及其单位，各一个登录账号，并导入其项目）。"""
     from app.services import demo as demo_service
 
     settings = settings_or_exit()
@@ -136,7 +136,7 @@ def demo(
             _run_service(lambda: demo_service.load_demo(session=session))
             typer.echo("演示数据已加载。")
     typer.echo(f"演示账号（密码均为 {demo_service.DEMO_PASSWORD}）：")
-    for login in demo_service.LOGINS:
+    for login in demo_service.demo_logins():
         typer.echo(f"  {login.username:<20} {login.role:<11} {login.scope}")
 
 

@@ -19,7 +19,7 @@ def main() -> int:
         if not (Path(__file__).parent / f"{name}.py").exists():
             continue
         print(f"\n== bench.{name}", flush=True)
-        if subprocess.run([sys.executable, "-m", f"bench.{name}", *sys.argv[1:]]).returncode != 0:
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode != 0:
             failed.append(name)
     if failed:
         print(f"failed: {', '.join(failed)}")

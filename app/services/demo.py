@@ -1,4 +1,8 @@
-"""Demonstration data: the department and units of the published Guangzhou table, one login each."""
+"""Demonstration data: the department and units of a published 绩效目标表 (seed 003 in
+tests/data), named exactly as that table names them, one login each, and its projects as 2024.
+
+The names are read from the table itself, so no string of it is written in the code.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,11 @@ from app.services.errors import DomainError
 from app.settings import ROOT
 
 DEMO_PASSWORD = "jixiao-demo"
-DEPARTMENT = "广州市工业和信息化局"
-# The units named exactly as the published table names them; the department's own office
-# (局本级) is a unit under itself.
-UNITS = ("广州市工业和信息化局", "广州市工业和信息化产业发展中心", "广州市无线电监测站")
 DEMO_SEED = ROOT / "tests" / "data" / "seed_003.txt"
 DEMO_YEAR = 2024
+# Logins of the table's units in the order they appear, after the department's own office.
+OWN_OFFICE_LOGIN = "gongxinju_benji"
+UNIT_LOGINS = ("chanye_zhongxin", "wuxian_jiancezhan")
 
 
 @dataclass(frozen=True)
@@ -27,34 +30,50 @@ class DemoLogin:
     scope: str
 
 
-LOGINS = (
-    DemoLogin("admin", "admin", ""),
-    DemoLogin("caizhengju", "finance", ""),
-    DemoLogin("gongxinju", "department", DEPARTMENT),
-    DemoLogin("gongxinju_benji", "unit", UNITS[0]),
-    DemoLogin("chanye_zhongxin", "unit", UNITS[1]),
-    DemoLogin("wuxian_jiancezhan", "unit", UNITS[2]),
-)
+def _seed_names() -> tuple[str, list[str]]:
+    """(department, units in order of appearance) as the published table names them."""
+    from app.importers.published import read_published
+
+    result = read_published(DEMO_SEED.read_text(encoding="utf-8"), source=DEMO_SEED.name)
+    department = next(p.department_name for p in result.projects if p.department_name)
+    units: list[str] = []
+    for p in result.projects:
+        if p.unit_name and p.unit_name not in units:
+            units.append(p.unit_name)
+    return department, units
+
+
+def demo_logins() -> list[DemoLogin]:
+    department, units = _seed_names()
+    others = [u for u in units if u != department]
+    logins = [DemoLogin("admin", "admin", ""), DemoLogin("caizhengju", "finance", ""),
+              DemoLogin("gongxinju", "department", department)]
+    if department in units:
+        logins.append(DemoLogin(OWN_OFFICE_LOGIN, "unit", department))
+    logins += [DemoLogin(name, "unit", unit) for name, unit in zip(UNIT_LOGINS, others, strict=False)]
+    return logins
 
 
 def demo_loaded(*, session: Session) -> bool:
-    """Whether the demo department already exists."""
-    return session.exec(select(Department).where(Department.name == DEPARTMENT)).first() is not None
+    """Whether the demo logins already exist."""
+    return session.exec(select(User).where(User.username == "gongxinju")).first() is not None
 
 
 def load_demo(*, session: Session) -> list[DemoLogin]:
-    """Create the demo department, units and logins, and import seed 003 as 2024 (idempotent)."""
-    department = session.exec(select(Department).where(Department.name == DEPARTMENT)).first()
+    """Create the demo department, units and logins, and import the table as 2024 (idempotent)."""
+    department_name, units = _seed_names()
+    department = session.exec(select(Department).where(Department.name == department_name)).first()
     if department is None:
-        department = Department(name=DEPARTMENT)
+        department = Department(name=department_name)
         session.add(department)
         session.flush()
-    for name in UNITS:
+    for name in units:
         key = accounts.name_key(name)
         if session.exec(select(Unit).where(Unit.name_key == key)).first() is None:
             session.add(Unit(name=name, name_key=key, department_id=department.id))
     session.commit()
-    for login in LOGINS:
+    logins = demo_logins()
+    for login in logins:
         if session.exec(select(User).where(User.username == login.username)).first() is not None:
             continue
         accounts.add_user(
@@ -64,14 +83,14 @@ def load_demo(*, session: Session) -> list[DemoLogin]:
             role=login.role,
             unit=login.scope if login.role == "unit" else None,
             department=login.scope if login.role == "department" else None,
-            display_name={"admin": "系统管理员", "finance": "广州市财政局"}.get(login.role, ""),
+            display_name={"admin": "系统管理员", "finance": "财政局"}.get(login.role, ""),
             actor="demo",
         )
-    if DEMO_SEED.is_file() and session.exec(select(Project).where(Project.year == DEMO_YEAR)).first() is None:
+    if session.exec(select(Project).where(Project.year == DEMO_YEAR)).first() is None:
         from app.services import imports
 
         report = imports.import_file(session=session, data=DEMO_SEED.read_bytes(), filename=DEMO_SEED.name,
                                      year=DEMO_YEAR, actor="demo")
         if not report.ok:
             raise DomainError("演示数据导入失败：" + "；".join(e["message"] for e in report.errors[:3]))
-    return list(LOGINS)
+    return logins
