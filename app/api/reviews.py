@@ -103,7 +103,8 @@ class FilingWindowPublic(BaseModel):
     opens_date: dt.date | None = Field(description="开始日期（含）", examples=["2025-01-02"])
     closes_date: dt.date | None = Field(description="截止日期（含）", examples=["2025-02-28"])
     is_open: bool = Field(description="今天是否在填报期内")
-    deadline_text: str = Field(description="给单位看的填报期说明", examples=["2024 年度填报期：2025-01-02 至 2025-02-28（填报中）"])
+    deadline_text: str = Field(description="给单位看的填报期说明",
+                               examples=["2024 年度填报期：2025-01-02 至 2025-02-28（填报中）"])
     updated_at: dt.datetime | None = Field(description="最近修改时间（UTC）")
     updated_by: str | None = Field(description="最近修改人")
 

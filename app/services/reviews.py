@@ -33,7 +33,7 @@ from app.models import (
 from app.security import Principal, require_role
 from app.services import audit, scope
 from app.services.accounts import ROLE_LABELS
-from app.services.errors import Conflict, FieldError, PermissionDenied, Problems, ValidationFailed
+from app.services.errors import Conflict, PermissionDenied, Problems
 from app.services.evaluations import (
     MAX_TEXT,
     STATUS_LABELS,
@@ -518,7 +518,8 @@ def queue_options(*, session: Session, principal: Principal) -> QueueOptions:
         select(Department.id, Department.name).where(Department.id.in_(dept_ids)).order_by(Department.name)
     ).all() if dept_ids else []
     years = session.exec(
-        select(Project.year).where(scope.unit_filter(principal, Project.unit_id)).distinct().order_by(Project.year.desc())
+        select(Project.year).where(scope.unit_filter(principal, Project.unit_id))
+        .distinct().order_by(Project.year.desc())
     ).all()
     return QueueOptions(years=list(years), departments=[tuple(d) for d in departments],
                         units=[tuple(u) for u in units])

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from app.models import AuditEvent, FilingWindow, IndicatorResult, Indicator, SelfEvaluation
+from app.models import AuditEvent, FilingWindow, Indicator, IndicatorResult, SelfEvaluation
 from app.security import principal_for_user
 from app.services import evaluations, reviews, windows
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -318,5 +318,6 @@ def test_filing_window_is_set_by_finance_or_admin_and_recorded(session, world):
     windows.set_window(session=session, principal=p["finance"], year=2031, opens_date=None,
                        closes_date=date(2032, 1, 31))
     assert [w.year for w in windows.list_windows(session=session)][:2] == [2031, YEAR]
-    assert session.exec(select(FilingWindow).where(FilingWindow.year == 2031)).one().updated_by_id == p["finance"].user_id
+    stored = session.exec(select(FilingWindow).where(FilingWindow.year == 2031)).one()
+    assert stored.updated_by_id == p["finance"].user_id
     assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "filing_window.set")).all()) == 2
