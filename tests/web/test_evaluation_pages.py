@@ -203,11 +203,12 @@ def test_a_qualitative_row_takes_a_level_and_a_score_inside_its_band(demo, sessi
     version = _version(demo, eid)
     row = _row(_save_row(demo, eid, ind.id, version, qualitative_level="partial", score_in_band="20").text, ind.id)
     assert re.search(r"data-score>20\.00<", row) and "可在 18.00–23.99 分之间自选" in row
-    outside = _save_row(demo, eid, ind.id, version + 1, qualitative_level="partial", score_in_band="29")
+    outside = _save_row(demo, eid, ind.id, version + 1, qualitative_level="not_achieved", score_in_band="29")
     assert outside.status_code == 422
     row = _row(outside.text, ind.id)
-    assert "18.00 至 23.99" in row and 'value="29"' in row
+    assert "0.00 至 17.99" in row and 'value="29"' in row
     assert re.search(r"data-score>20\.00<", row)  # score unchanged until valid
+    assert 'id="total-score">20.00<' in outside.text
 
 
 def test_a_stale_version_is_refused_with_a_message_to_reload(demo, session):
@@ -246,6 +247,15 @@ def test_bad_input_gets_a_message_at_the_field_and_nothing_else_is_lost(demo, se
         assert f'value="{version + 1}"' in response.text  # the version did not move
     page = demo.get(f"/evaluations/{eid}").text
     assert 'value="1次"' in _row(page, count.id) and "保留的说明" not in page
+    # a valid actual beside an invalid reason: refused whole, the score does not move
+    rate = indicators[1]
+    assert _save_row(demo, eid, rate.id, version + 1, actual="95%").status_code == 200
+    response = _save_row(demo, eid, rate.id, version + 2, actual="85%", deviation_reason="长" * 5001)
+    assert response.status_code == 422
+    row = _row(response.text, rate.id)
+    assert "偏差原因不能超过 5000 个字符" in row and 'value="85%"' in row
+    assert "data-score>16.67<" in row and 'id="total-score">33.34<' in response.text
+    assert 'value="95%"' in _row(demo.get(f"/evaluations/{eid}").text, rate.id)
 
 
 def test_bad_money_gets_a_message_at_the_field(demo, session):
