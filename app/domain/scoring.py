@@ -56,6 +56,7 @@ FLAG_LABELS: Mapping[str, str] = MappingProxyType(
         "zero_target_missed": "指标值为 0，实际不为 0，得 0 分",
         "reason_missing": "缺少偏差原因分析及改进措施",
         "overridden": "得分已由审核人调整",
+        "override_capped": "审核调整的得分超过现行分值，已按分值封顶",
         "execution_low": "预算执行率偏低",
         "execution_over": "预算执行率超过 100%",
         "budget_missing": "缺少全年预算数（或为 0），无法计算预算执行率",
@@ -776,9 +777,11 @@ def score_indicator(settings: TemplateSettings, inp: IndicatorInput, weight: Dec
     if override is not None:
         if not override.is_finite() or override < 0:
             raise ValueError("审核调整后的得分不能为负数。")
-        if settings.cap_at_weight and override > weight:
-            raise ValueError(f"审核调整后的得分不能超过该指标的分值 {weight} 分。")
         override = _round(Fraction(override), settings.rounding_places)
+        if settings.cap_at_weight and override > weight:
+            # An override given under an older weight (a rescore moved the weights): capped, and said so.
+            override = weight
+            flags.append("override_capped")
         flags.append("overridden")
     flags = list(dict.fromkeys(flags))
     return IndicatorScore(

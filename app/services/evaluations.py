@@ -492,7 +492,9 @@ def save(
             before[f"indicator:{ind.id}"], after[f"indicator:{ind.id}"] = old, _result_state(res)
             existing[ind.id] = res
             changed_results.append(res)
-    problems.raise_if_any()
+    if problems.items:
+        session.rollback()  # nothing typed before the bad field stays half-applied in the session
+        problems.raise_if_any()
 
     _, _, result = _score(session, evaluation, project, indicators, existing)
     by_key = {row.key: row for row in result.indicators}
