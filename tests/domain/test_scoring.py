@@ -476,12 +476,16 @@ def test_a_reviewer_override_is_kept_beside_the_computed_score_and_counts():
     assert r.total == D("53.00") and r.grade == "差"
 
 
-def test_an_override_above_the_weight_is_refused():
+def test_an_override_above_the_weight_is_capped_and_flagged():
+    # The reviews service refuses new overrides above the weight; one stored under an older
+    # weight (a rescore moved the weights) counts as the weight, and says so.
     rows = [
         IndicatorInput(key="e", level1="outcome", name="e", target=target(">=", "1"), override=D("90.01"))
     ]
-    with pytest.raises(ValueError, match="不能超过"):
-        evaluate(settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows)
+    r = evaluate(settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows)
+    assert r.by_key("e").override == D("90.00")
+    assert "override_capped" in r.by_key("e").flags
+    assert r.total == D("100.00")
 
 
 def test_a_clean_evaluation_has_no_submission_problems():
