@@ -44,10 +44,10 @@ def test_money_round_trips_exactly(session):
 
 
 def test_money_refuses_float_and_finer_than_a_fen(session):
-    with pytest.raises(Exception):
+    with pytest.raises(sa.exc.StatementError, match="refuses float"):
         _project(session, spent=56022.2398)
     session.rollback()
-    with pytest.raises(Exception):
+    with pytest.raises(sa.exc.StatementError, match="decimal places"):
         session.add(Project(year=2024, unit_id=1, project_code="P2", name="x", spent=Decimal("1.0000001")))
         session.commit()
 

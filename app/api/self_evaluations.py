@@ -122,7 +122,8 @@ class EvaluationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(description="读取时的版本号；已被他人修改时返回 409")
-    spent: str | None = Field(None, max_length=40, description="全年执行数（万元），最多 6 位小数", examples=["56022.2398"])
+    spent: str | None = Field(None, max_length=40, description="全年执行数（万元），最多 6 位小数",
+                              examples=["56022.2398"])
     budget: str | None = Field(None, max_length=40,
                                description="全年预算数（万元）；仅当绩效目标表未给出时可填，并留有记录")
     goal_completion: str | None = Field(None, max_length=10000, description="年度总体目标实际完成情况")

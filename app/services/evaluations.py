@@ -223,7 +223,7 @@ def _target_of(ind: Indicator) -> TargetParse:
     )
 
 
-def _load(session: Session, evaluation: SelfEvaluation):
+def load_parts(session: Session, evaluation: SelfEvaluation):
     project = session.get(Project, evaluation.project_id)
     indicators = session.exec(
         select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
@@ -233,7 +233,7 @@ def _load(session: Session, evaluation: SelfEvaluation):
     return project, indicators, results
 
 
-def _score(session: Session, evaluation: SelfEvaluation, project: Project, indicators, results):
+def score_parts(session: Session, evaluation: SelfEvaluation, project: Project, indicators, results):
     template = session.get(ScoringTemplate, evaluation.template_id)
     settings = settings_of(template)
     inputs = []
@@ -255,12 +255,12 @@ def _score(session: Session, evaluation: SelfEvaluation, project: Project, indic
 def view(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
     """Everything the 自评表 shows, for a caller who may see it."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    return _view(session, principal, evaluation)
+    return build_view(session, principal, evaluation)
 
 
-def _view(session: Session, principal: Principal, evaluation: SelfEvaluation) -> EvaluationView:
-    project, indicators, results = _load(session, evaluation)
-    template, settings, result = _score(session, evaluation, project, indicators, results)
+def build_view(session: Session, principal: Principal, evaluation: SelfEvaluation) -> EvaluationView:
+    project, indicators, results = load_parts(session, evaluation)
+    template, settings, result = score_parts(session, evaluation, project, indicators, results)
     unit = session.get(Unit, project.unit_id)
     dept = session.get(Department, unit.department_id) if unit.department_id else None
     window = filing_window(session=session, year=project.year)
@@ -333,7 +333,7 @@ def _window_message(window: FilingWindow) -> str:
     return f"当前不在 {window.year} 年度填报期内（{opens} 至 {closes}），不能填报或送审"
 
 
-def _check_version(evaluation: SelfEvaluation, version: int | None) -> None:
+def check_version(evaluation: SelfEvaluation, version: int | None) -> None:
     if version is None or version != evaluation.version:
         raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
 
@@ -403,9 +403,9 @@ def save(
     conflict when someone saved in between (stale version).
     """
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    project, indicators, existing = _load(session, evaluation)
+    project, indicators, existing = load_parts(session, evaluation)
     _check_editable(session, principal, evaluation, project)
-    _check_version(evaluation, version)
+    check_version(evaluation, version)
     by_id = {i.id: i for i in indicators}
     problems = Problems()
     before: dict[str, Any] = {}
@@ -414,7 +414,7 @@ def save(
     if spent is not UNSET:
         amount = parse_money(spent, "spent", "全年执行数", problems)
         if not problems.items and amount != project.spent:
-            before["spent"], after["spent"] = _s(project.spent), _s(amount)
+            before["spent"], after["spent"] = decimal_text(project.spent), decimal_text(amount)
             project.spent = amount
     if budget is not UNSET:
         if project.budget is not None and not project.budget_entered_by_unit:
@@ -424,7 +424,7 @@ def save(
             if amount is not None and amount == 0:
                 problems.add("budget", "全年预算数不能为 0")
             elif not problems.items and amount != project.budget:
-                before["budget"], after["budget"] = _s(project.budget), _s(amount)
+                before["budget"], after["budget"] = decimal_text(project.budget), decimal_text(amount)
                 project.budget = amount
                 project.budget_entered_by_unit = amount is not None
     if goal_completion is not UNSET:
@@ -477,11 +477,10 @@ def save(
                     chosen = None
                 if chosen is not None:
                     res.score_in_band = chosen
-        if res.score_in_band is not None:
-            if res.qualitative_level is None:
-                problems.add(f"{prefix}.score_in_band", "请先选择达成程度，再在其分值区间内打分", ind.id)
-            else:
-                _weights = None  # the band depends on the weight, checked after scoring below
+        # A chosen score needs its level; whether it lies inside the band depends on the weight,
+        # so that is checked after scoring, below.
+        if res.score_in_band is not None and res.qualitative_level is None:
+            problems.add(f"{prefix}.score_in_band", "请先选择达成程度，再在其分值区间内打分", ind.id)
         if item.deviation_reason is not UNSET:
             reason = (item.deviation_reason or "").strip() or None
             if reason and len(reason) > MAX_TEXT:
@@ -496,7 +495,7 @@ def save(
         session.rollback()  # nothing typed before the bad field stays half-applied in the session
         problems.raise_if_any()
 
-    _, _, result = _score(session, evaluation, project, indicators, existing)
+    _, _, result = score_parts(session, evaluation, project, indicators, existing)
     by_key = {row.key: row for row in result.indicators}
     for n, item in enumerate(results):
         res = existing.get(item.indicator_id)
@@ -504,30 +503,31 @@ def save(
             weight = by_key[str(item.indicator_id)].weight
             lo, hi = scoring.band_limits(settings, res.qualitative_level, weight)
             if not lo <= res.score_in_band <= hi:
-                problems.add(f"results[{n}].score_in_band",
-                             f"“{LEVEL_LABELS[res.qualitative_level]}”的得分应在 {lo} 至 {hi} 分之间", item.indicator_id)
+                level = LEVEL_LABELS[res.qualitative_level]
+                problems.add(f"results[{n}].score_in_band", f"“{level}”的得分应在 {lo} 至 {hi} 分之间",
+                             item.indicator_id)
     if problems.items:
         session.rollback()
         problems.raise_if_any()
 
     if not after:
         session.rollback()
-        return _view(session, principal, evaluation)
+        return build_view(session, principal, evaluation)
     for res in changed_results:
         session.add(res)
     session.add(project)
-    _store_scores(session, evaluation, project, indicators, existing, result)
+    store_scores(session, evaluation, project, indicators, existing, result)
     if evaluation.status == "not_started":
         evaluation.status = "draft"
     evaluation.updated_at = utcnow()
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.save", entity_type="self_evaluation",
                  entity_id=evaluation.id, before=before, after=after)
-    _commit_versioned(session, evaluation)
-    return _view(session, principal, evaluation)
+    commit_versioned(session, evaluation)
+    return build_view(session, principal, evaluation)
 
 
-def _commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
+def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
     """Commit only if nobody saved meanwhile: a compare-and-set on the row's version."""
     expected = evaluation.version
     session.flush()
@@ -542,7 +542,7 @@ def _commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
     set_committed_value(evaluation, "version", expected + 1)
 
 
-def _store_scores(session, evaluation, project, indicators, results, result) -> None:
+def store_scores(session, evaluation, project, indicators, results, result) -> None:
     by_key = {row.key: row for row in result.indicators}
     for ind in indicators:
         res = results.get(ind.id)
@@ -562,10 +562,10 @@ def _store_scores(session, evaluation, project, indicators, results, result) -> 
 
 def _result_state(res: IndicatorResult) -> dict:
     return {"actual": res.actual, "qualitative_level": res.qualitative_level,
-            "score_in_band": _s(res.score_in_band), "deviation_reason": res.deviation_reason}
+            "score_in_band": decimal_text(res.score_in_band), "deviation_reason": res.deviation_reason}
 
 
-def _s(value: Decimal | None) -> str | None:
+def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
@@ -573,11 +573,11 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
            ) -> EvaluationView:
     """送审: refused with every problem at its row when anything is missing; then read-only."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    project, indicators, results = _load(session, evaluation)
+    project, indicators, results = load_parts(session, evaluation)
     _check_editable(session, principal, evaluation, project)
     if version is not None:
-        _check_version(evaluation, version)
-    _, _, result = _score(session, evaluation, project, indicators, results)
+        check_version(evaluation, version)
+    _, _, result = score_parts(session, evaluation, project, indicators, results)
     problems = scoring.submission_problems(result)
     if not indicators:
         raise ValidationFailed("项目没有绩效指标，不能送审")
@@ -588,7 +588,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
                                int(p.key) if p.key else None) for p in problems],
         )
     before = evaluation.status
-    _store_scores(session, evaluation, project, indicators, results, result)
+    store_scores(session, evaluation, project, indicators, results, result)
     evaluation.status = "submitted"
     evaluation.submitted_at = utcnow()
     evaluation.submitted_by_id = principal.user_id
@@ -597,10 +597,10 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.submit", entity_type="self_evaluation",
                  entity_id=evaluation.id, before={"status": before},
-                 after={"status": "submitted", "total_score": _s(evaluation.total_score),
+                 after={"status": "submitted", "total_score": decimal_text(evaluation.total_score),
                         "grade": evaluation.grade})
-    _commit_versioned(session, evaluation)
-    return _view(session, principal, evaluation)
+    commit_versioned(session, evaluation)
+    return build_view(session, principal, evaluation)
 
 
 def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
@@ -614,8 +614,8 @@ def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> E
     session.add(evaluation)
     audit.record(session=session, actor=principal, action="evaluation.withdraw", entity_type="self_evaluation",
                  entity_id=evaluation.id, before={"status": "submitted"}, after={"status": "draft"})
-    _commit_versioned(session, evaluation)
-    return _view(session, principal, evaluation)
+    commit_versioned(session, evaluation)
+    return build_view(session, principal, evaluation)
 
 
 def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, actor: Any = "cli") -> SelfEvaluation:
@@ -624,15 +624,15 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
     old = session.get(ScoringTemplate, evaluation.template_id)
     if to_current:
         evaluation.template_id = current_template(session=session, name=old.name).id
-    project, indicators, results = _load(session, evaluation)
-    _, _, result = _score(session, evaluation, project, indicators, results)
-    before = {"template_id": old.id, "total_score": _s(evaluation.total_score)}
-    _store_scores(session, evaluation, project, indicators, results, result)
+    project, indicators, results = load_parts(session, evaluation)
+    _, _, result = score_parts(session, evaluation, project, indicators, results)
+    before = {"template_id": old.id, "total_score": decimal_text(evaluation.total_score)}
+    store_scores(session, evaluation, project, indicators, results, result)
     evaluation.version += 1
     session.add(evaluation)
     audit.record(session=session, actor=actor, action="evaluation.rescore", entity_type="self_evaluation",
                  entity_id=evaluation.id, before=before,
-                 after={"template_id": evaluation.template_id, "total_score": _s(evaluation.total_score)})
+                 after={"template_id": evaluation.template_id, "total_score": decimal_text(evaluation.total_score)})
     session.commit()
     return evaluation
 

@@ -38,13 +38,13 @@ from app.services.evaluations import (
     MAX_TEXT,
     STATUS_LABELS,
     EvaluationView,
-    _check_version,
-    _commit_versioned,
-    _load,
-    _s,
-    _score,
-    _store_scores,
-    _view,
+    build_view,
+    check_version,
+    commit_versioned,
+    decimal_text,
+    load_parts,
+    score_parts,
+    store_scores,
 )
 from app.sqltypes import utcnow
 
@@ -140,7 +140,7 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
     if action not in allowed_actions(principal, evaluation):
         raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能{_verb(action)}")
     if version is not None:
-        _check_version(evaluation, version)
+        check_version(evaluation, version)
 
     problems = Problems()
     text = (opinion or "").strip() or None
@@ -149,11 +149,11 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
     elif text and len(text) > MAX_TEXT:
         problems.add("opinion", f"审核意见不能超过 {MAX_TEXT} 个字符")
 
-    project, indicators, results = _load(session, evaluation)
-    _, _, current = _score(session, evaluation, project, indicators, results)
+    project, indicators, results = load_parts(session, evaluation)
+    _, _, current = score_parts(session, evaluation, project, indicators, results)
     weights = {row.key: row.weight for row in current.indicators}
     by_id = {i.id: i for i in indicators}
-    before: dict[str, Any] = {"status": evaluation.status, "total_score": _s(evaluation.total_score),
+    before: dict[str, Any] = {"status": evaluation.status, "total_score": decimal_text(evaluation.total_score),
                               "grade": evaluation.grade}
     after: dict[str, Any] = {}
     changed: list[IndicatorResult] = []
@@ -178,8 +178,8 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
             continue
         res = results.get(ind.id) or IndicatorResult(
             self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[])
-        old = {"score_override": _s(res.score_override), "override_reason": res.override_reason}
-        new = {"score_override": _s(score), "override_reason": reason if score is not None else None}
+        old = {"score_override": decimal_text(res.score_override), "override_reason": res.override_reason}
+        new = {"score_override": decimal_text(score), "override_reason": reason if score is not None else None}
         if old != new:
             res.score_override = score
             res.override_reason = new["override_reason"]
@@ -193,8 +193,8 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
 
     for res in changed:
         session.add(res)
-    _, _, result = _score(session, evaluation, project, indicators, results)
-    _store_scores(session, evaluation, project, indicators, results, result)
+    _, _, result = score_parts(session, evaluation, project, indicators, results)
+    store_scores(session, evaluation, project, indicators, results, result)
     if action == "approve":
         evaluation.status = APPROVED_STATUS[principal.role]
         if principal.role == "department":
@@ -206,12 +206,12 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
     evaluation.review_opinion = text
     evaluation.updated_at = utcnow()
     session.add(evaluation)
-    after.update({"status": evaluation.status, "total_score": _s(evaluation.total_score), "grade": evaluation.grade,
-                  "opinion": text})
+    after.update({"status": evaluation.status, "total_score": decimal_text(evaluation.total_score),
+                  "grade": evaluation.grade, "opinion": text})
     audit.record(session=session, actor=principal, action=f"evaluation.{action}", entity_type="self_evaluation",
                  entity_id=evaluation.id, before=before, after=after, note=text)
-    _commit_versioned(session, evaluation)
-    return _view(session, principal, evaluation)
+    commit_versioned(session, evaluation)
+    return build_view(session, principal, evaluation)
 
 
 _INVALID: Any = object()
@@ -232,7 +232,7 @@ def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: in
         problems.add(field_name, "调整后的得分不能为负数", indicator_id)
         return _INVALID
     if score > weight:
-        problems.add(field_name, f"调整后的得分不能超过该指标的分值 {_s(weight)} 分", indicator_id)
+        problems.add(field_name, f"调整后的得分不能超过该指标的分值 {decimal_text(weight)} 分", indicator_id)
         return _INVALID
     if score.as_tuple().exponent < -2:
         problems.add(field_name, "调整后的得分最多保留两位小数", indicator_id)
@@ -352,7 +352,7 @@ class ReviewView:
 def review_view(*, session: Session, principal: Principal, evaluation_id: int) -> ReviewView:
     """The evaluation for a reviewer's page (or a unit reading its own history)."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    view = _view(session, principal, evaluation)
+    view = build_view(session, principal, evaluation)
     reviewer = session.get(User, evaluation.reviewed_by_id) if evaluation.reviewed_by_id else None
     return ReviewView(
         view=view, actions=allowed_actions(principal, evaluation), history=_history(session, evaluation.id),

@@ -66,6 +66,7 @@ def template_download(principal: PagePrincipal):
     """The empty import template, with an example row and a sheet explaining each column."""
     import tempfile
     from pathlib import Path
+    from urllib.parse import quote
 
     from fastapi.responses import Response
 
@@ -78,7 +79,7 @@ def template_download(principal: PagePrincipal):
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": "attachment; filename*=UTF-8''%E7%BB%A9%E6%95%88%E7%9B%AE%E6%A0%87%E8%A1%A8%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"},
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''" + quote("绩效目标表导入模板.xlsx")},
     )
 
 

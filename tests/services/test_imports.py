@@ -11,6 +11,8 @@ from app.models import Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.services import demo, imports
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "seed_003.txt"
+HEADER = ("年度,主管部门,单位名称,单位编码,项目名称,项目编码,年度预算数（万元）,实施周期目标,年度目标,一级指标,"
+          "二级指标,三级指标,实施周期指标值,年度指标值,分值\n")
 
 
 def counts(session) -> dict[str, int]:
@@ -76,9 +78,7 @@ def test_targets_are_kept_raw_and_parsed(session):
 
 
 def test_year_disagreement_is_an_error_and_nothing_is_written(session):
-    csv = ("年度,主管部门,单位名称,单位编码,项目名称,项目编码,年度预算数（万元）,实施周期目标,年度目标,一级指标,二级指标,"
-           "三级指标,实施周期指标值,年度指标值,分值\n"
-           "2023,测试局,测试单位,,测试项目,,10,,,产出,数量指标,报告,≥1份,≥1份,\n").encode()
+    csv = (HEADER + "2023,测试局,测试单位,,测试项目,,10,,,产出,数量指标,报告,≥1份,≥1份,\n").encode()
     report = run(session, csv, name="t.csv", year=2024)
     assert not report.ok and report.errors[0]["code"] == "year_mismatch"
     assert "2023" in report.errors[0]["message"]
@@ -86,11 +86,9 @@ def test_year_disagreement_is_an_error_and_nothing_is_written(session):
 
 
 def test_an_error_anywhere_aborts_the_whole_file(session):
-    header = ("年度,主管部门,单位名称,单位编码,项目名称,项目编码,年度预算数（万元）,实施周期目标,年度目标,一级指标,"
-              "二级指标,三级指标,实施周期指标值,年度指标值,分值\n")
     good = "2024,测试局,测试单位,,项目甲,,10,,,产出,数量指标,报告,≥1份,≥1份,\n"
     bad = "2024,测试局,测试单位,,项目乙,,10,,,投入,数量指标,报告,≥1份,≥1份,\n"  # unknown level-1
-    report = run(session, (header + good + bad).encode(), name="t.csv")
+    report = run(session, (HEADER + good + bad).encode(), name="t.csv")
     assert not report.ok
     problem = report.errors[0]
     assert problem["place"]["row"] == 3 and problem["place"]["column"] == "一级指标"
