@@ -234,19 +234,30 @@ def import_(
     settings = settings_or_exit()
     data = file.read_bytes()
     with _session(settings) as session:
-        with typer.progressbar(length=1, label="导入中", file=sys.stderr) as bar:
-            state = {"done": 0}
+        bars: dict[str, object] = {}
 
-            def progress(done: int, total: int | None) -> None:
-                if total:
-                    bar.length = total
-                    bar.update(done - state["done"])
-                    state["done"] = done
+        def progress(done: int, total: int | None, phase: str) -> None:
+            if not total or not sys.stderr.isatty():
+                return
+            bar = bars.get(phase)
+            if bar is None:
+                for earlier in bars.values():  # one line per phase: finish the previous one first
+                    earlier.__exit__(None, None, None)
+                bars.clear()
+                label = {"read": "读取文件", "store": "写入数据库"}.get(phase, phase)
+                bar = bars[phase] = typer.progressbar(length=total, label=label, file=sys.stderr)
+                bar.__enter__()
+            bar.update(done - bar.pos)
 
+        try:
             report = _run_service(lambda: imports.import_file(
                 session=session, data=data, filename=file.name, year=year, dry_run=dry_run, force=force,
                 actor="cli", max_bytes=settings.import_max_bytes, on_progress=progress,
             ))
+        finally:
+            for bar in bars.values():
+                bar.__exit__(None, None, None)
+
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     else:

@@ -16,6 +16,12 @@ from app.services.errors import NotFound
 from app.sqltypes import utcnow
 
 log = logging.getLogger("jixiao.imports")
+# Progress of the imports running in this process: run id -> (rows done, rows total).
+# SQLite lets one writer in at a time, and the import's own transaction is that writer until it
+# commits, so there progress lives here; PostgreSQL also gets it in the run's row, for the other
+# workers of a multi-process server.
+_progress: dict[int, tuple[int, int | None, str]] = {}
+PHASES = {"read": "读取文件", "store": "写入数据库"}
 
 
 def start(*, engine: sa.Engine, data: bytes, filename: str, year: int | None, dry_run: bool, force: bool,
@@ -38,19 +44,21 @@ def start(*, engine: sa.Engine, data: bytes, filename: str, year: int | None, dr
 def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes) -> None:
     last = [0.0]
 
-    def progress(done: int, total: int | None) -> None:
-        # Progress goes through its own short transactions, beside the import's own one.
+    def progress(done: int, total: int | None, phase: str) -> None:
+        _progress[run_id] = (done, total, phase)
         now = time.monotonic()
-        if now - last[0] < 0.2 and done != total:
+        if engine.dialect.name == "sqlite" or (now - last[0] < 0.5 and done != total):
             return
         last[0] = now
-        with Session(engine) as s:
-            s.execute(sa.update(ImportRun).where(ImportRun.id == run_id)
-                      .values(status="running", rows_done=done, rows_total=total))
+        with Session(engine) as s:  # its own short transaction, beside the import's one
+            s.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(rows_done=done, rows_total=total))
             s.commit()
 
     try:
-        progress(0, None)
+        _progress[run_id] = (0, None, "read")
+        with Session(engine) as s:
+            s.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(status="running"))
+            s.commit()
         with Session(engine, expire_on_commit=False) as session:
             report = imports.import_file(session=session, data=data, filename=filename, year=year,
                                          dry_run=dry_run, force=force, actor=principal, max_bytes=max_bytes,
@@ -63,9 +71,11 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
                 "warnings": [], "counts": {}}
         status = "failed"
     with Session(engine) as s:
+        done, total, _ = _progress.get(run_id, (0, None, ""))
         s.execute(sa.update(ImportRun).where(ImportRun.id == run_id)
-                  .values(status=status, report=body, finished_at=utcnow()))
+                  .values(status=status, report=body, finished_at=utcnow(), rows_done=done, rows_total=total))
         s.commit()
+    _progress.pop(run_id, None)
 
 
 def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun:
@@ -73,4 +83,12 @@ def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun
     run = session.get(ImportRun, run_id)
     if run is None:
         raise NotFound("导入记录不存在")
+    if run.status in ("pending", "running") and run_id in _progress:
+        run.rows_done, run.rows_total, _ = _progress[run_id]
+        session.expunge(run)  # shown, never written back from here
     return run
+
+
+def phase_of(run_id: int) -> str:
+    """What a running import is doing now, in Chinese."""
+    return PHASES.get(_progress.get(run_id, (0, None, ""))[2], "")

@@ -33,7 +33,8 @@ from app.services.accounts import name_key
 from app.services.templates import current_template
 from app.sqltypes import utcnow
 
-Progress = Callable[[int, int | None], None]
+# (rows done, rows total or None, phase): phase "read" while the file is read, "store" while it is written.
+Progress = Callable[[int, int | None, str], None]
 SUPPORTED = (".xlsx", ".csv", ".txt")
 
 
@@ -84,7 +85,8 @@ def _error(file: str, code: str, message: str, **place) -> dict:
     return problem_json(Problem("error", code, message, Place(file=file, **place)))
 
 
-def read_file(*, data: bytes, filename: str, on_progress: Progress | None = None) -> ReadResult:
+def read_file(*, data: bytes, filename: str, on_progress: Callable[[int, int | None], None] | None = None
+              ) -> ReadResult:
     """Pick the reader by the file's type and read it into plain rows."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".txt":
@@ -131,7 +133,8 @@ def import_file(
         report.errors.append(_error(filename, "empty", "文件是空的"))
         return report
     try:
-        result = read_file(data=data, filename=filename, on_progress=on_progress)
+        reading = (lambda done, total: on_progress(done, total, "read")) if on_progress else None
+        result = read_file(data=data, filename=filename, on_progress=reading)
     except Exception as exc:  # a reader must not take the server down with a malformed file
         report.errors.append(_error(filename, "unreadable", f"无法读取文件：{exc}"))
         return report
@@ -272,7 +275,6 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
     occurrences: Counter = Counter()
     new_projects: list[tuple[dict, ProjectRow]] = []
     changed_projects: list[tuple[Project, ProjectRow]] = []
-    total = len(projects)
     for position, p in enumerate(projects, start=1):
         unit = unit_for(p)
         if unit.id not in seen_units:
@@ -308,8 +310,15 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
                 report.counts["projects_updated"] += 1
             else:
                 report.counts["projects_unchanged"] += 1
-        if on_progress and position % 200 == 0:
-            on_progress(position, total)
+
+    total_rows = sum(len(p.indicators) for p in projects)
+    stored = 0
+
+    def storing(p: ProjectRow) -> None:
+        nonlocal stored
+        stored += len(p.indicators)
+        if on_progress and stored // 2000 != (stored - len(p.indicators)) // 2000:
+            on_progress(stored, total_rows, "store")
 
     now = utcnow()
     # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
@@ -322,6 +331,7 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         indicator_rows = []
         for project_id, (_, p) in zip(ids, new_projects, strict=True):
             indicator_rows.extend(_indicator_values(project_id, year, p, report))
+            storing(p)
         if indicator_rows:
             bulk_insert(session, Indicator, indicator_rows)
         report.counts["indicators_created"] += len(indicator_rows)
@@ -337,6 +347,7 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         old = {_indicator_key(i.level1, i.level2, i.name, n): i
                for i, n in _numbered(existing_indicators.get(project.id, []))}
         new_values = _indicator_values(project.id, year, p, report)
+        storing(p)
         keep: set[int] = set()
         for values in _numbered_values(new_values):
             key = _indicator_key(values["level1"], values["level2"], values["name"], values.pop("_n"))
@@ -375,7 +386,7 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         return
 
     if on_progress:
-        on_progress(total, total)
+        on_progress(total_rows, total_rows, "store")
     audit.record(session=session, actor=actor, action="import", entity_type="import", entity_id=None,
                  after={"file": file, "year": year, "counts": dict(report.counts)})
 

@@ -88,4 +88,5 @@ def import_run_page(request: Request, run_id: int, principal: PagePrincipal, ses
     """One import: its progress while it runs, its report when it is done."""
     require_role(principal, "admin", "finance")
     run = import_runs.get_run(session=session, run_id=run_id, principal=principal)
-    return render(request, "imports/run.html", {"run": run}, block="progress")
+    return render(request, "imports/run.html", {"run": run, "phase": import_runs.phase_of(run.id)},
+                  block="progress")

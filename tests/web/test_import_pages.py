@@ -1,0 +1,72 @@
+"""The upload page: real progress while the import runs in the background, then the report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests import factories
+
+SEED = Path(__file__).resolve().parent.parent / "data" / "seed_003.txt"
+
+
+def _admin(client, session):
+    factories.user(session, "root", "admin")
+    factories.login(client, "root")
+
+
+def _wait_for_report(client, location: str) -> str:
+    for _ in range(200):
+        fragment = client.get(location, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+        assert "<html" not in fragment.text
+        if "every 500ms" not in fragment.text:
+            return fragment.text
+        time.sleep(0.1)
+    raise AssertionError("the import did not finish")
+
+
+def test_upload_shows_progress_then_the_report(client, session):
+    _admin(client, session)
+    page = client.get("/admin/imports")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    response = client.post("/admin/imports", data={"year": "2024"},
+                           files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")}, follow_redirects=False)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    full = client.get(location)
+    assert "<html" in full.text and "导入：seed_003.txt" in full.text
+    report = _wait_for_report(client, location)
+    assert "已写入数据库" in report
+    assert "<th>新建项目</th><td class=\"num\">34</td>" in report
+    assert "警告" in report
+
+
+def test_a_bad_upload_reports_errors_and_writes_nothing(client, session):
+    _admin(client, session)
+    response = client.post("/admin/imports", data={"year": "2024"},
+                           files={"file": ("bad.csv", "年度,单位名称\n".encode(), "text/csv")}, follow_redirects=False)
+    report = _wait_for_report(client, response.headers["location"])
+    assert "未写入任何内容" in report and "错误" in report
+
+
+def test_units_cannot_open_the_upload_page(client, session):
+    dept = factories.department(session)
+    unit = factories.unit(session, "单位甲", dept)
+    factories.user(session, "u", "unit", unit_row=unit)
+    factories.login(client, "u")
+    assert client.get("/admin/imports").status_code == 403
+
+
+def test_the_template_download_is_an_xlsx_with_an_explanation_sheet(client, session):
+    import io
+
+    from openpyxl import load_workbook
+
+    _admin(client, session)
+    response = client.get("/admin/imports/template.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert "说明" in book.sheetnames
+    header = next(book.worksheets[0].iter_rows(values_only=True))
+    assert header[:3] == ("年度", "主管部门", "单位名称")
