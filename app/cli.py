@@ -358,7 +358,9 @@ def tokens_list() -> None:
 
 
 @tokens_cli.command("revoke")
-def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="令牌编号（见 jixiao tokens list）")]) -> None:
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="令牌编号（见 jixiao tokens list）")],
+) -> None:
     """吊销 API 令牌：之后用它的请求一律被拒绝（401）。"""
     from app.services import tokens
 

@@ -220,7 +220,9 @@ def list_indicators(
     department: DepartmentQuery = None,
     unit: UnitQuery = None,
     level1: Annotated[Level1 | None, Query(description="一级指标：output、outcome、satisfaction")] = None,
-    level2: Annotated[str | None, Query(max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")] = None,
+    level2: Annotated[
+        str | None, Query(max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")
+    ] = None,
     met: Annotated[bool | None, Query(description="true 只看达标的，false 只看未达标的")] = None,
     flag: Annotated[Flag | None, Query(description="只看带此提示标记的指标，如 unmet、over_achieved")] = None,
     kind: Annotated[Kind | None, Query(description="指标值类型：quantity、qualitative、deadline")] = None,

@@ -73,17 +73,20 @@ class ProjectPublic(_Public):
     id: int = F("项目ID", "项目的内部编号，在 v1 内保持不变", 1024)
     year: int = F("年度", "预算年度", 2025)
     project_code: str = F("项目编码", "项目编码；来源表未给出时由系统生成", "44010024T000000123456")
-    name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）", "无线电监测设备购置经费")
+    name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）",
+                  "无线电监测设备购置经费")
     unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
     unit_code: str | None = F("单位编码", "资金使用单位编码", "401001")
     unit: str = F("单位名称", "资金使用单位名称", "广州市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
     department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
-    budget: str | None = F("全年预算数（万元）", "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
+    budget: str | None = F("全年预算数（万元）",
+                           "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
                            "57550.00", decimal=True)
     spent: str | None = F("全年执行数（万元）", "全年执行数，万元，十进制字符串；未填报时为 null", "56022.2398",
                           decimal=True)
-    execution_rate: str | None = F("预算执行率（%）", "预算执行率 = 全年执行数 / 全年预算数，以百分点表示（97.35 即 97.35%）；"
+    execution_rate: str | None = F("预算执行率（%）",
+                                   "预算执行率 = 全年执行数 / 全年预算数，以百分点表示（97.35 即 97.35%）；"
                                    "自评尚未计算时为 null", "97.35", decimal=True)
     status: str = F("自评状态", "自评状态：not_started 未开始、draft 草稿、submitted 已提交待审核、returned 已退回、"
                     "approved 主管部门审核通过、final 财政局终审", "submitted")
@@ -147,7 +150,8 @@ class HistoryEventPublic(_Public):
 
     at: datetime = F("时间", "发生时间（UTC，ISO 8601）", "2025-01-15T08:30:00Z")
     actor: str = F("操作人", "操作人用户名或令牌名称", "gxj_shenhe")
-    action: str = F("操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return", "evaluation.submit")
+    action: str = F("操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return",
+                    "evaluation.submit")
     note: str | None = F("说明", "审核意见或备注", "请补充偏差原因")
     before: dict[str, Any] | None = F("变更前", "变更前的值", None)
     after: dict[str, Any] | None = F("变更后", "变更后的值", None)
@@ -295,7 +299,8 @@ class DepartmentStatsPublic(_StatsPublic, _DepartmentIdentity):
 
 class _Page(BaseModel):
     next: str | None = F("下一页", "下一页的完整地址；已是最后一页时为 null", "http://jixiao/api/v1/projects?cursor=…")
-    next_cursor: str | None = F("下一页游标", "不透明的分页游标，原样作为 cursor 参数传回；最后一页为 null", "eyJhIjoxMDB9.sig")
+    next_cursor: str | None = F("下一页游标", "不透明的分页游标，原样作为 cursor 参数传回；最后一页为 null",
+                                "eyJhIjoxMDB9.sig")
     limit: int = F("每页条数", "本次请求的每页条数", 100)
 
 

@@ -28,7 +28,8 @@ def bins(body_item):
 
 def test_unit_stats_for_a_year(client, world):
     items = get(client, world, f"/api/v1/stats/units?year={YEAR}")["items"]
-    assert [i["unit"] for i in items] == ["广州市无线电监测站", "广州市工业和信息化产业发展中心", "广州市公路秘密事务中心"]
+    assert [i["unit"] for i in items] == ["广州市无线电监测站", "广州市工业和信息化产业发展中心",
+                                          "广州市公路秘密事务中心"]
     a1, a2, b1 = items
     assert a1["projects"] == 2 and a1["submitted"] == 2 and a1["approved"] == 1 and a1["scored"] == 2
     assert a1["by_status"] == {"not_started": 0, "draft": 0, "submitted": 1, "returned": 0, "approved": 1,
