@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api import catalog, reviews, stats
-from app.api import health, imports, self_evaluations, targets
+from app.api import catalog, health, imports, reviews, self_evaluations, stats, targets
 
 api_router = APIRouter()
 api_router.include_router(health.router)
