@@ -115,7 +115,11 @@ class ScoringTemplate(SQLModel, table=True):
 # source has none). Budget figures are nullable: published tables often carry none.
 class Project(SQLModel, table=True):
     __tablename__ = "project"
-    __table_args__ = (sa.UniqueConstraint("year", "unit_id", "project_code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("year", "unit_id", "project_code"),
+        # Year-wide keyset lists (ORDER BY id within a year) start at the year, not at id 1.
+        sa.Index("ix_project_year_id", "year", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     year: int = Field(foreign_key="fiscal_year.year", index=True)
@@ -204,7 +208,14 @@ class SelfEvaluation(SQLModel, table=True):
 # 实际完成值 and its score for one indicator of one self-evaluation.
 class IndicatorResult(SQLModel, table=True):
     __tablename__ = "indicator_result"
-    __table_args__ = (sa.Index("ix_indicator_result_year_indicator_id", "year", "indicator_id"),)
+    __table_args__ = (
+        sa.Index("ix_indicator_result_year_indicator_id", "year", "indicator_id"),
+        # The year-wide unmet list (shared/perf-notes.md): a partial index on what is not met, and a
+        # covering index so the join reads met and score without visiting the table.
+        sa.Index("ix_indicator_result_unmet", "year", "indicator_id",
+                 postgresql_where=sa.text("NOT met"), sqlite_where=sa.text("NOT met")),
+        sa.Index("ix_indicator_result_covering", "indicator_id", postgresql_include=["met", "score"]),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     self_evaluation_id: int = Field(foreign_key="self_evaluation.id", index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from argon2 import PasswordHasher
@@ -97,6 +98,7 @@ def user_from_cookie(session: Session, cookie: str | None, secret_key: str, max_
 # --- API tokens ---------------------------------------------------------------------------
 
 TOKEN_PREFIX = "jx_"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def new_token() -> str:
@@ -112,9 +114,12 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
-    row.last_used_at = utcnow()
-    session.add(row)
-    session.commit()
+    now = utcnow()
+    # Kept to the minute: a read should not cost a write on every call.
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
     return Principal(
         role=row.role,
         name=f"token:{row.name}",
