@@ -52,7 +52,7 @@ def _at(**kw) -> sa.Column:
     return sa.Column(UTCDateTime(), **kw)
 
 
-# 主管部门: a supervising department (e.g. 广州市工业和信息化局).
+# 主管部门: a supervising department (e.g. 示例市工业和信息化局).
 class Department(SQLModel, table=True):
     __tablename__ = "department"
 

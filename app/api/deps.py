@@ -27,10 +27,10 @@ FormatQuery = Annotated[
 ]
 YearQuery = Annotated[int | None, Query(ge=1900, le=2999, description="预算年度，如 2025", examples=[2025])]
 DepartmentQuery = Annotated[
-    str | None, Query(max_length=200, description="主管部门：ID、编码或名称", examples=["广州市工业和信息化局"])
+    str | None, Query(max_length=200, description="主管部门：ID、编码或名称", examples=["示例市工业和信息化局"])
 ]
 UnitQuery = Annotated[
-    str | None, Query(max_length=200, description="单位：ID、编码或名称", examples=["广州市无线电监测站"])
+    str | None, Query(max_length=200, description="单位：ID、编码或名称", examples=["示例市无线电监测站"])
 ]
 
 ERRORS: dict[int | str, dict[str, Any]] = {

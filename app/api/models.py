@@ -58,10 +58,10 @@ class UnitPublic(_Public):
 
     id: int = F("单位ID", "单位的内部编号，在 v1 内保持不变", 12)
     code: str | None = F("单位编码", "单位编码（预算单位编码）；来源表未给出时为 null", "401001")
-    name: str = F("单位名称", "单位全称", "广州市无线电监测站")
+    name: str = F("单位名称", "单位全称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号；未归属主管部门时为 null", 3)
     department_code: str | None = F("主管部门编码", "主管部门编码；未给出时为 null", "401")
-    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
 
 
 # --- projects -----------------------------------------------------------------------------
@@ -74,12 +74,12 @@ class ProjectPublic(_Public):
     year: int = F("年度", "预算年度", 2025)
     project_code: str = F("项目编码", "项目编码；来源表未给出时由系统生成", "44010024T000000123456")
     name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）",
-                  "无线电监测设备购置经费")
+                  "示例项目：监测设备运维")
     unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
     unit_code: str | None = F("单位编码", "资金使用单位编码", "401001")
-    unit: str = F("单位名称", "资金使用单位名称", "广州市无线电监测站")
+    unit: str = F("单位名称", "资金使用单位名称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
-    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
     budget: str | None = F("全年预算数（万元）",
                            "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
                            "57550.00", decimal=True)
@@ -125,7 +125,7 @@ class IndicatorDetailPublic(_Public):
                            "service_satisfaction 服务对象满意度）；无法识别时为 null", "quantity")
     level2_code: str | None = F("二级指标编码", "二级指标编码，如 11", "11")
     level2_name: str | None = F("二级指标名称", "二级指标名称（原文）", "数量指标")
-    name: str = F("三级指标", "三级指标名称", "中小微企业运行月度分析报告")
+    name: str = F("三级指标", "三级指标名称", "示例指标：月度监测报告")
     period_target: str | None = F("实施周期指标值", "实施周期指标值，原文照录", "≥12份")
     annual_target: str | None = F("年度指标值", "年度指标值，原文照录（自评以此为准）", "≥12份")
     target: TargetPublic = F("年度指标值识别", "年度指标值的识别结果", None)
@@ -188,17 +188,17 @@ class IndicatorPublic(_Public):
     year: int = F("年度", "预算年度", 2025)
     project_id: int = F("项目ID", "所属项目的内部编号", 1024)
     project_code: str = F("项目编码", "所属项目编码", "44010024T000000123456")
-    project_name: str = F("项目名称", "所属项目名称", "无线电监测设备购置经费")
+    project_name: str = F("项目名称", "所属项目名称", "示例项目：监测设备运维")
     unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
-    unit: str = F("单位名称", "资金使用单位名称", "广州市无线电监测站")
+    unit: str = F("单位名称", "资金使用单位名称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
-    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
     position: int = F("序号", "指标在目标表中的顺序", 1)
     level1: str = F("一级指标", "一级指标：output 产出、outcome 效益、satisfaction 满意度", "output")
     level2: str | None = F("二级指标", "二级指标代号，如 quantity、social；无法识别时为 null", "quantity")
     level2_code: str | None = F("二级指标编码", "二级指标编码，如 11", "11")
     level2_name: str | None = F("二级指标名称", "二级指标名称（原文）", "数量指标")
-    name: str = F("三级指标", "三级指标名称", "中小微企业运行月度分析报告")
+    name: str = F("三级指标", "三级指标名称", "示例指标：月度监测报告")
     period_target: str | None = F("实施周期指标值", "实施周期指标值，原文照录", "≥12份")
     annual_target: str | None = F("年度指标值", "年度指标值，原文照录", "≥12份")
     target_kind: str = F("指标值类型", "quantity 数量型、qualitative 定性、deadline 时限", "quantity")
@@ -272,16 +272,16 @@ class _UnitIdentity(_Public):
 
     unit_id: int = F("单位ID", "单位的内部编号", 12)
     unit_code: str | None = F("单位编码", "单位编码", "401001")
-    unit: str = F("单位名称", "单位名称", "广州市无线电监测站")
+    unit: str = F("单位名称", "单位名称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
-    department: str | None = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
 
 
 class _DepartmentIdentity(_Public):
 
     department_id: int = F("主管部门ID", "主管部门的内部编号", 3)
     department_code: str | None = F("主管部门编码", "主管部门编码", "401")
-    department: str = F("主管部门", "主管部门名称", "广州市工业和信息化局")
+    department: str = F("主管部门", "主管部门名称", "示例市工业和信息化局")
 
 
 # The identity fields come first in JSON and in the export columns (pydantic orders the fields

@@ -39,7 +39,7 @@ class EvaluationSummaryPublic(BaseModel):
     project_id: int = Field(description="项目编号")
     project_code: str = Field(description="项目编码", examples=["G2024A1B2C3D4E5F6A7B8"])
     project_name: str = Field(description="项目名称", examples=["无线电监测设备运维"])
-    unit: str = Field(description="资金使用单位名称", examples=["广州市无线电监测站"])
+    unit: str = Field(description="资金使用单位名称", examples=["示例市无线电监测站"])
     status: Status = Field(description="状态：not_started 未填报 / draft 草稿 / submitted 已提交 / returned 已退回 / "
                                        "approved 审核通过 / final 终审通过")
     total_score: str | None = Field(description="总分（两位小数的字符串）", examples=["96.80"])
