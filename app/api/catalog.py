@@ -16,10 +16,8 @@ from app.api.deps import (
     LimitQuery,
     UnitQuery,
     YearQuery,
-    decode_cursor,
-    page,
 )
-from app.api.export import export_response
+from app.api.export import list_response
 from app.api.models import (
     HistoryEventPublic,
     IndicatorDetailPublic,
@@ -133,13 +131,20 @@ def list_units(
     def fetch(s, after, n):
         return queries.list_units(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    if fmt != "json":
-        return export_response(request, fmt=fmt, model=UnitPublic, filename="units", sheet="单位",
-                               fetch=fetch, key=lambda r: r["id"], to_public=unit_public)
-    after = decode_cursor(request, route="units", cursor=cursor)
-    rows, next_cursor, next_url = page(request, route="units", rows=fetch(session, after, limit + 1), limit=limit,
-                                       key=lambda r: r["id"])
-    return UnitsPublic(items=[unit_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit)
+    return list_response(
+        request,
+        session,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        route="units",
+        fetch=fetch,
+        to_public=unit_public,
+        item=UnitPublic,
+        envelope=UnitsPublic,
+        filename="units",
+        sheet="单位",
+    )
 
 
 @router.get("/projects", response_model=ProjectsPublic, summary="项目列表（预算、执行、自评结果）",
@@ -173,14 +178,20 @@ def list_projects(
     def fetch(s, after, n):
         return queries.list_projects(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    if fmt != "json":
-        return export_response(request, fmt=fmt, model=ProjectPublic, filename="projects", sheet="项目",
-                               fetch=fetch, key=lambda r: r["id"], to_public=project_public)
-    after = decode_cursor(request, route="projects", cursor=cursor)
-    rows, next_cursor, next_url = page(request, route="projects", rows=fetch(session, after, limit + 1),
-                                       limit=limit, key=lambda r: r["id"])
-    return ProjectsPublic(items=[project_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
-                          limit=limit)
+    return list_response(
+        request,
+        session,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        route="projects",
+        fetch=fetch,
+        to_public=project_public,
+        item=ProjectPublic,
+        envelope=ProjectsPublic,
+        filename="projects",
+        sheet="项目",
+    )
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetailPublic, summary="单个项目（含指标与审核历史）",
@@ -237,11 +248,17 @@ def list_indicators(
     def fetch(s, after, n):
         return queries.list_indicators(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    if fmt != "json":
-        return export_response(request, fmt=fmt, model=IndicatorPublic, filename="indicators", sheet="指标",
-                               fetch=fetch, key=lambda r: r["id"], to_public=indicator_public)
-    after = decode_cursor(request, route="indicators", cursor=cursor)
-    rows, next_cursor, next_url = page(request, route="indicators", rows=fetch(session, after, limit + 1),
-                                       limit=limit, key=lambda r: r["id"])
-    return IndicatorsPublic(items=[indicator_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
-                            limit=limit)
+    return list_response(
+        request,
+        session,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        route="indicators",
+        fetch=fetch,
+        to_public=indicator_public,
+        item=IndicatorPublic,
+        envelope=IndicatorsPublic,
+        filename="indicators",
+        sheet="指标",
+    )

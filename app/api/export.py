@@ -24,6 +24,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app.api.deps import decode_cursor, page
+
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -165,3 +167,29 @@ def export_response(
     name = f"{filename}.{suffix}"
     disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def list_response(
+    request: Request,
+    session: Session,
+    *,
+    fmt: str,
+    cursor: str | None,
+    limit: int,
+    route: str,
+    fetch: Callable[[Session, int | None, int], list],
+    to_public: Callable[[Any], BaseModel],
+    item: type[BaseModel],
+    envelope: type[BaseModel],
+    filename: str,
+    sheet: str,
+    key: Callable[[Any], int] = lambda row: row["id"],
+) -> Any:
+    """One page of a keyset list (with its `next` link), or the whole list streamed as csv/xlsx."""
+    if fmt != "json":
+        return export_response(request, fmt=fmt, model=item, filename=filename, sheet=sheet, fetch=fetch, key=key,
+                               to_public=to_public)
+    after = decode_cursor(request, route=route, cursor=cursor)
+    rows, next_cursor, next_url = page(request, route=route, rows=fetch(session, after, limit + 1), limit=limit,
+                                       key=key)
+    return envelope(items=[to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit)

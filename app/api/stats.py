@@ -14,10 +14,8 @@ from app.api.deps import (
     FormatQuery,
     LimitQuery,
     UnitQuery,
-    decode_cursor,
-    page,
 )
-from app.api.export import export_response
+from app.api.export import list_response
 from app.api.models import (
     DepartmentStatsListPublic,
     DepartmentStatsPublic,
@@ -79,14 +77,21 @@ def stats_by_unit(
     def fetch(s, after, n):
         return queries.unit_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    if fmt != "json":
-        return export_response(request, fmt=fmt, model=UnitStatsPublic, filename=f"unit-stats-{year}",
-                               sheet="单位统计", fetch=fetch, key=lambda s: s.id, to_public=unit_stats_public)
-    after = decode_cursor(request, route="stats/units", cursor=cursor)
-    rows, next_cursor, next_url = page(request, route="stats/units", rows=fetch(session, after, limit + 1),
-                                       limit=limit, key=lambda s: s.id)
-    return UnitStatsListPublic(items=[unit_stats_public(s) for s in rows], next=next_url, next_cursor=next_cursor,
-                               limit=limit)
+    return list_response(
+        request,
+        session,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        route="stats/units",
+        fetch=fetch,
+        to_public=unit_stats_public,
+        item=UnitStatsPublic,
+        envelope=UnitStatsListPublic,
+        filename=f"unit-stats-{year}",
+        sheet="单位统计",
+        key=lambda s: s.id,
+    )
 
 
 @router.get("/departments", response_model=DepartmentStatsListPublic, summary="按主管部门统计（某年度）",
@@ -108,12 +113,18 @@ def stats_by_department(
     def fetch(s, after, n):
         return queries.department_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    if fmt != "json":
-        return export_response(request, fmt=fmt, model=DepartmentStatsPublic, filename=f"department-stats-{year}",
-                               sheet="主管部门统计", fetch=fetch, key=lambda s: s.id,
-                               to_public=department_stats_public)
-    after = decode_cursor(request, route="stats/departments", cursor=cursor)
-    rows, next_cursor, next_url = page(request, route="stats/departments", rows=fetch(session, after, limit + 1),
-                                       limit=limit, key=lambda s: s.id)
-    return DepartmentStatsListPublic(items=[department_stats_public(s) for s in rows], next=next_url,
-                                     next_cursor=next_cursor, limit=limit)
+    return list_response(
+        request,
+        session,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        route="stats/departments",
+        fetch=fetch,
+        to_public=department_stats_public,
+        item=DepartmentStatsPublic,
+        envelope=DepartmentStatsListPublic,
+        filename=f"department-stats-{year}",
+        sheet="主管部门统计",
+        key=lambda s: s.id,
+    )
