@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: ec74de4309ac
-Revises: 
+Revises:
 Create Date: 2026-11-22 10:54:06.404880
 
 """
@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import app.sqltypes
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = 'ec74de4309ac'
