@@ -315,6 +315,65 @@ def parse_target_cmd(
         typer.echo(json.dumps(parse_target(text, year=year).to_json(), ensure_ascii=False))
 
 
+scoring_cli = typer.Typer(help="评分模板（有版本；每份自评记录其计分所用的版本）", no_args_is_help=True)
+cli.add_typer(scoring_cli, name="scoring")
+
+
+@scoring_cli.command("show")
+def scoring_show(name: Annotated[str, typer.Option(help="模板名称")] = "national-2020") -> None:
+    """显示评分模板的当前版本及其全部设置（JSON）。"""
+    import json
+
+    from app.services import templates
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        row = _run_service(lambda: templates.current_template(session=session, name=name))
+        session.commit()
+        typer.echo(f"{templates.label(row)}  {row.title}")
+        typer.echo(json.dumps(row.settings, ensure_ascii=False, indent=2))
+
+
+@scoring_cli.command("set")
+def scoring_set(
+    changes: Annotated[str, typer.Argument(help='要修改的设置（JSON），如 \'{"lower_formula": "ratio"}\'')],
+    name: Annotated[str, typer.Option(help="模板名称")] = "national-2020",
+) -> None:
+    """保存评分模板的新版本（已计分的自评保持原版本，直到用 rescore 重新计分）。"""
+    import json
+
+    from app.services import templates
+
+    try:
+        parsed = json.loads(changes)
+    except json.JSONDecodeError as exc:
+        fail(f"设置不是有效的 JSON：{exc.msg}（第 {exc.pos + 1} 个字符）", 2)
+    if not isinstance(parsed, dict):
+        fail('设置应为 JSON 对象，如 {"lower_formula": "ratio"}', 2)
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        row = _run_service(lambda: templates.new_version(session=session, name=name, changes=parsed))
+        typer.echo(f"已保存 {templates.label(row)}；用 jixiao scoring rescore --year 年度 让已有自评改用新版本计分")
+
+
+@scoring_cli.command("rescore")
+def scoring_rescore(
+    year: Annotated[int, typer.Option(help="年度")],
+    name: Annotated[str, typer.Option(help="模板名称")] = "national-2020",
+    include_submitted: Annotated[
+        bool, typer.Option("--include-submitted", help="也重新计算已送审（未审核）的自评")
+    ] = False,
+) -> None:
+    """让某年度的自评改用模板的当前版本并重新计分（审核通过和终审的不动）。"""
+    from app.services import templates
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        count = _run_service(lambda: templates.rescore_year(
+            session=session, year=year, name=name, include_submitted=include_submitted))
+        typer.echo(f"已重新计分 {count} 份自评")
+
+
 tokens_cli = typer.Typer(help="API 令牌（财政局等系统调用 /api/v1 所用）", no_args_is_help=True)
 cli.add_typer(tokens_cli, name="tokens")
 

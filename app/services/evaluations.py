@@ -627,7 +627,8 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
     project, indicators, results = load_parts(session, evaluation)
     _, _, result = score_parts(session, evaluation, project, indicators, results)
     before = {"template_id": old.id, "total_score": decimal_text(evaluation.total_score)}
-    store_scores(session, evaluation, project, indicators, results, result)
+    if evaluation.status != "not_started":  # nothing typed yet means nothing scored to keep
+        store_scores(session, evaluation, project, indicators, results, result)
     evaluation.version += 1
     session.add(evaluation)
     audit.record(session=session, actor=actor, action="evaluation.rescore", entity_type="self_evaluation",

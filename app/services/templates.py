@@ -58,3 +58,25 @@ def new_version(*, session: Session, name: str, changes: dict, actor: str = "cli
                  entity_id=row.id, before=current.settings, after=merged)
     session.commit()
     return row
+
+
+def rescore_year(*, session: Session, year: int, name: str = DEFAULT_TEMPLATE, include_submitted: bool = False,
+                 actor: str = "cli") -> int:
+    """Move a year's evaluations to the current version of their template and rescore them, on purpose.
+
+    Approved and final evaluations are never touched; submitted ones only when asked.
+    """
+    from app.models import SelfEvaluation
+    from app.services import evaluations
+
+    statuses = ["not_started", "draft", "returned"] + (["submitted"] if include_submitted else [])
+    current = current_template(session=session, name=name)
+    ids = session.exec(
+        select(SelfEvaluation.id)
+        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .where(SelfEvaluation.year == year, SelfEvaluation.status.in_(statuses), ScoringTemplate.name == name,
+               SelfEvaluation.template_id != current.id)
+    ).all()
+    for evaluation_id in ids:
+        evaluations.rescore(session=session, evaluation_id=evaluation_id, actor=actor)
+    return len(ids)

@@ -125,3 +125,35 @@ def test_an_invalid_template_setting_is_refused(session):
         templates.new_version(session=session, name="national-2020",
                               changes={"category_weights": {"execution": "10", "output": "90", "outcome": "30",
                                                             "satisfaction": "10"}})
+
+
+def test_scoring_cli_stores_a_version_and_rescores_a_year_on_purpose(settings, session):
+    from tests.test_settings_cli import run_cli
+
+    _, mine, _ = two_units(session)
+    user = session.exec(select(User).where(User.username == "jcz")).one()
+    project = project_with(session, mine, [("output", "设备故障", "≤5次")])
+    untouched = project_with(session, mine, [("output", "监测报告", "≥12份")], name="未填报项目")
+    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one()
+    principal = principal_for_user(user)
+    view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    ind = view.indicators[0].id
+    evaluations.save(session=session, principal=principal, evaluation_id=evaluation.id,
+                     version=view.evaluation.version, spent="100",
+                     results=[ResultInput(ind, actual="6次", deviation_reason="雷雨季节")])
+    # linear: (1 − (6 − 5) / 5) × 90 = 72.00; ratio: 5 / 6 × 90 = 75.00
+    env = {"DATABASE_URL": settings.database_url}
+    assert run_cli("scoring", "set", '{"lower_formula": "ratio"}', env=env).returncode == 0
+    refused = run_cli("scoring", "set", '{"lower_formula": "bogus"}', env=env)
+    assert refused.returncode != 0 and "linear 或 ratio" in refused.stderr
+    session.expire_all()
+    assert evaluations.view(session=session, principal=principal,
+                            evaluation_id=evaluation.id).indicators[0].score == Decimal("72.00")
+    result = run_cli("scoring", "rescore", "--year", "2024", env=env)
+    assert result.returncode == 0 and "2 份" in result.stdout
+    session.expire_all()
+    after = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    assert after.template_label == "national-2020@2" and after.indicators[0].score == Decimal("75.00")
+    assert after.evaluation.total_score == Decimal("85.00")  # 75.00 + 10.00 (执行率 100%)
+    not_started = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == untouched.id)).one()
+    assert not_started.status == "not_started" and not_started.total_score is None
