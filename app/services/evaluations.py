@@ -197,6 +197,13 @@ def list_evaluations(*, session: Session, principal: Principal, year: int) -> li
     return [EvaluationSummary(*row) for row in session.execute(query)]
 
 
+def latest_year(*, session: Session, principal: Principal) -> int | None:
+    """The latest year in which the caller can see projects."""
+    return session.exec(
+        select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))
+    ).one()
+
+
 def filing_window(*, session: Session, year: int) -> FilingWindow | None:
     return session.exec(select(FilingWindow).where(FilingWindow.year == year)).first()
 

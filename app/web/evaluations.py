@@ -6,16 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.db import SessionDep
 from app.domain.scoring import FLAG_LABELS
-from app.models import Project
 from app.security import Principal
-from app.services import evaluations, exports, scope
+from app.services import evaluations, exports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS, UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
@@ -212,13 +210,6 @@ def fragments(request: Request, blocks: list[str], ctx: dict[str, Any], status_c
     return response
 
 
-def latest_year(*, session: Session, principal: Principal) -> int | None:
-    """The latest year in which the caller can see projects."""
-    return session.exec(
-        select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))
-    ).one()
-
-
 def _version(form: dict[str, str]) -> int | None:
     text = (form.get("version") or "").strip()
     return int(text) if text.isdigit() else None
@@ -241,7 +232,7 @@ def _back_to_form(evaluation_id: int) -> RedirectResponse:
 @router.get("/evaluations/print")
 def print_year(request: Request, principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
     """All the caller's 自评表 of a year, one per page, for the browser's print."""
-    year = year or latest_year(session=session, principal=principal)
+    year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
     return render(request, "evaluations/print.html", print_context(views, year, single=False), block="sheets")
 
@@ -249,7 +240,7 @@ def print_year(request: Request, principal: PagePrincipal, session: SessionDep, 
 @router.get("/evaluations/export.xlsx")
 def export_year(principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
     """All the caller's 自评表 of a year as one workbook: a summary sheet and one sheet per project."""
-    year = year or latest_year(session=session, principal=principal)
+    year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
     body = exports.evaluations_workbook(views, title=f"{year or ''}年度项目支出绩效自评表")
     return _xlsx(body, f"{year or ''}年度项目支出绩效自评表.xlsx")

@@ -11,7 +11,7 @@ from app.models import Department, Unit, User
 from app.services import evaluations
 from app.services.accounts import ROLE_LABELS
 from app.web.deps import PagePrincipal
-from app.web.evaluations import YearQuery, latest_year
+from app.web.evaluations import YearQuery
 from app.web.render import render
 
 router = APIRouter()
@@ -33,7 +33,7 @@ def home(request: Request, principal: PagePrincipal, session: SessionDep, year: 
         "is_unit": principal.role == "unit",
     }
     if principal.role == "unit":
-        latest = latest_year(session=session, principal=principal)
+        latest = evaluations.latest_year(session=session, principal=principal)
         year = year or latest
         summaries = []
         if year is not None:
