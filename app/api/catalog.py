@@ -17,7 +17,7 @@ from app.api.deps import (
     UnitQuery,
     YearQuery,
 )
-from app.api.export import list_response
+from app.api.export import Listing, list_response
 from app.api.models import (
     HistoryEventPublic,
     IndicatorDetailPublic,
@@ -112,6 +112,29 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
 # --- routes -------------------------------------------------------------------------------
 
 
+UNITS = Listing(
+    route="units",
+    item=UnitPublic,
+    envelope=UnitsPublic,
+    to_public=unit_public,
+    sheet="单位",
+)
+PROJECTS = Listing(
+    route="projects",
+    item=ProjectPublic,
+    envelope=ProjectsPublic,
+    to_public=project_public,
+    sheet="项目",
+)
+INDICATORS = Listing(
+    route="indicators",
+    item=IndicatorPublic,
+    envelope=IndicatorsPublic,
+    to_public=indicator_public,
+    sheet="指标",
+)
+
+
 @router.get("/units", response_model=UnitsPublic, summary="单位列表（含主管部门）",
             responses={**ERRORS, **EXPORT_RESPONSES})
 def list_units(
@@ -131,20 +154,7 @@ def list_units(
     def fetch(s, after, n):
         return queries.list_units(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(
-        request,
-        session,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        route="units",
-        fetch=fetch,
-        to_public=unit_public,
-        item=UnitPublic,
-        envelope=UnitsPublic,
-        filename="units",
-        sheet="单位",
-    )
+    return list_response(request, session, UNITS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
 
 
 @router.get("/projects", response_model=ProjectsPublic, summary="项目列表（预算、执行、自评结果）",
@@ -178,20 +188,7 @@ def list_projects(
     def fetch(s, after, n):
         return queries.list_projects(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(
-        request,
-        session,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        route="projects",
-        fetch=fetch,
-        to_public=project_public,
-        item=ProjectPublic,
-        envelope=ProjectsPublic,
-        filename="projects",
-        sheet="项目",
-    )
+    return list_response(request, session, PROJECTS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetailPublic, summary="单个项目（含指标与审核历史）",
@@ -248,17 +245,4 @@ def list_indicators(
     def fetch(s, after, n):
         return queries.list_indicators(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(
-        request,
-        session,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        route="indicators",
-        fetch=fetch,
-        to_public=indicator_public,
-        item=IndicatorPublic,
-        envelope=IndicatorsPublic,
-        filename="indicators",
-        sheet="指标",
-    )
+    return list_response(request, session, INDICATORS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)

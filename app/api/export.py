@@ -14,7 +14,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, get_args, get_origin
 from urllib.parse import quote
@@ -169,27 +169,35 @@ def export_response(
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What one list endpoint pages and exports: its cursor scope, models, row mapping and sheet name."""
+
+    route: str
+    item: type[BaseModel]
+    envelope: type[BaseModel]
+    to_public: Callable[[Any], BaseModel]
+    sheet: str
+    key: Callable[[Any], int] = field(default=lambda row: row["id"])
+
+
 def list_response(
     request: Request,
     session: Session,
+    listing: Listing,
     *,
     fmt: str,
     cursor: str | None,
     limit: int,
-    route: str,
     fetch: Callable[[Session, int | None, int], list],
-    to_public: Callable[[Any], BaseModel],
-    item: type[BaseModel],
-    envelope: type[BaseModel],
-    filename: str,
-    sheet: str,
-    key: Callable[[Any], int] = lambda row: row["id"],
+    filename: str | None = None,
 ) -> Any:
     """One page of a keyset list (with its `next` link), or the whole list streamed as csv/xlsx."""
     if fmt != "json":
-        return export_response(request, fmt=fmt, model=item, filename=filename, sheet=sheet, fetch=fetch, key=key,
-                               to_public=to_public)
-    after = decode_cursor(request, route=route, cursor=cursor)
-    rows, next_cursor, next_url = page(request, route=route, rows=fetch(session, after, limit + 1), limit=limit,
-                                       key=key)
-    return envelope(items=[to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit)
+        return export_response(request, fmt=fmt, model=listing.item, filename=filename or listing.route,
+                               sheet=listing.sheet, fetch=fetch, key=listing.key, to_public=listing.to_public)
+    after = decode_cursor(request, route=listing.route, cursor=cursor)
+    rows, next_cursor, next_url = page(request, route=listing.route, rows=fetch(session, after, limit + 1),
+                                       limit=limit, key=listing.key)
+    return listing.envelope(items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
+                            limit=limit)

@@ -15,7 +15,7 @@ from app.api.deps import (
     LimitQuery,
     UnitQuery,
 )
-from app.api.export import list_response
+from app.api.export import Listing, list_response
 from app.api.models import (
     DepartmentStatsListPublic,
     DepartmentStatsPublic,
@@ -58,6 +58,24 @@ def department_stats_public(s: queries.GroupStats) -> DepartmentStatsPublic:
     return DepartmentStatsPublic(department_id=s.id, department_code=s.code, department=s.name, **_figures(s))
 
 
+UNIT_STATS = Listing(
+    route="stats/units",
+    item=UnitStatsPublic,
+    envelope=UnitStatsListPublic,
+    to_public=unit_stats_public,
+    sheet="单位统计",
+    key=lambda s: s.id,
+)
+DEPARTMENT_STATS = Listing(
+    route="stats/departments",
+    item=DepartmentStatsPublic,
+    envelope=DepartmentStatsListPublic,
+    to_public=department_stats_public,
+    sheet="主管部门统计",
+    key=lambda s: s.id,
+)
+
+
 @router.get("/units", response_model=UnitStatsListPublic, summary="按单位统计（某年度）",
             responses={**ERRORS, **EXPORT_RESPONSES})
 def stats_by_unit(
@@ -77,21 +95,8 @@ def stats_by_unit(
     def fetch(s, after, n):
         return queries.unit_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(
-        request,
-        session,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        route="stats/units",
-        fetch=fetch,
-        to_public=unit_stats_public,
-        item=UnitStatsPublic,
-        envelope=UnitStatsListPublic,
-        filename=f"unit-stats-{year}",
-        sheet="单位统计",
-        key=lambda s: s.id,
-    )
+    return list_response(request, session, UNIT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch,
+                         filename=f"unit-stats-{year}")
 
 
 @router.get("/departments", response_model=DepartmentStatsListPublic, summary="按主管部门统计（某年度）",
@@ -113,18 +118,5 @@ def stats_by_department(
     def fetch(s, after, n):
         return queries.department_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(
-        request,
-        session,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        route="stats/departments",
-        fetch=fetch,
-        to_public=department_stats_public,
-        item=DepartmentStatsPublic,
-        envelope=DepartmentStatsListPublic,
-        filename=f"department-stats-{year}",
-        sheet="主管部门统计",
-        key=lambda s: s.id,
-    )
+    return list_response(request, session, DEPARTMENT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch,
+                         filename=f"department-stats-{year}")
