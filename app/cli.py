@@ -93,8 +93,9 @@ def serve(
         fail("数据库结构不是最新版本：请先运行 jixiao migrate")
     engine.dispose()
     typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
+    )
 
 
 @cli.command()
@@ -154,9 +155,11 @@ def users_add(
     password = _read_password(password_stdin)
     settings = settings_or_exit()
     with _session(settings) as session:
-        user = _run_service(lambda: accounts.add_user(
-            session=session, username=username, password=password, role=role, unit=unit, department=department
-        ))
+        user = _run_service(
+            lambda: accounts.add_user(
+                session=session, username=username, password=password, role=role, unit=unit, department=department
+            )
+        )
         typer.echo(f"已新增账号 {user.username}（{accounts.ROLE_LABELS[user.role]}）")
 
 
@@ -250,10 +253,19 @@ def import_(
             bar.update(done - bar.pos)
 
         try:
-            report = _run_service(lambda: imports.import_file(
-                session=session, data=data, filename=file.name, year=year, dry_run=dry_run, force=force,
-                actor="cli", max_bytes=settings.import_max_bytes, on_progress=progress,
-            ))
+            report = _run_service(
+                lambda: imports.import_file(
+                    session=session,
+                    data=data,
+                    filename=file.name,
+                    year=year,
+                    dry_run=dry_run,
+                    force=force,
+                    actor="cli",
+                    max_bytes=settings.import_max_bytes,
+                    on_progress=progress,
+                )
+            )
         finally:
             for bar in bars.values():
                 bar.__exit__(None, None, None)
@@ -267,9 +279,15 @@ def import_(
 
 
 COUNT_LABELS = {
-    "units": "单位", "units_created": "新建单位", "departments_created": "新建主管部门",
-    "projects_created": "新建项目", "projects_updated": "更新项目", "projects_unchanged": "未变项目",
-    "indicators_created": "新建指标", "indicators_updated": "更新指标", "indicators_unchanged": "未变指标",
+    "units": "单位",
+    "units_created": "新建单位",
+    "departments_created": "新建主管部门",
+    "projects_created": "新建项目",
+    "projects_updated": "更新项目",
+    "projects_unchanged": "未变项目",
+    "indicators_created": "新建指标",
+    "indicators_updated": "更新指标",
+    "indicators_unchanged": "未变指标",
     "indicators_removed": "删除指标",
 }
 
@@ -369,8 +387,9 @@ def scoring_rescore(
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        count = _run_service(lambda: templates.rescore_year(
-            session=session, year=year, name=name, include_submitted=include_submitted))
+        count = _run_service(
+            lambda: templates.rescore_year(session=session, year=year, name=name, include_submitted=include_submitted)
+        )
         typer.echo(f"已重新计分 {count} 份自评")
 
 
@@ -390,9 +409,9 @@ def tokens_create(
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        row, secret = _run_service(lambda: tokens.create_token(
-            session=session, role=role, name=name, unit=unit, department=department
-        ))
+        row, secret = _run_service(
+            lambda: tokens.create_token(session=session, role=role, name=name, unit=unit, department=department)
+        )
         typer.echo(f"已新建令牌 {row.id}（{row.name}，{row.role}）。请立即妥善保存，之后无法再次查看：", err=True)
         typer.echo(secret)
 
@@ -412,8 +431,10 @@ def tokens_list() -> None:
             typer.echo("还没有 API 令牌。")
         for t in rows:
             state = f"已吊销 {when(t.revoked_at)}" if t.revoked_at else "有效"
-            typer.echo(f"{t.id:>4}  {t.prefix}…  {t.name}  {t.role}  {t.scope}  创建 {when(t.created_at)}  "
-                       f"最近使用 {when(t.last_used_at)}  {state}")
+            typer.echo(
+                f"{t.id:>4}  {t.prefix}…  {t.name}  {t.role}  {t.scope}  创建 {when(t.created_at)}  "
+                f"最近使用 {when(t.last_used_at)}  {state}"
+            )
 
 
 @tokens_cli.command("revoke")

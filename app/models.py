@@ -212,8 +212,13 @@ class IndicatorResult(SQLModel, table=True):
         sa.Index("ix_indicator_result_year_indicator_id", "year", "indicator_id"),
         # The year-wide unmet list (shared/perf-notes.md): a partial index on what is not met, and a
         # covering index so the join reads met and score without visiting the table.
-        sa.Index("ix_indicator_result_unmet", "year", "indicator_id",
-                 postgresql_where=sa.text("NOT met"), sqlite_where=sa.text("NOT met")),
+        sa.Index(
+            "ix_indicator_result_unmet",
+            "year",
+            "indicator_id",
+            postgresql_where=sa.text("NOT met"),
+            sqlite_where=sa.text("NOT met"),
+        ),
         sa.Index("ix_indicator_result_covering", "indicator_id", postgresql_include=["met", "score"]),
     )
 

@@ -41,9 +41,7 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value[len("postgresql://") :]
         if not (value.startswith("sqlite:///") or value.startswith("postgresql+psycopg://")):
-            raise ValueError(
-                "DATABASE_URL 应为 sqlite:///路径 或 postgresql://用户:密码@主机:端口/库名"
-            )
+            raise ValueError("DATABASE_URL 应为 sqlite:///路径 或 postgresql://用户:密码@主机:端口/库名")
         return value
 
     @model_validator(mode="after")

@@ -44,8 +44,10 @@ def seed(url: str, sizes: list[int]) -> str:
         template = ScoringTemplate(name="national-2020", version=1, settings={})
         session.add_all([dept, template, FiscalYear(year=EMPTY_YEAR)])
         session.flush()
-        units = [Unit(name=f"基准单位{n:03d}", name_key=f"基准单位{n:03d}", code=f"B{n:03d}", department_id=dept.id)
-                 for n in range(100)]
+        units = [
+            Unit(name=f"基准单位{n:03d}", name_key=f"基准单位{n:03d}", code=f"B{n:03d}", department_id=dept.id)
+            for n in range(100)
+        ]
         session.add_all(units)
         session.flush()
         for offset, size in enumerate(sizes):
@@ -55,20 +57,47 @@ def seed(url: str, sizes: list[int]) -> str:
             first_id = session.execute(sa.select(sa.func.coalesce(sa.func.max(Project.id), 0))).scalar_one() + 1
             for start in range(0, size, 10_000):
                 batch = range(start, min(size, start + 10_000))
-                session.execute(sa.insert(Project.__table__), [
-                    {"id": first_id + n, "year": year, "unit_id": units[n % 100].id, "project_code": f"Y{year}-{n:07d}",
-                     "name": f"基准项目第{n}号（购置、运维与监测经费）", "position": n, "code_generated": False,
-                     "budget": Decimal("1234.567891"), "spent": Decimal(n % 1500), "budget_entered_by_unit": False,
-                     "warnings": [], "created_at": _now(), "updated_at": _now()}
-                    for n in batch
-                ])
-                session.execute(sa.insert(SelfEvaluation.__table__), [
-                    {"project_id": first_id + n, "year": year, "status": "submitted", "template_id": template.id,
-                     "execution_rate": Decimal("97.3512"), "total_score": Decimal("88.50"), "grade": "良",
-                     "flags": ["execution_low"], "declared": {}, "version": 1, "created_at": _now(),
-                     "updated_at": _now()}
-                    for n in batch
-                ])
+                session.execute(
+                    sa.insert(Project.__table__),
+                    [
+                        {
+                            "id": first_id + n,
+                            "year": year,
+                            "unit_id": units[n % 100].id,
+                            "project_code": f"Y{year}-{n:07d}",
+                            "name": f"基准项目第{n}号（购置、运维与监测经费）",
+                            "position": n,
+                            "code_generated": False,
+                            "budget": Decimal("1234.567891"),
+                            "spent": Decimal(n % 1500),
+                            "budget_entered_by_unit": False,
+                            "warnings": [],
+                            "created_at": _now(),
+                            "updated_at": _now(),
+                        }
+                        for n in batch
+                    ],
+                )
+                session.execute(
+                    sa.insert(SelfEvaluation.__table__),
+                    [
+                        {
+                            "project_id": first_id + n,
+                            "year": year,
+                            "status": "submitted",
+                            "template_id": template.id,
+                            "execution_rate": Decimal("97.3512"),
+                            "total_score": Decimal("88.50"),
+                            "grade": "良",
+                            "flags": ["execution_low"],
+                            "declared": {},
+                            "version": 1,
+                            "created_at": _now(),
+                            "updated_at": _now(),
+                        }
+                        for n in batch
+                    ],
+                )
             if engine.dialect.name == "postgresql":
                 session.execute(sa.text("SELECT setval('project_id_seq', (SELECT max(id) FROM project))"))
         session.commit()
@@ -90,10 +119,18 @@ def peak_rss_kib() -> int:
 async def _get(app, path: str, query: str, token: str) -> tuple[int, int, int]:
     """(status, bytes, lines) of one request, the body discarded chunk by chunk."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
         "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 1), "server": ("bench", 80),
+        "client": ("127.0.0.1", 1),
+        "server": ("bench", 80),
     }
     result = {"status": 0, "bytes": 0, "lines": 0}
     requested = False
@@ -134,13 +171,27 @@ def child(url: str, token: str, year: int) -> None:
     start = time.perf_counter()
     status, size, lines = asyncio.run(_get(app, "/api/v1/projects", f"year={year}&format=csv", token))
     elapsed = time.perf_counter() - start
-    print(json.dumps({"status": status, "rows": lines - 1, "bytes": size, "baseline_kib": baseline,
-                      "peak_kib": peak_rss_kib(), "seconds": elapsed}))
+    print(
+        json.dumps(
+            {
+                "status": status,
+                "rows": lines - 1,
+                "bytes": size,
+                "baseline_kib": baseline,
+                "peak_kib": peak_rss_kib(),
+                "seconds": elapsed,
+            }
+        )
+    )
 
 
 def measure(url: str, token: str, year: int) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.export_memory", "--child", url, token, str(year)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.export_memory", "--child", url, token, str(year)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         sys.exit(f"export child failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -169,8 +220,10 @@ def main() -> int:
             raw = server.create_database("jixiao_bench")
             targets.append(("postgresql", raw.replace("postgresql://", "postgresql+psycopg://"), raw))
     flat = True
-    print(f"{'database':<12}{'rows':>9}{'CSV MiB':>9}{'seconds':>9}{'RSS before MiB':>16}{'peak RSS MiB':>14}"
-          f"{'growth MiB':>12}")
+    print(
+        f"{'database':<12}{'rows':>9}{'CSV MiB':>9}{'seconds':>9}{'RSS before MiB':>16}{'peak RSS MiB':>14}"
+        f"{'growth MiB':>12}"
+    )
     try:
         for db, url, raw in targets:
             token = seed(url, sizes)
@@ -180,15 +233,19 @@ def main() -> int:
                 if r["status"] != 200 or r["rows"] != size:
                     sys.exit(f"{db}: export of {size} rows returned status {r['status']} and {r['rows']} rows")
                 results.append(r)
-                print(f"{db:<12}{size:>9,}{r['bytes'] / 2**20:>9.1f}{r['seconds']:>9.1f}"
-                      f"{r['baseline_kib'] / 1024:>16.1f}{r['peak_kib'] / 1024:>14.1f}"
-                      f"{(r['peak_kib'] - r['baseline_kib']) / 1024:>12.1f}")
+                print(
+                    f"{db:<12}{size:>9,}{r['bytes'] / 2**20:>9.1f}{r['seconds']:>9.1f}"
+                    f"{r['baseline_kib'] / 1024:>16.1f}{r['peak_kib'] / 1024:>14.1f}"
+                    f"{(r['peak_kib'] - r['baseline_kib']) / 1024:>12.1f}"
+                )
             if len(results) >= 2:
                 ratio = results[-1]["peak_kib"] / results[0]["peak_kib"]
                 verdict = "flat" if ratio <= FLAT_RATIO else "NOT FLAT"
                 flat &= ratio <= FLAT_RATIO
-                print(f"{db}: peak RSS at {sizes[-1]:,} rows / at {sizes[0]:,} rows = {ratio:.2f} "
-                      f"({sizes[-1] // sizes[0]}x the rows) -> {verdict}")
+                print(
+                    f"{db}: peak RSS at {sizes[-1]:,} rows / at {sizes[0]:,} rows = {ratio:.2f} "
+                    f"({sizes[-1] // sizes[0]}x the rows) -> {verdict}"
+                )
             if raw is not None:
                 server.drop_database(raw)
     finally:

@@ -45,8 +45,12 @@ def main() -> None:
             path = writer(tmp / f"table-{size}.{kind}", size)
             targets = [("sqlite", f"sqlite:///{tmp}/bench-{size}-{kind}.db")]
             if server is not None:
-                targets.append(("postgresql", server.create_database("jixiao_bench").replace(
-                    "postgresql://", "postgresql+psycopg://")))
+                targets.append(
+                    (
+                        "postgresql",
+                        server.create_database("jixiao_bench").replace("postgresql://", "postgresql+psycopg://"),
+                    )
+                )
             for db, url in targets:
                 seconds, counts = timed_import(url, path)
                 assert counts["indicators_created"] == size, counts

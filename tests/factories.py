@@ -25,10 +25,21 @@ def unit(session: Session, name: str, dept: Department | None = None, code: str 
     return row
 
 
-def user(session: Session, username: str, role: str, *, unit_row: Unit | None = None,
-         dept: Department | None = None, password: str = PASSWORD, active: bool = True) -> User:
+def user(
+    session: Session,
+    username: str,
+    role: str,
+    *,
+    unit_row: Unit | None = None,
+    dept: Department | None = None,
+    password: str = PASSWORD,
+    active: bool = True,
+) -> User:
     row = User(
-        username=username, display_name=username, password_hash=hash_password(password), role=role,
+        username=username,
+        display_name=username,
+        password_hash=hash_password(password),
+        role=role,
         unit_id=unit_row.id if unit_row else None,
         department_id=dept.id if dept else (unit_row.department_id if unit_row else None),
         is_active=active,

@@ -120,8 +120,7 @@ def jixiao_services(config: dict) -> dict[str, dict]:
     return {
         name: service
         for name, service in config["services"].items()
-        if isinstance(service.get("build"), dict)
-        and service["build"].get("dockerfile") == "docker/Dockerfile"
+        if isinstance(service.get("build"), dict) and service["build"].get("dockerfile") == "docker/Dockerfile"
     }
 
 
@@ -222,9 +221,7 @@ def test_no_secret_is_written_in_the_compose_file():
     for secret in REQUIRED_SECRETS:
         # Every use of the secret is a required ${VAR:?message} reference: no value, no default.
         references = re.findall(r"\$\{" + secret + r"(:?[-?])?", text)
-        assert references and all(op == ":?" for op in references), (
-            f"{secret} must always be ${{{secret}:?…}}"
-        )
+        assert references and all(op == ":?" for op in references), f"{secret} must always be ${{{secret}:?…}}"
     config = compose()
     app_env = config["services"]["app"]["environment"]
     assert app_env["SECRET_KEY"] == DUMMY_ENV["SECRET_KEY"]
@@ -259,9 +256,7 @@ def test_database_is_postgres_with_a_named_volume_and_a_pg_isready_healthcheck()
     test = db["healthcheck"]["test"]
     assert "pg_isready" in (test if isinstance(test, str) else " ".join(test))
     volume_names = [v.split(":", 1)[0] for v in db["volumes"] if isinstance(v, str)]
-    assert any(name in (config.get("volumes") or {}) for name in volume_names), (
-        "db data must be a named volume"
-    )
+    assert any(name in (config.get("volumes") or {}) for name in volume_names), "db data must be a named volume"
     assert any(v.endswith(":/var/lib/postgresql/data") for v in db["volumes"])
 
 
@@ -283,9 +278,9 @@ def test_app_publishes_the_port_it_serves_on():
     serve_port = argv[argv.index("--port") + 1]
     published = [str(p).rsplit(":", 1)[-1] for p in app["ports"]]
     assert serve_port in published
-    assert compose({**DUMMY_ENV, "JIXIAO_BIND": "0.0.0.0", "JIXIAO_PORT": "8080"})["services"]["app"][
-        "ports"
-    ] == ["0.0.0.0:8080:8000"]
+    assert compose({**DUMMY_ENV, "JIXIAO_BIND": "0.0.0.0", "JIXIAO_PORT": "8080"})["services"]["app"]["ports"] == [
+        "0.0.0.0:8080:8000"
+    ]
 
 
 # --- commands are real -----------------------------------------------------------------------------
@@ -440,9 +435,7 @@ def test_healthchecks_are_python_probes_of_real_health_routes():
     from app.api.health import router
 
     routes = {route.path for route in router.routes}
-    image_probe = _python_urllib_probe(
-        ["CMD", *exec_form(re.sub(r"^(--\S+\s+)*CMD\s+", "", last("HEALTHCHECK")))]
-    )
+    image_probe = _python_urllib_probe(["CMD", *exec_form(re.sub(r"^(--\S+\s+)*CMD\s+", "", last("HEALTHCHECK")))])
     app_probe = _python_urllib_probe(compose()["services"]["app"]["healthcheck"]["test"])
     for probe in (image_probe, app_probe):
         port, path = re.search(r":(\d+)(/\w+)", probe).groups()
@@ -491,9 +484,7 @@ def test_env_example_sets_no_secret_and_keeps_development_defaults(tmp_path, mon
     from app.settings import load_settings
 
     for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
-        assert not re.match(r"(SECRET_KEY|POSTGRES_PASSWORD)=\S", line), (
-            f"a real value in .env.example: {line}"
-        )
+        assert not re.match(r"(SECRET_KEY|POSTGRES_PASSWORD)=\S", line), f"a real value in .env.example: {line}"
     (tmp_path / ".env").write_text(ENV_EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     for name in ("JIXIAO_ENV", "DATABASE_URL", "SECRET_KEY", "COOKIE_SECURE"):

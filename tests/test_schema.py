@@ -29,8 +29,13 @@ def _project(session: Session, **money) -> Project:
 
 def test_money_round_trips_exactly(session):
     """56022.2398 万元 in, 56022.2398 万元 out — on SQLite and PostgreSQL alike (domain.md §6)."""
-    project = _project(session, budget=Decimal("57550"), spent=Decimal("56022.2398"),
-                       fiscal_funds=Decimal("0.000001"), other_funds=Decimal("999999999999.999999"))
+    project = _project(
+        session,
+        budget=Decimal("57550"),
+        spent=Decimal("56022.2398"),
+        fiscal_funds=Decimal("0.000001"),
+        other_funds=Decimal("999999999999.999999"),
+    )
     session.expunge_all()
     row = session.exec(select(Project).where(Project.id == project.id)).one()
     assert row.spent == Decimal("56022.2398")
@@ -83,8 +88,19 @@ def test_upgrade_and_downgrade_on_an_empty_database(request, tmp_path_factory, k
         migrate(url)
         engine = sa.create_engine(url)
         tables = set(sa.inspect(engine).get_table_names())
-        assert {"project", "indicator", "self_evaluation", "indicator_result", "app_user", "api_token",
-                "audit_event", "scoring_template", "filing_window", "unit", "department"} <= tables
+        assert {
+            "project",
+            "indicator",
+            "self_evaluation",
+            "indicator_result",
+            "app_user",
+            "api_token",
+            "audit_event",
+            "scoring_template",
+            "filing_window",
+            "unit",
+            "department",
+        } <= tables
         command.downgrade(alembic_config(url), "base")
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
         engine.dispose()

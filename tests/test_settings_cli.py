@@ -16,8 +16,9 @@ from app.settings import SettingsError, load_settings
 def run_cli(*args, env=None, stdin=""):
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True,
-                          text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def test_production_refuses_a_missing_secret():
@@ -69,8 +70,18 @@ def test_users_and_demo_commands(settings, session):
     assert "跳过" in again.stdout
     assert len(session.exec(select(Unit)).all()) == 3
 
-    result = run_cli("users", "add", "zhang", "--role", "unit", "--unit", "广州市无线电监测站",
-                     "--password-stdin", env=env, stdin="s3cret-pass\n")
+    result = run_cli(
+        "users",
+        "add",
+        "zhang",
+        "--role",
+        "unit",
+        "--unit",
+        "广州市无线电监测站",
+        "--password-stdin",
+        env=env,
+        stdin="s3cret-pass\n",
+    )
     assert result.returncode == 0, result.stderr
     session.expire_all()
     user = session.exec(select(User).where(User.username == "zhang")).one()

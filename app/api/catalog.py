@@ -52,18 +52,35 @@ ScoreBound = Annotated[Decimal | None, Query(ge=0, le=1000, description="总分�
 
 
 def unit_public(r) -> UnitPublic:
-    return UnitPublic(id=r["id"], code=r["code"], name=r["name"], department_id=r["department_id"],
-                      department_code=r["department_code"], department=r["department_name"])
+    return UnitPublic(
+        id=r["id"],
+        code=r["code"],
+        name=r["name"],
+        department_id=r["department_id"],
+        department_code=r["department_code"],
+        department=r["department_name"],
+    )
 
 
 def _project_fields(r) -> dict[str, Any]:
     return dict(
-        id=r["id"], year=r["year"], project_code=r["project_code"], name=r["name"],
-        unit_id=r["unit_id"], unit_code=r["unit_code"], unit=r["unit_name"],
-        department_id=r["department_id"], department=r["department_name"],
-        budget=money(r["budget"]), spent=money(r["spent"]), execution_rate=rate(r["execution_rate"]),
-        status=r["status"], self_evaluation_id=r["self_evaluation_id"],
-        total_score=score(r["total_score"]), grade=r["grade"], flags=r["flags"] or [],
+        id=r["id"],
+        year=r["year"],
+        project_code=r["project_code"],
+        name=r["name"],
+        unit_id=r["unit_id"],
+        unit_code=r["unit_code"],
+        unit=r["unit_name"],
+        department_id=r["department_id"],
+        department=r["department_name"],
+        budget=money(r["budget"]),
+        spent=money(r["spent"]),
+        execution_rate=rate(r["execution_rate"]),
+        status=r["status"],
+        self_evaluation_id=r["self_evaluation_id"],
+        total_score=score(r["total_score"]),
+        grade=r["grade"],
+        flags=r["flags"] or [],
     )
 
 
@@ -77,35 +94,76 @@ def _effective(r) -> str | None:
 
 def indicator_public(r) -> IndicatorPublic:
     return IndicatorPublic(
-        id=r["id"], year=r["year"], project_id=r["project_id"], project_code=r["project_code"],
-        project_name=r["project_name"], unit_id=r["unit_id"], unit=r["unit_name"],
-        department_id=r["department_id"], department=r["department_name"], position=r["position"],
-        level1=r["level1"], level2=r["level2"], level2_code=r["level2_code"], level2_name=r["level2_name"],
-        name=r["name"], period_target=r["period_target"], annual_target=r["annual_target"],
-        target_kind=r["target_kind"], target_op=r["target_op"], target_value=r["target_value"],
-        target_value_max=r["target_value_max"], target_unit=r["target_unit"],
-        target_confidence=r["target_confidence"], weight=score(r["weight"]), actual=r["actual"],
-        score=score(r["score"]), score_override=score(r["score_override"]), effective_score=_effective(r),
-        met=r["met"], flags=r["flags"] or [],
+        id=r["id"],
+        year=r["year"],
+        project_id=r["project_id"],
+        project_code=r["project_code"],
+        project_name=r["project_name"],
+        unit_id=r["unit_id"],
+        unit=r["unit_name"],
+        department_id=r["department_id"],
+        department=r["department_name"],
+        position=r["position"],
+        level1=r["level1"],
+        level2=r["level2"],
+        level2_code=r["level2_code"],
+        level2_name=r["level2_name"],
+        name=r["name"],
+        period_target=r["period_target"],
+        annual_target=r["annual_target"],
+        target_kind=r["target_kind"],
+        target_op=r["target_op"],
+        target_value=r["target_value"],
+        target_value_max=r["target_value_max"],
+        target_unit=r["target_unit"],
+        target_confidence=r["target_confidence"],
+        weight=score(r["weight"]),
+        actual=r["actual"],
+        score=score(r["score"]),
+        score_override=score(r["score_override"]),
+        effective_score=_effective(r),
+        met=r["met"],
+        flags=r["flags"] or [],
     )
 
 
 def indicator_detail_public(r) -> IndicatorDetailPublic:
     return IndicatorDetailPublic(
-        id=r["id"], position=r["position"], level1=r["level1"], level2=r["level2"],
-        level2_code=r["level2_code"], level2_name=r["level2_name"], name=r["name"],
-        period_target=r["period_target"], annual_target=r["annual_target"],
+        id=r["id"],
+        position=r["position"],
+        level1=r["level1"],
+        level2=r["level2"],
+        level2_code=r["level2_code"],
+        level2_name=r["level2_name"],
+        name=r["name"],
+        period_target=r["period_target"],
+        annual_target=r["annual_target"],
         target=TargetPublic(
-            kind=r["target_kind"], op=r["target_op"], value=r["target_value"], value_max=r["target_value_max"],
-            unit=r["target_unit"], unit_raw=r["target_unit_raw"], unit_class=r["target_unit_class"],
-            deadline=r["target_deadline"], direction=r["target_direction"], confidence=r["target_confidence"],
+            kind=r["target_kind"],
+            op=r["target_op"],
+            value=r["target_value"],
+            value_max=r["target_value_max"],
+            unit=r["target_unit"],
+            unit_raw=r["target_unit_raw"],
+            unit_class=r["target_unit_class"],
+            deadline=r["target_deadline"],
+            direction=r["target_direction"],
+            confidence=r["target_confidence"],
             warnings=r["target_warnings"] or [],
         ),
-        weight=score(r["weight"]), actual=r["actual"], actual_parsed=r["actual_parsed"],
-        qualitative_level=r["qualitative_level"], score_in_band=score(r["score_in_band"]),
-        score=score(r["score"]), score_override=score(r["score_override"]),
-        override_reason=r["override_reason"], effective_score=_effective(r), met=r["met"],
-        deviation_reason=r["deviation_reason"], flags=r["flags"] or [], warnings=r["indicator_warnings"] or [],
+        weight=score(r["weight"]),
+        actual=r["actual"],
+        actual_parsed=r["actual_parsed"],
+        qualitative_level=r["qualitative_level"],
+        score_in_band=score(r["score_in_band"]),
+        score=score(r["score"]),
+        score_override=score(r["score_override"]),
+        override_reason=r["override_reason"],
+        effective_score=_effective(r),
+        met=r["met"],
+        deviation_reason=r["deviation_reason"],
+        flags=r["flags"] or [],
+        warnings=r["indicator_warnings"] or [],
     )
 
 
@@ -135,8 +193,9 @@ INDICATORS = Listing(
 )
 
 
-@router.get("/units", response_model=UnitsPublic, summary="单位列表（含主管部门）",
-            responses={**ERRORS, **EXPORT_RESPONSES})
+@router.get(
+    "/units", response_model=UnitsPublic, summary="单位列表（含主管部门）", responses={**ERRORS, **EXPORT_RESPONSES}
+)
 def list_units(
     request: Request,
     session: SessionDep,
@@ -157,8 +216,12 @@ def list_units(
     return list_response(request, session, UNITS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
 
 
-@router.get("/projects", response_model=ProjectsPublic, summary="项目列表（预算、执行、自评结果）",
-            responses={**ERRORS, **EXPORT_RESPONSES})
+@router.get(
+    "/projects",
+    response_model=ProjectsPublic,
+    summary="项目列表（预算、执行、自评结果）",
+    responses={**ERRORS, **EXPORT_RESPONSES},
+)
 def list_projects(
     request: Request,
     session: SessionDep,
@@ -181,8 +244,15 @@ def list_projects(
 ) -> Any:
     """您有权查看的项目，含全年预算数、执行数、预算执行率、自评状态、总分与等级。"""
     filters = queries.ProjectFilters(
-        year=year, department=department, unit=unit, status=status, grade=grade, min_score=min_score,
-        max_score=max_score, max_execution_rate=max_execution_rate, q=q,
+        year=year,
+        department=department,
+        unit=unit,
+        status=status,
+        grade=grade,
+        min_score=min_score,
+        max_score=max_score,
+        max_execution_rate=max_execution_rate,
+        q=q,
     )
 
     def fetch(s, after, n):
@@ -191,8 +261,12 @@ def list_projects(
     return list_response(request, session, PROJECTS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetailPublic, summary="单个项目（含指标与审核历史）",
-            responses={**ERRORS, 404: {"description": "项目不存在或无权查看"}})
+@router.get(
+    "/projects/{project_id}",
+    response_model=ProjectDetailPublic,
+    summary="单个项目（含指标与审核历史）",
+    responses={**ERRORS, 404: {"description": "项目不存在或无权查看"}},
+)
 def get_project(
     session: SessionDep,
     principal: PrincipalDep,
@@ -203,23 +277,34 @@ def get_project(
     p, e = detail.project, detail.evaluation
     return ProjectDetailPublic(
         **_project_fields(detail.row),
-        initial_budget=money(p.initial_budget), fiscal_funds=money(p.fiscal_funds),
-        carried_over=money(p.carried_over), other_funds=money(p.other_funds),
-        period_goal=p.period_goal, annual_goal=p.annual_goal,
+        initial_budget=money(p.initial_budget),
+        fiscal_funds=money(p.fiscal_funds),
+        carried_over=money(p.carried_over),
+        other_funds=money(p.other_funds),
+        period_goal=p.period_goal,
+        annual_goal=p.annual_goal,
         goal_completion=e.goal_completion if e else None,
         execution_score=score(e.execution_score) if e else None,
         department_score=score(e.department_score) if e else None,
         review_opinion=e.review_opinion if e else None,
-        submitted_at=e.submitted_at if e else None, reviewed_at=e.reviewed_at if e else None,
-        template=detail.template, warnings=p.warnings or [],
+        submitted_at=e.submitted_at if e else None,
+        reviewed_at=e.reviewed_at if e else None,
+        template=detail.template,
+        warnings=p.warnings or [],
         indicators=[indicator_detail_public(r) for r in detail.indicators],
-        history=[HistoryEventPublic(at=h.at, actor=h.actor, action=h.action, note=h.note, before=h.before,
-                                    after=h.after) for h in detail.history],
+        history=[
+            HistoryEventPublic(at=h.at, actor=h.actor, action=h.action, note=h.note, before=h.before, after=h.after)
+            for h in detail.history
+        ],
     )
 
 
-@router.get("/indicators", response_model=IndicatorsPublic, summary="指标列表（跨项目）",
-            responses={**ERRORS, **EXPORT_RESPONSES})
+@router.get(
+    "/indicators",
+    response_model=IndicatorsPublic,
+    summary="指标列表（跨项目）",
+    responses={**ERRORS, **EXPORT_RESPONSES},
+)
 def list_indicators(
     request: Request,
     session: SessionDep,
@@ -239,8 +324,9 @@ def list_indicators(
     fmt: FormatQuery = "json",
 ) -> Any:
     """您有权查看的绩效指标，含年度指标值、实际完成值、得分与提示标记。"""
-    filters = queries.IndicatorFilters(year=year, department=department, unit=unit, level1=level1, level2=level2,
-                                       met=met, flag=flag, kind=kind)
+    filters = queries.IndicatorFilters(
+        year=year, department=department, unit=unit, level1=level1, level2=level2, met=met, flag=flag, kind=kind
+    )
 
     def fetch(s, after, n):
         return queries.list_indicators(session=s, principal=principal, filters=filters, after=after, limit=n)

@@ -13,17 +13,18 @@ from app.services.errors import DomainError, FieldError
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
-LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 100", examples=[100])
-]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 100", examples=[100])]
 CursorQuery = Annotated[
     str | None,
     Query(max_length=500, description="分页游标：上一页返回的 next_cursor，原样传回；第一页不传"),
 ]
 FormatQuery = Annotated[
     Literal["json", "csv", "xlsx"],
-    Query(alias="format", description="json（默认，分页）；csv 或 xlsx 则以流式下载全部符合条件的记录"
-                                      "（忽略 limit 与 cursor；csv 为带 BOM 的 UTF-8，Excel 可直接打开）"),
+    Query(
+        alias="format",
+        description="json（默认，分页）；csv 或 xlsx 则以流式下载全部符合条件的记录"
+        "（忽略 limit 与 cursor；csv 为带 BOM 的 UTF-8，Excel 可直接打开）",
+    ),
 ]
 YearQuery = Annotated[int | None, Query(ge=1900, le=2999, description="预算年度，如 2025", examples=[2025])]
 DepartmentQuery = Annotated[

@@ -95,8 +95,12 @@ def cells(row: BaseModel, cols: Sequence[Column]) -> list[Any]:
     return out
 
 
-def _rows(engine, fetch: Callable[[Session, int | None, int], list], key: Callable[[Any], int],
-          to_public: Callable[[Any], BaseModel]) -> Iterator[BaseModel]:
+def _rows(
+    engine,
+    fetch: Callable[[Session, int | None, int], list],
+    key: Callable[[Any], int],
+    to_public: Callable[[Any], BaseModel],
+) -> Iterator[BaseModel]:
     after = None
     with Session(engine) as session:
         while True:
@@ -194,10 +198,20 @@ def list_response(
 ) -> Any:
     """One page of a keyset list (with its `next` link), or the whole list streamed as csv/xlsx."""
     if fmt != "json":
-        return export_response(request, fmt=fmt, model=listing.item, filename=filename or listing.route,
-                               sheet=listing.sheet, fetch=fetch, key=listing.key, to_public=listing.to_public)
+        return export_response(
+            request,
+            fmt=fmt,
+            model=listing.item,
+            filename=filename or listing.route,
+            sheet=listing.sheet,
+            fetch=fetch,
+            key=listing.key,
+            to_public=listing.to_public,
+        )
     after = decode_cursor(request, route=listing.route, cursor=cursor)
-    rows, next_cursor, next_url = page(request, route=listing.route, rows=fetch(session, after, limit + 1),
-                                       limit=limit, key=listing.key)
-    return listing.envelope(items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor,
-                            limit=limit)
+    rows, next_cursor, next_url = page(
+        request, route=listing.route, rows=fetch(session, after, limit + 1), limit=limit, key=listing.key
+    )
+    return listing.envelope(
+        items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit
+    )

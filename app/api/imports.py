@@ -43,8 +43,15 @@ async def create_import(
     from starlette.concurrency import run_in_threadpool
 
     report = await run_in_threadpool(
-        lambda: imports.import_file(session=session, data=data, filename=file.filename or "upload",
-                                    year=year, dry_run=dry_run, force=force, actor=principal,
-                                    max_bytes=settings.import_max_bytes)
+        lambda: imports.import_file(
+            session=session,
+            data=data,
+            filename=file.filename or "upload",
+            year=year,
+            dry_run=dry_run,
+            force=force,
+            actor=principal,
+            max_bytes=settings.import_max_bytes,
+        )
     )
     return JSONResponse(report.to_json(), status_code=200 if report.ok else 422)

@@ -73,28 +73,39 @@ class ProjectPublic(_Public):
     id: int = F("项目ID", "项目的内部编号，在 v1 内保持不变", 1024)
     year: int = F("年度", "预算年度", 2025)
     project_code: str = F("项目编码", "项目编码；来源表未给出时由系统生成", "44010024T000000123456")
-    name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）",
-                  "示例项目：监测设备运维")
+    name: str = F("项目名称", "项目名称（同一单位内可能重名，请以 id 或项目编码区分）", "示例项目：监测设备运维")
     unit_id: int = F("单位ID", "资金使用单位的内部编号", 12)
     unit_code: str | None = F("单位编码", "资金使用单位编码", "401001")
     unit: str = F("单位名称", "资金使用单位名称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
     department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
-    budget: str | None = F("全年预算数（万元）",
-                           "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
-                           "57550.00", decimal=True)
-    spent: str | None = F("全年执行数（万元）", "全年执行数，万元，十进制字符串；未填报时为 null", "56022.2398",
-                          decimal=True)
-    execution_rate: str | None = F("预算执行率（%）",
-                                   "预算执行率 = 全年执行数 / 全年预算数，以百分点表示（97.35 即 97.35%）；"
-                                   "自评尚未计算时为 null", "97.35", decimal=True)
-    status: str = F("自评状态", "自评状态：not_started 未开始、draft 草稿、submitted 已提交待审核、returned 已退回、"
-                    "approved 主管部门审核通过、final 财政局终审", "submitted")
+    budget: str | None = F(
+        "全年预算数（万元）",
+        "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
+        "57550.00",
+        decimal=True,
+    )
+    spent: str | None = F(
+        "全年执行数（万元）", "全年执行数，万元，十进制字符串；未填报时为 null", "56022.2398", decimal=True
+    )
+    execution_rate: str | None = F(
+        "预算执行率（%）",
+        "预算执行率 = 全年执行数 / 全年预算数，以百分点表示（97.35 即 97.35%）；自评尚未计算时为 null",
+        "97.35",
+        decimal=True,
+    )
+    status: str = F(
+        "自评状态",
+        "自评状态：not_started 未开始、draft 草稿、submitted 已提交待审核、returned 已退回、"
+        "approved 主管部门审核通过、final 财政局终审",
+        "submitted",
+    )
     self_evaluation_id: int | None = F("自评ID", "自评的内部编号；尚无自评时为 null", 88)
     total_score: str | None = F("总分", "自评总分（满分 100），两位小数；尚未计算时为 null", "96.80", decimal=True)
     grade: str | None = F("等级", "自评等级：优（≥90）、良（80–<90）、中（60–<80）、差（<60）；未完成时为 null", "优")
-    flags: list[str] = F("提示", "自评层面的提示标记（如 execution_low 执行率偏低、budget_missing 缺少预算数）",
-                         ["execution_low"])
+    flags: list[str] = F(
+        "提示", "自评层面的提示标记（如 execution_low 执行率偏低、budget_missing 缺少预算数）", ["execution_low"]
+    )
 
 
 class TargetPublic(_Public):
@@ -106,8 +117,9 @@ class TargetPublic(_Public):
     value_max: str | None = F("区间上限", "区间型指标值的上限", None)
     unit: str | None = F("计量单位", "规范化后的计量单位", "份")
     unit_raw: str | None = F("原始计量单位", "原文中的计量单位写法", "份")
-    unit_class: str | None = F("单位类别", "count 计数、area 面积、time 时间、money 金额、percent 百分比、ratio 倍数",
-                               "count")
+    unit_class: str | None = F(
+        "单位类别", "count 计数、area 面积、time 时间、money 金额、percent 百分比、ratio 倍数", "count"
+    )
     deadline: date | None = F("完成期限", "时限型指标的期限（含当日）", "2025-12-31")
     direction: str | None = F("方向", "higher 越高越好、lower 越低越好", "higher")
     confidence: str = F("识别把握", "high 或 low；low 表示请人工核对", "high")
@@ -120,9 +132,13 @@ class IndicatorDetailPublic(_Public):
     id: int = F("指标ID", "指标的内部编号", 5001)
     position: int = F("序号", "指标在目标表中的顺序", 1)
     level1: str = F("一级指标", "一级指标：output 产出、outcome 效益、satisfaction 满意度", "output")
-    level2: str | None = F("二级指标", "二级指标代号（quantity 数量、quality 质量、timeliness 时效、cost 成本、"
-                           "economic 经济效益、social 社会效益、ecological 生态效益、sustainability 可持续影响、"
-                           "service_satisfaction 服务对象满意度）；无法识别时为 null", "quantity")
+    level2: str | None = F(
+        "二级指标",
+        "二级指标代号（quantity 数量、quality 质量、timeliness 时效、cost 成本、"
+        "economic 经济效益、social 社会效益、ecological 生态效益、sustainability 可持续影响、"
+        "service_satisfaction 服务对象满意度）；无法识别时为 null",
+        "quantity",
+    )
     level2_code: str | None = F("二级指标编码", "二级指标编码，如 11", "11")
     level2_name: str | None = F("二级指标名称", "二级指标名称（原文）", "数量指标")
     name: str = F("三级指标", "三级指标名称", "示例指标：月度监测报告")
@@ -140,8 +156,9 @@ class IndicatorDetailPublic(_Public):
     effective_score: str | None = F("最终得分", "有调整得分时取调整得分，否则取计算得分", "5.00", decimal=True)
     met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
     deviation_reason: str | None = F("偏差原因分析及改进措施", "得分低于分值时单位填写的说明", None)
-    flags: list[str] = F("提示", "计分提示标记（unmet 未达标、over_achieved 超额较多、unit_mismatch 单位不一致等）",
-                         ["unmet"])
+    flags: list[str] = F(
+        "提示", "计分提示标记（unmet 未达标、over_achieved 超额较多、unit_mismatch 单位不一致等）", ["unmet"]
+    )
     warnings: list[Any] = F("导入提示", "导入目标表时对该指标的提示", [])
 
 
@@ -150,8 +167,9 @@ class HistoryEventPublic(_Public):
 
     at: datetime = F("时间", "发生时间（UTC，ISO 8601）", "2025-01-15T08:30:00Z")
     actor: str = F("操作人", "操作人用户名或令牌名称", "gxj_shenhe")
-    action: str = F("操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return",
-                    "evaluation.submit")
+    action: str = F(
+        "操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return", "evaluation.submit"
+    )
     note: str | None = F("说明", "审核意见或备注", "请补充偏差原因")
     before: dict[str, Any] | None = F("变更前", "变更前的值", None)
     after: dict[str, Any] | None = F("变更后", "变更后的值", None)
@@ -257,19 +275,20 @@ class _StatsPublic(_Public):
     submitted: int = F("已提交", "已提交（待审核、审核通过或终审）的自评数", 8)
     approved: int = F("已审核通过", "审核通过或终审的自评数", 5)
     scored: int = F("计分自评数", "参与平均分、分布和等级统计的自评数（已提交且已计分）", 8)
-    average_score: str | None = F("平均分", "已提交自评总分的平均值，两位小数（四舍五入）；没有时为 null", "91.25",
-                                  decimal=True)
+    average_score: str | None = F(
+        "平均分", "已提交自评总分的平均值，两位小数（四舍五入）；没有时为 null", "91.25", decimal=True
+    )
     score_distribution: list[ScoreBin] = F("得分分布", "十个区间的得分分布", [])
     grades: GradeCounts = F("等级", "各等级的自评数", None)
     budget: str | None = F("全年预算数合计（万元）", "全年预算数合计，万元，精确求和", "57550.00", decimal=True)
     spent: str | None = F("全年执行数合计（万元）", "全年执行数合计，万元，精确求和", "56022.2398", decimal=True)
-    execution_rate: str | None = F("预算执行率（%）", "已填报执行数的项目的执行数合计 / 其预算数合计，百分点，两位小数",
-                                   "97.35", decimal=True)
+    execution_rate: str | None = F(
+        "预算执行率（%）", "已填报执行数的项目的执行数合计 / 其预算数合计，百分点，两位小数", "97.35", decimal=True
+    )
     unmet_indicators: int = F("未达标指标数", "未达到年度指标值的指标数（含草稿中的）", 3)
 
 
 class _UnitIdentity(_Public):
-
     unit_id: int = F("单位ID", "单位的内部编号", 12)
     unit_code: str | None = F("单位编码", "单位编码", "401001")
     unit: str = F("单位名称", "单位名称", "示例市无线电监测站")
@@ -278,7 +297,6 @@ class _UnitIdentity(_Public):
 
 
 class _DepartmentIdentity(_Public):
-
     department_id: int = F("主管部门ID", "主管部门的内部编号", 3)
     department_code: str | None = F("主管部门编码", "主管部门编码", "401")
     department: str = F("主管部门", "主管部门名称", "示例市工业和信息化局")
@@ -299,8 +317,9 @@ class DepartmentStatsPublic(_StatsPublic, _DepartmentIdentity):
 
 class _Page(BaseModel):
     next: str | None = F("下一页", "下一页的完整地址；已是最后一页时为 null", "http://jixiao/api/v1/projects?cursor=…")
-    next_cursor: str | None = F("下一页游标", "不透明的分页游标，原样作为 cursor 参数传回；最后一页为 null",
-                                "eyJhIjoxMDB9.sig")
+    next_cursor: str | None = F(
+        "下一页游标", "不透明的分页游标，原样作为 cursor 参数传回；最后一页为 null", "eyJhIjoxMDB9.sig"
+    )
     limit: int = F("每页条数", "本次请求的每页条数", 100)
 
 

@@ -30,11 +30,18 @@ class OverrideBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     indicator_id: int = Field(description="指标编号")
-    score: str | None = Field(None, max_length=20, description="调整后的得分（0 至该指标分值，最多两位小数）；"
-                                                               "null 或空字符串表示取消此前的调整",
-                              examples=["8.5"])
-    reason: str | None = Field(None, max_length=10000, description="调整理由（调整得分时必填）",
-                               examples=["佐证材料显示实际完成 11 份，按 11 份计分"])
+    score: str | None = Field(
+        None,
+        max_length=20,
+        description="调整后的得分（0 至该指标分值，最多两位小数）；null 或空字符串表示取消此前的调整",
+        examples=["8.5"],
+    )
+    reason: str | None = Field(
+        None,
+        max_length=10000,
+        description="调整理由（调整得分时必填）",
+        examples=["佐证材料显示实际完成 11 份，按 11 份计分"],
+    )
 
 
 class ApproveBody(BaseModel):
@@ -53,8 +60,9 @@ class ReturnBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(None, description="读取时的版本号（可选）")
-    opinion: str | None = Field(None, max_length=10000, description="退回意见（必填）",
-                                examples=["满意度指标缺少佐证材料，请补充后重新送审"])
+    opinion: str | None = Field(
+        None, max_length=10000, description="退回意见（必填）", examples=["满意度指标缺少佐证材料，请补充后重新送审"]
+    )
     overrides: list[OverrideBody] = Field(default_factory=list, description="逐指标的得分调整（可选）")
 
 
@@ -74,9 +82,11 @@ class HistoryEventPublic(BaseModel):
     at: dt.datetime = Field(description="时间（UTC，ISO 8601）")
     actor: str = Field(description="操作人（姓名或用户名；令牌调用为 token:名称）")
     role: str | None = Field(description="操作人角色：unit / department / finance / admin；令牌调用为 null")
-    action: str = Field(description="操作：evaluation.save 保存 / submit 送审 / withdraw 撤回 / approve 审核通过 / "
-                                    "return 退回 / reopen 终审后重新打开 / rescore 重新计分",
-                        examples=["evaluation.approve"])
+    action: str = Field(
+        description="操作：evaluation.save 保存 / submit 送审 / withdraw 撤回 / approve 审核通过 / "
+        "return 退回 / reopen 终审后重新打开 / rescore 重新计分",
+        examples=["evaluation.approve"],
+    )
     action_label: str = Field(description="操作的中文名称", examples=["审核通过"])
     status_before: Status | None = Field(description="操作前状态")
     status_after: Status | None = Field(description="操作后状态")
@@ -103,8 +113,9 @@ class FilingWindowPublic(BaseModel):
     opens_date: dt.date | None = Field(description="开始日期（含）", examples=["2025-01-02"])
     closes_date: dt.date | None = Field(description="截止日期（含）", examples=["2025-02-28"])
     is_open: bool = Field(description="今天是否在填报期内")
-    deadline_text: str = Field(description="给单位看的填报期说明",
-                               examples=["2024 年度填报期：2025-01-02 至 2025-02-28（填报中）"])
+    deadline_text: str = Field(
+        description="给单位看的填报期说明", examples=["2024 年度填报期：2025-01-02 至 2025-02-28（填报中）"]
+    )
     updated_at: dt.datetime | None = Field(description="最近修改时间（UTC）")
     updated_by: str | None = Field(description="最近修改人")
 
@@ -120,10 +131,20 @@ class FilingWindowUpdate(BaseModel):
 
 def history_public(entries: list[HistoryEntry]) -> list[HistoryEventPublic]:
     return [
-        HistoryEventPublic(id=e.id, at=e.at, actor=e.actor, role=e.role, action=e.action,
-                           action_label=e.action_label, status_before=e.status_before,
-                           status_after=e.status_after, opinion=e.note, details=e.details,
-                           before=e.before, after=e.after)
+        HistoryEventPublic(
+            id=e.id,
+            at=e.at,
+            actor=e.actor,
+            role=e.role,
+            action=e.action,
+            action_label=e.action_label,
+            status_before=e.status_before,
+            status_after=e.status_after,
+            opinion=e.note,
+            details=e.details,
+            before=e.before,
+            after=e.after,
+        )
         for e in entries
     ]
 
@@ -131,9 +152,12 @@ def history_public(entries: list[HistoryEntry]) -> list[HistoryEventPublic]:
 def reviewed_public(r: ReviewView) -> ReviewedEvaluationPublic:
     e = r.view.evaluation
     return ReviewedEvaluationPublic(
-        **public(r.view).model_dump(), reviewed_by=r.reviewed_by, reviewed_at=e.reviewed_at,
+        **public(r.view).model_dump(),
+        reviewed_by=r.reviewed_by,
+        reviewed_at=e.reviewed_at,
         department_score=None if e.department_score is None else format(e.department_score, "f"),
-        actions=list(r.actions), history=history_public(r.history),
+        actions=list(r.actions),
+        history=history_public(r.history),
     )
 
 
@@ -149,62 +173,109 @@ EvaluationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="自评编号
 Year = Annotated[int, Path(ge=1900, le=2200, description="年度")]
 
 
-@router.post("/self-evaluations/{evaluation_id}/approve", response_model=ReviewedEvaluationPublic,
-             summary="审核通过（财政局为终审）", responses=REVIEW_RESPONSES)
-def approve(evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep,
-            body: ApproveBody | None = None) -> ReviewedEvaluationPublic:
+@router.post(
+    "/self-evaluations/{evaluation_id}/approve",
+    response_model=ReviewedEvaluationPublic,
+    summary="审核通过（财政局为终审）",
+    responses=REVIEW_RESPONSES,
+)
+def approve(
+    evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep, body: ApproveBody | None = None
+) -> ReviewedEvaluationPublic:
     """Approve: a department → approved; the finance bureau → final."""
     body = body or ApproveBody()
-    reviews.approve(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
-                    opinion=body.opinion, overrides=_overrides(body.overrides))
+    reviews.approve(
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation_id,
+        version=body.version,
+        opinion=body.opinion,
+        overrides=_overrides(body.overrides),
+    )
     return _reviewed(session, principal, evaluation_id)
 
 
-@router.post("/self-evaluations/{evaluation_id}/return", response_model=ReviewedEvaluationPublic,
-             summary="退回（须填写意见）", responses=REVIEW_RESPONSES)
-def return_(evaluation_id: EvaluationId, body: ReturnBody, principal: PrincipalDep, session: SessionDep
-            ) -> ReviewedEvaluationPublic:
+@router.post(
+    "/self-evaluations/{evaluation_id}/return",
+    response_model=ReviewedEvaluationPublic,
+    summary="退回（须填写意见）",
+    responses=REVIEW_RESPONSES,
+)
+def return_(
+    evaluation_id: EvaluationId, body: ReturnBody, principal: PrincipalDep, session: SessionDep
+) -> ReviewedEvaluationPublic:
     """Return to the unit with an opinion; optional score overrides."""
-    reviews.return_(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
-                    opinion=body.opinion, overrides=_overrides(body.overrides))
+    reviews.return_(
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation_id,
+        version=body.version,
+        opinion=body.opinion,
+        overrides=_overrides(body.overrides),
+    )
     return _reviewed(session, principal, evaluation_id)
 
 
-@router.post("/self-evaluations/{evaluation_id}/reopen", response_model=ReviewedEvaluationPublic,
-             summary="终审后重新打开（仅财政局，须填写原因）", responses=REVIEW_RESPONSES)
-def reopen(evaluation_id: EvaluationId, body: ReopenBody, principal: PrincipalDep, session: SessionDep
-           ) -> ReviewedEvaluationPublic:
+@router.post(
+    "/self-evaluations/{evaluation_id}/reopen",
+    response_model=ReviewedEvaluationPublic,
+    summary="终审后重新打开（仅财政局，须填写原因）",
+    responses=REVIEW_RESPONSES,
+)
+def reopen(
+    evaluation_id: EvaluationId, body: ReopenBody, principal: PrincipalDep, session: SessionDep
+) -> ReviewedEvaluationPublic:
     """Reopen a final evaluation: back to returned, recorded."""
-    reviews.reopen(session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
-                   opinion=body.opinion)
+    reviews.reopen(
+        session=session, principal=principal, evaluation_id=evaluation_id, version=body.version, opinion=body.opinion
+    )
     return _reviewed(session, principal, evaluation_id)
 
 
-@router.get("/self-evaluations/{evaluation_id}/history", response_model=list[HistoryEventPublic],
-            summary="自评的操作历史", responses={404: {"description": "自评不存在或无权查看"}})
+@router.get(
+    "/self-evaluations/{evaluation_id}/history",
+    response_model=list[HistoryEventPublic],
+    summary="自评的操作历史",
+    responses={404: {"description": "自评不存在或无权查看"}},
+)
 def history(evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep) -> list[HistoryEventPublic]:
     """Every recorded change of the evaluation, oldest first."""
     return history_public(reviews.history(session=session, principal=principal, evaluation_id=evaluation_id))
 
 
 def window_public(w: windows.WindowView) -> FilingWindowPublic:
-    return FilingWindowPublic(year=w.year, opens_date=w.opens_date, closes_date=w.closes_date, is_open=w.is_open,
-                              deadline_text=w.deadline_text, updated_at=w.updated_at, updated_by=w.updated_by)
+    return FilingWindowPublic(
+        year=w.year,
+        opens_date=w.opens_date,
+        closes_date=w.closes_date,
+        is_open=w.is_open,
+        deadline_text=w.deadline_text,
+        updated_at=w.updated_at,
+        updated_by=w.updated_by,
+    )
 
 
-@router.get("/filing-windows/{year}", response_model=FilingWindowPublic, summary="某年度的填报期",
-            tags=["filing-windows"])
+@router.get(
+    "/filing-windows/{year}", response_model=FilingWindowPublic, summary="某年度的填报期", tags=["filing-windows"]
+)
 def get_window(year: Year, principal: PrincipalDep, session: SessionDep) -> FilingWindowPublic:
     """The year's filing window; every signed-in role may read it."""
     return window_public(windows.get_window(session=session, year=year))
 
 
-@router.put("/filing-windows/{year}", response_model=FilingWindowPublic, summary="设置填报期（管理员或财政局）",
-            tags=["filing-windows"],
-            responses={403: {"description": "仅管理员或财政局可设置"},
-                       422: {"description": "日期有误（如截止早于开始）"}})
-def put_window(year: Year, body: FilingWindowUpdate, principal: PrincipalDep, session: SessionDep
-               ) -> FilingWindowPublic:
+@router.put(
+    "/filing-windows/{year}",
+    response_model=FilingWindowPublic,
+    summary="设置填报期（管理员或财政局）",
+    tags=["filing-windows"],
+    responses={403: {"description": "仅管理员或财政局可设置"}, 422: {"description": "日期有误（如截止早于开始）"}},
+)
+def put_window(
+    year: Year, body: FilingWindowUpdate, principal: PrincipalDep, session: SessionDep
+) -> FilingWindowPublic:
     """Set or clear the year's filing window."""
-    return window_public(windows.set_window(session=session, principal=principal, year=year,
-                                            opens_date=body.opens_date, closes_date=body.closes_date))
+    return window_public(
+        windows.set_window(
+            session=session, principal=principal, year=year, opens_date=body.opens_date, closes_date=body.closes_date
+        )
+    )

@@ -40,8 +40,10 @@ class EvaluationSummaryPublic(BaseModel):
     project_code: str = Field(description="项目编码", examples=["G2024A1B2C3D4E5F6A7B8"])
     project_name: str = Field(description="项目名称", examples=["无线电监测设备运维"])
     unit: str = Field(description="资金使用单位名称", examples=["示例市无线电监测站"])
-    status: Status = Field(description="状态：not_started 未填报 / draft 草稿 / submitted 已提交 / returned 已退回 / "
-                                       "approved 审核通过 / final 终审通过")
+    status: Status = Field(
+        description="状态：not_started 未填报 / draft 草稿 / submitted 已提交 / returned 已退回 / "
+        "approved 审核通过 / final 终审通过"
+    )
     total_score: str | None = Field(description="总分（两位小数的字符串）", examples=["96.80"])
     grade: str | None = Field(description="等级：优/良/中/差；未评完为 null", examples=["优"])
     version: int = Field(description="版本号：保存时原样带回，用于防止互相覆盖")
@@ -60,7 +62,8 @@ class IndicatorPublic(BaseModel):
     actual: str | None = Field(description="实际完成值（原文）")
     actual_parsed: TargetParsePublic | None = Field(description="实际完成值的解析结果")
     qualitative_level: Literal["achieved", "partial", "not_achieved"] | None = Field(
-        description="定性指标的达成程度：achieved 达成 / partial 部分达成 / not_achieved 未达成")
+        description="定性指标的达成程度：achieved 达成 / partial 部分达成 / not_achieved 未达成"
+    )
     weight: str = Field(description="分值（两位小数）", examples=["16.67"])
     score: str | None = Field(description="计算得分（两位小数）；无法计算时为 null", examples=["16.67"])
     score_override: str | None = Field(description="审核人调整后的得分；计算得分保留在 score")
@@ -85,18 +88,40 @@ class EvaluationPublic(EvaluationSummaryPublic):
 def public(v: EvaluationView) -> EvaluationPublic:
     e, p = v.evaluation, v.project
     return EvaluationPublic(
-        id=e.id, project_id=p.id, project_code=p.project_code, project_name=p.name, unit=v.unit.name,
-        status=e.status, total_score=_dec(e.total_score, 2), grade=e.grade, version=e.version,
-        budget=_dec(p.budget), spent=_dec(p.spent), execution_rate=_dec(e.execution_rate, 2),
-        execution_score=_dec(e.execution_score, 2), goal_completion=e.goal_completion,
-        template=v.template_label, flags=list(e.flags or []), review_opinion=e.review_opinion,
+        id=e.id,
+        project_id=p.id,
+        project_code=p.project_code,
+        project_name=p.name,
+        unit=v.unit.name,
+        status=e.status,
+        total_score=_dec(e.total_score, 2),
+        grade=e.grade,
+        version=e.version,
+        budget=_dec(p.budget),
+        spent=_dec(p.spent),
+        execution_rate=_dec(e.execution_rate, 2),
+        execution_score=_dec(e.execution_score, 2),
+        goal_completion=e.goal_completion,
+        template=v.template_label,
+        flags=list(e.flags or []),
+        review_opinion=e.review_opinion,
         indicators=[
             IndicatorPublic(
-                id=i.id, level1=i.level1, level2=i.level2, name=i.name, period_target=i.period_target,
-                annual_target=i.annual_target, target=i.target.to_json(), actual=i.actual,
-                actual_parsed=i.actual_parsed, qualitative_level=i.qualitative_level,
-                weight=_dec(i.weight, 2), score=_dec(i.score, 2), score_override=_dec(i.score_override, 2),
-                flags=i.flags, deviation_reason=i.deviation_reason,
+                id=i.id,
+                level1=i.level1,
+                level2=i.level2,
+                name=i.name,
+                period_target=i.period_target,
+                annual_target=i.annual_target,
+                target=i.target.to_json(),
+                actual=i.actual,
+                actual_parsed=i.actual_parsed,
+                qualitative_level=i.qualitative_level,
+                weight=_dec(i.weight, 2),
+                score=_dec(i.score, 2),
+                score_override=_dec(i.score_override, 2),
+                flags=i.flags,
+                deviation_reason=i.deviation_reason,
             )
             for i in v.indicators
         ],
@@ -111,7 +136,8 @@ class ResultUpdate(BaseModel):
     indicator_id: int = Field(description="指标编号")
     actual: str | None = Field(None, max_length=10000, description="实际完成值，如“12份”“97.5%”“2024-11-30”")
     qualitative_level: Literal["achieved", "partial", "not_achieved"] | None = Field(
-        None, description="定性指标的达成程度")
+        None, description="定性指标的达成程度"
+    )
     score_in_band: str | None = Field(None, max_length=20, description="在达成程度区间内自选的得分（字符串）")
     deviation_reason: str | None = Field(None, max_length=10000, description="偏差原因分析及改进措施")
 
@@ -122,10 +148,12 @@ class EvaluationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(description="读取时的版本号；已被他人修改时返回 409")
-    spent: str | None = Field(None, max_length=40, description="全年执行数（万元），最多 6 位小数",
-                              examples=["56022.2398"])
-    budget: str | None = Field(None, max_length=40,
-                               description="全年预算数（万元）；仅当绩效目标表未给出时可填，并留有记录")
+    spent: str | None = Field(
+        None, max_length=40, description="全年执行数（万元），最多 6 位小数", examples=["56022.2398"]
+    )
+    budget: str | None = Field(
+        None, max_length=40, description="全年预算数（万元）；仅当绩效目标表未给出时可填，并留有记录"
+    )
     goal_completion: str | None = Field(None, max_length=10000, description="年度总体目标实际完成情况")
     results: list[ResultUpdate] = Field(default_factory=list, description="各指标的填报内容")
 
@@ -135,14 +163,23 @@ class VersionBody(BaseModel):
 
 
 @router.get("", response_model=list[EvaluationSummaryPublic], summary="本单位某年度的全部自评")
-def list_(principal: PrincipalDep, session: SessionDep,
-          year: Annotated[int, Query(ge=1900, le=2200, description="年度")]) -> list[EvaluationSummaryPublic]:
+def list_(
+    principal: PrincipalDep, session: SessionDep, year: Annotated[int, Query(ge=1900, le=2200, description="年度")]
+) -> list[EvaluationSummaryPublic]:
     """The caller's evaluations: one per project of the year."""
     evaluations.ensure_evaluations(session=session, year=year)
     return [
-        EvaluationSummaryPublic(id=s.id, project_id=s.project_id, project_code=s.project_code,
-                                project_name=s.project_name, unit=s.unit, status=s.status,
-                                total_score=_dec(s.total_score, 2), grade=s.grade, version=s.version)
+        EvaluationSummaryPublic(
+            id=s.id,
+            project_id=s.project_id,
+            project_code=s.project_code,
+            project_name=s.project_name,
+            unit=s.unit,
+            status=s.status,
+            total_score=_dec(s.total_score, 2),
+            grade=s.grade,
+            version=s.version,
+        )
         for s in evaluations.list_evaluations(session=session, principal=principal, year=year)
     ]
 
@@ -153,25 +190,35 @@ def get(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> Eva
     return public(evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id))
 
 
-@router.put("/{evaluation_id}", response_model=EvaluationPublic, summary="保存自评（部分更新）",
-            responses={409: {"description": "版本已过期（他人已修改）或状态不允许修改"},
-                       422: {"description": "输入有误，errors 中逐字段说明"}})
-def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, session: SessionDep
-        ) -> EvaluationPublic:
+@router.put(
+    "/{evaluation_id}",
+    response_model=EvaluationPublic,
+    summary="保存自评（部分更新）",
+    responses={
+        409: {"description": "版本已过期（他人已修改）或状态不允许修改"},
+        422: {"description": "输入有误，errors 中逐字段说明"},
+    },
+)
+def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, session: SessionDep) -> EvaluationPublic:
     """Save actuals and figures; answers the recomputed evaluation."""
     given = body.model_fields_set
     results = []
     for r in body.results:
         fields = r.model_fields_set
-        results.append(ResultInput(
-            indicator_id=r.indicator_id,
-            actual=r.actual if "actual" in fields else UNSET,
-            qualitative_level=r.qualitative_level if "qualitative_level" in fields else UNSET,
-            score_in_band=r.score_in_band if "score_in_band" in fields else UNSET,
-            deviation_reason=r.deviation_reason if "deviation_reason" in fields else UNSET,
-        ))
+        results.append(
+            ResultInput(
+                indicator_id=r.indicator_id,
+                actual=r.actual if "actual" in fields else UNSET,
+                qualitative_level=r.qualitative_level if "qualitative_level" in fields else UNSET,
+                score_in_band=r.score_in_band if "score_in_band" in fields else UNSET,
+                deviation_reason=r.deviation_reason if "deviation_reason" in fields else UNSET,
+            )
+        )
     v = evaluations.save(
-        session=session, principal=principal, evaluation_id=evaluation_id, version=body.version,
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation_id,
+        version=body.version,
         spent=body.spent if "spent" in given else UNSET,
         budget=body.budget if "budget" in given else UNSET,
         goal_completion=body.goal_completion if "goal_completion" in given else UNSET,
@@ -181,11 +228,15 @@ def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, ses
 
 
 @router.post("/{evaluation_id}/submit", response_model=EvaluationPublic, summary="送审")
-def submit(evaluation_id: int, principal: PrincipalDep, session: SessionDep,
-           body: VersionBody | None = None) -> EvaluationPublic:
+def submit(
+    evaluation_id: int, principal: PrincipalDep, session: SessionDep, body: VersionBody | None = None
+) -> EvaluationPublic:
     """Submit for review; 422 lists every problem at its field."""
-    return public(evaluations.submit(session=session, principal=principal, evaluation_id=evaluation_id,
-                                     version=body.version if body else None))
+    return public(
+        evaluations.submit(
+            session=session, principal=principal, evaluation_id=evaluation_id, version=body.version if body else None
+        )
+    )
 
 
 @router.post("/{evaluation_id}/withdraw", response_model=EvaluationPublic, summary="撤回（审核前）")

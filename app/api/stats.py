@@ -40,18 +40,31 @@ _GRADE_FIELDS = dict(zip(queries.GRADES, ("excellent", "good", "fair", "poor"), 
 
 def _figures(s: queries.GroupStats) -> dict[str, Any]:
     return dict(
-        year=s.year, projects=s.projects, by_status=StatusCounts(**s.by_status),
-        submitted=s.submitted, approved=s.approved, scored=s.scored, average_score=score(s.average_score),
+        year=s.year,
+        projects=s.projects,
+        by_status=StatusCounts(**s.by_status),
+        submitted=s.submitted,
+        approved=s.approved,
+        scored=s.scored,
+        average_score=score(s.average_score),
         score_distribution=[ScoreBin(lower=str(lo), upper=str(hi), count=n) for lo, hi, n in s.score_distribution],
         grades=GradeCounts(**{_GRADE_FIELDS[g]: n for g, n in s.grades.items()}),
-        budget=money(s.budget), spent=money(s.spent), execution_rate=rate(s.execution_rate),
+        budget=money(s.budget),
+        spent=money(s.spent),
+        execution_rate=rate(s.execution_rate),
         unmet_indicators=s.unmet_indicators,
     )
 
 
 def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
-    return UnitStatsPublic(unit_id=s.id, unit_code=s.code, unit=s.name, department_id=s.department_id,
-                           department=s.department_name, **_figures(s))
+    return UnitStatsPublic(
+        unit_id=s.id,
+        unit_code=s.code,
+        unit=s.name,
+        department_id=s.department_id,
+        department=s.department_name,
+        **_figures(s),
+    )
 
 
 def department_stats_public(s: queries.GroupStats) -> DepartmentStatsPublic:
@@ -76,8 +89,12 @@ DEPARTMENT_STATS = Listing(
 )
 
 
-@router.get("/units", response_model=UnitStatsListPublic, summary="按单位统计（某年度）",
-            responses={**ERRORS, **EXPORT_RESPONSES})
+@router.get(
+    "/units",
+    response_model=UnitStatsListPublic,
+    summary="按单位统计（某年度）",
+    responses={**ERRORS, **EXPORT_RESPONSES},
+)
 def stats_by_unit(
     request: Request,
     session: SessionDep,
@@ -95,12 +112,17 @@ def stats_by_unit(
     def fetch(s, after, n):
         return queries.unit_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(request, session, UNIT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch,
-                         filename=f"unit-stats-{year}")
+    return list_response(
+        request, session, UNIT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch, filename=f"unit-stats-{year}"
+    )
 
 
-@router.get("/departments", response_model=DepartmentStatsListPublic, summary="按主管部门统计（某年度）",
-            responses={**ERRORS, **EXPORT_RESPONSES})
+@router.get(
+    "/departments",
+    response_model=DepartmentStatsListPublic,
+    summary="按主管部门统计（某年度）",
+    responses={**ERRORS, **EXPORT_RESPONSES},
+)
 def stats_by_department(
     request: Request,
     session: SessionDep,
@@ -118,5 +140,13 @@ def stats_by_department(
     def fetch(s, after, n):
         return queries.department_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
 
-    return list_response(request, session, DEPARTMENT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch,
-                         filename=f"department-stats-{year}")
+    return list_response(
+        request,
+        session,
+        DEPARTMENT_STATS,
+        fmt=fmt,
+        cursor=cursor,
+        limit=limit,
+        fetch=fetch,
+        filename=f"department-stats-{year}",
+    )

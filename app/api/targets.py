@@ -25,7 +25,8 @@ class TargetParsePublic(BaseModel):
     unit_raw: str | None = Field(description="原文中的单位写法", examples=["亿元"])
     unit_class: str | None = Field(
         description="单位类别：count 计数 / area 面积 / time 时间 / money 金额 / percent 百分比 / ratio 倍数 / other",
-        examples=["money"])
+        examples=["money"],
+    )
     deadline: str | None = Field(description="期限日期（ISO 8601）", examples=[None])
     direction: str | None = Field(description="higher 越高越好 / lower 越低越好", examples=["higher"])
     confidence: str = Field(description="解析置信度：high / low（数字取自句子等）", examples=["high"])

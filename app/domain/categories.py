@@ -61,7 +61,7 @@ def _split_code(text: str) -> tuple[str | None, str]:
     norm = re.sub(r"\s+", "", norm)
     m = _CODE_PREFIX.match(norm)
     if m:
-        return m.group(1), norm[m.end():]
+        return m.group(1), norm[m.end() :]
     return None, norm
 
 

@@ -220,9 +220,7 @@ class TemplateSettings:
                 kw[key] = _as_decimal(data[key], key)
         if "grade_thresholds" in data:
             raw = data["grade_thresholds"]
-            if not isinstance(raw, (list, tuple)) or not all(
-                isinstance(p, (list, tuple)) and len(p) == 2 for p in raw
-            ):
+            if not isinstance(raw, (list, tuple)) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in raw):
                 raise ValueError("评分模板设置 grade_thresholds 须为 [[等级, 最低分], …]。")
             kw["grade_thresholds"] = tuple(
                 (_as_text(g, "grade_thresholds"), _as_decimal(low, "grade_thresholds")) for g, low in raw
@@ -258,9 +256,7 @@ class TemplateSettings:
         if set(self.redistribution) != set(INDICATOR_CATEGORIES):
             raise ValueError("须为产出、效益、满意度各指定空缺时分值的去向。")
         for source, destination in self.redistribution.items():
-            if destination != PROPORTIONAL and (
-                destination not in INDICATOR_CATEGORIES or destination == source
-            ):
+            if destination != PROPORTIONAL and (destination not in INDICATOR_CATEGORIES or destination == source):
                 raise ValueError(f"空缺分值的去向「{destination}」无效：须为另一类指标或 proportional。")
 
         if self.lower_formula not in LOWER_FORMULAS:
@@ -445,9 +441,7 @@ def _fr(value: Decimal) -> Fraction:
     return Fraction(value)
 
 
-def split_largest_remainder(
-    total: Decimal, shares: Sequence[Decimal | Fraction], places: int = 2
-) -> list[Decimal]:
+def split_largest_remainder(total: Decimal, shares: Sequence[Decimal | Fraction], places: int = 2) -> list[Decimal]:
     """Split `total` in proportion to `shares` so that the rounded parts sum exactly to it.
 
     Each part gets its floor in units of 10^-places; the units left go to the largest
@@ -480,10 +474,7 @@ def split_largest_remainder(
 
 def category_points(settings: TemplateSettings, present: set[str]) -> dict[str, Decimal]:
     """Points of each level-1 category after moving the points of the empty ones."""
-    exact = {
-        c: (Fraction(settings.category_weights[c]) if c in present else Fraction(0))
-        for c in INDICATOR_CATEGORIES
-    }
+    exact = {c: (Fraction(settings.category_weights[c]) if c in present else Fraction(0)) for c in INDICATOR_CATEGORIES}
     kept = [c for c in INDICATOR_CATEGORIES if c in present]
     if not kept:
         return {c: Decimal(0) for c in INDICATOR_CATEGORIES}
@@ -588,9 +579,7 @@ def band_limits(settings: TemplateSettings, level: str, weight: Decimal) -> tupl
     )
 
 
-def score_in_band_error(
-    settings: TemplateSettings, level: str, weight: Decimal, score: Decimal
-) -> str | None:
+def score_in_band_error(settings: TemplateSettings, level: str, weight: Decimal, score: Decimal) -> str | None:
     """The Chinese message when a chosen score lies outside its level's band, else None."""
     if level not in QUALITATIVE_LEVELS:
         return "请选择达成程度。"
@@ -621,9 +610,7 @@ class _Outcome(NamedTuple):
     flags: tuple[str, ...]
 
 
-def _level_outcome(
-    settings: TemplateSettings, level: str, chosen: Decimal | None, weight: Decimal
-) -> _Outcome:
+def _level_outcome(settings: TemplateSettings, level: str, chosen: Decimal | None, weight: Decimal) -> _Outcome:
     met = level == "achieved"
     flags = () if met else ("unmet",)
     if chosen is None:
@@ -633,18 +620,14 @@ def _level_outcome(
     return _Outcome(Fraction(chosen), met, flags)
 
 
-def _lower_points(
-    settings: TemplateSettings, actual: Fraction, target: Fraction, weight: Fraction
-) -> Fraction:
+def _lower_points(settings: TemplateSettings, actual: Fraction, target: Fraction, weight: Fraction) -> Fraction:
     """Lower-is-better, not met (actual above a positive target)."""
     if settings.lower_formula == "ratio":
         return target / actual * weight
     return (1 - (actual - target) / target) * weight
 
 
-def _quantity_outcome(
-    settings: TemplateSettings, target: TargetParse, actual: Decimal, weight: Decimal
-) -> _Outcome:
+def _quantity_outcome(settings: TemplateSettings, target: TargetParse, actual: Decimal, weight: Decimal) -> _Outcome:
     w = Fraction(weight)
     x = _fr(actual)
     v = _fr(target.value)  # type: ignore[arg-type]
@@ -917,9 +900,7 @@ def submission_problems(score: EvaluationScore) -> list[Problem]:
     """Everything that blocks 送审, each at its row and field, in Chinese (empty: may submit)."""
     problems: list[Problem] = []
     if "budget_missing" in score.execution_flags:
-        problems.append(
-            Problem(None, "budget", "全年预算数缺失或为 0，无法计算预算执行率；请填写全年预算数。")
-        )
+        problems.append(Problem(None, "budget", "全年预算数缺失或为 0，无法计算预算执行率；请填写全年预算数。"))
     if "spent_missing" in score.execution_flags:
         problems.append(Problem(None, "spent", "请填写全年执行数。"))
     for row in score.indicators:

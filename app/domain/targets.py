@@ -76,9 +76,7 @@ PREFIX_COMPARATORS: dict[str, Op] = {
         "≥ 不少于 不低于 不小于 至少 最少 达 达到 可达 可达到 大于等于 大于或等于 高于或等于".split(), ">="
     ),
     **dict.fromkeys("> 超 超过 大于 多于 高于".split(), ">"),
-    **dict.fromkeys(
-        "≤ 不超过 不高于 不大于 不多于 至多 最多 控制在 小于等于 小于或等于 低于或等于".split(), "<="
-    ),
+    **dict.fromkeys("≤ 不超过 不高于 不大于 不多于 至多 最多 控制在 小于等于 小于或等于 低于或等于".split(), "<="),
     **dict.fromkeys("< 少于 小于 低于 不满 不足".split(), "<"),
     **dict.fromkeys("= 为 等于".split(), "="),
 }
@@ -357,9 +355,7 @@ def _normalise(raw: str) -> tuple[str, list[str]]:
 
 
 def _qualitative(raw: str, confidence: Confidence, warnings: list[str]) -> TargetParse:
-    return TargetParse(
-        raw=raw, kind="qualitative", confidence=confidence, warnings=tuple(dict.fromkeys(warnings))
-    )
+    return TargetParse(raw=raw, kind="qualitative", confidence=confidence, warnings=tuple(dict.fromkeys(warnings)))
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,7 @@ _ORG_SUFFIX = re.compile(
 )
 _SENTENCE_PUNCT = re.compile(r"[，。；;：:,、！？!?]")
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_PAGE_NUMBER = re.compile(
-    r"^\s*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—]\s*\d+\s*[-—]|\d+\s*/\s*\d+)\s*$"
-)
+_PAGE_NUMBER = re.compile(r"^\s*(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—]\s*\d+\s*[-—]|\d+\s*/\s*\d+)\s*$")
 # words of table headers and titles; a line made only of these (and brackets) is a header
 _HEADER_WORDS = (
     "项目支出绩效目标表",
@@ -92,9 +90,7 @@ _HEADER_WORDS = (
 # --- the packed indicator form (also used by the tabular reader's 绩效指标 column) ------------
 
 
-def parse_packed(
-    text: str, *, place: Callable[[int, str], Place]
-) -> tuple[list[IndicatorRow], list[Problem]]:
+def parse_packed(text: str, *, place: Callable[[int, str], Place]) -> tuple[list[IndicatorRow], list[Problem]]:
     """Parse "1、一级；二级；名称；实施周期指标值:X；年度指标值:Y。2、…" into indicator rows.
 
     `text` must already be joined (no line breaks inside); `place(offset, item_text)` gives
@@ -188,9 +184,7 @@ def _parse_item(body: str, *, order: int, place: Place) -> tuple[IndicatorRow | 
         period = re.sub(r"[；;]$", "", period)
     annual = re.sub(r"^[:：]", "", rest[a + len(ANNUAL_KEY) :]) if a >= 0 else None
     if not name:
-        problems.append(
-            Problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存。", place)
-        )
+        problems.append(Problem("error", "missing_indicator_name", "三级指标（指标名称）为空，无法保存。", place))
         return None, problems
     if annual is None:
         problems.append(Problem("warning", "missing_annual_target", f"指标“{name}”缺少年度指标值。", place))

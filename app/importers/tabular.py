@@ -111,13 +111,9 @@ def read_table(
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
     try:
-        stream = (
-            open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
-        )
+        stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
     except OSError as exc:
-        result.problems.append(
-            Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename))
-        )
+        result.problems.append(Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename)))
         return result
     with stream:
         head = stream.read(8)
@@ -214,9 +210,7 @@ class _XlsxBook:
             path = target.lstrip("/") if target.startswith("/") else "xl/" + target
             self.sheets.append((sheet.get("name", ""), path))
         pr = workbook.find(f"{_NS}workbookPr")
-        self.epoch = (
-            date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") else date(1899, 12, 30)
-        )
+        self.epoch = date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") else date(1899, 12, 30)
         self.strings = self._shared_strings()
         self.percent_styles, self.date_styles = self._styles()
 
@@ -535,9 +529,7 @@ class _ProjectBuilder:
         column = self.columns.written.get(header, header) if header else None
         return Place(self.filename, self.sheet, row, column, None if value is None else str(value))
 
-    def problem(
-        self, severity: str, code: str, message: str, place: Place, project: ProjectRow | None = None
-    ) -> None:
+    def problem(self, severity: str, code: str, message: str, place: Place, project: ProjectRow | None = None) -> None:
         p = Problem(severity, code, message, place)  # type: ignore[arg-type]
         self.result.problems.append(p)
         if project is not None and severity == "warning":
@@ -567,9 +559,7 @@ class _ProjectBuilder:
         if not unit:
             self.problem("error", "missing_unit", "单位名称为空，无法保存该行。", self.place(row, UNIT_NAME))
         if not name:
-            self.problem(
-                "error", "missing_project", "项目名称为空，无法保存该行。", self.place(row, PROJECT_NAME)
-            )
+            self.problem("error", "missing_project", "项目名称为空，无法保存该行。", self.place(row, PROJECT_NAME))
         key = (unit, code) if code else (unit, None, name)
         if self.current is None or key != self.current_key:
             self.finish()
@@ -595,9 +585,7 @@ class _ProjectBuilder:
         project.year = self.year(values[YEAR], row, project)
         project.budget = self.decimal(values[BUDGET], row, BUDGET, project, strip_unit="万元")
         if project.department_name is None:
-            self.problem(
-                "warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project
-            )
+            self.problem("warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project)
         if project.annual_goal is None:
             self.problem("warning", "missing_goal", "年度目标为空。", self.place(row, ANNUAL_GOAL), project)
         self.first_values = {h: (row, v) for h, v in values.items()}

@@ -47,9 +47,7 @@ def find_unit(*, session: Session, name_or_code: str) -> Unit:
 def find_department(*, session: Session, name_or_code: str) -> Department:
     """A department by its code or name."""
     value = name_or_code.strip()
-    dept = session.exec(
-        select(Department).where(or_(Department.code == value, Department.name == value))
-    ).first()
+    dept = session.exec(select(Department).where(or_(Department.code == value, Department.name == value))).first()
     if dept is None:
         raise NotFound(f"找不到主管部门「{name_or_code}」")
     return dept
@@ -97,7 +95,11 @@ def add_user(
     session.add(user)
     session.flush()
     audit.record(
-        session=session, actor=actor, action="user.add", entity_type="user", entity_id=user.id,
+        session=session,
+        actor=actor,
+        action="user.add",
+        entity_type="user",
+        entity_id=user.id,
         after={"username": username, "role": role, "unit_id": user.unit_id, "department_id": user.department_id},
     )
     session.commit()
@@ -133,8 +135,13 @@ def disable_user(*, session: Session, username: str, actor: str = "cli") -> User
     user.is_active = False
     session.add(user)
     audit.record(
-        session=session, actor=actor, action="user.disable", entity_type="user", entity_id=user.id,
-        before={"is_active": True}, after={"is_active": False},
+        session=session,
+        actor=actor,
+        action="user.disable",
+        entity_type="user",
+        entity_id=user.id,
+        before={"is_active": True},
+        after={"is_active": False},
     )
     session.commit()
     return user

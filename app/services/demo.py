@@ -46,8 +46,11 @@ def _seed_names() -> tuple[str, list[str]]:
 def demo_logins() -> list[DemoLogin]:
     department, units = _seed_names()
     others = [u for u in units if u != department]
-    logins = [DemoLogin("admin", "admin", ""), DemoLogin("caizhengju", "finance", ""),
-              DemoLogin("gongxinju", "department", department)]
+    logins = [
+        DemoLogin("admin", "admin", ""),
+        DemoLogin("caizhengju", "finance", ""),
+        DemoLogin("gongxinju", "department", department),
+    ]
     if department in units:
         logins.append(DemoLogin(OWN_OFFICE_LOGIN, "unit", department))
     logins += [DemoLogin(name, "unit", unit) for name, unit in zip(UNIT_LOGINS, others, strict=False)]
@@ -89,8 +92,9 @@ def load_demo(*, session: Session) -> list[DemoLogin]:
     if session.exec(select(Project).where(Project.year == DEMO_YEAR)).first() is None:
         from app.services import imports
 
-        report = imports.import_file(session=session, data=DEMO_SEED.read_bytes(), filename=DEMO_SEED.name,
-                                     year=DEMO_YEAR, actor="demo")
+        report = imports.import_file(
+            session=session, data=DEMO_SEED.read_bytes(), filename=DEMO_SEED.name, year=DEMO_YEAR, actor="demo"
+        )
         if not report.ok:
             raise DomainError("演示数据导入失败：" + "；".join(e["message"] for e in report.errors[:3]))
     return logins

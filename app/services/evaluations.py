@@ -36,8 +36,12 @@ from app.services.templates import current_template, label, settings_of
 from app.sqltypes import utcnow
 
 STATUS_LABELS = {
-    "not_started": "未填报", "draft": "草稿", "submitted": "已提交", "returned": "已退回",
-    "approved": "审核通过", "final": "终审通过",
+    "not_started": "未填报",
+    "draft": "草稿",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "approved": "审核通过",
+    "final": "终审通过",
 }
 LEVEL_LABELS = {
     "achieved": "达成年度指标",
@@ -135,8 +139,7 @@ class EvaluationView:
 
 def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
     """Create the missing evaluation rows (one per project); returns how many were created."""
-    missing = select(Project.id, Project.year).where(
-        ~sa.exists().where(SelfEvaluation.project_id == Project.id))
+    missing = select(Project.id, Project.year).where(~sa.exists().where(SelfEvaluation.project_id == Project.id))
     if year is not None:
         missing = missing.where(Project.year == year)
     rows = session.execute(missing).all()
@@ -144,9 +147,23 @@ def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
         return 0
     template = current_template(session=session)
     now = utcnow()
-    session.execute(sa.insert(SelfEvaluation), [
-        {"project_id": pid, "year": y, "status": "not_started", "template_id": template.id, "flags": [],
-         "declared": {}, "created_at": now, "updated_at": now, "version": 1} for pid, y in rows])
+    session.execute(
+        sa.insert(SelfEvaluation),
+        [
+            {
+                "project_id": pid,
+                "year": y,
+                "status": "not_started",
+                "template_id": template.id,
+                "flags": [],
+                "declared": {},
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for pid, y in rows
+        ],
+    )
     session.commit()
     return len(rows)
 
@@ -175,18 +192,34 @@ def list_evaluations(*, session: Session, principal: Principal, year: int) -> li
     """The caller's evaluations for a year, one per project, in table order."""
     filled = (
         select(IndicatorResult.self_evaluation_id, sa.func.count().label("n"))
-        .where(IndicatorResult.year == year,
-               sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)))
-        .group_by(IndicatorResult.self_evaluation_id).subquery()
+        .where(
+            IndicatorResult.year == year,
+            sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)),
+        )
+        .group_by(IndicatorResult.self_evaluation_id)
+        .subquery()
     )
     counts = (
         select(Indicator.project_id, sa.func.count().label("n"))
-        .where(Indicator.year == year).group_by(Indicator.project_id).subquery()
+        .where(Indicator.year == year)
+        .group_by(Indicator.project_id)
+        .subquery()
     )
     query = (
-        select(SelfEvaluation.id, Project.id, Project.project_code, Project.name, Unit.name,
-               SelfEvaluation.status, SelfEvaluation.total_score, SelfEvaluation.grade, SelfEvaluation.version,
-               sa.func.coalesce(filled.c.n, 0), sa.func.coalesce(counts.c.n, 0), SelfEvaluation.review_opinion)
+        select(
+            SelfEvaluation.id,
+            Project.id,
+            Project.project_code,
+            Project.name,
+            Unit.name,
+            SelfEvaluation.status,
+            SelfEvaluation.total_score,
+            SelfEvaluation.grade,
+            SelfEvaluation.version,
+            sa.func.coalesce(filled.c.n, 0),
+            sa.func.coalesce(counts.c.n, 0),
+            SelfEvaluation.review_opinion,
+        )
         .join(Project, Project.id == SelfEvaluation.project_id)
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(filled, filled.c.self_evaluation_id == SelfEvaluation.id)
@@ -199,9 +232,7 @@ def list_evaluations(*, session: Session, principal: Principal, year: int) -> li
 
 def latest_year(*, session: Session, principal: Principal) -> int | None:
     """The latest year in which the caller can see projects."""
-    return session.exec(
-        select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))
-    ).one()
+    return session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
 
 
 def filing_window(*, session: Session, year: int) -> FilingWindow | None:
@@ -221,11 +252,17 @@ def window_is_open(window: FilingWindow | None, today: date | None = None) -> bo
 def _target_of(ind: Indicator) -> TargetParse:
     """The stored parse of the annual target, as imported."""
     return TargetParse(
-        raw=ind.annual_target or "", kind=ind.target_kind, op=ind.target_op,
+        raw=ind.annual_target or "",
+        kind=ind.target_kind,
+        op=ind.target_op,
         value=Decimal(ind.target_value) if ind.target_value is not None else None,
         value_max=Decimal(ind.target_value_max) if ind.target_value_max is not None else None,
-        unit=ind.target_unit, unit_raw=ind.target_unit_raw, unit_class=ind.target_unit_class,
-        deadline=ind.target_deadline, direction=ind.target_direction, confidence=ind.target_confidence,
+        unit=ind.target_unit,
+        unit_raw=ind.target_unit_raw,
+        unit_class=ind.target_unit_class,
+        deadline=ind.target_deadline,
+        direction=ind.target_direction,
+        confidence=ind.target_confidence,
         warnings=tuple(ind.target_warnings or ()),
     )
 
@@ -235,8 +272,10 @@ def load_parts(session: Session, evaluation: SelfEvaluation):
     indicators = session.exec(
         select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
     ).all()
-    results = {r.indicator_id: r for r in session.exec(
-        select(IndicatorResult).where(IndicatorResult.self_evaluation_id == evaluation.id))}
+    results = {
+        r.indicator_id: r
+        for r in session.exec(select(IndicatorResult).where(IndicatorResult.self_evaluation_id == evaluation.id))
+    }
     return project, indicators, results
 
 
@@ -247,14 +286,21 @@ def score_parts(session: Session, evaluation: SelfEvaluation, project: Project, 
     for ind in indicators:
         res = results.get(ind.id)
         actual = parse_target(res.actual, year=project.year) if res and res.actual else None
-        inputs.append(scoring.IndicatorInput(
-            key=str(ind.id), level1=ind.level1, level2=ind.level2, name=ind.name, target=_target_of(ind),
-            given_weight=ind.weight if settings.use_given_weights else None, actual=actual,
-            qualitative_level=res.qualitative_level if res else None,
-            score_in_band=res.score_in_band if res else None,
-            deviation_reason=res.deviation_reason if res else None,
-            override=res.score_override if res else None,
-        ))
+        inputs.append(
+            scoring.IndicatorInput(
+                key=str(ind.id),
+                level1=ind.level1,
+                level2=ind.level2,
+                name=ind.name,
+                target=_target_of(ind),
+                given_weight=ind.weight if settings.use_given_weights else None,
+                actual=actual,
+                qualitative_level=res.qualitative_level if res else None,
+                score_in_band=res.score_in_band if res else None,
+                deviation_reason=res.deviation_reason if res else None,
+                override=res.score_override if res else None,
+            )
+        )
     result = scoring.evaluate(settings=settings, budget=project.budget, spent=project.spent, indicators=inputs)
     return template, settings, result
 
@@ -280,35 +326,62 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
         level = res.qualitative_level if res else None
         if res and (res.actual or res.qualitative_level):
             filled += 1
-        views.setdefault(ind.level1, []).append(IndicatorView(
-            id=ind.id, position=ind.position, level1=ind.level1, level2=ind.level2,
-            level2_name=(LEVEL2_BY_SLUG[ind.level2].name if ind.level2 in LEVEL2_BY_SLUG else ind.level2_name or ""),
-            name=ind.name, period_target=ind.period_target, annual_target=ind.annual_target,
-            target=_target_of(ind), actual=res.actual if res else None,
-            actual_parsed=res.actual_parsed if res else None, qualitative_level=level,
-            score_in_band=res.score_in_band if res else None, weight=s.weight, score=s.score,
-            score_override=s.override, override_reason=res.override_reason if res else None, met=s.met,
-            flags=list(s.flags), deviation_reason=res.deviation_reason if res else None,
-            problems=[p.message for p in s.problems],
-            band=scoring.band_limits(settings, level, s.weight) if level else None,
-        ))
-    groups = [Group(c.slug, c.short, result.category_points.get(c.slug, Decimal(0)), views[c.slug])
-              for c in LEVEL1 if views.get(c.slug)]
+        views.setdefault(ind.level1, []).append(
+            IndicatorView(
+                id=ind.id,
+                position=ind.position,
+                level1=ind.level1,
+                level2=ind.level2,
+                level2_name=(
+                    LEVEL2_BY_SLUG[ind.level2].name if ind.level2 in LEVEL2_BY_SLUG else ind.level2_name or ""
+                ),
+                name=ind.name,
+                period_target=ind.period_target,
+                annual_target=ind.annual_target,
+                target=_target_of(ind),
+                actual=res.actual if res else None,
+                actual_parsed=res.actual_parsed if res else None,
+                qualitative_level=level,
+                score_in_band=res.score_in_band if res else None,
+                weight=s.weight,
+                score=s.score,
+                score_override=s.override,
+                override_reason=res.override_reason if res else None,
+                met=s.met,
+                flags=list(s.flags),
+                deviation_reason=res.deviation_reason if res else None,
+                problems=[p.message for p in s.problems],
+                band=scoring.band_limits(settings, level, s.weight) if level else None,
+            )
+        )
+    groups = [
+        Group(c.slug, c.short, result.category_points.get(c.slug, Decimal(0)), views[c.slug])
+        for c in LEVEL1
+        if views.get(c.slug)
+    ]
     problems = [
-        FieldError(p.field if p.key is None else f"results[{p.key}].{p.field}", p.message,
-                   int(p.key) if p.key else None)
+        FieldError(
+            p.field if p.key is None else f"results[{p.key}].{p.field}", p.message, int(p.key) if p.key else None
+        )
         for p in scoring.submission_problems(result)
     ]
-    editable = (
-        principal.role == "unit" and evaluation.status in EDITABLE and window_is_open(window)
-    )
+    editable = principal.role == "unit" and evaluation.status in EDITABLE and window_is_open(window)
     return EvaluationView(
-        evaluation=evaluation, project=project, unit=unit, department_name=dept.name if dept else "",
-        template_label=label(template), execution_weight=result.execution_weight,
-        execution_flags=list(result.execution_flags), groups=groups, problems=problems,
-        complete=result.complete, editable=editable, window=window,
+        evaluation=evaluation,
+        project=project,
+        unit=unit,
+        department_name=dept.name if dept else "",
+        template_label=label(template),
+        execution_weight=result.execution_weight,
+        execution_flags=list(result.execution_flags),
+        groups=groups,
+        problems=problems,
+        complete=result.complete,
+        editable=editable,
+        window=window,
         budget_editable=editable and (project.budget is None or project.budget_entered_by_unit),
-        filled=filled, total=len(indicators),
+        filled=filled,
+        total=len(indicators),
     )
 
 
@@ -452,7 +525,8 @@ def save(
             problems.add(f"{prefix}.indicator_id", "该指标不属于这个项目")
             continue
         res = existing.get(ind.id) or IndicatorResult(
-            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[])
+            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[]
+        )
         old = _result_state(res)
         if item.actual is not UNSET:
             text = (item.actual or "").strip()
@@ -511,8 +585,9 @@ def save(
             lo, hi = scoring.band_limits(settings, res.qualitative_level, weight)
             if not lo <= res.score_in_band <= hi:
                 level = LEVEL_LABELS[res.qualitative_level]
-                problems.add(f"results[{n}].score_in_band", f"“{level}”的得分应在 {lo} 至 {hi} 分之间",
-                             item.indicator_id)
+                problems.add(
+                    f"results[{n}].score_in_band", f"“{level}”的得分应在 {lo} 至 {hi} 分之间", item.indicator_id
+                )
     if problems.items:
         session.rollback()
         problems.raise_if_any()
@@ -528,8 +603,15 @@ def save(
         evaluation.status = "draft"
     evaluation.updated_at = utcnow()
     session.add(evaluation)
-    audit.record(session=session, actor=principal, action="evaluation.save", entity_type="self_evaluation",
-                 entity_id=evaluation.id, before=before, after=after)
+    audit.record(
+        session=session,
+        actor=principal,
+        action="evaluation.save",
+        entity_type="self_evaluation",
+        entity_id=evaluation.id,
+        before=before,
+        after=after,
+    )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
 
@@ -539,8 +621,10 @@ def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
     expected = evaluation.version
     session.flush()
     updated = session.execute(
-        sa.update(SelfEvaluation).where(SelfEvaluation.id == evaluation.id, SelfEvaluation.version == expected)
-        .values(version=expected + 1).execution_options(synchronize_session=False)
+        sa.update(SelfEvaluation)
+        .where(SelfEvaluation.id == evaluation.id, SelfEvaluation.version == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if updated != 1:
         session.rollback()
@@ -563,21 +647,25 @@ def store_scores(session, evaluation, project, indicators, results, result) -> N
     evaluation.execution_score = result.execution_score
     evaluation.total_score = result.total if result.indicators else None
     evaluation.grade = result.grade
-    evaluation.flags = sorted(set(result.execution_flags) | set(result.flags)
-                              | {f for row in result.indicators for f in row.flags})
+    evaluation.flags = sorted(
+        set(result.execution_flags) | set(result.flags) | {f for row in result.indicators for f in row.flags}
+    )
 
 
 def _result_state(res: IndicatorResult) -> dict:
-    return {"actual": res.actual, "qualitative_level": res.qualitative_level,
-            "score_in_band": decimal_text(res.score_in_band), "deviation_reason": res.deviation_reason}
+    return {
+        "actual": res.actual,
+        "qualitative_level": res.qualitative_level,
+        "score_in_band": decimal_text(res.score_in_band),
+        "deviation_reason": res.deviation_reason,
+    }
 
 
 def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def submit(*, session: Session, principal: Principal, evaluation_id: int, version: int | None = None
-           ) -> EvaluationView:
+def submit(*, session: Session, principal: Principal, evaluation_id: int, version: int | None = None) -> EvaluationView:
     """送审: refused with every problem at its row when anything is missing; then read-only."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
     project, indicators, results = load_parts(session, evaluation)
@@ -591,8 +679,14 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     if problems:
         raise ValidationFailed(
             f"还有 {len(problems)} 处需要完善，未送审",
-            errors=[FieldError(p.field if p.key is None else f"results[{p.key}].{p.field}", p.message,
-                               int(p.key) if p.key else None) for p in problems],
+            errors=[
+                FieldError(
+                    p.field if p.key is None else f"results[{p.key}].{p.field}",
+                    p.message,
+                    int(p.key) if p.key else None,
+                )
+                for p in problems
+            ],
         )
     before = evaluation.status
     store_scores(session, evaluation, project, indicators, results, result)
@@ -602,10 +696,15 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     evaluation.reviewed_at = None
     evaluation.reviewed_by_id = None
     session.add(evaluation)
-    audit.record(session=session, actor=principal, action="evaluation.submit", entity_type="self_evaluation",
-                 entity_id=evaluation.id, before={"status": before},
-                 after={"status": "submitted", "total_score": decimal_text(evaluation.total_score),
-                        "grade": evaluation.grade})
+    audit.record(
+        session=session,
+        actor=principal,
+        action="evaluation.submit",
+        entity_type="self_evaluation",
+        entity_id=evaluation.id,
+        before={"status": before},
+        after={"status": "submitted", "total_score": decimal_text(evaluation.total_score), "grade": evaluation.grade},
+    )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
 
@@ -619,8 +718,15 @@ def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> E
         raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能撤回")
     evaluation.status = "draft"
     session.add(evaluation)
-    audit.record(session=session, actor=principal, action="evaluation.withdraw", entity_type="self_evaluation",
-                 entity_id=evaluation.id, before={"status": "submitted"}, after={"status": "draft"})
+    audit.record(
+        session=session,
+        actor=principal,
+        action="evaluation.withdraw",
+        entity_type="self_evaluation",
+        entity_id=evaluation.id,
+        before={"status": "submitted"},
+        after={"status": "draft"},
+    )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
 
@@ -638,9 +744,15 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
         store_scores(session, evaluation, project, indicators, results, result)
     evaluation.version += 1
     session.add(evaluation)
-    audit.record(session=session, actor=actor, action="evaluation.rescore", entity_type="self_evaluation",
-                 entity_id=evaluation.id, before=before,
-                 after={"template_id": evaluation.template_id, "total_score": decimal_text(evaluation.total_score)})
+    audit.record(
+        session=session,
+        actor=actor,
+        action="evaluation.rescore",
+        entity_type="self_evaluation",
+        entity_id=evaluation.id,
+        before=before,
+        after={"template_id": evaluation.template_id, "total_score": decimal_text(evaluation.total_score)},
+    )
     session.commit()
     return evaluation
 

@@ -109,9 +109,7 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
     ws["A1"].font = Font(name=FONT, bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.merge_cells("A2:I2")
-    ws["A2"] = (
-        f"（{p.year}年度）    状态：{STATUS_LABELS.get(s.status, s.status)}    评分模板：{v.template_label}"
-    )
+    ws["A2"] = f"（{p.year}年度）    状态：{STATUS_LABELS.get(s.status, s.status)}    评分模板：{v.template_label}"
     ws["A2"].alignment = Alignment(horizontal="center")
     ws["A2"].font = Font(name=FONT, size=10)
 
@@ -234,9 +232,7 @@ def _summary(ws: Worksheet, views: list[EvaluationView], title: str) -> None:
         "总分",
         "等级",
     )
-    for i, (text, width) in enumerate(
-        zip(heads, (6, 24, 24, 40, 10, 16, 16, 10, 9, 7), strict=True), start=1
-    ):
+    for i, (text, width) in enumerate(zip(heads, (6, 24, 24, 40, 10, 16, 16, 10, 9, 7), strict=True), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
         _put(ws, f"{get_column_letter(i)}2", text, head=True)
     for n, v in enumerate(views, start=1):

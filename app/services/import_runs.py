@@ -24,17 +24,29 @@ _progress: dict[int, tuple[int, int | None, str]] = {}
 PHASES = {"read": "读取文件", "store": "写入数据库"}
 
 
-def start(*, engine: sa.Engine, data: bytes, filename: str, year: int | None, dry_run: bool, force: bool,
-          principal: Principal, max_bytes: int) -> int:
+def start(
+    *,
+    engine: sa.Engine,
+    data: bytes,
+    filename: str,
+    year: int | None,
+    dry_run: bool,
+    force: bool,
+    principal: Principal,
+    max_bytes: int,
+) -> int:
     """Record an import run and start it in a background thread; returns the run's id."""
     with Session(engine) as session:
-        run = ImportRun(filename=filename[:500], year=year, dry_run=dry_run, status="pending",
-                        created_by_id=principal.user_id)
+        run = ImportRun(
+            filename=filename[:500], year=year, dry_run=dry_run, status="pending", created_by_id=principal.user_id
+        )
         session.add(run)
         session.commit()
         run_id = run.id
     thread = threading.Thread(
-        target=_run, name=f"import-{run_id}", daemon=True,
+        target=_run,
+        name=f"import-{run_id}",
+        daemon=True,
         args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes),
     )
     thread.start()
@@ -60,20 +72,35 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
             s.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(status="running"))
             s.commit()
         with Session(engine, expire_on_commit=False) as session:
-            report = imports.import_file(session=session, data=data, filename=filename, year=year,
-                                         dry_run=dry_run, force=force, actor=principal, max_bytes=max_bytes,
-                                         on_progress=progress)
+            report = imports.import_file(
+                session=session,
+                data=data,
+                filename=filename,
+                year=year,
+                dry_run=dry_run,
+                force=force,
+                actor=principal,
+                max_bytes=max_bytes,
+                on_progress=progress,
+            )
         body = report.to_json()
         status = "done" if report.ok else "failed"
     except Exception as exc:  # reported on the page, never a silent death of the thread
         log.exception("import %s failed", run_id)
-        body = {"ok": False, "errors": [{"message": f"导入时发生内部错误：{exc}", "where": filename}],
-                "warnings": [], "counts": {}}
+        body = {
+            "ok": False,
+            "errors": [{"message": f"导入时发生内部错误：{exc}", "where": filename}],
+            "warnings": [],
+            "counts": {},
+        }
         status = "failed"
     with Session(engine) as s:
         done, total, _ = _progress.get(run_id, (0, None, ""))
-        s.execute(sa.update(ImportRun).where(ImportRun.id == run_id)
-                  .values(status=status, report=body, finished_at=utcnow(), rows_done=done, rows_total=total))
+        s.execute(
+            sa.update(ImportRun)
+            .where(ImportRun.id == run_id)
+            .values(status=status, report=body, finished_at=utcnow(), rows_done=done, rows_total=total)
+        )
         s.commit()
     _progress.pop(run_id, None)
 

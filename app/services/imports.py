@@ -75,8 +75,13 @@ def problem_json(problem: Problem) -> dict:
         "severity": problem.severity,
         "code": problem.code,
         "message": problem.message,
-        "place": {"file": place.file, "sheet": place.sheet, "row": place.row, "column": place.column,
-                  "value": place.value},
+        "place": {
+            "file": place.file,
+            "sheet": place.sheet,
+            "row": place.row,
+            "column": place.column,
+            "value": place.value,
+        },
         "where": place.describe(),
     }
 
@@ -85,8 +90,9 @@ def _error(file: str, code: str, message: str, **place) -> dict:
     return problem_json(Problem("error", code, message, Place(file=file, **place)))
 
 
-def read_file(*, data: bytes, filename: str, on_progress: Callable[[int, int | None], None] | None = None
-              ) -> ReadResult:
+def read_file(
+    *, data: bytes, filename: str, on_progress: Callable[[int, int | None], None] | None = None
+) -> ReadResult:
     """Pick the reader by the file's type and read it into plain rows."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".txt":
@@ -99,8 +105,9 @@ def read_file(*, data: bytes, filename: str, on_progress: Callable[[int, int | N
             except UnicodeDecodeError:
                 continue
         else:
-            return ReadResult(problems=[Problem("error", "undecodable", "文件既不是 UTF-8 也不是 GB18030 编码",
-                                                Place(file=filename))])
+            return ReadResult(
+                problems=[Problem("error", "undecodable", "文件既不是 UTF-8 也不是 GB18030 编码", Place(file=filename))]
+            )
         return read_published(text, source=filename)
     from app.importers.tabular import read_table
 
@@ -122,12 +129,16 @@ def import_file(
     """Import one file; on any error nothing is written and the report says what and where."""
     report = ImportReport(file=filename, year=year, dry_run=dry_run)
     if Path(filename).suffix.lower() not in SUPPORTED:
-        report.errors.append(_error(filename, "unsupported_type",
-                                    "不支持的文件类型：请上传 .xlsx、.csv 或已发布绩效目标表的 .txt 文本"))
+        report.errors.append(
+            _error(filename, "unsupported_type", "不支持的文件类型：请上传 .xlsx、.csv 或已发布绩效目标表的 .txt 文本")
+        )
         return report
     if max_bytes is not None and len(data) > max_bytes:
-        report.errors.append(_error(filename, "too_large",
-                                    f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB"))
+        report.errors.append(
+            _error(
+                filename, "too_large", f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB"
+            )
+        )
         return report
     if not data.strip():
         report.errors.append(_error(filename, "empty", "文件是空的"))
@@ -167,10 +178,16 @@ def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | 
     if year is not None:
         for p in projects:
             if p.year is not None and p.year != year:
-                report.errors.append(problem_json(Problem(
-                    "error", "year_mismatch",
-                    f"“年度”列为 {p.year}，与导入时指定的年度 {year} 不一致",
-                    p.place or Place(file=report.file, column="年度", value=str(p.year)))))
+                report.errors.append(
+                    problem_json(
+                        Problem(
+                            "error",
+                            "year_mismatch",
+                            f"“年度”列为 {p.year}，与导入时指定的年度 {year} 不一致",
+                            p.place or Place(file=report.file, column="年度", value=str(p.year)),
+                        )
+                    )
+                )
                 return None
         return year
     if len(years) == 1:
@@ -178,8 +195,11 @@ def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | 
     if not years:
         report.errors.append(_error(report.file, "year_missing", "文件没有“年度”列：请用 --year 指定年度"))
     else:
-        report.errors.append(_error(report.file, "several_years",
-                                    f"文件包含多个年度（{', '.join(map(str, sorted(years)))}），请分开导入"))
+        report.errors.append(
+            _error(
+                report.file, "several_years", f"文件包含多个年度（{', '.join(map(str, sorted(years)))}），请分开导入"
+            )
+        )
     return None
 
 
@@ -216,8 +236,15 @@ def _indicator_warnings(row, annual: TargetParse, period: TargetParse | None) ->
     return warnings
 
 
-def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *, force: bool, actor: Any,
-           on_progress: Progress | None) -> None:
+def _store(
+    session: Session,
+    report: ImportReport,
+    projects: list[ProjectRow],
+    *,
+    force: bool,
+    actor: Any,
+    on_progress: Progress | None,
+) -> None:
     year = report.year
     file = report.file
     if session.get(FiscalYear, year) is None:
@@ -247,8 +274,12 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
             unit = units_by_key.get(key)
         if unit is None:
             dept = department_for(p.department_name)
-            unit = Unit(name=p.unit_name.strip(), name_key=key, code=p.unit_code or None,
-                        department_id=dept.id if dept else None)
+            unit = Unit(
+                name=p.unit_name.strip(),
+                name_key=key,
+                code=p.unit_code or None,
+                department_id=dept.id if dept else None,
+            )
             session.add(unit)
             session.flush()
             units_by_key[key] = unit
@@ -263,7 +294,8 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
     for ind in session.exec(select(Indicator).where(Indicator.year == year).order_by(Indicator.position)):
         existing_indicators.setdefault(ind.project_id, []).append(ind)
     with_actuals = {
-        row[0] for row in session.execute(
+        row[0]
+        for row in session.execute(
             select(IndicatorResult.indicator_id).where(
                 IndicatorResult.year == year,
                 sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)),
@@ -284,8 +316,9 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         code = (p.project_code or "").strip()
         generated = not code
         if generated:
-            code = generated_project_code(unit.name_key, year, p.project_name,
-                                          occurrences[(unit.id, name_key(p.project_name))])
+            code = generated_project_code(
+                unit.name_key, year, p.project_name, occurrences[(unit.id, name_key(p.project_name))]
+            )
         values = {
             "name": p.project_name.strip(),
             "period_goal": p.period_goal,
@@ -297,8 +330,9 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         }
         current = existing.get((unit.id, code))
         if current is None:
-            new_projects.append(({"year": year, "unit_id": unit.id, "project_code": code,
-                                  "code_generated": generated, **values}, p))
+            new_projects.append(
+                ({"year": year, "unit_id": unit.id, "project_code": code, "code_generated": generated, **values}, p)
+            )
         else:
             changed_projects.append((current, p))
             differs = any(getattr(current, k) != v for k, v in values.items() if k not in ("position", "source"))
@@ -324,9 +358,11 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
     # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
     if new_projects:
         rows = [dict(values, created_at=now, updated_at=now) for values, _ in new_projects]
-        ids = session.execute(
-            sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows
-        ).scalars().all()
+        ids = (
+            session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
         report.counts["projects_created"] += len(ids)
         indicator_rows = []
         for project_id, (_, p) in zip(ids, new_projects, strict=True):
@@ -335,17 +371,32 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         if indicator_rows:
             bulk_insert(session, Indicator, indicator_rows)
         report.counts["indicators_created"] += len(indicator_rows)
-        bulk_insert(session, SelfEvaluation, [
-            {"project_id": pid, "year": year, "status": "not_started", "template_id": template.id,
-             "flags": [], "declared": {}, "created_at": now, "updated_at": now, "version": 1}
-            for pid in ids
-        ])
+        bulk_insert(
+            session,
+            SelfEvaluation,
+            [
+                {
+                    "project_id": pid,
+                    "year": year,
+                    "status": "not_started",
+                    "template_id": template.id,
+                    "flags": [],
+                    "declared": {},
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for pid in ids
+            ],
+        )
 
     # Revised projects: indicators matched by (一级, 二级, 三级, occurrence).
     inserts: list[dict] = []
     for project, p in changed_projects:
-        old = {_indicator_key(i.level1, i.level2, i.name, n): i
-               for i, n in _numbered(existing_indicators.get(project.id, []))}
+        old = {
+            _indicator_key(i.level1, i.level2, i.name, n): i
+            for i, n in _numbered(existing_indicators.get(project.id, []))
+        }
         new_values = _indicator_values(project.id, year, p, report)
         storing(p)
         keep: set[int] = set()
@@ -370,7 +421,8 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
             report.counts["indicators_removed"] += 1
             if ind.id in with_actuals:
                 report.removed_with_actuals.append(
-                    {"project": project.name, "project_code": project.project_code, "indicator": ind.name})
+                    {"project": project.name, "project_code": project.project_code, "indicator": ind.name}
+                )
                 if not force:
                     continue
             session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
@@ -379,16 +431,26 @@ def _store(session: Session, report: ImportReport, projects: list[ProjectRow], *
         bulk_insert(session, Indicator, inserts)
     if report.removed_with_actuals and not force:
         names = "、".join(f"{r['project']}／{r['indicator']}" for r in report.removed_with_actuals[:10])
-        report.errors.append(_error(
-            file, "removes_actuals",
-            f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}）："
-            "确认删除请加 --force"))
+        report.errors.append(
+            _error(
+                file,
+                "removes_actuals",
+                f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}）："
+                "确认删除请加 --force",
+            )
+        )
         return
 
     if on_progress:
         on_progress(total_rows, total_rows, "store")
-    audit.record(session=session, actor=actor, action="import", entity_type="import", entity_id=None,
-                 after={"file": file, "year": year, "counts": dict(report.counts)})
+    audit.record(
+        session=session,
+        actor=actor,
+        action="import",
+        entity_type="import",
+        entity_id=None,
+        after={"file": file, "year": year, "counts": dict(report.counts)},
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -413,21 +475,23 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
         warnings = _indicator_warnings(row, annual, period)
         for message in warnings:
             report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
-        values.append({
-            "project_id": project_id,
-            "year": year,
-            "position": row.order,
-            "level1": row.level1,
-            "level2": row.level2,
-            "level2_code": _level2_code(row.level2),
-            "level2_name": (row.level2_raw or "")[:100] or None,
-            "name": row.name[:1000],
-            "period_target": row.period_target,
-            "annual_target": row.annual_target,
-            **target_columns(annual),
-            "weight": row.weight,
-            "warnings": warnings,
-        })
+        values.append(
+            {
+                "project_id": project_id,
+                "year": year,
+                "position": row.order,
+                "level1": row.level1,
+                "level2": row.level2,
+                "level2_code": _level2_code(row.level2),
+                "level2_name": (row.level2_raw or "")[:100] or None,
+                "name": row.name[:1000],
+                "period_target": row.period_target,
+                "annual_target": row.annual_target,
+                **target_columns(annual),
+                "weight": row.weight,
+                "warnings": warnings,
+            }
+        )
     return values
 
 

@@ -56,8 +56,11 @@ class ScopeFilters:
 
     def __post_init__(self) -> None:
         # PostgreSQL refuses NUL in text; say so as a 422 before any query (or export) starts.
-        problems = [FieldError(f.name, "不能包含空字符") for f in fields(self)
-                    if isinstance(getattr(self, f.name), str) and "\x00" in getattr(self, f.name)]
+        problems = [
+            FieldError(f.name, "不能包含空字符")
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), str) and "\x00" in getattr(self, f.name)
+        ]
         if problems:
             raise ValidationFailed("请求参数有误", errors=problems)
 
@@ -137,8 +140,12 @@ def list_units(
     """Units the caller may see, with their department, ordered by id after the keyset `after`."""
     stmt = (
         select(
-            Unit.id, Unit.code, Unit.name, Unit.department_id,
-            Department.code.label("department_code"), Department.name.label("department_name"),
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.department_id,
+            Department.code.label("department_code"),
+            Department.name.label("department_name"),
         )
         .select_from(Unit)
         .outerjoin(Department, Department.id == Unit.department_id)
@@ -149,9 +156,7 @@ def list_units(
     if after is not None:
         stmt = stmt.where(Unit.id > after)
     if filters.year is not None:
-        stmt = stmt.where(
-            sa.exists(select(Project.id).where(Project.unit_id == Unit.id, Project.year == filters.year))
-        )
+        stmt = stmt.where(sa.exists(select(Project.id).where(Project.unit_id == Unit.id, Project.year == filters.year)))
     return list(session.exec(stmt).mappings())
 
 
@@ -160,13 +165,22 @@ def list_units(
 
 def _project_columns():
     return (
-        Project.id, Project.year, Project.project_code, Project.name,
-        Project.unit_id, Unit.code.label("unit_code"), Unit.name.label("unit_name"),
-        Unit.department_id, Department.name.label("department_name"),
-        Project.budget, Project.spent,
+        Project.id,
+        Project.year,
+        Project.project_code,
+        Project.name,
+        Project.unit_id,
+        Unit.code.label("unit_code"),
+        Unit.name.label("unit_name"),
+        Unit.department_id,
+        Department.name.label("department_name"),
+        Project.budget,
+        Project.spent,
         SelfEvaluation.id.label("self_evaluation_id"),
         sa.func.coalesce(SelfEvaluation.status, "not_started").label("status"),
-        SelfEvaluation.execution_rate, SelfEvaluation.total_score, SelfEvaluation.grade,
+        SelfEvaluation.execution_rate,
+        SelfEvaluation.total_score,
+        SelfEvaluation.grade,
         SelfEvaluation.flags,
     )
 
@@ -195,9 +209,7 @@ def list_projects(
     if filters.max_score is not None:
         where.append(SelfEvaluation.total_score <= _quantize(filters.max_score, "0.01", ROUND_FLOOR))
     if filters.max_execution_rate is not None:
-        where.append(
-            SelfEvaluation.execution_rate <= _quantize(filters.max_execution_rate, "0.0001", ROUND_FLOOR)
-        )
+        where.append(SelfEvaluation.execution_rate <= _quantize(filters.max_execution_rate, "0.0001", ROUND_FLOOR))
     if filters.q:
         where.append(Project.name.contains(filters.q.strip(), autoescape=True))
     stmt = (
@@ -228,35 +240,42 @@ class ProjectDetail:
 def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
     """One visible project with its indicators, results and review history; NotFound otherwise."""
     project = visible_project(session=session, principal=principal, project_id=project_id)
-    row = session.exec(
-        select(*_project_columns())
-        .select_from(Project)
-        .join(Unit, Unit.id == Project.unit_id)
-        .outerjoin(Department, Department.id == Unit.department_id)
-        .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
-        .where(Project.id == project.id)
-    ).mappings().one()
+    row = (
+        session.exec(
+            select(*_project_columns())
+            .select_from(Project)
+            .join(Unit, Unit.id == Project.unit_id)
+            .outerjoin(Department, Department.id == Unit.department_id)
+            .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
+            .where(Project.id == project.id)
+        )
+        .mappings()
+        .one()
+    )
     evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).first()
     template = None
     if evaluation is not None:
         tpl = session.get(ScoringTemplate, evaluation.template_id)
         template = f"{tpl.name} v{tpl.version}" if tpl else None
-    indicators = list(session.exec(
-        select(*_indicator_columns(), *_indicator_detail_columns())
-        .select_from(Indicator)
-        .join(Project, Project.id == Indicator.project_id)
-        .join(Unit, Unit.id == Project.unit_id)
-        .outerjoin(Department, Department.id == Unit.department_id)
-        .outerjoin(IndicatorResult, IndicatorResult.indicator_id == Indicator.id)
-        .where(Indicator.project_id == project.id)
-        .order_by(Indicator.position, Indicator.id)
-    ).mappings())
+    indicators = list(
+        session.exec(
+            select(*_indicator_columns(), *_indicator_detail_columns())
+            .select_from(Indicator)
+            .join(Project, Project.id == Indicator.project_id)
+            .join(Unit, Unit.id == Project.unit_id)
+            .outerjoin(Department, Department.id == Unit.department_id)
+            .outerjoin(IndicatorResult, IndicatorResult.indicator_id == Indicator.id)
+            .where(Indicator.project_id == project.id)
+            .order_by(Indicator.position, Indicator.id)
+        ).mappings()
+    )
     entities = [sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == project.id)]
     if evaluation is not None:
         entities.append(sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation.id))
     history = list(session.exec(select(AuditEvent).where(sa.or_(*entities)).order_by(AuditEvent.at, AuditEvent.id)))
-    return ProjectDetail(row=row, project=project, evaluation=evaluation, template=template,
-                         indicators=indicators, history=history)
+    return ProjectDetail(
+        row=row, project=project, evaluation=evaluation, template=template, indicators=indicators, history=history
+    )
 
 
 # --- indicators ---------------------------------------------------------------------------
@@ -264,25 +283,51 @@ def project_detail(*, session: Session, principal: Principal, project_id: int) -
 
 def _indicator_columns():
     return (
-        Indicator.id, Indicator.year, Indicator.project_id,
-        Project.project_code, Project.name.label("project_name"),
-        Project.unit_id, Unit.name.label("unit_name"), Unit.department_id, Department.name.label("department_name"),
-        Indicator.position, Indicator.level1, Indicator.level2, Indicator.level2_code, Indicator.level2_name,
-        Indicator.name, Indicator.period_target, Indicator.annual_target,
-        Indicator.target_kind, Indicator.target_op, Indicator.target_value, Indicator.target_value_max,
-        Indicator.target_unit, Indicator.target_confidence,
+        Indicator.id,
+        Indicator.year,
+        Indicator.project_id,
+        Project.project_code,
+        Project.name.label("project_name"),
+        Project.unit_id,
+        Unit.name.label("unit_name"),
+        Unit.department_id,
+        Department.name.label("department_name"),
+        Indicator.position,
+        Indicator.level1,
+        Indicator.level2,
+        Indicator.level2_code,
+        Indicator.level2_name,
+        Indicator.name,
+        Indicator.period_target,
+        Indicator.annual_target,
+        Indicator.target_kind,
+        Indicator.target_op,
+        Indicator.target_value,
+        Indicator.target_value_max,
+        Indicator.target_unit,
+        Indicator.target_confidence,
         sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
-        IndicatorResult.actual, IndicatorResult.score, IndicatorResult.score_override, IndicatorResult.met,
+        IndicatorResult.actual,
+        IndicatorResult.score,
+        IndicatorResult.score_override,
+        IndicatorResult.met,
         IndicatorResult.flags,
     )
 
 
 def _indicator_detail_columns():
     return (
-        Indicator.target_unit_raw, Indicator.target_unit_class, Indicator.target_deadline,
-        Indicator.target_direction, Indicator.target_warnings, Indicator.warnings.label("indicator_warnings"),
-        IndicatorResult.actual_parsed, IndicatorResult.qualitative_level, IndicatorResult.score_in_band,
-        IndicatorResult.override_reason, IndicatorResult.deviation_reason,
+        Indicator.target_unit_raw,
+        Indicator.target_unit_class,
+        Indicator.target_deadline,
+        Indicator.target_direction,
+        Indicator.target_warnings,
+        Indicator.warnings.label("indicator_warnings"),
+        IndicatorResult.actual_parsed,
+        IndicatorResult.qualitative_level,
+        IndicatorResult.score_in_band,
+        IndicatorResult.override_reason,
+        IndicatorResult.deviation_reason,
     )
 
 
@@ -379,8 +424,9 @@ def _stats_columns():
     return columns
 
 
-def _finish(row: sa.RowMapping, *, ident: int, code, name, department_id, department_name, year: int,
-            unmet: int) -> GroupStats:
+def _finish(
+    row: sa.RowMapping, *, ident: int, code, name, department_id, department_name, year: int, unmet: int
+) -> GroupStats:
     scored = row["scored"]
     average = None
     if scored:
@@ -390,13 +436,24 @@ def _finish(row: sa.RowMapping, *, ident: int, code, name, department_id, depart
     if basis is not None and basis > 0 and row["spent"] is not None:
         rate = (Decimal(row["spent"]) * 100 / Decimal(basis)).quantize(_CENT, rounding=ROUND_HALF_UP)
     return GroupStats(
-        id=ident, code=code, name=name, department_id=department_id, department_name=department_name, year=year,
+        id=ident,
+        code=code,
+        name=name,
+        department_id=department_id,
+        department_name=department_name,
+        year=year,
         projects=row["projects"],
         by_status={s: row[f"status_{s}"] for s in EVALUATION_STATUSES},
-        submitted=row["submitted"], approved=row["approved"], scored=scored, average_score=average,
+        submitted=row["submitted"],
+        approved=row["approved"],
+        scored=scored,
+        average_score=average,
         score_distribution=[(lo, hi, row[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS)],
         grades={g: row[f"grade_{i}"] for i, g in enumerate(GRADES)},
-        budget=row["budget"], spent=row["spent"], execution_rate=rate, unmet_indicators=unmet,
+        budget=row["budget"],
+        spent=row["spent"],
+        execution_rate=rate,
+        unmet_indicators=unmet,
     )
 
 
@@ -414,8 +471,12 @@ def _unmet_counts(
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(
-            IndicatorResult.year == year, Project.year == year, IndicatorResult.met.is_(False),
-            unit_filter(principal, Project.unit_id), group_column.in_(ids), *_scope_where(filters),
+            IndicatorResult.year == year,
+            Project.year == year,
+            IndicatorResult.met.is_(False),
+            unit_filter(principal, Project.unit_id),
+            group_column.in_(ids),
+            *_scope_where(filters),
         )
         .group_by(group_column)
     ).all()
@@ -428,8 +489,14 @@ def unit_stats(
     """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id."""
     year = filters.year
     stmt = (
-        select(Unit.id.label("unit_id"), Unit.code, Unit.name, Unit.department_id,
-               Department.name.label("department_name"), *_stats_columns())
+        select(
+            Unit.id.label("unit_id"),
+            Unit.code,
+            Unit.name,
+            Unit.department_id,
+            Department.name.label("department_name"),
+            *_stats_columns(),
+        )
         .select_from(Project)
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
@@ -444,8 +511,16 @@ def unit_stats(
     rows = list(session.exec(stmt).mappings())
     unmet = _unmet_counts(session, principal, filters, Project.unit_id, [r["unit_id"] for r in rows])
     return [
-        _finish(r, ident=r["unit_id"], code=r["code"], name=r["name"], department_id=r["department_id"],
-                department_name=r["department_name"], year=year, unmet=unmet.get(r["unit_id"], 0))
+        _finish(
+            r,
+            ident=r["unit_id"],
+            code=r["code"],
+            name=r["name"],
+            department_id=r["department_id"],
+            department_name=r["department_name"],
+            year=year,
+            unmet=unmet.get(r["unit_id"], 0),
+        )
         for r in rows
     ]
 
@@ -471,8 +546,15 @@ def department_stats(
     rows = list(session.exec(stmt).mappings())
     unmet = _unmet_counts(session, principal, filters, Unit.department_id, [r["department_id"] for r in rows])
     return [
-        _finish(r, ident=r["department_id"], code=r["code"], name=r["name"], department_id=r["department_id"],
-                department_name=r["name"], year=year, unmet=unmet.get(r["department_id"], 0))
+        _finish(
+            r,
+            ident=r["department_id"],
+            code=r["code"],
+            name=r["name"],
+            department_id=r["department_id"],
+            department_name=r["name"],
+            year=year,
+            unmet=unmet.get(r["department_id"], 0),
+        )
         for r in rows
     ]
-

@@ -109,16 +109,26 @@ def allowed_actions(principal: Principal, evaluation: SelfEvaluation) -> tuple[s
 
 
 def approve(
-    *, session: Session, principal: Principal, evaluation_id: int, version: int | None = None,
-    opinion: str | None = None, overrides: list[OverrideInput] = (),
+    *,
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    version: int | None = None,
+    opinion: str | None = None,
+    overrides: list[OverrideInput] = (),
 ) -> EvaluationView:
     """审核通过: a department's approval sets `approved`, the finance bureau's is final (`final`)."""
     return _decide(session, principal, evaluation_id, "approve", version, opinion, overrides)
 
 
 def return_(
-    *, session: Session, principal: Principal, evaluation_id: int, opinion: str | None,
-    version: int | None = None, overrides: list[OverrideInput] = (),
+    *,
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    opinion: str | None,
+    version: int | None = None,
+    overrides: list[OverrideInput] = (),
 ) -> EvaluationView:
     """退回: back to the unit, editable, with the opinion (required) shown."""
     return _decide(session, principal, evaluation_id, "return", version, opinion, overrides)
@@ -131,8 +141,15 @@ def reopen(
     return _decide(session, principal, evaluation_id, "reopen", version, opinion, ())
 
 
-def _decide(session: Session, principal: Principal, evaluation_id: int, action: str, version: int | None,
-            opinion: str | None, overrides) -> EvaluationView:
+def _decide(
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    action: str,
+    version: int | None,
+    opinion: str | None,
+    overrides,
+) -> EvaluationView:
     if principal.role not in (("finance",) if action == "reopen" else REVIEWERS):
         who = "财政局" if action == "reopen" else "主管部门或财政局"
         raise PermissionDenied(f"只有{who}可以{_verb(action)}自评")
@@ -153,8 +170,11 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
     _, _, current = score_parts(session, evaluation, project, indicators, results)
     weights = {row.key: row.weight for row in current.indicators}
     by_id = {i.id: i for i in indicators}
-    before: dict[str, Any] = {"status": evaluation.status, "total_score": decimal_text(evaluation.total_score),
-                              "grade": evaluation.grade}
+    before: dict[str, Any] = {
+        "status": evaluation.status,
+        "total_score": decimal_text(evaluation.total_score),
+        "grade": evaluation.grade,
+    }
     after: dict[str, Any] = {}
     changed: list[IndicatorResult] = []
     seen: set[int] = set()
@@ -177,7 +197,8 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
         if score is _INVALID:
             continue
         res = results.get(ind.id) or IndicatorResult(
-            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[])
+            self_evaluation_id=evaluation.id, indicator_id=ind.id, year=project.year, flags=[]
+        )
         old = {"score_override": decimal_text(res.score_override), "override_reason": res.override_reason}
         new = {"score_override": decimal_text(score), "override_reason": reason if score is not None else None}
         if old != new:
@@ -206,10 +227,24 @@ def _decide(session: Session, principal: Principal, evaluation_id: int, action: 
     evaluation.review_opinion = text
     evaluation.updated_at = utcnow()
     session.add(evaluation)
-    after.update({"status": evaluation.status, "total_score": decimal_text(evaluation.total_score),
-                  "grade": evaluation.grade, "opinion": text})
-    audit.record(session=session, actor=principal, action=f"evaluation.{action}", entity_type="self_evaluation",
-                 entity_id=evaluation.id, before=before, after=after, note=text)
+    after.update(
+        {
+            "status": evaluation.status,
+            "total_score": decimal_text(evaluation.total_score),
+            "grade": evaluation.grade,
+            "opinion": text,
+        }
+    )
+    audit.record(
+        session=session,
+        actor=principal,
+        action=f"evaluation.{action}",
+        entity_type="self_evaluation",
+        entity_id=evaluation.id,
+        before=before,
+        after=after,
+        note=text,
+    )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
 
@@ -296,11 +331,19 @@ def _history(session: Session, evaluation_id: int) -> list[HistoryEntry]:
     names = _indicator_names(session, evaluation_id)
     entries = []
     for event, display_name, role in rows:
-        entries.append(HistoryEntry(
-            id=event.id, at=event.at, actor=display_name or event.actor, role=role, action=event.action,
-            before=event.before, after=event.after, note=event.note,
-            details=_details(event, names),
-        ))
+        entries.append(
+            HistoryEntry(
+                id=event.id,
+                at=event.at,
+                actor=display_name or event.actor,
+                role=role,
+                action=event.action,
+                before=event.before,
+                after=event.after,
+                note=event.note,
+                details=_details(event, names),
+            )
+        )
     return entries
 
 
@@ -355,7 +398,9 @@ def review_view(*, session: Session, principal: Principal, evaluation_id: int) -
     view = build_view(session, principal, evaluation)
     reviewer = session.get(User, evaluation.reviewed_by_id) if evaluation.reviewed_by_id else None
     return ReviewView(
-        view=view, actions=allowed_actions(principal, evaluation), history=_history(session, evaluation.id),
+        view=view,
+        actions=allowed_actions(principal, evaluation),
+        history=_history(session, evaluation.id),
         reviewed_by=(reviewer.display_name or reviewer.username) if reviewer else None,
     )
 
@@ -479,16 +524,31 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
     pages = max(1, -(-total // filters.page_size))
     page = min(filters.page, pages)
     sort_column = {
-        "submitted_at": SelfEvaluation.submitted_at, "score": SelfEvaluation.total_score,
-        "execution_rate": SelfEvaluation.execution_rate, "unit": Unit.name, "project": Project.name,
+        "submitted_at": SelfEvaluation.submitted_at,
+        "score": SelfEvaluation.total_score,
+        "execution_rate": SelfEvaluation.execution_rate,
+        "unit": Unit.name,
+        "project": Project.name,
     }[filters.sort]
     direction = sort_column.desc() if filters.descending else sort_column.asc()
     tie = SelfEvaluation.id.desc() if filters.descending else SelfEvaluation.id.asc()
     query = (
-        select(SelfEvaluation.id, Project.project_code, Project.name, Unit.id, Unit.name, Department.name,
-               SelfEvaluation.status, SelfEvaluation.submitted_at, SelfEvaluation.total_score,
-               SelfEvaluation.grade, SelfEvaluation.execution_rate, SelfEvaluation.flags,
-               has_satisfaction.label("has_satisfaction"), SelfEvaluation.version)
+        select(
+            SelfEvaluation.id,
+            Project.project_code,
+            Project.name,
+            Unit.id,
+            Unit.name,
+            Department.name,
+            SelfEvaluation.status,
+            SelfEvaluation.submitted_at,
+            SelfEvaluation.total_score,
+            SelfEvaluation.grade,
+            SelfEvaluation.execution_rate,
+            SelfEvaluation.flags,
+            has_satisfaction.label("has_satisfaction"),
+            SelfEvaluation.version,
+        )
         .join(Project, Project.id == SelfEvaluation.project_id)
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
@@ -514,22 +574,25 @@ def queue_options(*, session: Session, principal: Principal) -> QueueOptions:
     visible = scope.unit_filter(principal, Unit.id)
     units = session.exec(select(Unit.id, Unit.name, Unit.department_id).where(visible).order_by(Unit.name)).all()
     dept_ids = {d for _, _, d in units if d is not None}
-    departments = session.exec(
-        select(Department.id, Department.name).where(Department.id.in_(dept_ids)).order_by(Department.name)
-    ).all() if dept_ids else []
+    departments = (
+        session.exec(
+            select(Department.id, Department.name).where(Department.id.in_(dept_ids)).order_by(Department.name)
+        ).all()
+        if dept_ids
+        else []
+    )
     years = session.exec(
-        select(Project.year).where(scope.unit_filter(principal, Project.unit_id))
-        .distinct().order_by(Project.year.desc())
+        select(Project.year)
+        .where(scope.unit_filter(principal, Project.unit_id))
+        .distinct()
+        .order_by(Project.year.desc())
     ).all()
-    return QueueOptions(years=list(years), departments=[tuple(d) for d in departments],
-                        units=[tuple(u) for u in units])
+    return QueueOptions(years=list(years), departments=[tuple(d) for d in departments], units=[tuple(u) for u in units])
 
 
 def default_year(*, session: Session, principal: Principal) -> int:
     """The latest year the caller has projects in, else this year."""
-    year = session.exec(
-        select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))
-    ).one()
+    year = session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
     return year or utcnow().year
 
 

@@ -16,7 +16,8 @@ TITLES = {DEFAULT_TEMPLATE: "项目支出绩效自评（财预〔2020〕10号）
 def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> ScoringTemplate:
     """The current version of a template; national-2020@1 is created with its defaults on first use."""
     row = session.exec(
-        select(ScoringTemplate).where(ScoringTemplate.name == name, ScoringTemplate.is_current)
+        select(ScoringTemplate)
+        .where(ScoringTemplate.name == name, ScoringTemplate.is_current)
         .order_by(ScoringTemplate.version.desc())
     ).first()
     if row is not None:
@@ -54,14 +55,22 @@ def new_version(*, session: Session, name: str, changes: dict, actor: str = "cli
     row = ScoringTemplate(name=name, version=current.version + 1, title=current.title, settings=merged)
     session.add(row)
     session.flush()
-    audit.record(session=session, actor=actor, action="template.version", entity_type="scoring_template",
-                 entity_id=row.id, before=current.settings, after=merged)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="template.version",
+        entity_type="scoring_template",
+        entity_id=row.id,
+        before=current.settings,
+        after=merged,
+    )
     session.commit()
     return row
 
 
-def rescore_year(*, session: Session, year: int, name: str = DEFAULT_TEMPLATE, include_submitted: bool = False,
-                 actor: str = "cli") -> int:
+def rescore_year(
+    *, session: Session, year: int, name: str = DEFAULT_TEMPLATE, include_submitted: bool = False, actor: str = "cli"
+) -> int:
     """Move a year's evaluations to the current version of their template and rescore them, on purpose.
 
     Approved and final evaluations are never touched; submitted ones only when asked.
@@ -74,8 +83,12 @@ def rescore_year(*, session: Session, year: int, name: str = DEFAULT_TEMPLATE, i
     ids = session.exec(
         select(SelfEvaluation.id)
         .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
-        .where(SelfEvaluation.year == year, SelfEvaluation.status.in_(statuses), ScoringTemplate.name == name,
-               SelfEvaluation.template_id != current.id)
+        .where(
+            SelfEvaluation.year == year,
+            SelfEvaluation.status.in_(statuses),
+            ScoringTemplate.name == name,
+            SelfEvaluation.template_id != current.id,
+        )
     ).all()
     for evaluation_id in ids:
         evaluations.rescore(session=session, evaluation_id=evaluation_id, actor=actor)

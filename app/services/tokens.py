@@ -73,9 +73,18 @@ def create_token(
     session.add(row)
     session.flush()
     audit.record(
-        session=session, actor=actor, action="token.create", entity_type="api_token", entity_id=row.id,
-        after={"name": name, "role": role, "prefix": row.prefix, "unit_id": row.unit_id,
-               "department_id": row.department_id},
+        session=session,
+        actor=actor,
+        action="token.create",
+        entity_type="api_token",
+        entity_id=row.id,
+        after={
+            "name": name,
+            "role": role,
+            "prefix": row.prefix,
+            "unit_id": row.unit_id,
+            "department_id": row.department_id,
+        },
     )
     session.commit()
     return row, secret
@@ -84,16 +93,33 @@ def create_token(
 def list_tokens(*, session: Session) -> list[TokenListing]:
     """Every token, newest first, with the unit or department it is bound to."""
     rows = session.exec(
-        select(ApiToken.id, ApiToken.prefix, ApiToken.name, ApiToken.role, Unit.name, Department.name,
-               ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at)
+        select(
+            ApiToken.id,
+            ApiToken.prefix,
+            ApiToken.name,
+            ApiToken.role,
+            Unit.name,
+            Department.name,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
         .select_from(ApiToken)
         .outerjoin(Unit, Unit.id == ApiToken.unit_id)
         .outerjoin(Department, Department.id == ApiToken.department_id)
         .order_by(ApiToken.id.desc())
     ).all()
     return [
-        TokenListing(id=r[0], prefix=r[1], name=r[2], role=r[3], scope=r[4] or r[5] or "全部",
-                     created_at=r[6], last_used_at=r[7], revoked_at=r[8])
+        TokenListing(
+            id=r[0],
+            prefix=r[1],
+            name=r[2],
+            role=r[3],
+            scope=r[4] or r[5] or "全部",
+            created_at=r[6],
+            last_used_at=r[7],
+            revoked_at=r[8],
+        )
         for r in rows
     ]
 
@@ -108,8 +134,13 @@ def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "c
     row.revoked_at = utcnow()
     session.add(row)
     audit.record(
-        session=session, actor=actor, action="token.revoke", entity_type="api_token", entity_id=row.id,
-        before={"revoked_at": None}, after={"revoked_at": row.revoked_at.isoformat()},
+        session=session,
+        actor=actor,
+        action="token.revoke",
+        entity_type="api_token",
+        entity_id=row.id,
+        before={"revoked_at": None},
+        after={"revoked_at": row.revoked_at.isoformat()},
     )
     session.commit()
     return row

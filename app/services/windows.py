@@ -46,12 +46,14 @@ class WindowView:
 
 def _view(session: Session, year: int, window: FilingWindow | None, today: date | None = None) -> WindowView:
     if window is None:
-        return WindowView(year=year, opens_date=None, closes_date=None, is_open=True, updated_at=None,
-                          updated_by=None)
+        return WindowView(year=year, opens_date=None, closes_date=None, is_open=True, updated_at=None, updated_by=None)
     user = session.get(User, window.updated_by_id) if window.updated_by_id else None
     return WindowView(
-        year=year, opens_date=window.opens_date, closes_date=window.closes_date,
-        is_open=window_is_open(window, today), updated_at=window.updated_at,
+        year=year,
+        opens_date=window.opens_date,
+        closes_date=window.closes_date,
+        is_open=window_is_open(window, today),
+        updated_at=window.updated_at,
         updated_by=(user.display_name or user.username) if user else None,
     )
 
@@ -99,8 +101,15 @@ def set_window(
     window.updated_at = utcnow()
     session.add(window)
     session.flush()
-    audit.record(session=session, actor=principal, action="filing_window.set", entity_type="filing_window",
-                 entity_id=window.id, before=before, after={"year": year, **after})
+    audit.record(
+        session=session,
+        actor=principal,
+        action="filing_window.set",
+        entity_type="filing_window",
+        entity_id=window.id,
+        before=before,
+        after={"year": year, **after},
+    )
     session.commit()
     return _view(session, year, window)
 

@@ -180,9 +180,7 @@ def sheet_rows(ev: EvaluationView) -> list[dict[str, Any]]:
     for group in ev.groups:
         start = len(rows)
         for n, ind in enumerate(group.indicators):
-            rows.append(
-                {"ind": ind, "group": group, "l1_span": len(group.indicators) if n == 0 else 0, "l2_span": 0}
-            )
+            rows.append({"ind": ind, "group": group, "l1_span": len(group.indicators) if n == 0 else 0, "l2_span": 0})
         run_start = start
         for k in range(start, len(rows) + 1):
             if k == len(rows) or rows[k]["ind"].level2_name != rows[run_start]["ind"].level2_name:
@@ -303,10 +301,7 @@ def save_row(
         ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
         ind = _row_of(ev, indicator_id)
         errors = field_errors(
-            [
-                e if e.indicator_id is not None else FieldError(e.field, e.message, indicator_id)
-                for e in exc.errors
-            ]
+            [e if e.indicator_id is not None else FieldError(e.field, e.message, indicator_id) for e in exc.errors]
         )
         ctx = context(ev, ind=ind, errors=errors, typed={indicator_id: typed})
         return _answer(request, evaluation_id, ["row", "companions"], ctx, 422)
@@ -319,18 +314,14 @@ def save_row(
 
 
 @router.post("/evaluations/{evaluation_id:int}/money")
-def save_money(
-    request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
-):
+def save_money(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Save 全年执行数 (and 全年预算数 when the table gave none); answers the money block and the totals."""
     typed = {name: form[name] for name in ("spent", "budget") if name in form}
     return _save_block(request, evaluation_id, principal, session, form, typed, "money")
 
 
 @router.post("/evaluations/{evaluation_id:int}/goal")
-def save_goal(
-    request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
-):
+def save_goal(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Save 实际完成情况 of the year's overall goal."""
     typed = {name: form[name] for name in ("goal_completion",) if name in form}
     return _save_block(request, evaluation_id, principal, session, form, typed, "goal")
@@ -358,9 +349,7 @@ def _answer(request: Request, evaluation_id: int, blocks: list[str], ctx: dict, 
 
 
 @router.post("/evaluations/{evaluation_id:int}/submit")
-def submit(
-    request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
-):
+def submit(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """送审: refused with every problem at its row, nothing changed; then the form is read-only."""
     try:
         ev = evaluations.submit(
@@ -395,9 +384,7 @@ def withdraw(request: Request, evaluation_id: int, principal: PagePrincipal, ses
 def print_one(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep):
     """The 项目支出绩效自评表 of one project for the browser's print (A4 landscape)."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
-    return render(
-        request, "evaluations/print.html", print_context([ev], ev.project.year, single=True), block="sheets"
-    )
+    return render(request, "evaluations/print.html", print_context([ev], ev.project.year, single=True), block="sheets")
 
 
 @router.get("/evaluations/{evaluation_id:int}/export.xlsx")

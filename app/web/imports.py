@@ -49,8 +49,13 @@ async def upload(
         raise ValidationFailed("请选择要导入的文件")
     data = await read_upload(file, settings.import_max_bytes)
     run_id = import_runs.start(
-        engine=request.app.state.engine, data=data, filename=file.filename, year=year_value,
-        dry_run=dry_run is not None, force=force is not None, principal=principal,
+        engine=request.app.state.engine,
+        data=data,
+        filename=file.filename,
+        year=year_value,
+        dry_run=dry_run is not None,
+        force=force is not None,
+        principal=principal,
         max_bytes=settings.import_max_bytes,
     )
     target = f"/admin/imports/{run_id}"
@@ -88,5 +93,4 @@ def import_run_page(request: Request, run_id: int, principal: PagePrincipal, ses
     """One import: its progress while it runs, its report when it is done."""
     require_role(principal, "admin", "finance")
     run = import_runs.get_run(session=session, run_id=run_id, principal=principal)
-    return render(request, "imports/run.html", {"run": run, "phase": import_runs.phase_of(run.id)},
-                  block="progress")
+    return render(request, "imports/run.html", {"run": run, "phase": import_runs.phase_of(run.id)}, block="progress")

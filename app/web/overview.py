@@ -22,8 +22,14 @@ router = APIRouter()
 
 # Progress bars stack from the furthest along to the least.
 STATUS_ORDER = ("final", "approved", "submitted", "returned", "draft", "not_started")
-STATUS_COLORS = {"final": "#0b5d2a", "approved": "#2f9e57", "submitted": "#1d4ed8", "returned": "#b42318",
-                 "draft": "#9fb3c8", "not_started": "#e4e7eb"}
+STATUS_COLORS = {
+    "final": "#0b5d2a",
+    "approved": "#2f9e57",
+    "submitted": "#1d4ed8",
+    "returned": "#b42318",
+    "draft": "#9fb3c8",
+    "not_started": "#e4e7eb",
+}
 GRADE_COLORS = {"优": "#0b5d2a", "良": "#2f9e57", "中": "#a35f00", "差": "#b42318"}
 INK, MUTED, LINE = "#1f2933", "#616e7c", "#d9e2ec"
 LABEL_WIDTH, BAR_WIDTH, ROW_HEIGHT = 190, 300, 24
@@ -55,15 +61,25 @@ def _short(name: str, limit: int = 13) -> str:
 
 
 def _label(shapes: list[Shape], y: float, name: str) -> None:
-    shapes.append(Shape("text", {"x": LABEL_WIDTH - 6, "y": y + ROW_HEIGHT / 2 + 4, "text-anchor": "end",
-                                 "font-size": 12, "fill": INK}, _short(name), name))
+    shapes.append(
+        Shape(
+            "text",
+            {"x": LABEL_WIDTH - 6, "y": y + ROW_HEIGHT / 2 + 4, "text-anchor": "end", "font-size": 12, "fill": INK},
+            _short(name),
+            name,
+        )
+    )
 
 
 def progress_chart(rows: list[queries.GroupStats], title: str) -> Chart:
     """Stacked bars: how many projects are in each status, per department or unit."""
     rows = rows[:MAX_ROWS]
-    chart = Chart(title, LABEL_WIDTH + BAR_WIDTH + 60, max(1, len(rows)) * ROW_HEIGHT + 10,
-                  legend=[(STATUS_COLORS[s], STATUS_LABELS[s]) for s in STATUS_ORDER])
+    chart = Chart(
+        title,
+        LABEL_WIDTH + BAR_WIDTH + 60,
+        max(1, len(rows)) * ROW_HEIGHT + 10,
+        legend=[(STATUS_COLORS[s], STATUS_LABELS[s]) for s in STATUS_ORDER],
+    )
     for n, row in enumerate(rows):
         y = 5 + n * ROW_HEIGHT
         _label(chart.shapes, y, row.name)
@@ -73,13 +89,28 @@ def progress_chart(rows: list[queries.GroupStats], title: str) -> Chart:
             if not count or not row.projects:
                 continue
             width = BAR_WIDTH * count / row.projects
-            chart.shapes.append(Shape("rect", {"x": round(x, 2), "y": y + 3, "width": round(width, 2),
-                                               "height": ROW_HEIGHT - 6, "fill": STATUS_COLORS[status]},
-                                      title=f"{row.name}：{STATUS_LABELS[status]} {count} 个"))
+            chart.shapes.append(
+                Shape(
+                    "rect",
+                    {
+                        "x": round(x, 2),
+                        "y": y + 3,
+                        "width": round(width, 2),
+                        "height": ROW_HEIGHT - 6,
+                        "fill": STATUS_COLORS[status],
+                    },
+                    title=f"{row.name}：{STATUS_LABELS[status]} {count} 个",
+                )
+            )
             x += width
-        chart.shapes.append(Shape("text", {"x": LABEL_WIDTH + BAR_WIDTH + 6, "y": y + ROW_HEIGHT / 2 + 4,
-                                           "font-size": 12, "fill": MUTED}, f"{row.submitted}/{row.projects}",
-                                  f"已提交 {row.submitted} / 项目 {row.projects}"))
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": LABEL_WIDTH + BAR_WIDTH + 6, "y": y + ROW_HEIGHT / 2 + 4, "font-size": 12, "fill": MUTED},
+                f"{row.submitted}/{row.projects}",
+                f"已提交 {row.submitted} / 项目 {row.projects}",
+            )
+        )
     chart.note = "右侧数字：已提交（含审核通过、终审）/ 项目数"
     return chart
 
@@ -90,17 +121,39 @@ def _columns(title: str, bars: list[tuple[str, int, str, str]]) -> Chart:
     gap = 10
     chart = Chart(title, 20 + len(bars) * (width + gap), height + top + bottom)
     peak = max((count for _, count, _, _ in bars), default=0) or 1
-    chart.shapes.append(Shape("line", {"x1": 10, "y1": top + height, "x2": chart.width - 5, "y2": top + height,
-                                       "stroke": LINE}))
+    chart.shapes.append(
+        Shape("line", {"x1": 10, "y1": top + height, "x2": chart.width - 5, "y2": top + height, "stroke": LINE})
+    )
     for n, (label, count, colour, hover) in enumerate(bars):
         x = 15 + n * (width + gap)
         h = round(height * count / peak, 2)
-        chart.shapes.append(Shape("rect", {"x": x, "y": round(top + height - h, 2), "width": width, "height": h,
-                                           "fill": colour}, title=hover))
-        chart.shapes.append(Shape("text", {"x": x + width / 2, "y": round(top + height - h - 4, 2),
-                                           "text-anchor": "middle", "font-size": 11, "fill": INK}, str(count)))
-        chart.shapes.append(Shape("text", {"x": x + width / 2, "y": top + height + 15, "text-anchor": "middle",
-                                           "font-size": 11, "fill": MUTED}, label))
+        chart.shapes.append(
+            Shape(
+                "rect",
+                {"x": x, "y": round(top + height - h, 2), "width": width, "height": h, "fill": colour},
+                title=hover,
+            )
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {
+                    "x": x + width / 2,
+                    "y": round(top + height - h - 4, 2),
+                    "text-anchor": "middle",
+                    "font-size": 11,
+                    "fill": INK,
+                },
+                str(count),
+            )
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": x + width / 2, "y": top + height + 15, "text-anchor": "middle", "font-size": 11, "fill": MUTED},
+                label,
+            )
+        )
     return chart
 
 
@@ -130,32 +183,59 @@ def execution_chart(rows: list[queries.GroupStats], title: str) -> Chart:
     """执行率 per department or unit, with the 90% and 100% marks (scale to 120%)."""
     rows = rows[:MAX_ROWS]
     scale, bar_width = Decimal(120), 400
-    chart = Chart(title, LABEL_WIDTH + bar_width + 20, max(1, len(rows)) * ROW_HEIGHT + 26,
-                  legend=[("#2f9e57", "90%–100%"), ("#a35f00", "低于 90% 或高于 100%")])
+    chart = Chart(
+        title,
+        LABEL_WIDTH + bar_width + 20,
+        max(1, len(rows)) * ROW_HEIGHT + 26,
+        legend=[("#2f9e57", "90%–100%"), ("#a35f00", "低于 90% 或高于 100%")],
+    )
     for n, row in enumerate(rows):
         y = 5 + n * ROW_HEIGHT
         _label(chart.shapes, y, row.name)
         rate = row.execution_rate
         if rate is None:
-            chart.shapes.append(Shape("text", {"x": LABEL_WIDTH + 4, "y": y + ROW_HEIGHT / 2 + 4, "font-size": 12,
-                                               "fill": MUTED}, "无执行数"))
+            chart.shapes.append(
+                Shape(
+                    "text",
+                    {"x": LABEL_WIDTH + 4, "y": y + ROW_HEIGHT / 2 + 4, "font-size": 12, "fill": MUTED},
+                    "无执行数",
+                )
+            )
             continue
         width = round(float(min(rate, scale) / scale * bar_width), 2)
         colour = "#2f9e57" if Decimal(90) <= rate <= Decimal(100) else "#a35f00"
-        chart.shapes.append(Shape("rect", {"x": LABEL_WIDTH, "y": y + 3, "width": width, "height": ROW_HEIGHT - 6,
-                                           "fill": colour}, title=f"{row.name}：执行率 {rate}%"))
+        chart.shapes.append(
+            Shape(
+                "rect",
+                {"x": LABEL_WIDTH, "y": y + 3, "width": width, "height": ROW_HEIGHT - 6, "fill": colour},
+                title=f"{row.name}：执行率 {rate}%",
+            )
+        )
         inside = width > 70  # the figure sits inside the bar's end, clear of the 90% / 100% marks
-        chart.shapes.append(Shape("text", {"x": round(LABEL_WIDTH + width + (-5 if inside else 5), 2),
-                                           "y": y + ROW_HEIGHT / 2 + 4, "font-size": 12,
-                                           "text-anchor": "end" if inside else "start",
-                                           "fill": "#ffffff" if inside else INK}, f"{rate}%"))
+        chart.shapes.append(
+            Shape(
+                "text",
+                {
+                    "x": round(LABEL_WIDTH + width + (-5 if inside else 5), 2),
+                    "y": y + ROW_HEIGHT / 2 + 4,
+                    "font-size": 12,
+                    "text-anchor": "end" if inside else "start",
+                    "fill": "#ffffff" if inside else INK,
+                },
+                f"{rate}%",
+            )
+        )
     bottom = 5 + max(1, len(rows)) * ROW_HEIGHT
     for mark in (90, 100):
         x = round(LABEL_WIDTH + mark / 120 * bar_width, 2)
-        chart.shapes.append(Shape("line", {"x1": x, "y1": 2, "x2": x, "y2": bottom, "stroke": INK,
-                                           "stroke-dasharray": "3 3"}))
-        chart.shapes.append(Shape("text", {"x": x, "y": bottom + 15, "text-anchor": "middle", "font-size": 11,
-                                           "fill": MUTED}, f"{mark}%"))
+        chart.shapes.append(
+            Shape("line", {"x1": x, "y1": 2, "x2": x, "y2": bottom, "stroke": INK, "stroke-dasharray": "3 3"})
+        )
+        chart.shapes.append(
+            Shape(
+                "text", {"x": x, "y": bottom + 15, "text-anchor": "middle", "font-size": 11, "fill": MUTED}, f"{mark}%"
+            )
+        )
     return chart
 
 
@@ -191,7 +271,8 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
     departments = sorted(_all(queries.department_stats, **common), key=lambda r: r.name)
     options = reviews.queue_options(session=session, principal=principal)
     totals = {
-        "projects": sum(r.projects for r in units), "submitted": sum(r.submitted for r in units),
+        "projects": sum(r.projects for r in units),
+        "submitted": sum(r.submitted for r in units),
         "approved": sum(r.approved for r in units),
         "final": sum(r.by_status.get("final", 0) for r in units),
     }
@@ -203,7 +284,16 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
         "department_execution": execution_chart(departments, "各主管部门预算执行率"),
         "unit_execution": execution_chart(units, "各单位预算执行率"),
     }
-    return render(request, "overview/index.html", {
-        "year": year, "years": options.years, "units": units, "departments": departments, "charts": charts,
-        "totals": totals, "MAX_ROWS": MAX_ROWS,
-    })
+    return render(
+        request,
+        "overview/index.html",
+        {
+            "year": year,
+            "years": options.years,
+            "units": units,
+            "departments": departments,
+            "charts": charts,
+            "totals": totals,
+            "MAX_ROWS": MAX_ROWS,
+        },
+    )

@@ -24,8 +24,12 @@ router = APIRouter()
 QUEUE = "reviews/queue.html"
 DETAIL = "reviews/detail.html"
 QUEUE_FLAG_SHORT = {"no_satisfaction": "缺满意度", **{k: FLAG_SHORT.get(k, v) for k, v in QUEUE_FLAGS.items()}}
-DONE = {"approved": "已审核通过。", "final": "已终审通过。", "returned": "已退回，单位可修改后重新送审。",
-        "reopened": "已重新打开，退回单位修改。"}
+DONE = {
+    "approved": "已审核通过。",
+    "final": "已终审通过。",
+    "returned": "已退回，单位可修改后重新送审。",
+    "reopened": "已重新打开，退回单位修改。",
+}
 STATUS_TONE = {"submitted": "info", "approved": "ok", "final": "ok", "returned": "bad"}
 
 
@@ -62,9 +66,16 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
 
 def queue_url(filters: QueueFilters, **changes: Any) -> str:
     """The queue's URL for these filters with some changed (page back to 1 unless given)."""
-    values = {"year": filters.year, "status": filters.status, "department": filters.department_id,
-              "unit": filters.unit_id, "grade": filters.grade, "sort": filters.sort,
-              "desc": "1" if filters.descending else None, "page": None}
+    values = {
+        "year": filters.year,
+        "status": filters.status,
+        "department": filters.department_id,
+        "unit": filters.unit_id,
+        "grade": filters.grade,
+        "sort": filters.sort,
+        "desc": "1" if filters.descending else None,
+        "page": None,
+    }
     values.update(changes)
     pairs = [(k, v) for k, v in values.items() if v not in (None, "")]
     pairs += [("flag", f) for f in (changes.get("flags") or filters.flags)]
@@ -87,18 +98,42 @@ def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
     filters = queue_filters(request.query_params, reviews.default_year(session=session, principal=principal))
     page = reviews.review_queue(session=session, principal=principal, filters=filters)
     options = reviews.queue_options(session=session, principal=principal)
-    return render(request, QUEUE, {
-        "page": page, "f": filters, "options": options, "queue_url": queue_url, "sort_url": sort_url,
-        "SORTS": SORTS, "QUEUE_FLAGS": QUEUE_FLAGS, "QUEUE_FLAG_SHORT": QUEUE_FLAG_SHORT,
-        "STATUS_LABELS": STATUS_LABELS, "STATUS_TONE": STATUS_TONE, "GRADES": reviews.GRADES, "pct": pct,
-    }, block="queue")
+    return render(
+        request,
+        QUEUE,
+        {
+            "page": page,
+            "f": filters,
+            "options": options,
+            "queue_url": queue_url,
+            "sort_url": sort_url,
+            "SORTS": SORTS,
+            "QUEUE_FLAGS": QUEUE_FLAGS,
+            "QUEUE_FLAG_SHORT": QUEUE_FLAG_SHORT,
+            "STATUS_LABELS": STATUS_LABELS,
+            "STATUS_TONE": STATUS_TONE,
+            "GRADES": reviews.GRADES,
+            "pct": pct,
+        },
+        block="queue",
+    )
 
 
 def detail_context(r: reviews.ReviewView, **extra: Any) -> dict[str, Any]:
     return {
-        "r": r, "v": r.view, "s": r.view.evaluation, "STATUS_LABELS": STATUS_LABELS, "STATUS_TONE": STATUS_TONE,
-        "LEVEL_LABELS": LEVEL_LABELS, "FLAG_SHORT": FLAG_SHORT, "FLAG_TONE": FLAG_TONE, "money": money, "pct": pct,
-        "errors": {}, "values": {}, **extra,
+        "r": r,
+        "v": r.view,
+        "s": r.view.evaluation,
+        "STATUS_LABELS": STATUS_LABELS,
+        "STATUS_TONE": STATUS_TONE,
+        "LEVEL_LABELS": LEVEL_LABELS,
+        "FLAG_SHORT": FLAG_SHORT,
+        "FLAG_TONE": FLAG_TONE,
+        "money": money,
+        "pct": pct,
+        "errors": {},
+        "values": {},
+        **extra,
     }
 
 
@@ -118,8 +153,9 @@ def _overrides(form: dict[str, str], r: reviews.ReviewView) -> list[OverrideInpu
     for ind in r.view.indicators:
         key = f"override_score_{ind.id}"
         if key in form:
-            items.append(OverrideInput(indicator_id=ind.id, score=form[key],
-                                       reason=form.get(f"override_reason_{ind.id}")))
+            items.append(
+                OverrideInput(indicator_id=ind.id, score=form[key], reason=form.get(f"override_reason_{ind.id}"))
+            )
     return items
 
 
@@ -136,21 +172,36 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
     opinion, version = form.get("opinion"), _version(form)
     try:
         if action == "approve":
-            v = reviews.approve(session=session, principal=principal, evaluation_id=evaluation_id, version=version,
-                                opinion=opinion, overrides=_overrides(form, r))
+            v = reviews.approve(
+                session=session,
+                principal=principal,
+                evaluation_id=evaluation_id,
+                version=version,
+                opinion=opinion,
+                overrides=_overrides(form, r),
+            )
         elif action == "return":
-            v = reviews.return_(session=session, principal=principal, evaluation_id=evaluation_id, version=version,
-                                opinion=opinion, overrides=_overrides(form, r))
+            v = reviews.return_(
+                session=session,
+                principal=principal,
+                evaluation_id=evaluation_id,
+                version=version,
+                opinion=opinion,
+                overrides=_overrides(form, r),
+            )
         elif action == "reopen":
-            v = reviews.reopen(session=session, principal=principal, evaluation_id=evaluation_id, version=version,
-                               opinion=opinion)
+            v = reviews.reopen(
+                session=session, principal=principal, evaluation_id=evaluation_id, version=version, opinion=opinion
+            )
         else:
             raise ValidationFailed("请选择操作：审核通过、退回或重新打开")
     except ValidationFailed as exc:
         session.rollback()
         r = reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id)
-        errors = {e.field if e.indicator_id is None else f"{e.field.rsplit('.', 1)[-1]}:{e.indicator_id}": e.message
-                  for e in exc.errors}
+        errors = {
+            e.field if e.indicator_id is None else f"{e.field.rsplit('.', 1)[-1]}:{e.indicator_id}": e.message
+            for e in exc.errors
+        }
         ctx = detail_context(r, errors=errors, values=form, refusal=exc.message)
         return render(request, DETAIL, ctx, block="review", status_code=422)
     done = "reopened" if action == "reopen" else v.evaluation.status

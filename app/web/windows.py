@@ -41,10 +41,16 @@ def windows_page(request: Request, principal: PagePrincipal, session: SessionDep
     """Every year's window, each row editable in place, and a form for a new year."""
     require_role(principal, *windows.MANAGERS)
     done = request.query_params.get("done")
-    return render(request, "windows/index.html", {
-        "rows": windows.list_windows(session=session), "errors": {}, "values": {},
-        "notice": f"{done} 年度填报期已保存。" if done and done.isdigit() else None,
-    })
+    return render(
+        request,
+        "windows/index.html",
+        {
+            "rows": windows.list_windows(session=session),
+            "errors": {},
+            "values": {},
+            "notice": f"{done} 年度填报期已保存。" if done and done.isdigit() else None,
+        },
+    )
 
 
 @router.post("/admin/windows")
@@ -58,25 +64,38 @@ def save_window(request: Request, principal: PagePrincipal, session: SessionDep,
     try:
         if problems:
             raise ValidationFailed("日期有误", errors=problems)
-        row = windows.set_window(session=session, principal=principal, year=year, opens_date=opens,
-                                 closes_date=closes)
+        row = windows.set_window(session=session, principal=principal, year=year, opens_date=opens, closes_date=closes)
     except ValidationFailed as exc:
         session.rollback()
         errors = {e.field: e.message for e in exc.errors}
         current = windows.get_window(session=session, year=year)
         if wants_fragment(request):
             return _row(request, current, errors=errors, values=form, status_code=422)
-        return render(request, "windows/index.html", {
-            "rows": windows.list_windows(session=session), "errors": {year: errors}, "values": {year: form},
-            "refusal": exc.message}, status_code=422)
+        return render(
+            request,
+            "windows/index.html",
+            {
+                "rows": windows.list_windows(session=session),
+                "errors": {year: errors},
+                "values": {year: form},
+                "refusal": exc.message,
+            },
+            status_code=422,
+        )
     if wants_fragment(request):
         return _row(request, row, saved=True)
     return RedirectResponse(f"/admin/windows?done={year}", status_code=303)
 
 
 def _row(request: Request, row: windows.WindowView, *, errors=None, values=None, saved=False, status_code=200):
-    ctx = {"request": request, "principal": request.state.principal, "w": row, "row_errors": errors or {},
-           "row_values": values or {}, "saved": saved}
+    ctx = {
+        "request": request,
+        "principal": request.state.principal,
+        "w": row,
+        "row_errors": errors or {},
+        "row_values": values or {},
+        "saved": saved,
+    }
     response = templates.TemplateResponse(request, "windows/_row.html", ctx, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     return response

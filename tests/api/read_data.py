@@ -56,51 +56,116 @@ def unit(session: Session, name: str, dept: Department, code: str) -> Unit:
     return row
 
 
-def project(session: Session, world: World, key: str, unit_row: Unit, name: str, *, year: int = YEAR,
-            budget: str | None = None, spent: str | None = None) -> Project:
-    row = Project(year=year, unit_id=unit_row.id, project_code=f"P-{key}", name=name,
-                  budget=D(budget) if budget else None, spent=D(spent) if spent else None,
-                  initial_budget=D(budget) if budget else None, annual_goal=f"{name}的年度目标")
+def project(
+    session: Session,
+    world: World,
+    key: str,
+    unit_row: Unit,
+    name: str,
+    *,
+    year: int = YEAR,
+    budget: str | None = None,
+    spent: str | None = None,
+) -> Project:
+    row = Project(
+        year=year,
+        unit_id=unit_row.id,
+        project_code=f"P-{key}",
+        name=name,
+        budget=D(budget) if budget else None,
+        spent=D(spent) if spent else None,
+        initial_budget=D(budget) if budget else None,
+        annual_goal=f"{name}的年度目标",
+    )
     session.add(row)
     session.commit()
     world.projects[key] = row
     return row
 
 
-def evaluation(session: Session, world: World, key: str, template: ScoringTemplate, *, status: str,
-               rate: str | None = None, total: str | None = None, grade: str | None = None,
-               flags: list[str] | None = None) -> SelfEvaluation:
+def evaluation(
+    session: Session,
+    world: World,
+    key: str,
+    template: ScoringTemplate,
+    *,
+    status: str,
+    rate: str | None = None,
+    total: str | None = None,
+    grade: str | None = None,
+    flags: list[str] | None = None,
+) -> SelfEvaluation:
     p = world.projects[key]
-    row = SelfEvaluation(project_id=p.id, year=p.year, status=status, template_id=template.id,
-                         execution_rate=D(rate) if rate else None, total_score=D(total) if total else None,
-                         grade=grade, flags=flags or [])
+    row = SelfEvaluation(
+        project_id=p.id,
+        year=p.year,
+        status=status,
+        template_id=template.id,
+        execution_rate=D(rate) if rate else None,
+        total_score=D(total) if total else None,
+        grade=grade,
+        flags=flags or [],
+    )
     session.add(row)
     session.commit()
     world.evaluations[key] = row
     return row
 
 
-def indicator(session: Session, world: World, key: str, project_key: str, position: int, *, level1: str,
-              level2: str | None, name: str, target: str, kind: str = "quantity", op: str | None = ">=",
-              value: str | None = "12", unit_text: str | None = "份", result: dict | None = None) -> Indicator:
+def indicator(
+    session: Session,
+    world: World,
+    key: str,
+    project_key: str,
+    position: int,
+    *,
+    level1: str,
+    level2: str | None,
+    name: str,
+    target: str,
+    kind: str = "quantity",
+    op: str | None = ">=",
+    value: str | None = "12",
+    unit_text: str | None = "份",
+    result: dict | None = None,
+) -> Indicator:
     p = world.projects[project_key]
-    row = Indicator(project_id=p.id, year=p.year, position=position, level1=level1, level2=level2,
-                    level2_code={"quantity": "11", "social": "22", "timeliness": "13"}.get(level2 or ""),
-                    name=name, period_target=target, annual_target=target, target_kind=kind, target_op=op,
-                    target_value=value, target_unit=unit_text, target_unit_raw=unit_text,
-                    target_confidence="high")
+    row = Indicator(
+        project_id=p.id,
+        year=p.year,
+        position=position,
+        level1=level1,
+        level2=level2,
+        level2_code={"quantity": "11", "social": "22", "timeliness": "13"}.get(level2 or ""),
+        name=name,
+        period_target=target,
+        annual_target=target,
+        target_kind=kind,
+        target_op=op,
+        target_value=value,
+        target_unit=unit_text,
+        target_unit_raw=unit_text,
+        target_confidence="high",
+    )
     session.add(row)
     session.commit()
     world.indicators[key] = row
     if result is not None:
         e = world.evaluations[project_key]
-        session.add(IndicatorResult(
-            self_evaluation_id=e.id, indicator_id=row.id, year=p.year, actual=result.get("actual"),
-            weight=D(result.get("weight", "25")), score=D(result["score"]) if result.get("score") else None,
-            met=result.get("met"), flags=result.get("flags", []),
-            score_override=D(result["override"]) if result.get("override") else None,
-            override_reason=result.get("override_reason"),
-        ))
+        session.add(
+            IndicatorResult(
+                self_evaluation_id=e.id,
+                indicator_id=row.id,
+                year=p.year,
+                actual=result.get("actual"),
+                weight=D(result.get("weight", "25")),
+                score=D(result["score"]) if result.get("score") else None,
+                met=result.get("met"),
+                flags=result.get("flags", []),
+                score_override=D(result["override"]) if result.get("override") else None,
+                override_reason=result.get("override_reason"),
+            )
+        )
         session.commit()
     return row
 
@@ -114,7 +179,8 @@ def build(session: Session) -> World:
     dept_a = factories.department(session, "广州市工业和信息化局", code="401")
     dept_b = factories.department(session, "广州市交通运输局", code="402")
     w = World(
-        dept_a=dept_a, dept_b=dept_b,
+        dept_a=dept_a,
+        dept_b=dept_b,
         a1=unit(session, "广州市无线电监测站", dept_a, "401001"),
         a2=unit(session, "广州市工业和信息化产业发展中心", dept_a, "401002"),
         b1=unit(session, f"广州市{SECRET_MARK}事务中心", dept_b, "402001"),
@@ -127,40 +193,142 @@ def build(session: Session) -> World:
     project(session, w, "p6", w.b1, f"{SECRET_MARK}往年项目", year=2024, budget="10", spent="5")
 
     evaluation(session, w, "p1", template, status="approved", rate="97.3500", total="96.80", grade="优")
-    evaluation(session, w, "p2", template, status="submitted", rate="80.0000", total="75.50", grade="中",
-               flags=["execution_low"])
+    evaluation(
+        session,
+        w,
+        "p2",
+        template,
+        status="submitted",
+        rate="80.0000",
+        total="75.50",
+        grade="中",
+        flags=["execution_low"],
+    )
     evaluation(session, w, "p3", template, status="draft", total="40.00")
     evaluation(session, w, "p5", template, status="final", rate="100.0000", total="88.00", grade="良")
-    evaluation(session, w, "p6", template, status="final", rate="50.0000", total="59.99", grade="差",
-               flags=["execution_low"])
+    evaluation(
+        session, w, "p6", template, status="final", rate="50.0000", total="59.99", grade="差", flags=["execution_low"]
+    )
 
-    indicator(session, w, "i1", "p1", 1, level1="output", level2="quantity", name="监测报告", target="≥12份",
-              result={"actual": "12份", "score": "25", "met": True})
-    indicator(session, w, "i2", "p1", 2, level1="outcome", level2="social", name="监测能力", target="提升",
-              kind="qualitative", op=None, value=None, unit_text=None,
-              result={"actual": "部分提升", "score": "15", "met": False, "flags": ["unmet"], "override": "18",
-                      "override_reason": "有佐证材料"})
-    indicator(session, w, "i3", "p2", 1, level1="output", level2="timeliness", name="按期完成",
-              target="2025年12月前", kind="deadline", op=None, value=None, unit_text=None,
-              result={"actual": "2026-01-15", "score": "10", "met": False, "flags": ["unmet", "late"]})
-    indicator(session, w, "i4", "p3", 1, level1="satisfaction", level2=None, name="服务对象满意度",
-              target="≥95%", value="95", unit_text="%")
-    indicator(session, w, "i5", "p5", 1, level1="output", level2="quantity", name=f"{SECRET_MARK}养护里程",
-              target="≥100公里", value="100", unit_text="公里",
-              result={"actual": "130公里", "score": "50", "met": True, "flags": ["over_achieved"]})
-    indicator(session, w, "i6", "p5", 2, level1="outcome", level2="social", name=f"{SECRET_MARK}通行效率",
-              target="提高", kind="qualitative", op=None, value=None, unit_text=None,
-              result={"actual": "未提高", "score": "5", "met": False, "flags": ["unmet"]})
+    indicator(
+        session,
+        w,
+        "i1",
+        "p1",
+        1,
+        level1="output",
+        level2="quantity",
+        name="监测报告",
+        target="≥12份",
+        result={"actual": "12份", "score": "25", "met": True},
+    )
+    indicator(
+        session,
+        w,
+        "i2",
+        "p1",
+        2,
+        level1="outcome",
+        level2="social",
+        name="监测能力",
+        target="提升",
+        kind="qualitative",
+        op=None,
+        value=None,
+        unit_text=None,
+        result={
+            "actual": "部分提升",
+            "score": "15",
+            "met": False,
+            "flags": ["unmet"],
+            "override": "18",
+            "override_reason": "有佐证材料",
+        },
+    )
+    indicator(
+        session,
+        w,
+        "i3",
+        "p2",
+        1,
+        level1="output",
+        level2="timeliness",
+        name="按期完成",
+        target="2025年12月前",
+        kind="deadline",
+        op=None,
+        value=None,
+        unit_text=None,
+        result={"actual": "2026-01-15", "score": "10", "met": False, "flags": ["unmet", "late"]},
+    )
+    indicator(
+        session,
+        w,
+        "i4",
+        "p3",
+        1,
+        level1="satisfaction",
+        level2=None,
+        name="服务对象满意度",
+        target="≥95%",
+        value="95",
+        unit_text="%",
+    )
+    indicator(
+        session,
+        w,
+        "i5",
+        "p5",
+        1,
+        level1="output",
+        level2="quantity",
+        name=f"{SECRET_MARK}养护里程",
+        target="≥100公里",
+        value="100",
+        unit_text="公里",
+        result={"actual": "130公里", "score": "50", "met": True, "flags": ["over_achieved"]},
+    )
+    indicator(
+        session,
+        w,
+        "i6",
+        "p5",
+        2,
+        level1="outcome",
+        level2="social",
+        name=f"{SECRET_MARK}通行效率",
+        target="提高",
+        kind="qualitative",
+        op=None,
+        value=None,
+        unit_text=None,
+        result={"actual": "未提高", "score": "5", "met": False, "flags": ["unmet"]},
+    )
 
     e1 = w.evaluations["p1"]
-    session.add_all([
-        AuditEvent(actor="wxjcz", action="evaluation.submit", entity_type="self_evaluation", entity_id=e1.id,
-                   at=utcnow()),
-        AuditEvent(actor="gxj_shenhe", action="evaluation.approve", entity_type="self_evaluation",
-                   entity_id=e1.id, note="同意", at=utcnow()),
-        AuditEvent(actor="gxj_shenhe", action="evaluation.approve", entity_type="self_evaluation",
-                   entity_id=w.evaluations["p5"].id, note=f"{SECRET_MARK}意见", at=utcnow()),
-    ])
+    session.add_all(
+        [
+            AuditEvent(
+                actor="wxjcz", action="evaluation.submit", entity_type="self_evaluation", entity_id=e1.id, at=utcnow()
+            ),
+            AuditEvent(
+                actor="gxj_shenhe",
+                action="evaluation.approve",
+                entity_type="self_evaluation",
+                entity_id=e1.id,
+                note="同意",
+                at=utcnow(),
+            ),
+            AuditEvent(
+                actor="gxj_shenhe",
+                action="evaluation.approve",
+                entity_type="self_evaluation",
+                entity_id=w.evaluations["p5"].id,
+                note=f"{SECRET_MARK}意见",
+                at=utcnow(),
+            ),
+        ]
+    )
     # A user with a password hash that must never appear in any response.
     factories.user(session, "gxj_shenhe", "department", dept=dept_a)
     session.commit()
@@ -176,4 +344,3 @@ def build(session: Session) -> World:
         w.secrets[who], w.token_ids[who] = secret, row.id
     tokens.revoke_token(session=session, token_id=w.token_ids["revoked"])
     return w
-

@@ -20,8 +20,14 @@ from tests.api.read_data import SECRET_MARK, YEAR, build
 PUBLIC = {("GET", "/api/v1/openapi.json")}
 # Routes this file's data set knows must answer 200 to a finance token (guards against a test
 # that passes because every call failed).
-MUST_ANSWER = {"/api/v1/units", "/api/v1/projects", "/api/v1/projects/{project_id}", "/api/v1/indicators",
-               "/api/v1/stats/units", "/api/v1/stats/departments"}
+MUST_ANSWER = {
+    "/api/v1/units",
+    "/api/v1/projects",
+    "/api/v1/projects/{project_id}",
+    "/api/v1/indicators",
+    "/api/v1/stats/units",
+    "/api/v1/stats/departments",
+}
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 
 
@@ -58,17 +64,30 @@ def other_unit_ids(world) -> dict[str, int]:
     """Ids of the other department's objects, by the path-parameter names routes use for them."""
     p5 = world.projects["p5"]
     return {
-        "project_id": p5.id, "evaluation_id": world.evaluations["p5"].id, "self_evaluation_id":
-        world.evaluations["p5"].id, "indicator_id": world.indicators["i5"].id, "unit_id": world.b1.id,
-        "department_id": world.dept_b.id, "token_id": world.token_ids["unit_b1"], "year": YEAR, "id": p5.id,
+        "project_id": p5.id,
+        "evaluation_id": world.evaluations["p5"].id,
+        "self_evaluation_id": world.evaluations["p5"].id,
+        "indicator_id": world.indicators["i5"].id,
+        "unit_id": world.b1.id,
+        "department_id": world.dept_b.id,
+        "token_id": world.token_ids["unit_b1"],
+        "year": YEAR,
+        "id": p5.id,
         "default": p5.id,
     }
 
 
 def own_ids(world) -> dict[str, int]:
     p1 = world.projects["p1"]
-    return {"project_id": p1.id, "evaluation_id": world.evaluations["p1"].id, "indicator_id": world.indicators["i1"].id,
-            "unit_id": world.a1.id, "department_id": world.dept_a.id, "year": YEAR, "default": p1.id}
+    return {
+        "project_id": p1.id,
+        "evaluation_id": world.evaluations["p1"].id,
+        "indicator_id": world.indicators["i1"].id,
+        "unit_id": world.a1.id,
+        "department_id": world.dept_a.id,
+        "year": YEAR,
+        "default": p1.id,
+    }
 
 
 def test_the_route_list_is_introspected(app):

@@ -29,11 +29,20 @@ def get(client, world, url, who="finance"):
 
 def test_units_with_their_department(client, world):
     body = get(client, world, "/api/v1/units")
-    assert [u["name"] for u in body["items"]] == ["广州市无线电监测站", "广州市工业和信息化产业发展中心",
-                                                   f"广州市{SECRET_MARK}事务中心"]
+    assert [u["name"] for u in body["items"]] == [
+        "广州市无线电监测站",
+        "广州市工业和信息化产业发展中心",
+        f"广州市{SECRET_MARK}事务中心",
+    ]
     first = body["items"][0]
-    assert first == {"id": world.a1.id, "code": "401001", "name": "广州市无线电监测站",
-                     "department_id": world.dept_a.id, "department_code": "401", "department": "广州市工业和信息化局"}
+    assert first == {
+        "id": world.a1.id,
+        "code": "401001",
+        "name": "广州市无线电监测站",
+        "department_id": world.dept_a.id,
+        "department_code": "401",
+        "department": "广州市工业和信息化局",
+    }
     assert body["next"] is None and body["next_cursor"] is None
 
 
@@ -123,15 +132,26 @@ def test_project_detail_has_indicators_targets_results_and_history(client, world
     assert body["initial_budget"] == "57550.00" and body["total_score"] == "96.80"
     first, second = body["indicators"]
     assert first["annual_target"] == "≥12份"
-    assert first["target"] == {"kind": "quantity", "op": ">=", "value": "12", "value_max": None, "unit": "份",
-                               "unit_raw": "份", "unit_class": None, "deadline": None, "direction": None,
-                               "confidence": "high", "warnings": []}
+    assert first["target"] == {
+        "kind": "quantity",
+        "op": ">=",
+        "value": "12",
+        "value_max": None,
+        "unit": "份",
+        "unit_raw": "份",
+        "unit_class": None,
+        "deadline": None,
+        "direction": None,
+        "confidence": "high",
+        "warnings": [],
+    }
     assert first["actual"] == "12份" and first["score"] == "25.00" and first["met"] is True
     assert second["score"] == "15.00" and second["score_override"] == "18.00"
     assert second["effective_score"] == "18.00" and second["override_reason"] == "有佐证材料"
     assert second["flags"] == ["unmet"] and second["met"] is False
     assert [(h["actor"], h["action"], h["note"]) for h in body["history"]] == [
-        ("wxjcz", "evaluation.submit", None), ("gxj_shenhe", "evaluation.approve", "同意"),
+        ("wxjcz", "evaluation.submit", None),
+        ("gxj_shenhe", "evaluation.approve", "同意"),
     ]
 
 

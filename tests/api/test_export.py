@@ -12,8 +12,13 @@ from openpyxl import load_workbook
 from app.api import export
 from tests.api.read_data import SECRET_MARK, YEAR, build
 
-LISTS = ["/api/v1/units", "/api/v1/projects", "/api/v1/indicators", f"/api/v1/stats/units?year={YEAR}",
-         f"/api/v1/stats/departments?year={YEAR}"]
+LISTS = [
+    "/api/v1/units",
+    "/api/v1/projects",
+    "/api/v1/indicators",
+    f"/api/v1/stats/units?year={YEAR}",
+    f"/api/v1/stats/departments?year={YEAR}",
+]
 
 
 @pytest.fixture
@@ -64,8 +69,7 @@ def test_export_follows_filters_and_scope(client, world):
 
 
 def test_stats_csv_flattens_counts_into_columns(client, world):
-    header, *rows = read_csv(client.get(f"/api/v1/stats/units?year={YEAR}&format=csv",
-                                        headers=world.auth("finance")))
+    header, *rows = read_csv(client.get(f"/api/v1/stats/units?year={YEAR}&format=csv", headers=world.auth("finance")))
     assert header[:3] == ["单位ID", "单位编码", "单位名称"]
     assert "等级·优" in header and "按状态·草稿" in header
     first = dict(zip(header, rows[0], strict=True))
@@ -87,8 +91,11 @@ def test_xlsx_export_opens_with_numbers_as_numbers(client, world):
 
 
 def test_bad_input_with_a_format_is_still_json(client, world):
-    for url in ["/api/v1/projects?format=csv&q=%00", "/api/v1/projects?format=csv&status=nope",
-                "/api/v1/stats/units?format=xlsx"]:
+    for url in [
+        "/api/v1/projects?format=csv&q=%00",
+        "/api/v1/projects?format=csv&status=nope",
+        "/api/v1/stats/units?format=xlsx",
+    ]:
         response = client.get(url, headers=world.auth("finance"))
         assert response.status_code == 422 and response.json()["error"] == "validation_failed", url
     response = client.get("/api/v1/projects?format=csv")

@@ -23,8 +23,9 @@ def _users(session):
 def test_finance_imports_the_published_table(client, session):
     _users(session)
     factories.login(client, "fin")
-    response = client.post("/api/v1/imports", data={"year": "2024"},
-                           files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")})
+    response = client.post(
+        "/api/v1/imports", data={"year": "2024"}, files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ok"] and body["committed"] and body["counts"]["projects_created"] == 34
@@ -36,8 +37,11 @@ def test_finance_imports_the_published_table(client, session):
 def test_dry_run_over_the_api_writes_nothing(client, session):
     _users(session)
     factories.login(client, "fin")
-    response = client.post("/api/v1/imports", data={"year": "2024", "dry_run": "true"},
-                           files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")})
+    response = client.post(
+        "/api/v1/imports",
+        data={"year": "2024", "dry_run": "true"},
+        files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")},
+    )
     assert response.status_code == 200 and not response.json()["committed"]
     assert session.exec(select(sa.func.count()).select_from(Project)).one() == 0
 
@@ -68,9 +72,20 @@ def test_parse_endpoint_returns_the_parser_json(client, session):
     _users(session)
     factories.login(client, "u")
     body = client.get("/api/v1/targets/parse", params={"text": "不少于1,300亿元"}).json()
-    assert body == {"raw": "不少于1,300亿元", "kind": "quantity", "op": ">=", "value": "130000000000",
-                    "value_max": None, "unit": "元", "unit_raw": "亿元", "unit_class": "money", "deadline": None,
-                    "direction": "higher", "confidence": "high", "warnings": []}
+    assert body == {
+        "raw": "不少于1,300亿元",
+        "kind": "quantity",
+        "op": ">=",
+        "value": "130000000000",
+        "value_max": None,
+        "unit": "元",
+        "unit_raw": "亿元",
+        "unit_class": "money",
+        "deadline": None,
+        "direction": "higher",
+        "confidence": "high",
+        "warnings": [],
+    }
     deadline = client.get("/api/v1/targets/parse", params={"text": "12月底前", "year": "2024"}).json()
     assert deadline["kind"] == "deadline" and deadline["deadline"] == "2024-12-31"
     too_long = client.get("/api/v1/targets/parse", params={"text": "x" * 10001})

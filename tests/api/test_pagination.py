@@ -49,8 +49,12 @@ def test_projects_across_pages_with_inserts_between_fetches(client, session, wor
     before = [p.id for p in sorted(world.projects.values(), key=lambda p: p.id)]
     counter = iter(range(1000))
     inserted = []
-    ids, pages = walk(client, world, "/api/v1/projects?limit=2",
-                      between=lambda: inserted.append(_insert_project(session, world, next(counter))))
+    ids, pages = walk(
+        client,
+        world,
+        "/api/v1/projects?limit=2",
+        between=lambda: inserted.append(_insert_project(session, world, next(counter))),
+    )
     assert len(ids) == len(set(ids)), "a row was served twice"
     assert set(before) <= set(ids), "a row that existed at the start was skipped"
     assert ids == sorted(ids), "order must be stable by id"
@@ -63,8 +67,16 @@ def test_indicators_and_units_across_pages_with_inserts(client, session, world):
     before = sorted(i.id for i in world.indicators.values())
 
     def add_indicator():
-        session.add(Indicator(project_id=world.projects["p1"].id, year=YEAR, position=99, level1="output",
-                              name="新增指标", target_kind="qualitative"))
+        session.add(
+            Indicator(
+                project_id=world.projects["p1"].id,
+                year=YEAR,
+                position=99,
+                level1="output",
+                name="新增指标",
+                target_kind="qualitative",
+            )
+        )
         session.commit()
 
     ids, _ = walk(client, world, "/api/v1/indicators?limit=1", between=add_indicator)
@@ -148,8 +160,13 @@ def test_bad_cursors_are_400_json(client, world):
 
 
 def test_limit_outside_1_to_1000_is_422_in_chinese(client, world):
-    for limit, message in [("0", "数值过小"), ("100000", "数值过大"), ("-1", "数值过小"), ("1001", "数值过大"),
-                           ("abc", "应为整数")]:
+    for limit, message in [
+        ("0", "数值过小"),
+        ("100000", "数值过大"),
+        ("-1", "数值过小"),
+        ("1001", "数值过大"),
+        ("abc", "应为整数"),
+    ]:
         for path in ("/api/v1/projects", "/api/v1/stats/units?year=2025&"):
             sep = "" if path.endswith("&") else "?"
             response = client.get(f"{path}{sep}limit={limit}", headers=world.auth("finance"))

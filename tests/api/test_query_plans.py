@@ -53,8 +53,9 @@ def _pg_plan(engine, statement: str, parameters) -> list[dict]:
 
 
 def _pg_seq_scans(nodes: list[dict]) -> list[str]:
-    return [n["Relation Name"] for n in nodes if n.get("Node Type") == "Seq Scan"
-            and n.get("Relation Name") in BIG_TABLES]
+    return [
+        n["Relation Name"] for n in nodes if n.get("Node Type") == "Seq Scan" and n.get("Relation Name") in BIG_TABLES
+    ]
 
 
 def _keyset_served_by_index(engine, statement: str, parameters, table: str) -> bool:
@@ -86,8 +87,9 @@ def loaded(session):
 def test_year_wide_indicator_list_uses_indexes(db, loaded, met):
     middle = loaded.exec(select(Indicator.id).order_by(Indicator.id).offset(80)).first()
     filters = queries.IndicatorFilters(year=2024, met=met)
-    statements = _capture(db, lambda: queries.list_indicators(
-        session=loaded, principal=FINANCE, filters=filters, after=middle, limit=50))
+    statements = _capture(
+        db, lambda: queries.list_indicators(session=loaded, principal=FINANCE, filters=filters, after=middle, limit=50)
+    )
     for statement, parameters in statements:
         assert _full_scans(db, statement, parameters) == [], statement
     if db.dialect.name == "postgresql":
@@ -96,8 +98,12 @@ def test_year_wide_indicator_list_uses_indexes(db, loaded, met):
 
 def test_year_wide_project_list_uses_indexes(db, loaded):
     middle = loaded.exec(select(Project.id).order_by(Project.id).offset(10)).first()
-    statements = _capture(db, lambda: queries.list_projects(
-        session=loaded, principal=FINANCE, filters=queries.ProjectFilters(year=2024), after=middle, limit=50))
+    statements = _capture(
+        db,
+        lambda: queries.list_projects(
+            session=loaded, principal=FINANCE, filters=queries.ProjectFilters(year=2024), after=middle, limit=50
+        ),
+    )
     for statement, parameters in statements:
         assert _full_scans(db, statement, parameters) == [], statement
     if db.dialect.name == "postgresql":

@@ -13,11 +13,18 @@ from tests.services.evaluation_data import STANDARD, YEAR, project_with, two_uni
 def _fill_and_submit(client, eid: int, *, report: str = "12份") -> dict:
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
     ind = {i["name"]: i["id"] for i in body["indicators"]}
-    saved = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": body["version"], "spent": "95",
-        "results": [{"indicator_id": ind["监测报告"], "actual": report},
-                    {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
-                    {"indicator_id": ind["服务对象满意度"], "actual": "96%"}]})
+    saved = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={
+            "version": body["version"],
+            "spent": "95",
+            "results": [
+                {"indicator_id": ind["监测报告"], "actual": report},
+                {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
+                {"indicator_id": ind["服务对象满意度"], "actual": "96%"},
+            ],
+        },
+    )
     assert saved.status_code == 200, saved.text
     submitted = client.post(f"/api/v1/self-evaluations/{eid}/submit")
     assert submitted.status_code == 200, submitted.text
@@ -67,9 +74,13 @@ def test_return_without_opinion_is_422_in_chinese(setup):
 def test_department_returns_with_override_then_unit_resubmits_and_finance_approves_finally(setup):
     client, eid, ind = setup
     as_user(client, "gxj")
-    returned = client.post(f"/api/v1/self-evaluations/{eid}/return", json={
-        "opinion": "监测报告只见 10 份佐证，请核实",
-        "overrides": [{"indicator_id": ind["监测报告"], "score": "40", "reason": "只见 10 份佐证"}]})
+    returned = client.post(
+        f"/api/v1/self-evaluations/{eid}/return",
+        json={
+            "opinion": "监测报告只见 10 份佐证，请核实",
+            "overrides": [{"indicator_id": ind["监测报告"], "score": "40", "reason": "只见 10 份佐证"}],
+        },
+    )
     assert returned.status_code == 200, returned.text
     data = returned.json()
     assert data["status"] == "returned" and data["review_opinion"] == "监测报告只见 10 份佐证，请核实"
@@ -87,9 +98,13 @@ def test_department_returns_with_override_then_unit_resubmits_and_finance_approv
     assert resubmitted.status_code == 200 and resubmitted.json()["status"] == "submitted"
 
     as_user(client, "gxj")
-    approved = client.post(f"/api/v1/self-evaluations/{eid}/approve",
-                           json={"version": resubmitted.json()["version"],
-                                 "overrides": [{"indicator_id": ind["监测报告"], "score": None}]})
+    approved = client.post(
+        f"/api/v1/self-evaluations/{eid}/approve",
+        json={
+            "version": resubmitted.json()["version"],
+            "overrides": [{"indicator_id": ind["监测报告"], "score": None}],
+        },
+    )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["total_score"] == "99.50"
     assert approved.json()["department_score"] == "99.50"
@@ -137,8 +152,10 @@ def test_other_departments_see_nothing(setup):
 def test_override_above_the_weight_is_422_with_the_indicator(setup):
     client, eid, ind = setup
     as_user(client, "gxj")
-    response = client.post(f"/api/v1/self-evaluations/{eid}/approve", json={
-        "overrides": [{"indicator_id": ind["服务对象满意度"], "score": "12", "reason": "表现突出"}]})
+    response = client.post(
+        f"/api/v1/self-evaluations/{eid}/approve",
+        json={"overrides": [{"indicator_id": ind["服务对象满意度"], "score": "12", "reason": "表现突出"}]},
+    )
     assert response.status_code == 422
     error = response.json()["errors"][0]
     assert error["indicator_id"] == ind["服务对象满意度"] and "不能超过该指标的分值 10" in error["message"]

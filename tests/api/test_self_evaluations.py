@@ -32,8 +32,17 @@ def test_list_has_one_evaluation_per_project_of_the_caller(setup):
     rows = client.get(f"/api/v1/self-evaluations?year={YEAR}").json()
     assert [r["id"] for r in rows] == [eid]
     assert rows[0]["status"] == "not_started" and rows[0]["unit"] == "广州市无线电监测站"
-    assert set(rows[0]) == {"id", "project_id", "project_code", "project_name", "unit", "status",
-                            "total_score", "grade", "version"}
+    assert set(rows[0]) == {
+        "id",
+        "project_id",
+        "project_code",
+        "project_name",
+        "unit",
+        "status",
+        "total_score",
+        "grade",
+        "version",
+    }
 
 
 def test_fill_score_submit_withdraw(setup, session):
@@ -43,14 +52,19 @@ def test_fill_score_submit_withdraw(setup, session):
     # No 效益 points move: all three categories present. Weights: 50 / 30 / 10.
     assert [i["weight"] for i in body["indicators"]] == ["50.00", "30.00", "10.00"]
     ind = ids(body)
-    saved = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": body["version"], "spent": "85",
-        "goal_completion": "完成全年监测任务",
-        "results": [
-            {"indicator_id": ind["监测报告"], "actual": "10份"},
-            {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
-            {"indicator_id": ind["服务对象满意度"], "actual": "96%"},
-        ]})
+    saved = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={
+            "version": body["version"],
+            "spent": "85",
+            "goal_completion": "完成全年监测任务",
+            "results": [
+                {"indicator_id": ind["监测报告"], "actual": "10份"},
+                {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
+                {"indicator_id": ind["服务对象满意度"], "actual": "96%"},
+            ],
+        },
+    )
     assert saved.status_code == 200, saved.text
     data = saved.json()
     # 执行率 85/100 = 85% → 8.50 (flag execution_low); 10/12 × 50 = 41.666… → 41.67;
@@ -70,18 +84,22 @@ def test_fill_score_submit_withdraw(setup, session):
     assert "偏差原因" in errors[0]["message"]
     assert client.get(f"/api/v1/self-evaluations/{eid}").json()["status"] == "draft"
 
-    data = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": data["version"],
-        "results": [{"indicator_id": ind["监测报告"], "deviation_reason": "下半年设备检修，少出两份报告"}]}).json()
+    data = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={
+            "version": data["version"],
+            "results": [{"indicator_id": ind["监测报告"], "deviation_reason": "下半年设备检修，少出两份报告"}],
+        },
+    ).json()
     submitted = client.post(f"/api/v1/self-evaluations/{eid}/submit")
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
-    again = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": submitted.json()["version"],
-                                                                "spent": "90"})
+    again = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": submitted.json()["version"], "spent": "90"})
     assert again.status_code == 409
     withdrawn = client.post(f"/api/v1/self-evaluations/{eid}/withdraw")
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"
-    actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity_id == eid)
-                                              .order_by(AuditEvent.id))]
+    actions = [
+        e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity_id == eid).order_by(AuditEvent.id))
+    ]
     assert actions == ["evaluation.save", "evaluation.save", "evaluation.submit", "evaluation.withdraw"]
 
 
@@ -95,16 +113,19 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(setup):
     assert client.get(f"/api/v1/self-evaluations/{eid}").json()["spent"] == "50"
 
 
-@pytest.mark.parametrize(("field", "value", "needle"), [
-    ("spent", "abc", "应为数字"),
-    ("spent", "-5", "不能为负数"),
-    ("spent", "1e9", "应为数字"),
-    ("spent", "1.0000001", "6 位小数"),
-    ("actual", "abc", "请填写数字"),
-    ("actual", "-5份", "不能为负数"),
-    ("actual", "1e9份", "科学计数法"),
-    ("actual", "9" * 10000, "500 个字符"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("spent", "abc", "应为数字"),
+        ("spent", "-5", "不能为负数"),
+        ("spent", "1e9", "应为数字"),
+        ("spent", "1.0000001", "6 位小数"),
+        ("actual", "abc", "请填写数字"),
+        ("actual", "-5份", "不能为负数"),
+        ("actual", "1e9份", "科学计数法"),
+        ("actual", "9" * 10000, "500 个字符"),
+    ],
+)
 def test_bad_input_gets_a_message_at_the_field_and_changes_nothing(setup, field, value, needle):
     client, eid, _ = setup
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
@@ -125,9 +146,14 @@ def test_html_is_kept_as_text(setup):
     client, eid, _ = setup
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
     script = "<script>alert(1)</script>"
-    response = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": body["version"], "goal_completion": script,
-        "results": [{"indicator_id": ids(body)["监测报告"], "deviation_reason": script}]})
+    response = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={
+            "version": body["version"],
+            "goal_completion": script,
+            "results": [{"indicator_id": ids(body)["监测报告"], "deviation_reason": script}],
+        },
+    )
     assert response.status_code == 200
     assert response.json()["goal_completion"] == script
 
@@ -149,8 +175,9 @@ def test_budget_only_when_the_table_gave_none(client, session):
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
     zero = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "0"})
     assert zero.status_code == 422
-    ok = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "200",
-                                                             "spent": "200"})
+    ok = client.put(
+        f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "200", "spent": "200"}
+    )
     assert ok.status_code == 200 and ok.json()["execution_rate"] == "100.00"
     events = session.exec(select(AuditEvent).where(AuditEvent.entity_id == eid)).all()
     assert any((e.after or {}).get("budget") == "200" for e in events)
@@ -165,8 +192,11 @@ def test_budget_from_the_table_cannot_be_changed(setup):
 
 def test_outside_the_filing_window_editing_is_refused_with_the_reason(setup, session):
     client, eid, _ = setup
-    session.add(FilingWindow(year=YEAR, opens_date=date.today() - timedelta(days=30),
-                             closes_date=date.today() - timedelta(days=1)))
+    session.add(
+        FilingWindow(
+            year=YEAR, opens_date=date.today() - timedelta(days=30), closes_date=date.today() - timedelta(days=1)
+        )
+    )
     session.commit()
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
     response = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "spent": "1"})
@@ -181,12 +211,15 @@ def test_unit_mismatch_is_flagged_not_scored_and_blocks_submission(client, sessi
     eid = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one().id
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
     ind = body["indicators"][0]["id"]
-    data = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": body["version"], "spent": "100",
-        "results": [{"indicator_id": ind, "actual": "12平方米"}]}).json()
+    data = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={"version": body["version"], "spent": "100", "results": [{"indicator_id": ind, "actual": "12平方米"}]},
+    ).json()
     row = data["indicators"][0]
     assert "unit_mismatch" in row["flags"] and row["score"] is None
     assert client.post(f"/api/v1/self-evaluations/{eid}/submit").status_code == 422
-    data = client.put(f"/api/v1/self-evaluations/{eid}", json={
-        "version": data["version"], "results": [{"indicator_id": ind, "actual": "12个"}]}).json()
+    data = client.put(
+        f"/api/v1/self-evaluations/{eid}",
+        json={"version": data["version"], "results": [{"indicator_id": ind, "actual": "12个"}]},
+    ).json()
     assert data["indicators"][0]["score"] == "90.00"  # 个 and 家 are both counts: met, full weight

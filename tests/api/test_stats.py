@@ -28,12 +28,14 @@ def bins(body_item):
 
 def test_unit_stats_for_a_year(client, world):
     items = get(client, world, f"/api/v1/stats/units?year={YEAR}")["items"]
-    assert [i["unit"] for i in items] == ["广州市无线电监测站", "广州市工业和信息化产业发展中心",
-                                          "广州市公路秘密事务中心"]
+    assert [i["unit"] for i in items] == [
+        "广州市无线电监测站",
+        "广州市工业和信息化产业发展中心",
+        "广州市公路秘密事务中心",
+    ]
     a1, a2, b1 = items
     assert a1["projects"] == 2 and a1["submitted"] == 2 and a1["approved"] == 1 and a1["scored"] == 2
-    assert a1["by_status"] == {"not_started": 0, "draft": 0, "submitted": 1, "returned": 0, "approved": 1,
-                               "final": 0}
+    assert a1["by_status"] == {"not_started": 0, "draft": 0, "submitted": 1, "returned": 0, "approved": 1, "final": 0}
     assert a1["average_score"] == "86.15"  # (96.80 + 75.50) / 2
     assert bins(a1) == {"70": 1, "90": 1}
     assert a1["grades"] == {"excellent": 1, "good": 0, "fair": 1, "poor": 0}
@@ -86,14 +88,27 @@ def test_sums_and_averages_are_exact(client, session, world):
     session.add(FiscalYear(year=2030))
     template = session.exec(select(ScoringTemplate)).first()
     session.commit()
-    for n, (budget, total) in enumerate([("999999999999.999999", "33.33"), ("0.000001", "33.33"),
-                                         ("0.1", "33.34")]):
-        project = Project(year=2030, unit_id=world.a1.id, project_code=f"X{n}", name=f"大额{n}",
-                          budget=Decimal(budget), spent=Decimal(budget))
+    for n, (budget, total) in enumerate([("999999999999.999999", "33.33"), ("0.000001", "33.33"), ("0.1", "33.34")]):
+        project = Project(
+            year=2030,
+            unit_id=world.a1.id,
+            project_code=f"X{n}",
+            name=f"大额{n}",
+            budget=Decimal(budget),
+            spent=Decimal(budget),
+        )
         session.add(project)
         session.commit()
-        session.add(SelfEvaluation(project_id=project.id, year=2030, status="submitted", template_id=template.id,
-                                   total_score=Decimal(total), grade="差"))
+        session.add(
+            SelfEvaluation(
+                project_id=project.id,
+                year=2030,
+                status="submitted",
+                template_id=template.id,
+                total_score=Decimal(total),
+                grade="差",
+            )
+        )
         session.commit()
     item = get(client, world, "/api/v1/stats/units?year=2030")["items"][0]
     assert item["budget"] == "1000000000000.10" and item["spent"] == "1000000000000.10"

@@ -18,8 +18,9 @@ from tests import factories
 
 def run_cli(settings, *args):
     env = dict(os.environ, DATABASE_URL=settings.database_url, JIXIAO_ENV="test")
-    return subprocess.run([sys.executable, "-m", "app.cli", "tokens", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "tokens", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_create_use_list_revoke(settings, session, client):
@@ -64,8 +65,9 @@ def test_scoped_tokens_name_their_unit_or_department(settings, session, client):
     factories.unit(session, "广州市工业和信息化产业发展中心", dept, code="401002")
 
     unit_token = run_cli(settings, "create", "--role", "unit", "--name", "监测站", "--unit", "401001")
-    dept_token = run_cli(settings, "create", "--role", "department", "--name", "工信局",
-                         "--department", "广州市工业和信息化局")
+    dept_token = run_cli(
+        settings, "create", "--role", "department", "--name", "工信局", "--department", "广州市工业和信息化局"
+    )
     assert unit_token.returncode == 0 and dept_token.returncode == 0, unit_token.stderr + dept_token.stderr
 
     listing = run_cli(settings, "list").stdout
@@ -80,23 +82,28 @@ def test_scoped_tokens_name_their_unit_or_department(settings, session, client):
 def test_mistakes_give_one_line_and_a_nonzero_exit(settings, session):
     dept = factories.department(session, "广州市工业和信息化局")
     factories.unit(session, "广州市无线电监测站", dept)
-    for args, needle in [(["create", "--role", "unit", "--name", "x", "--unit", "不存在的单位"], "找不到单位"),
-                         (["revoke", "4242"], "不存在")]:
+    for args, needle in [
+        (["create", "--role", "unit", "--name", "x", "--unit", "不存在的单位"], "找不到单位"),
+        (["revoke", "4242"], "不存在"),
+    ]:
         result = run_cli(settings, *args)
         assert result.returncode != 0, args
         assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
     assert session.exec(select(ApiToken)).all() == []
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [
-    ({"role": "unit"}, "--unit"),
-    ({"role": "department"}, "--department"),
-    ({"role": "department", "unit": "广州市无线电监测站", "department": "广州市工业和信息化局"}, "不能指定 --unit"),
-    ({"role": "admin"}, "令牌角色"),
-    ({"role": "finance", "unit": "广州市无线电监测站"}, "不能指定"),
-    ({"role": "finance", "name": "  "}, "名称不能为空"),
-    ({"role": "unit", "unit": "广州市无线电监测站", "department": "广州市交通运输局"}, "不属于"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"role": "unit"}, "--unit"),
+        ({"role": "department"}, "--department"),
+        ({"role": "department", "unit": "广州市无线电监测站", "department": "广州市工业和信息化局"}, "不能指定 --unit"),
+        ({"role": "admin"}, "令牌角色"),
+        ({"role": "finance", "unit": "广州市无线电监测站"}, "不能指定"),
+        ({"role": "finance", "name": "  "}, "名称不能为空"),
+        ({"role": "unit", "unit": "广州市无线电监测站", "department": "广州市交通运输局"}, "不属于"),
+    ],
+)
 def test_token_rules(session, kwargs, needle):
     dept = factories.department(session, "广州市工业和信息化局")
     factories.department(session, "广州市交通运输局")

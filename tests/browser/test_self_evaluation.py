@@ -60,8 +60,10 @@ def test_a_unit_fills_submits_and_prints_its_self_evaluation(page: Page, live_se
     load_demo(session=session)
     evaluations.ensure_evaluations(session=session)
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "favicon" not in m.location.get(
-        "url", "") else None)
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" and "favicon" not in m.location.get("url", "") else None,
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
 
     page.goto(live_server + "/login")

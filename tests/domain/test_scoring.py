@@ -171,9 +171,7 @@ def test_lower_is_better_met_and_overshoot_linear():
 def test_equality_and_approximate_are_higher_is_better():
     assert one(target("=", "2", "辆", "count"), actual("3", "辆", "count")).score == D("50")
     assert one(target("=", "2", "辆", "count"), actual("1", "辆", "count"), reason="r").score == D("25.00")
-    approx = TargetParse(
-        raw="约370家", kind="quantity", op="~", value=D("370"), unit="家", unit_class="count"
-    )
+    approx = TargetParse(raw="约370家", kind="quantity", op="~", value=D("370"), unit="家", unit_class="count")
     assert one(approx, actual("370")).score == D("50")
     assert one(approx, actual("185"), reason="r").score == D("25.00")
 
@@ -404,9 +402,7 @@ def test_an_unreadable_target_is_scored_by_the_chosen_level():
 
 def test_execution_rate_of_seed_000():
     # 56022.2398 / 57550 = 97.3453…% → 97.35; score 0.973453… × 10 = 9.7345… → 9.73
-    r = evaluate(
-        settings=NATIONAL_2020, budget=D("57550"), spent=D("56022.2398"), indicators=_project(["output"])
-    )
+    r = evaluate(settings=NATIONAL_2020, budget=D("57550"), spent=D("56022.2398"), indicators=_project(["output"]))
     assert r.execution_rate == D("97.35")
     assert r.execution_score == D("9.73")
     assert r.execution_flags == ()
@@ -465,9 +461,7 @@ def test_a_reviewer_override_is_kept_beside_the_computed_score_and_counts():
             override=D("20"),
         ),
     ]
-    r = evaluate(
-        settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows, execution_override=D("8")
-    )
+    r = evaluate(settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows, execution_override=D("8"))
     e = r.by_key("e")
     assert e.score == D("40") and e.override == D("20") and e.final_score == D("20")
     assert "overridden" in e.flags
@@ -479,9 +473,7 @@ def test_a_reviewer_override_is_kept_beside_the_computed_score_and_counts():
 def test_an_override_above_the_weight_is_capped_and_flagged():
     # The reviews service refuses new overrides above the weight; one stored under an older
     # weight (a rescore moved the weights) counts as the weight, and says so.
-    rows = [
-        IndicatorInput(key="e", level1="outcome", name="e", target=target(">=", "1"), override=D("90.01"))
-    ]
+    rows = [IndicatorInput(key="e", level1="outcome", name="e", target=target(">=", "1"), override=D("90.01"))]
     r = evaluate(settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows)
     assert r.by_key("e").override == D("90.00")
     assert "override_capped" in r.by_key("e").flags
@@ -489,9 +481,7 @@ def test_an_override_above_the_weight_is_capped_and_flagged():
 
 
 def test_a_clean_evaluation_has_no_submission_problems():
-    r = evaluate(
-        settings=NATIONAL_2020, budget=D("10"), spent=D("9.5"), indicators=_project(["output", "outcome"])
-    )
+    r = evaluate(settings=NATIONAL_2020, budget=D("10"), spent=D("9.5"), indicators=_project(["output", "outcome"]))
     assert submission_problems(r) == []
     assert r.complete and r.grade == "优"
 
@@ -551,9 +541,7 @@ def test_every_flag_has_a_chinese_label():
     for row in samples:
         produced.update(row.flags)
     for budget, spent in ((None, None), ("100", "50"), ("100", "150")):
-        r = evaluate(
-            settings=NATIONAL_2020, budget=budget and D(budget), spent=spent and D(spent), indicators=[]
-        )
+        r = evaluate(settings=NATIONAL_2020, budget=budget and D(budget), spent=spent and D(spent), indicators=[])
         produced.update(r.execution_flags)
         produced.update(r.flags)
     assert produced <= set(FLAG_LABELS)
@@ -564,9 +552,7 @@ def test_every_flag_has_a_chinese_label():
 
 
 def test_results_are_decimal_never_float():
-    r = evaluate(
-        settings=NATIONAL_2020, budget=D("3"), spent=D("1"), indicators=_project(["output", "outcome"])
-    )
+    r = evaluate(settings=NATIONAL_2020, budget=D("3"), spent=D("1"), indicators=_project(["output", "outcome"]))
     values = [r.total, r.execution_rate, r.execution_score, *r.category_points.values()]
     values += [v for row in r.indicators for v in (row.weight, row.score)]
     assert all(type(v) is Decimal for v in values)

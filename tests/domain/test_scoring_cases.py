@@ -270,9 +270,7 @@ def test_case_qualitative_bands():
         "100",
         [
             ind("o1", "output", Q("完善管理制度"), Q("已完善"), level="achieved"),
-            ind(
-                "o2", "output", Q("按时出报"), Q("部分按时"), level="partial", band="18.50", reason="两期延误"
-            ),
+            ind("o2", "output", Q("按时出报"), Q("部分按时"), level="partial", band="18.50", reason="两期延误"),
             ind("e1", "outcome", Q("有效改善"), None, level="partial", reason="见效慢"),
             ind("e2", "outcome", Q("明显提升"), None, level="not_achieved", reason="未开展"),
             ind(
@@ -395,9 +393,7 @@ def test_case_without_outcome():
                 actual("3", "期", "count"),
                 reason="停刊一期",
             ),
-            ind(
-                "o3", "output", target(">=", "12", "份", "count"), actual("15", "份", "count"), reason="加报"
-            ),
+            ind("o3", "output", target(">=", "12", "份", "count"), actual("15", "份", "count"), reason="加报"),
             ind("s1", "satisfaction", pct(">=", "90"), pct_actual("80"), reason="等候时间长"),
         ],
     )

@@ -155,9 +155,7 @@ def test_redistribution():
 
 
 def test_use_given_weights():
-    rows = [
-        replace(r, given_weight=w) for r, w in zip(_four(), (D("40"), D("10"), D("30"), D("10")), strict=True)
-    ]
+    rows = [replace(r, given_weight=w) for r, w in zip(_four(), (D("40"), D("10"), D("30"), D("10")), strict=True)]
     # given 40 : 10 within 产出 50 → o1 weight 40, 0.8 × 40 = 32 → total 10 + 32 + 10 + 30 + 10 = 92
     r = score(NATIONAL_2020, rows)
     assert r.by_key("o1").weight == D("40") and r.total == D("92.00")

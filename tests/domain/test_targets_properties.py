@@ -22,9 +22,7 @@ PIECES = (
     "97.5 0 7*24 ( ) （ ） ， 、 。 <b> </b> 提升 "
     "满意度 GB/T 服务对象 起"
 ).split()
-target_like = st.lists(st.one_of(st.sampled_from(PIECES), st.integers(0, 10**6).map(str)), max_size=8).map(
-    "".join
-)
+target_like = st.lists(st.one_of(st.sampled_from(PIECES), st.integers(0, 10**6).map(str)), max_size=8).map("".join)
 any_text = st.one_of(st.text(), target_like)
 
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)} | {" ": "\u3000"}

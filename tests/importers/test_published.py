@@ -22,8 +22,9 @@ SEED_TEXT = SEED.read_text(encoding="utf-8")
 APP = Path(__file__).resolve().parents[2] / "app"
 # Everything under app/: the reader must work on tables it has never seen, and the demo reads its
 # names from the table itself.
-READER_CODE = [p for p in APP.rglob("*") if p.is_file() and p.suffix in (".py", ".html", ".js", ".css")
-               and "vendor" not in p.parts]
+READER_CODE = [
+    p for p in APP.rglob("*") if p.is_file() and p.suffix in (".py", ".html", ".js", ".css") and "vendor" not in p.parts
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +52,12 @@ def test_seed_yields_3_units_34_projects_168_indicators(seed):
 
 def test_seed_units_and_first_indicators_match_the_hand_table(seed):
     got = [(p.unit_name, p.indicators[0].name, len(p.indicators)) for p in seed.projects]
-    want = [
-        (u, first, n) for (u, _, first), n in zip(SEED003_PROJECTS, SEED003_INDICATOR_COUNTS, strict=False)
-    ]
+    want = [(u, first, n) for (u, _, first), n in zip(SEED003_PROJECTS, SEED003_INDICATOR_COUNTS, strict=False)]
     assert got == want
 
 
 def test_seed_names_placed_right_and_none_guessed(seed):
-    right = [
-        p for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS, strict=False) if p.project_name == name
-    ]
+    right = [p for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS, strict=False) if p.project_name == name]
     wrong = [
         (p.project_name, name)
         for p, (_, name, _) in zip(seed.projects, SEED003_PROJECTS, strict=False)
@@ -82,9 +79,7 @@ def test_seed_goals_are_attached_and_joined(seed):
         "显示产业影响力进一步提高。"
     )
     by_name = {p.project_name: p for p in seed.projects}
-    assert by_name["预备役年度维持性工作经费"].annual_goal.startswith(
-        "预备役总体绩效目标：通过开展预备役日常训练"
-    )
+    assert by_name["预备役年度维持性工作经费"].annual_goal.startswith("预备役总体绩效目标：通过开展预备役日常训练")
     # the tabs the extraction left after a goal are not part of it
     assert by_name["工业和信息化培训经费"].annual_goal.endswith("提高部门业务工作水平。")
     assert all(p.annual_goal for p in seed.projects)
@@ -202,9 +197,7 @@ def _build(
                     k += 2
                 else:
                     lines += (
-                        name_lines(name) + block_lines(p)
-                        if rng.random() < 0.5
-                        else (block_lines(p) + name_lines(name))
+                        name_lines(name) + block_lines(p) if rng.random() < 0.5 else (block_lines(p) + name_lines(name))
                     )
                     k += 1
             if rng.random() < 0.15:  # a page break repeats the table header

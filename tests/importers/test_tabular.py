@@ -112,10 +112,7 @@ def summary(result):
             p.project_name,
             p.project_code,
             p.budget,
-            [
-                (i.order, i.level1, i.level2, i.name, i.period_target, i.annual_target, i.weight)
-                for i in p.indicators
-            ],
+            [(i.order, i.level1, i.level2, i.name, i.period_target, i.annual_target, i.weight) for i in p.indicators],
         )
         for p in result.projects
     ]

@@ -15,21 +15,48 @@ from tests import factories
 YEAR = 2024
 
 
-def indicator(project: Project, position: int, level1: str, name: str, target: str, level2: str | None = None,
-              weight: Decimal | None = None) -> Indicator:
-    return Indicator(project_id=project.id, year=project.year, position=position, level1=level1, level2=level2,
-                     name=name, period_target=target, annual_target=target, weight=weight,
-                     **target_columns(parse_target(target, year=project.year)))
+def indicator(
+    project: Project,
+    position: int,
+    level1: str,
+    name: str,
+    target: str,
+    level2: str | None = None,
+    weight: Decimal | None = None,
+) -> Indicator:
+    return Indicator(
+        project_id=project.id,
+        year=project.year,
+        position=position,
+        level1=level1,
+        level2=level2,
+        name=name,
+        period_target=target,
+        annual_target=target,
+        weight=weight,
+        **target_columns(parse_target(target, year=project.year)),
+    )
 
 
-def project_with(session: Session, unit, targets: list[tuple[str, str, str]], budget: Decimal | None = Decimal("100"),
-                 name: str = "测试项目") -> Project:
+def project_with(
+    session: Session,
+    unit,
+    targets: list[tuple[str, str, str]],
+    budget: Decimal | None = Decimal("100"),
+    name: str = "测试项目",
+) -> Project:
     """A project of `unit` with indicators (level1, name, annual target) and its evaluation row."""
     if session.get(FiscalYear, YEAR) is None:
         session.add(FiscalYear(year=YEAR))
         session.commit()
-    project = Project(year=YEAR, unit_id=unit.id, project_code=f"P{unit.id}-{name}", name=name, budget=budget,
-                      annual_goal="完成年度监测任务")
+    project = Project(
+        year=YEAR,
+        unit_id=unit.id,
+        project_code=f"P{unit.id}-{name}",
+        name=name,
+        budget=budget,
+        annual_goal="完成年度监测任务",
+    )
     session.add(project)
     session.commit()
     for n, (level1, ind_name, target) in enumerate(targets, start=1):

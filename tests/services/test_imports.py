@@ -11,8 +11,10 @@ from app.models import Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.services import demo, imports
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "seed_003.txt"
-HEADER = ("年度,主管部门,单位名称,单位编码,项目名称,项目编码,年度预算数（万元）,实施周期目标,年度目标,一级指标,"
-          "二级指标,三级指标,实施周期指标值,年度指标值,分值\n")
+HEADER = (
+    "年度,主管部门,单位名称,单位编码,项目名称,项目编码,年度预算数（万元）,实施周期目标,年度目标,一级指标,"
+    "二级指标,三级指标,实施周期指标值,年度指标值,分值\n"
+)
 
 
 def counts(session) -> dict[str, int]:
@@ -31,7 +33,8 @@ def run(session, data: bytes, name: str = "seed_003.txt", **kw):
 def per_unit(session) -> dict[str, tuple[int, int]]:
     rows = session.execute(
         select(Unit.name, sa.func.count(sa.distinct(Project.id)), sa.func.count(Indicator.id))
-        .join(Project, Project.unit_id == Unit.id).join(Indicator, Indicator.project_id == Project.id)
+        .join(Project, Project.unit_id == Unit.id)
+        .join(Indicator, Indicator.project_id == Project.id)
         .group_by(Unit.name)
     ).all()
     return {name: (p, i) for name, p, i in rows}
@@ -111,13 +114,17 @@ def test_a_revised_table_updates_and_protects_entered_actuals(session):
     # The unit enters an actual for the first indicator of the first project.
     first = session.exec(select(Indicator).order_by(Indicator.id)).first()
     evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == first.project_id)).one()
-    session.add(IndicatorResult(self_evaluation_id=evaluation.id, indicator_id=first.id, year=2024,
-                                actual="1个", flags=[]))
+    session.add(
+        IndicatorResult(self_evaluation_id=evaluation.id, indicator_id=first.id, year=2024, actual="1个", flags=[])
+    )
     session.commit()
 
     # A revision that changes one target value of that indicator: updated, the actual is kept.
-    revised = text.replace("年度指标值:1个。2、1-产出指标；11-数量指标；落户以来累计完成投资；实施周期",
-                           "年度指标值:2个。2、1-产出指标；11-数量指标；落户以来累计完成投资；实施周期", 1)
+    revised = text.replace(
+        "年度指标值:1个。2、1-产出指标；11-数量指标；落户以来累计完成投资；实施周期",
+        "年度指标值:2个。2、1-产出指标；11-数量指标；落户以来累计完成投资；实施周期",
+        1,
+    )
     assert revised != text
     report = run(session, revised.encode())
     assert report.ok, report.errors
@@ -132,8 +139,9 @@ def test_removing_an_indicator_with_an_actual_needs_force(session):
     run(session, text.encode())
     first = session.exec(select(Indicator).order_by(Indicator.id)).first()
     evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == first.project_id)).one()
-    session.add(IndicatorResult(self_evaluation_id=evaluation.id, indicator_id=first.id, year=2024,
-                                actual="1个", flags=[]))
+    session.add(
+        IndicatorResult(self_evaluation_id=evaluation.id, indicator_id=first.id, year=2024, actual="1个", flags=[])
+    )
     session.commit()
     name = first.name
     # Rename the indicator in the table: the old one is removed, a new one appears.

@@ -22,8 +22,9 @@ def evaluation_of(session, project) -> SelfEvaluation:
     return session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one()
 
 
-def fill_and_submit(session, unit_principal, project, *, spent="95", report="12份", satisfaction="96%",
-                    reason=None) -> SelfEvaluation:
+def fill_and_submit(
+    session, unit_principal, project, *, spent="95", report="12份", satisfaction="96%", reason=None
+) -> SelfEvaluation:
     """Fill STANDARD's three indicators and submit, through the unit's own service calls."""
     ev = evaluation_of(session, project)
     ind = {i.name: i.id for i in session.exec(select(Indicator).where(Indicator.project_id == project.id))}
@@ -32,10 +33,10 @@ def fill_and_submit(session, unit_principal, project, *, spent="95", report="12�
         ResultInput(indicator_id=ind["监测能力"], qualitative_level="achieved"),
     ]
     if "服务对象满意度" in ind:
-        results.append(ResultInput(indicator_id=ind["服务对象满意度"], actual=satisfaction,
-                                   deviation_reason=reason))
-    v = evaluations.save(session=session, principal=unit_principal, evaluation_id=ev.id, version=ev.version,
-                         spent=spent, results=results)
+        results.append(ResultInput(indicator_id=ind["服务对象满意度"], actual=satisfaction, deviation_reason=reason))
+    v = evaluations.save(
+        session=session, principal=unit_principal, evaluation_id=ev.id, version=ev.version, spent=spent, results=results
+    )
     evaluations.submit(session=session, principal=unit_principal, evaluation_id=ev.id)
     session.refresh(v.evaluation)
     return v.evaluation
@@ -55,8 +56,16 @@ def world(session):
     }
     project = project_with(session, mine, STANDARD)
     ev = fill_and_submit(session, people["unit"], project)
-    return {"people": people, "project": project, "ev": ev, "mine": mine, "other": other, "far": far,
-            "dept": dept, "other_dept": other_dept}
+    return {
+        "people": people,
+        "project": project,
+        "ev": ev,
+        "mine": mine,
+        "other": other,
+        "far": far,
+        "dept": dept,
+        "other_dept": other_dept,
+    }
 
 
 def test_department_approves_then_finance_approves_finally_and_nothing_changes_after(session, world):
@@ -80,8 +89,9 @@ def test_department_approves_then_finance_approves_finally_and_nothing_changes_a
         with pytest.raises(Conflict):
             reviews.return_(session=session, principal=p[who], evaluation_id=ev.id, opinion="再看看")
     with pytest.raises(Conflict):
-        evaluations.save(session=session, principal=p["unit"], evaluation_id=ev.id, version=v.evaluation.version,
-                         spent="90")
+        evaluations.save(
+            session=session, principal=p["unit"], evaluation_id=ev.id, version=v.evaluation.version, spent="90"
+        )
     assert evaluation_of(session, world["project"]).status == "final"
 
 
@@ -102,8 +112,9 @@ def test_return_needs_an_opinion_and_goes_back_to_the_unit_editable(session, wor
     assert v.evaluation.status == "returned"
     unit_view = evaluations.view(session=session, principal=p["unit"], evaluation_id=ev.id)
     assert unit_view.editable and unit_view.evaluation.review_opinion == "请补充满意度调查佐证"
-    saved = evaluations.save(session=session, principal=p["unit"], evaluation_id=ev.id,
-                             version=unit_view.evaluation.version, spent="96")
+    saved = evaluations.save(
+        session=session, principal=p["unit"], evaluation_id=ev.id, version=unit_view.evaluation.version, spent="96"
+    )
     assert saved.evaluation.status == "returned"
     evaluations.submit(session=session, principal=p["unit"], evaluation_id=ev.id)
     # Resubmitted: unreviewed again, so the unit may withdraw once more.
@@ -113,8 +124,12 @@ def test_return_needs_an_opinion_and_goes_back_to_the_unit_editable(session, wor
 def test_override_is_kept_beside_the_computed_score_and_counts_in_the_total(session, world):
     p, ev = world["people"], world["ev"]
     report = session.exec(select(Indicator).where(Indicator.name == "监测报告")).one()
-    v = reviews.approve(session=session, principal=p["dept"], evaluation_id=ev.id, overrides=[
-        OverrideInput(indicator_id=report.id, score="40", reason="佐证材料只有 10 份")])
+    v = reviews.approve(
+        session=session,
+        principal=p["dept"],
+        evaluation_id=ev.id,
+        overrides=[OverrideInput(indicator_id=report.id, score="40", reason="佐证材料只有 10 份")],
+    )
     # 9.5 + 40 + 30 + 10 = 89.5 → 良 (was 99.5, 优).
     assert v.evaluation.total_score == Decimal("89.50") and v.evaluation.grade == "良"
     row = session.exec(select(IndicatorResult).where(IndicatorResult.indicator_id == report.id)).one()
@@ -126,20 +141,27 @@ def test_override_is_kept_beside_the_computed_score_and_counts_in_the_total(sess
     assert "overridden" in shown.flags
 
 
-@pytest.mark.parametrize(("score", "reason", "needle"), [
-    ("51", "多给一分", "不能超过该指标的分值 50"),
-    ("-1", "扣分", "不能为负数"),
-    ("abc", "看不懂", "应为数字"),
-    ("40.123", "太细", "两位小数"),
-    ("40", "", "说明理由"),
-    ("40", None, "说明理由"),
-])
+@pytest.mark.parametrize(
+    ("score", "reason", "needle"),
+    [
+        ("51", "多给一分", "不能超过该指标的分值 50"),
+        ("-1", "扣分", "不能为负数"),
+        ("abc", "看不懂", "应为数字"),
+        ("40.123", "太细", "两位小数"),
+        ("40", "", "说明理由"),
+        ("40", None, "说明理由"),
+    ],
+)
 def test_bad_overrides_are_refused_and_change_nothing(session, world, score, reason, needle):
     p, ev = world["people"], world["ev"]
     report = session.exec(select(Indicator).where(Indicator.name == "监测报告")).one()
     with pytest.raises(ValidationFailed) as caught:
-        reviews.approve(session=session, principal=p["dept"], evaluation_id=ev.id,
-                        overrides=[OverrideInput(indicator_id=report.id, score=score, reason=reason)])
+        reviews.approve(
+            session=session,
+            principal=p["dept"],
+            evaluation_id=ev.id,
+            overrides=[OverrideInput(indicator_id=report.id, score=score, reason=reason)],
+        )
     assert needle in caught.value.errors[0].message
     assert caught.value.errors[0].indicator_id == report.id
     fresh = evaluation_of(session, world["project"])
@@ -155,8 +177,13 @@ def test_an_indicator_of_another_project_cannot_be_overridden(session, world):
     stranger = project_with(session, world["other"], STANDARD, name="别人的项目")
     foreign = session.exec(select(Indicator).where(Indicator.project_id == stranger.id)).first()
     with pytest.raises(ValidationFailed) as caught:
-        reviews.return_(session=session, principal=p["dept"], evaluation_id=ev.id, opinion="退回",
-                        overrides=[OverrideInput(indicator_id=foreign.id, score="1", reason="x")])
+        reviews.return_(
+            session=session,
+            principal=p["dept"],
+            evaluation_id=ev.id,
+            opinion="退回",
+            overrides=[OverrideInput(indicator_id=foreign.id, score="1", reason="x")],
+        )
     assert "不属于" in caught.value.errors[0].message
 
 
@@ -214,8 +241,13 @@ def test_reopen_after_final_needs_a_reason_and_is_recorded(session, world):
 def test_history_shows_overrides_and_is_hidden_from_other_scopes(session, world):
     p, ev = world["people"], world["ev"]
     report = session.exec(select(Indicator).where(Indicator.name == "监测报告")).one()
-    reviews.return_(session=session, principal=p["dept"], evaluation_id=ev.id, opinion="报告数量与佐证不符",
-                    overrides=[OverrideInput(indicator_id=report.id, score="45", reason="只见 11 份")])
+    reviews.return_(
+        session=session,
+        principal=p["dept"],
+        evaluation_id=ev.id,
+        opinion="报告数量与佐证不符",
+        overrides=[OverrideInput(indicator_id=report.id, score="45", reason="只见 11 份")],
+    )
     entry = reviews.history(session=session, principal=p["dept"], evaluation_id=ev.id)[-1]
     assert entry.action == "evaluation.return" and entry.note == "报告数量与佐证不符"
     assert "指标“监测报告”：得分调整为 45（理由：只见 11 份）" in entry.details
@@ -235,13 +267,24 @@ def queue_world(session, world):
     p = world["people"]
     other_user = principal_for_user(session.exec(select(factories.User).where(factories.User.username == "zx")).one())
     far_user = principal_for_user(factories.user(session, "jgzx", "unit", unit_row=world["far"]))
-    low = fill_and_submit(session, p["unit"], project_with(session, world["mine"], STANDARD, name="执行率低"),
-                          spent="50")  # 50% → execution_low, 5 + 90 = 95
-    unmet = fill_and_submit(session, other_user, project_with(session, world["other"], STANDARD, name="未达成"),
-                            report="6份", reason="设备故障")  # 25 + 30 + 10 + 9.5 = 74.5 → 中
+    low = fill_and_submit(
+        session, p["unit"], project_with(session, world["mine"], STANDARD, name="执行率低"), spent="50"
+    )  # 50% → execution_low, 5 + 90 = 95
+    unmet = fill_and_submit(
+        session,
+        other_user,
+        project_with(session, world["other"], STANDARD, name="未达成"),
+        report="6份",
+        reason="设备故障",
+    )  # 25 + 30 + 10 + 9.5 = 74.5 → 中
     no_sat = fill_and_submit(session, other_user, project_with(session, world["other"], STANDARD[:2], name="无满意度"))
-    far = fill_and_submit(session, far_user, project_with(session, world["far"], STANDARD, name="外部门"),
-                          report="15份", reason="超额完成，年初指标偏保守")  # over_achieved (≥ 120%)
+    far = fill_and_submit(
+        session,
+        far_user,
+        project_with(session, world["far"], STANDARD, name="外部门"),
+        report="15份",
+        reason="超额完成，年初指标偏保守",
+    )  # over_achieved (≥ 120%)
     return {"base": world["ev"], "low": low, "unmet": unmet, "no_sat": no_sat, "far": far}
 
 
@@ -277,20 +320,22 @@ def test_queue_filters_by_flag_grade_department_unit_and_status(session, world, 
 
 def test_queue_sorts_and_pages_without_overlap(session, world, queue_world):
     fin = world["people"]["finance"]
-    everything = reviews.review_queue(session=session, principal=fin,
-                                      filters=QueueFilters(year=YEAR, sort="score", descending=True))
+    everything = reviews.review_queue(
+        session=session, principal=fin, filters=QueueFilters(year=YEAR, sort="score", descending=True)
+    )
     scores = [r.total_score for r in everything.rows]
     assert scores == sorted(scores, reverse=True) and everything.total == 5
     seen = []
     for page in (1, 2, 3):
-        got = reviews.review_queue(session=session, principal=fin,
-                                   filters=QueueFilters(year=YEAR, sort="score", descending=True, page=page,
-                                                        page_size=2))
+        got = reviews.review_queue(
+            session=session,
+            principal=fin,
+            filters=QueueFilters(year=YEAR, sort="score", descending=True, page=page, page_size=2),
+        )
         assert got.pages == 3 and got.page == page
         seen += ids(got)
     assert seen == ids(everything)
-    beyond = reviews.review_queue(session=session, principal=fin, filters=QueueFilters(year=YEAR, page=99,
-                                                                                     page_size=2))
+    beyond = reviews.review_queue(session=session, principal=fin, filters=QueueFilters(year=YEAR, page=99, page_size=2))
     assert beyond.page == 3 and len(beyond.rows) == 1
     with pytest.raises(ValidationFailed):
         reviews.review_queue(session=session, principal=fin, filters=QueueFilters(flags=("bogus",)))
@@ -303,20 +348,28 @@ def test_filing_window_is_set_by_finance_or_admin_and_recorded(session, world):
     p = world["people"]
     assert windows.get_window(session=session, year=YEAR).is_open
     with pytest.raises(PermissionDenied):
-        windows.set_window(session=session, principal=p["dept"], year=YEAR, opens_date=None,
-                           closes_date=date(2025, 2, 28))
+        windows.set_window(
+            session=session, principal=p["dept"], year=YEAR, opens_date=None, closes_date=date(2025, 2, 28)
+        )
     with pytest.raises(ValidationFailed) as caught:
-        windows.set_window(session=session, principal=p["finance"], year=YEAR, opens_date=date(2025, 3, 1),
-                           closes_date=date(2025, 2, 28))
+        windows.set_window(
+            session=session,
+            principal=p["finance"],
+            year=YEAR,
+            opens_date=date(2025, 3, 1),
+            closes_date=date(2025, 2, 28),
+        )
     assert caught.value.errors[0].field == "closes_date"
-    w = windows.set_window(session=session, principal=p["admin"], year=YEAR, opens_date=date(2025, 1, 2),
-                           closes_date=date(2025, 2, 28))
+    w = windows.set_window(
+        session=session, principal=p["admin"], year=YEAR, opens_date=date(2025, 1, 2), closes_date=date(2025, 2, 28)
+    )
     assert w.closes_date == date(2025, 2, 28) and w.updated_by == "admin"
     assert "2025-01-02 至 2025-02-28" in w.deadline_text
     assert windows.get_window(session=session, year=YEAR, today=date(2025, 3, 1)).is_open is False
     # A year with no projects yet can be given a window in advance.
-    windows.set_window(session=session, principal=p["finance"], year=2031, opens_date=None,
-                       closes_date=date(2032, 1, 31))
+    windows.set_window(
+        session=session, principal=p["finance"], year=2031, opens_date=None, closes_date=date(2032, 1, 31)
+    )
     assert [w.year for w in windows.list_windows(session=session)][:2] == [2031, YEAR]
     stored = session.exec(select(FilingWindow).where(FilingWindow.year == 2031)).one()
     assert stored.updated_by_id == p["finance"].user_id

@@ -18,13 +18,13 @@ from app.services.evaluations import ResultInput
 from tests.services.evaluation_data import project_with, two_units
 
 TARGETS = [
-    ("output", "监测报告", "≥12份"),           # actual 10份: shortfall
-    ("output", "设备故障", "≤5次"),            # actual 6次: lower-is-better overshoot
-    ("output", "监测覆盖率", "100%"),          # actual 105%: equality
-    ("outcome", "监测能力", "提升"),            # partial, chosen score inside the band
+    ("output", "监测报告", "≥12份"),  # actual 10份: shortfall
+    ("output", "设备故障", "≤5次"),  # actual 6次: lower-is-better overshoot
+    ("output", "监测覆盖率", "100%"),  # actual 105%: equality
+    ("outcome", "监测能力", "提升"),  # partial, chosen score inside the band
     ("outcome", "年度报告", "2024年10月底前"),  # done 2024-11-15: late
-    ("outcome", "服务企业", "≥100家"),          # actual 150家: over-achieved (150%)
-]   # no 满意度: its 10 points move
+    ("outcome", "服务企业", "≥100家"),  # actual 150家: over-achieved (150%)
+]  # no 满意度: its 10 points move
 
 
 def fill(session, user, evaluation_id: int, indicators: dict[str, Indicator], weights: dict[str, Decimal]):
@@ -32,14 +32,21 @@ def fill(session, user, evaluation_id: int, indicators: dict[str, Indicator], we
     view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
     partial_score = (weights["监测能力"] * Decimal("0.78")).quantize(Decimal("0.01"))
     return evaluations.save(
-        session=session, principal=principal, evaluation_id=evaluation_id, version=view.evaluation.version,
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation_id,
+        version=view.evaluation.version,
         spent="95",
         results=[
             ResultInput(indicators["监测报告"].id, actual="10份", deviation_reason="设备检修"),
             ResultInput(indicators["设备故障"].id, actual="6次", deviation_reason="雷雨季节"),
             ResultInput(indicators["监测覆盖率"].id, actual="105%"),
-            ResultInput(indicators["监测能力"].id, qualitative_level="partial", score_in_band=str(partial_score),
-                        deviation_reason="部分达成"),
+            ResultInput(
+                indicators["监测能力"].id,
+                qualitative_level="partial",
+                score_in_band=str(partial_score),
+                deviation_reason="部分达成",
+            ),
             ResultInput(indicators["年度报告"].id, actual="2024-11-15", deviation_reason="推迟半月"),
             ResultInput(indicators["服务企业"].id, actual="150家", deviation_reason="需求超出预期"),
         ],
@@ -48,20 +55,28 @@ def fill(session, user, evaluation_id: int, indicators: dict[str, Indicator], we
 
 def snapshot(view) -> tuple:
     e = view.evaluation
-    return (e.total_score, e.grade, e.execution_score, tuple(sorted(e.flags)),
-            tuple((i.name, i.weight, i.score, tuple(i.flags)) for i in view.indicators))
+    return (
+        e.total_score,
+        e.grade,
+        e.execution_score,
+        tuple(sorted(e.flags)),
+        tuple((i.name, i.weight, i.score, tuple(i.flags)) for i in view.indicators),
+    )
 
 
 CHANGES = {
-    "category_weights": {"category_weights": {"execution": "10", "output": "60", "outcome": "20",
-                                              "satisfaction": "10"}},
-    "redistribution": {"redistribution": {"output": "proportional", "outcome": "proportional",
-                                          "satisfaction": "output"}},
+    "category_weights": {
+        "category_weights": {"execution": "10", "output": "60", "outcome": "20", "satisfaction": "10"}
+    },
+    "redistribution": {
+        "redistribution": {"output": "proportional", "outcome": "proportional", "satisfaction": "output"}
+    },
     "use_given_weights": {"use_given_weights": False},
     "lower_formula": {"lower_formula": "ratio"},
     "equality": {"equality": "two_sided"},
-    "qualitative_bands": {"qualitative_bands": {"achieved": ["75", "100"], "partial": ["50", "75"],
-                                                "not_achieved": ["0", "50"]}},
+    "qualitative_bands": {
+        "qualitative_bands": {"achieved": ["75", "100"], "partial": ["50", "75"], "not_achieved": ["0", "50"]}
+    },
     "qualitative_defaults": {"qualitative_defaults": {"achieved": "100", "partial": "60", "not_achieved": "30"}},
     "deadline_late_level": {"deadline_late_level": "not_achieved"},
     "cap_at_weight": {"cap_at_weight": False},
@@ -122,9 +137,11 @@ def test_an_invalid_template_setting_is_refused(session):
     from app.services.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        templates.new_version(session=session, name="national-2020",
-                              changes={"category_weights": {"execution": "10", "output": "90", "outcome": "30",
-                                                            "satisfaction": "10"}})
+        templates.new_version(
+            session=session,
+            name="national-2020",
+            changes={"category_weights": {"execution": "10", "output": "90", "outcome": "30", "satisfaction": "10"}},
+        )
 
 
 def test_scoring_cli_stores_a_version_and_rescores_a_year_on_purpose(settings, session):
@@ -138,17 +155,23 @@ def test_scoring_cli_stores_a_version_and_rescores_a_year_on_purpose(settings, s
     principal = principal_for_user(user)
     view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
     ind = view.indicators[0].id
-    evaluations.save(session=session, principal=principal, evaluation_id=evaluation.id,
-                     version=view.evaluation.version, spent="100",
-                     results=[ResultInput(ind, actual="6次", deviation_reason="雷雨季节")])
+    evaluations.save(
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation.id,
+        version=view.evaluation.version,
+        spent="100",
+        results=[ResultInput(ind, actual="6次", deviation_reason="雷雨季节")],
+    )
     # linear: (1 − (6 − 5) / 5) × 90 = 72.00; ratio: 5 / 6 × 90 = 75.00
     env = {"DATABASE_URL": settings.database_url}
     assert run_cli("scoring", "set", '{"lower_formula": "ratio"}', env=env).returncode == 0
     refused = run_cli("scoring", "set", '{"lower_formula": "bogus"}', env=env)
     assert refused.returncode != 0 and "linear 或 ratio" in refused.stderr
     session.expire_all()
-    assert evaluations.view(session=session, principal=principal,
-                            evaluation_id=evaluation.id).indicators[0].score == Decimal("72.00")
+    assert evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id).indicators[
+        0
+    ].score == Decimal("72.00")
     result = run_cli("scoring", "rescore", "--year", "2024", env=env)
     assert result.returncode == 0 and "2 份" in result.stdout
     session.expire_all()

@@ -17,7 +17,7 @@ def test_login_page_is_chinese_and_loads_vendored_htmx(client):
     assert '<html lang="zh-CN">' in page.text
     assert 'name="username"' in page.text and 'name="password"' in page.text
     assert "/static/vendor/htmx-2.0.11.min.js" in page.text
-    assert "http://" not in page.text.split("<body")[0].replace('http-equiv', '')  # no CDN in the head
+    assert "http://" not in page.text.split("<body")[0].replace("http-equiv", "")  # no CDN in the head
     js = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert js.status_code == 200 and "htmx" in js.text
 
@@ -61,22 +61,36 @@ def test_disabled_user_cannot_log_in(client, session):
 
 def test_login_does_not_redirect_off_site(client, session):
     _unit_user(session)
-    response = client.post("/login", data={"username": "jcz", "password": factories.PASSWORD,
-                                           "next": "//evil.example/x"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"username": "jcz", "password": factories.PASSWORD, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
 def test_cross_site_post_is_refused(client, session):
     _unit_user(session)
-    cross = client.post("/login", data={"username": "jcz", "password": factories.PASSWORD},
-                        headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+    cross = client.post(
+        "/login",
+        data={"username": "jcz", "password": factories.PASSWORD},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        follow_redirects=False,
+    )
     assert cross.status_code == 403
-    foreign_origin = client.post("/login", data={"username": "jcz", "password": factories.PASSWORD},
-                                 headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    foreign_origin = client.post(
+        "/login",
+        data={"username": "jcz", "password": factories.PASSWORD},
+        headers={"Origin": "http://evil.example"},
+        follow_redirects=False,
+    )
     assert foreign_origin.status_code == 403
-    same = client.post("/login", data={"username": "jcz", "password": factories.PASSWORD},
-                       headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
-                       follow_redirects=False)
+    same = client.post(
+        "/login",
+        data={"username": "jcz", "password": factories.PASSWORD},
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        follow_redirects=False,
+    )
     assert same.status_code == 303
     api_cross = client.post("/api/v1/anything", headers={"Sec-Fetch-Site": "cross-site"})
     assert api_cross.status_code == 403 and api_cross.json()["error"] == "csrf"
@@ -120,6 +134,7 @@ def test_fragment_versus_full_page(client):
     plain = client.post("/login", data={"username": "x", "password": "y"})
     assert "<html" in plain.text and "用户名或密码错误" in plain.text
     # a boosted request or a history restore always gets the full page
-    boosted = client.post("/login", data={"username": "x", "password": "y"},
-                          headers={"HX-Request": "true", "HX-Boosted": "true"})
+    boosted = client.post(
+        "/login", data={"username": "x", "password": "y"}, headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
     assert "<html" in boosted.text

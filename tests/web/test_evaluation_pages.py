@@ -66,8 +66,9 @@ def _save_row(client, eid: int, indicator_id: int, version: int, **fields):
 def _fill_all(client, session, eid: int, indicators: list[Indicator]) -> int:
     """Fill every row so the evaluation may be submitted; returns the current version."""
     version = _version(client, eid)
-    response = client.post(f"/evaluations/{eid}/money", data={"version": version, "budget": "20", "spent": "19.5"},
-                           headers=HX)
+    response = client.post(
+        f"/evaluations/{eid}/money", data={"version": version, "budget": "20", "spent": "19.5"}, headers=HX
+    )
     assert response.status_code == 200, response.text
     version += 1
     for ind in indicators:
@@ -143,9 +144,26 @@ def test_every_page_is_a_full_page_without_hx_request_and_a_fragment_with_it(dem
 def test_form_is_laid_out_like_the_national_self_evaluation_table(demo, session):
     eid, indicators = _evaluation(session)
     page = demo.get(f"/evaluations/{eid}").text
-    for text in ("项目支出绩效自评表", "项目名称", "主管部门", "广州市工业和信息化局", "实施单位", UNIT,
-                 "年初预算数", "全年预算数", "全年执行数", "执行率", "预期目标", "实际完成情况", "产出指标", "效益指标",
-                 "满意度指标", "年度指标值", "实际完成值", "偏差原因分析及改进措施"):
+    for text in (
+        "项目支出绩效自评表",
+        "项目名称",
+        "主管部门",
+        "广州市工业和信息化局",
+        "实施单位",
+        UNIT,
+        "年初预算数",
+        "全年预算数",
+        "全年执行数",
+        "执行率",
+        "预期目标",
+        "实际完成情况",
+        "产出指标",
+        "效益指标",
+        "满意度指标",
+        "年度指标值",
+        "实际完成值",
+        "偏差原因分析及改进措施",
+    ):
         assert text in page, text
     # no budget in the published table: the unit types it
     assert 'name="budget"' in page and 'name="spent"' in page
@@ -174,7 +192,7 @@ def test_a_row_saves_itself_and_answers_the_row_the_new_version_and_the_totals(d
     assert response.headers["vary"] == "HX-Request"
     row = _row(response.text, count.id)
     assert 'value="1次"' in row and "识别为：数值 = 1 次" in row
-    assert re.search(r'data-score>16\.67<', row)  # met: the full weight
+    assert re.search(r"data-score>16\.67<", row)  # met: the full weight
     assert f'id="ev-version" name="version" value="{version + 1}" hx-swap-oob="true"' in response.text
     assert 'id="ev-totals"' in response.text and 'id="total-score">16.67<' in response.text
     # reload: it was saved
@@ -272,8 +290,9 @@ def test_bad_money_gets_a_message_at_the_field(demo, session):
 def test_money_is_kept_exactly_and_scores_the_execution_rate(demo, session):
     eid, _ = _evaluation(session)
     version = _version(demo, eid)
-    response = demo.post(f"/evaluations/{eid}/money",
-                         data={"version": version, "budget": "57550", "spent": "56022.2398"}, headers=HX)
+    response = demo.post(
+        f"/evaluations/{eid}/money", data={"version": version, "budget": "57550", "spent": "56022.2398"}, headers=HX
+    )
     assert response.status_code == 200
     assert 'value="56022.2398"' in response.text and 'value="57550.00"' in response.text
     assert "97.35%" in response.text  # 56022.2398 / 57550
@@ -383,12 +402,21 @@ def _first_project(session) -> str:
 def test_print_view_shows_the_table_with_what_was_filled(demo, session):
     eid, indicators = _evaluation(session)
     version = _fill_all(demo, session, eid, indicators)
-    demo.post(f"/evaluations/{eid}/goal", data={"version": version, "goal_completion": "全年完成培训一次"},
-              headers=HX)
+    demo.post(f"/evaluations/{eid}/goal", data={"version": version, "goal_completion": "全年完成培训一次"}, headers=HX)
     page = demo.get(f"/evaluations/{eid}/print").text
     sheet = re.search(r'<section class="print-sheet".*?</section>', page, re.S).group(0)
-    for text in ("项目支出绩效自评表", PROJECT, "19.50", "20.00", "97.50%", "全年完成培训一次", "1次", "达成年度指标",
-                 "总分", "自评等级"):
+    for text in (
+        "项目支出绩效自评表",
+        PROJECT,
+        "19.50",
+        "20.00",
+        "97.50%",
+        "全年完成培训一次",
+        "1次",
+        "达成年度指标",
+        "总分",
+        "自评等级",
+    ):
         assert text in sheet, text
     assert "<input" not in sheet and "<script" not in sheet.lower()
 
@@ -400,8 +428,9 @@ def _cells(workbook) -> list[str]:
 def test_xlsx_export_of_one_project_keeps_money_exact(demo, session):
     eid, indicators = _evaluation(session)
     version = _version(demo, eid)
-    demo.post(f"/evaluations/{eid}/money", data={"version": version, "budget": "57550", "spent": "56022.2398"},
-              headers=HX)
+    demo.post(
+        f"/evaluations/{eid}/money", data={"version": version, "budget": "57550", "spent": "56022.2398"}, headers=HX
+    )
     _save_row(demo, eid, indicators[0].id, version + 1, actual="1次")
     response = demo.get(f"/evaluations/{eid}/export.xlsx")
     assert response.status_code == 200

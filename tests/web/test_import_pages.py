@@ -30,22 +30,30 @@ def test_upload_shows_progress_then_the_report(client, session):
     _admin(client, session)
     page = client.get("/admin/imports")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
-    response = client.post("/admin/imports", data={"year": "2024"},
-                           files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")}, follow_redirects=False)
+    response = client.post(
+        "/admin/imports",
+        data={"year": "2024"},
+        files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     full = client.get(location)
     assert "<html" in full.text and "导入：seed_003.txt" in full.text
     report = _wait_for_report(client, location)
     assert "已写入数据库" in report
-    assert "<th>新建项目</th><td class=\"num\">34</td>" in report
+    assert '<th>新建项目</th><td class="num">34</td>' in report
     assert "警告" in report
 
 
 def test_a_bad_upload_reports_errors_and_writes_nothing(client, session):
     _admin(client, session)
-    response = client.post("/admin/imports", data={"year": "2024"},
-                           files={"file": ("bad.csv", "年度,单位名称\n".encode(), "text/csv")}, follow_redirects=False)
+    response = client.post(
+        "/admin/imports",
+        data={"year": "2024"},
+        files={"file": ("bad.csv", "年度,单位名称\n".encode(), "text/csv")},
+        follow_redirects=False,
+    )
     report = _wait_for_report(client, response.headers["location"])
     assert "未写入任何内容" in report and "错误" in report
 

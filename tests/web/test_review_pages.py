@@ -25,19 +25,30 @@ def setup(client, session):
     factories.user(session, "gxj", "department", dept=dept)
     factories.user(session, "czj", "finance")
     ids = {}
-    for owner, unit, name, report in (("jcz", mine, "监测设备运维", "12份"), ("jcz", mine, "频谱监测", "6份"),
-                                      ("zx", other, "产业分析报告", "12份"), ("jgzx", far, "价格监测", "12份")):
+    for owner, unit, name, report in (
+        ("jcz", mine, "监测设备运维", "12份"),
+        ("jcz", mine, "频谱监测", "6份"),
+        ("zx", other, "产业分析报告", "12份"),
+        ("jgzx", far, "价格监测", "12份"),
+    ):
         project = project_with(session, unit, STANDARD, name=name)
         ids[name] = session.exec(select(SelfEvaluation.id).where(SelfEvaluation.project_id == project.id)).one()
         as_user(client, owner)
         if report == "6份":
             body = client.get(f"/api/v1/self-evaluations/{ids[name]}").json()
             ind = {i["name"]: i["id"] for i in body["indicators"]}
-            client.put(f"/api/v1/self-evaluations/{ids[name]}", json={
-                "version": body["version"], "spent": "95",
-                "results": [{"indicator_id": ind["监测报告"], "actual": "6份", "deviation_reason": "设备故障"},
-                            {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
-                            {"indicator_id": ind["服务对象满意度"], "actual": "96%"}]})
+            client.put(
+                f"/api/v1/self-evaluations/{ids[name]}",
+                json={
+                    "version": body["version"],
+                    "spent": "95",
+                    "results": [
+                        {"indicator_id": ind["监测报告"], "actual": "6份", "deviation_reason": "设备故障"},
+                        {"indicator_id": ind["监测能力"], "qualitative_level": "achieved"},
+                        {"indicator_id": ind["服务对象满意度"], "actual": "96%"},
+                    ],
+                },
+            )
             assert client.post(f"/api/v1/self-evaluations/{ids[name]}/submit").status_code == 200
         else:
             _fill_and_submit(client, ids[name])
@@ -87,12 +98,21 @@ def test_review_page_return_without_opinion_then_approve_with_override(setup, se
     assert refused.status_code == 422 and "<html" not in refused.text
     assert "退回时必须填写审核意见" in refused.text and 'id="review"' in refused.text
     ind = re.search(r'name="override_score_(\d+)"', page.text).group(1)
-    missing_reason = client.post(f"/reviews/{eid}", data={"action": "approve", f"override_score_{ind}": "40"},
-                                 headers=HX)
+    missing_reason = client.post(
+        f"/reviews/{eid}", data={"action": "approve", f"override_score_{ind}": "40"}, headers=HX
+    )
     assert missing_reason.status_code == 422 and "调整得分必须说明理由" in missing_reason.text
     assert 'value="40"' in missing_reason.text  # what was typed is kept
-    done = client.post(f"/reviews/{eid}", headers=HX, data={
-        "action": "approve", "opinion": "同意", f"override_score_{ind}": "40", f"override_reason_{ind}": "佐证不足"})
+    done = client.post(
+        f"/reviews/{eid}",
+        headers=HX,
+        data={
+            "action": "approve",
+            "opinion": "同意",
+            f"override_score_{ind}": "40",
+            f"override_reason_{ind}": "佐证不足",
+        },
+    )
     assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/reviews/{eid}?done=approved"
     after = client.get(f"/reviews/{eid}?done=approved").text
     assert "已审核通过" in after and "89.50" in after and "佐证不足" in after
@@ -139,11 +159,13 @@ def test_filing_window_page(setup, client, session):
     as_user(client, "czj")
     page = client.get("/admin/windows")
     assert page.status_code == 200 and f"<th>{YEAR}</th>" in page.text
-    bad = client.post("/admin/windows", headers=HX,
-                      data={"year": str(YEAR), "opens_date": "2025-03-01", "closes_date": "2025-02-01"})
+    bad = client.post(
+        "/admin/windows", headers=HX, data={"year": str(YEAR), "opens_date": "2025-03-01", "closes_date": "2025-02-01"}
+    )
     assert bad.status_code == 422 and "截止日期不能早于开始日期" in bad.text and bad.text.lstrip().startswith("<tr")
-    ok = client.post("/admin/windows", headers=HX,
-                     data={"year": str(YEAR), "opens_date": "2025-01-02", "closes_date": "2025-02-28"})
+    ok = client.post(
+        "/admin/windows", headers=HX, data={"year": str(YEAR), "opens_date": "2025-01-02", "closes_date": "2025-02-28"}
+    )
     assert ok.status_code == 200 and "已保存" in ok.text and 'value="2025-02-28"' in ok.text
     session.expire_all()
     window = session.exec(select(FilingWindow).where(FilingWindow.year == YEAR)).one()
