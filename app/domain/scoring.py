@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.domain.categories import LEVEL1
-from app.domain.targets import TargetParse
+from app.domain.targets import TargetParse, conversion_factor, with_target_unit
 
 EXECUTION = "execution"  # 预算执行率, scored beside the indicator categories
 INDICATOR_CATEGORIES: tuple[str, ...] = tuple(c.slug for c in LEVEL1)  # output, outcome, satisfaction
@@ -45,6 +45,7 @@ FLAG_LABELS: Mapping[str, str] = MappingProxyType(
         "unmet": "未达到年度指标值",
         "over_achieved": "超出年度指标值较多，指标可能设置偏低，需说明原因",
         "unit_mismatch": "实际完成值与年度指标值的计量单位不一致，未计分",
+        "unit_assumed": "实际完成值未写计量单位，已按年度指标值的单位和数量级（如“万元”）理解，请核对",
         "low_confidence_target": "年度指标值的识别把握不大，请核对",
         "direction_hint": "指标名称提示可能“越低越好”，请核对指标方向",
         "actual_missing": "未填写实际完成值",
@@ -536,21 +537,6 @@ def indicator_weights(
 # --------------------------------------------------------------------------------------
 
 
-def units_compatible(target: TargetParse, actual: TargetParse) -> bool:
-    """Whether an actual can be compared with its target.
-
-    Unknown on either side is compatible. Counts compare across units (个 and 家); other
-    classes also need the same normalised unit (分钟 is not 周, 万元 unscaled is not 元).
-    """
-    if target.unit_class is None or actual.unit_class is None:
-        return True
-    if target.unit_class != actual.unit_class:
-        return False
-    if target.unit_class == "count":
-        return True
-    return not (target.unit and actual.unit and target.unit != actual.unit)
-
-
 def target_direction(target: TargetParse) -> str | None:
     """higher / lower for a numeric target; "=" and "~" count as higher-is-better."""
     if target.kind != "quantity" or target.op is None:
@@ -627,9 +613,10 @@ def _lower_points(settings: TemplateSettings, actual: Fraction, target: Fraction
     return (1 - (actual - target) / target) * weight
 
 
-def _quantity_outcome(settings: TemplateSettings, target: TargetParse, actual: Decimal, weight: Decimal) -> _Outcome:
+def _quantity_outcome(settings: TemplateSettings, target: TargetParse, actual: Fraction, weight: Decimal) -> _Outcome:
+    """`actual` is already in the target's unit (see conversion_factor)."""
     w = Fraction(weight)
-    x = _fr(actual)
+    x = actual
     v = _fr(target.value)  # type: ignore[arg-type]
     op = target.op
     full = _Outcome(w, True, ())
@@ -680,13 +667,13 @@ def _quantity_outcome(settings: TemplateSettings, target: TargetParse, actual: D
     raise ValueError(f"无法识别的比较符：{op!r}")
 
 
-def _over_achieved(settings: TemplateSettings, target: TargetParse, actual: Decimal) -> bool:
+def _over_achieved(settings: TemplateSettings, target: TargetParse, actual: Fraction) -> bool:
     if target_direction(target) != "higher" or target.value is None:
         return False
     reference = target.value_max if target.op == "range" and target.value_max is not None else target.value
     if reference <= 0:
         return False
-    return actual * 100 >= reference * settings.over_achievement_percent
+    return actual * 100 >= _fr(reference) * _fr(settings.over_achievement_percent)
 
 
 def _outcome(settings: TemplateSettings, inp: IndicatorInput, weight: Decimal) -> _Outcome:
@@ -703,12 +690,18 @@ def _outcome(settings: TemplateSettings, inp: IndicatorInput, weight: Decimal) -
         if actual is None and level is None:
             return _Outcome(None, None, ("actual_missing",))
         if actual is not None and actual.kind == "quantity" and actual.value is not None:
-            if not units_compatible(target, actual):
+            # a bare number takes the target's unit and magnitude, and says so (never a silent
+            # comparison of 95 with 900000 元)
+            assumed = with_target_unit(actual, target)
+            extra: tuple[str, ...] = ("unit_assumed",) if assumed is not None else ()
+            factor = conversion_factor(assumed or actual, target)
+            if factor is None:
                 return _Outcome(None, None, ("unit_mismatch",))
-            got = _quantity_outcome(settings, target, actual.value, weight)
-            if _over_achieved(settings, target, actual.value):
+            x = _fr((assumed or actual).value) * factor  # type: ignore[arg-type]
+            got = _quantity_outcome(settings, target, x, weight)
+            if _over_achieved(settings, target, x):
                 got = got._replace(flags=got.flags + ("over_achieved",))
-            return got
+            return got._replace(flags=extra + got.flags)
         return by_level(("actual_unparsed",) if actual is not None else ())
 
     if target.kind == "deadline" and target.deadline is not None:

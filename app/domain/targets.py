@@ -4,10 +4,14 @@ Pure: no I/O, no database. Used for 年度指标值 / 实施周期指标值 and 
 
 How a value is read, in order:
 1. normalise (whitespace and U+3000 dropped, NFKC, HTML tags dropped, 1,300 → 1300);
-2. the whole text is one quantity ("≥95%", "不少于1,300亿元", "2-4家", "每家20万元") → high confidence;
+2. the whole text is one quantity ("≥95%", "不少于1,300亿元", "2-4家", "每家20万元", "3个工作日内办结",
+   "≤2875元/个") → high confidence;
 3. the whole text is one deadline ("2024年12月前", "第四季度", "2024-11-30");
-4. a quantity or deadline inside a sentence, where exactly one is clearly the target → low confidence;
-5. anything else is qualitative (with a warning when it held numbers, or was not text at all).
+4. the whole text is one quantity with a unit word outside the vocabulary ("192只", "≥50厘米", "2km"):
+   the word is kept as the unit, class "other" (tried after deadlines, so "2024年底" stays a date);
+5. a quantity or deadline inside a sentence, where exactly one is clearly the target → low confidence;
+   a comparator a few words before its number counts ("不少于开展3次培训" → ≥ 3次);
+6. anything else is qualitative (with a warning when it held numbers, or was not text at all).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 Kind = Literal["quantity", "qualitative", "deadline"]
@@ -64,8 +69,10 @@ UNITS: dict[str, tuple[str, UnitClass]] = {
     **{u: (u, "other") for u in "吨 千克 公斤 米 公里 千米 千瓦 千瓦时 兆瓦 度 立方米".split()},
 }
 
-# "次/日": a unit per period or per item is a rate, class "other"
+# "次/日", "元/亩", "元/生/年": a unit per period or per item is a rate unit, kept whole, class "other".
+# A denominator is a known unit, one of these words, or any single character ("元/株").
 RATE_DENOMINATORS = "日 天 周 月 年 次 人 小时 分钟 秒 户 家 个 台 辆 h".split()
+
 
 # power of ten of each magnitude word
 MAGNITUDES: dict[str, int] = {"万亿": 12, "千万": 7, "百万": 6, "亿": 8, "万": 4, "千": 3, "百": 2}
@@ -87,7 +94,10 @@ SUFFIX_COMPARATORS: dict[str, Op] = {
     "以下": "<=",
     "以内": "<=",
     "之内": "<=",
+    "内": "<=",  # a time limit: "5个工作日内", "2小时内到场" — lower is better
 }
+# after 内/以内/之内 a short verb may follow ("30分钟内响应", "3个工作日内办结")
+TIME_LIMIT_SUFFIXES = ("内", "以内", "之内")
 APPROX_PREFIXES = "约为 大约 约 接近 将近 近 ≈ ~".split()
 APPROX_INFIXES = ("多", "余")  # 370多家, 百余例: between the number and its unit
 APPROX_SUFFIXES = ("左右", "上下")
@@ -97,7 +107,42 @@ RANGE_SEPARATORS = "- ~ 〜 — – 至 到".split()
 VERBS_ENDING_BEFORE_DA = set("下到抵送传转直通表发")
 
 # written forms of one comparator symbol, replaced before parsing
-SYMBOL_SPELLINGS = {">=": "≥", "<=": "≤", "≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤", "=<": "≤", "=>": "≥"}
+# ═ (U+2550, a box-drawing character) is printed for "=" on some Yunnan forms.
+SYMBOL_SPELLINGS = {
+    ">=": "≥",
+    "<=": "≤",
+    "≧": "≥",
+    "≦": "≤",
+    "⩾": "≥",
+    "⩽": "≤",
+    "=<": "≤",
+    "=>": "≥",
+    "═": "=",
+}
+
+# A comparator may stand a few words before its number ("至少全年开展2次培训"); only these
+# unambiguous words count at a distance (达 and 为 do not: 下达, 认为).
+DISTANT_COMPARATORS: dict[str, Op] = {
+    **dict.fromkeys("不少于 不低于 不小于 至少 最少 达到 可达到 大于等于".split(), ">="),
+    **dict.fromkeys("超过 多于 高于 大于".split(), ">"),
+    **dict.fromkeys("不超过 不高于 不大于 不多于 至多 最多 控制在 小于等于".split(), "<="),
+    **dict.fromkeys("少于 低于 小于 不足".split(), "<"),
+}
+DISTANT_GAP = 8  # characters of words allowed between such a comparator and its number
+
+# Units that convert by a fixed factor within their class (to minutes, to square metres);
+# any other two units of one class compare only when they are the same unit. Magnitudes
+# (万/亿) are already applied to the value, so 万元 and 元 are both 元.
+FIXED_FACTORS: dict[str, dict[str, Fraction]] = {
+    "time": {
+        "秒": Fraction(1, 60),
+        "分钟": Fraction(1),
+        "小时": Fraction(60),
+        "天": Fraction(1440),
+        "周": Fraction(10080),
+    },
+    "area": {"平方米": Fraction(1), "公顷": Fraction(10000), "平方公里": Fraction(1000000)},
+}
 
 # "百余例" → 100余例: a magnitude word standing alone for the number
 BARE_MAGNITUDE_NUMBERS = {"十": "10", "百": "100", "千": "1000", "万": "10000"}
@@ -125,6 +170,10 @@ W_EMBEDDED = "数值取自一段文字，请核对比较方式和数值"
 W_UNCLEAR = "文字中含有数字，但无法确定哪一个是目标值，已按定性指标处理"
 W_PER_ITEM = "“每…”是单项标准（按每一项计），不是总量"
 W_PER_ITEM_LE = "未写比较词，单项标准默认按“不超过”（≤）理解"
+# A rate of money ("元/亩"), or a bare per-item figure ("/株"), is a cost standard:
+# without a comparator it is read as "at most" (shared/domain.md §4).
+W_RATE_LE = "未写比较词，单价标准默认按“不超过”（≤）理解"
+W_DISTANT = "比较词与数值之间隔有文字，请核对"
 W_BEFORE = "“前”按截至{}（含当天）理解"
 W_YEAR_ONLY = "只写了年份，截止日期按当年最后一天理解"
 W_NO_YEAR = "未写年份，无法确定截止日期"
@@ -189,26 +238,51 @@ def _alternation(words) -> str:
 
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
-_UNIT = rf"(?:{_alternation(UNITS)})(?:/(?:{_alternation(RATE_DENOMINATORS)}))?"
+_CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+# a word outside the vocabulary used as a unit: up to three characters that are not a
+# comparator, an approximation or a time limit ("只", "厘米", "万粒"), or up to four letters ("km")
+_NOT_IN_UNIT_WORD = "|".join(
+    re.escape(w) for w in ("以", "及", "之", "内", "左右", "上下", "多", "余", "前", "后", "底", "末")
+)
 _MAGNITUDE = _alternation(MAGNITUDES)
+# a magnitude word before it is a magnitude ("550万粒" is 550 × 10⁴ 粒), and a known unit
+# is not the start of a longer word ("≥3台桩" is 3台 in a sentence)
+_UNKNOWN_UNIT = (
+    rf"(?:(?!{_MAGNITUDE}|{_alternation(UNITS)})(?:(?!{_NOT_IN_UNIT_WORD}){_CJK_CHAR}){{1,3}}|[A-Za-z]{{1,4}})"
+)
+_DENOMINATOR = rf"(?:{_alternation(set(UNITS) | set(RATE_DENOMINATORS))}|{_CJK_CHAR})"
+_PER = rf"(?:/{_DENOMINATOR}){{1,2}}"  # "/亩", "/生/年"
+_KNOWN_UNIT = rf"(?:(?:{_alternation(UNITS)})(?:{_PER})?|{_PER})"
+_ANY_UNIT = rf"(?:{_KNOWN_UNIT}|{_UNKNOWN_UNIT}(?:{_PER})?)"
 
 
-def _amount(i: int) -> str:
+def _amount(i: int, unit: str) -> str:
     """A number with its magnitude and unit; units are tried first ("百分比", "千米" are units)."""
     return (
         rf"(?P<neg{i}>-)?(?P<num{i}>{_NUMBER})(?P<about{i}>{_alternation(APPROX_INFIXES)})?"
-        rf"(?:(?P<unit{i}>{_UNIT})|(?P<mag{i}>{_MAGNITUDE})(?P<munit{i}>{_UNIT})?)?"
+        rf"(?:(?P<unit{i}>{unit})|(?P<mag{i}>{_MAGNITUDE})(?P<munit{i}>{unit})?)?"
     )
 
 
-_QUANTITY = (
-    rf"(?P<pre>{_alternation(PREFIX_COMPARATORS)})?(?P<apre>{_alternation(APPROX_PREFIXES)})?"
-    rf"{_amount(1)}(?:(?P<sep>{_alternation(RANGE_SEPARATORS)}){_amount(2)})?"
-    rf"(?P<apost>{_alternation(APPROX_SUFFIXES)})?(?P<post>{_alternation(SUFFIX_COMPARATORS)})?"
-)
+def _quantity(unit: str, *, whole: bool) -> str:
+    # in a whole text a short verb may follow a time limit ("2小时内到场"); not in a sentence
+    tail = rf"(?P<tail>(?<=内){_CJK_CHAR}{{1,4}})?" if whole else ""
+    return (
+        rf"(?P<pre>{_alternation(PREFIX_COMPARATORS)})?(?P<apre>{_alternation(APPROX_PREFIXES)})?"
+        rf"{_amount(1, unit)}(?:(?P<sep>{_alternation(RANGE_SEPARATORS)}){_amount(2, unit)})?"
+        rf"(?P<apost>{_alternation(APPROX_SUFFIXES)})?(?P<post>{_alternation(SUFFIX_COMPARATORS)})?{tail}"
+    )
+
+
+_SCOPE = r"(?P<scope>每[^0-9≥≤<>=~\-]{1,6}?)?"
 # the whole text is one quantity, optionally scoped per item ("每家20万元")
-WHOLE_QUANTITY = re.compile(rf"(?P<scope>每[^0-9≥≤<>=~\-]{{1,6}}?)?{_QUANTITY}")
-QUANTITY_IN_TEXT = re.compile(_QUANTITY)
+WHOLE_QUANTITY = re.compile(_SCOPE + _quantity(_KNOWN_UNIT, whole=True))
+# the same with a unit word outside the vocabulary ("192只"); tried after deadlines
+WHOLE_QUANTITY_ANY_UNIT = re.compile(_SCOPE + _quantity(_ANY_UNIT, whole=True))
+QUANTITY_IN_TEXT = re.compile(_quantity(_KNOWN_UNIT, whole=False))
+DISTANT_COMPARATOR = re.compile(
+    rf"(?P<word>{_alternation(DISTANT_COMPARATORS)})(?:(?![0-9]){_CJK_CHAR}){{1,{DISTANT_GAP}}}$"
+)
 
 _BEFORE = r"(?P<before>之前|以前|前)?(?:完成|完工|办结|验收)?"
 _YEAR = r"(?:(?P<y>[0-9]{4})年)"
@@ -289,19 +363,63 @@ def unit_class_of(unit: str | None) -> str | None:
     return stored.get(text, "other")
 
 
-def units_compatible(a: TargetParse, b: TargetParse) -> bool:
-    """Whether two parses can be compared: same kind and same unit class (个 vs 家: yes).
+def conversion_factor(source: TargetParse, into: TargetParse) -> Fraction | None:
+    """How many of `into`'s unit one of `source`'s unit is worth; None: they cannot be compared.
 
-    A quantity without unit is compatible with any quantity; units of class "other"
-    must be the same unit.
+    One rule (shared/domain.md §4): units of one class compare after conversion where the
+    factor is fixed (分钟/小时/天/周, 平方米/平米/公顷; 万/亿 are already in the value), any
+    other two units only when they are the same unit. A quantity without a unit takes the
+    other side's unit (factor 1). Counts are counts: 个 and 家 compare (factor 1).
     """
+    if source.unit_class is None or into.unit_class is None:
+        return Fraction(1)
+    if source.unit_class != into.unit_class:
+        return None
+    if source.unit == into.unit or source.unit_class == "count":
+        return Fraction(1)
+    factors = FIXED_FACTORS.get(source.unit_class, {})
+    if source.unit in factors and into.unit in factors:
+        return factors[source.unit] / factors[into.unit]
+    return None
+
+
+def units_compatible(a: TargetParse, b: TargetParse) -> bool:
+    """Whether two parses can be compared: same kind, and units that convert (see conversion_factor)."""
     if a.kind != b.kind:
         return False
-    if a.kind != "quantity" or a.unit_class is None or b.unit_class is None:
+    if a.kind != "quantity":
         return True
-    if a.unit_class != b.unit_class:
-        return False
-    return a.unit_class != "other" or a.unit == b.unit
+    return conversion_factor(a, b) is not None
+
+
+def magnitude_of(parse: TargetParse) -> int:
+    """The power of ten written before the unit ("万元" → 4, "亿" → 8, "元" → 0)."""
+    written = parse.unit_raw or ""
+    for word in sorted(MAGNITUDES, key=len, reverse=True):
+        if written.startswith(word):
+            return MAGNITUDES[word]
+    return 0
+
+
+def with_target_unit(actual: TargetParse, target: TargetParse) -> TargetParse | None:
+    """A bare number read in the target's unit and magnitude ("95" against "≤90万元" → 950000元).
+
+    None when there is nothing to assume: the actual has a unit or magnitude of its own,
+    is not a number, or the target has neither unit nor magnitude.
+    """
+    if actual.kind != "quantity" or actual.value is None or actual.unit_raw is not None:
+        return None
+    if target.kind != "quantity" or target.unit_raw is None:
+        return None
+    exponent = magnitude_of(target)
+    return replace(
+        actual,
+        value=_shift(actual.value, exponent),
+        value_max=_shift(actual.value_max, exponent) if actual.value_max is not None else None,
+        unit=target.unit,
+        unit_raw=target.unit_raw,
+        unit_class=target.unit_class,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,11 +438,14 @@ def _parse(raw: str, year: int | None) -> TargetParse:
     deadline = _whole_deadline(raw, text, year, notes)
     if deadline:
         return deadline
+    whole = WHOLE_QUANTITY_ANY_UNIT.fullmatch(text)
+    if whole:
+        return _quantity(raw, whole, embedded=False, notes=notes, text=text)
     found = _quantity_in_text(text)
     if found is not None:
         if found == "unclear":
             return _qualitative(raw, "low", notes + [W_UNCLEAR])
-        return _quantity(raw, found, embedded=True, notes=notes, text=text)
+        return _quantity(raw, found.match, embedded=True, notes=notes, text=text, distant_op=found.distant_op)
     deadline = _deadline_in_text(raw, text, year, notes)
     if deadline:
         return deadline
@@ -388,11 +509,12 @@ def _shift(value: Decimal, exponent: int) -> Decimal:
 
 
 def _unit(written: str | None) -> tuple[str | None, UnitClass | None]:
+    """(unit as stored, class): a rate unit is kept whole; a word outside the vocabulary is "other"."""
     if not written:
         return None, None
-    base, _, per = written.partition("/")
-    stored, unit_class = UNITS[base]
-    if per:
+    base, per_sign, per = written.partition("/")
+    stored, unit_class = UNITS.get(base, (base, "other"))
+    if per_sign:
         return f"{stored}/{per}", "other"
     return stored, unit_class
 
@@ -415,12 +537,23 @@ def _preceded_by_verb(match: re.Match[str]) -> bool:
     return start > 0 and match.string[start - 1] in VERBS_ENDING_BEFORE_DA
 
 
-def _quantity(raw: str, match: re.Match[str], *, embedded: bool, notes: list[str], text: str) -> TargetParse:
+def _quantity(
+    raw: str,
+    match: re.Match[str],
+    *,
+    embedded: bool,
+    notes: list[str],
+    text: str,
+    distant_op: Op | None = None,
+) -> TargetParse:
     warnings = list(notes)
     first = _read_amount(match, 1)
     second = _read_amount(match, 2)
     op, conflict = _op_of(match)
     warnings += conflict
+    if op is None and distant_op is not None:
+        op = distant_op
+        warnings.append(W_DISTANT)
     value, value_max = first.value, None
     unit, unit_raw, unit_class = first.unit, first.unit_raw, first.unit_class
     if second is not None:
@@ -448,6 +581,9 @@ def _quantity(raw: str, match: re.Match[str], *, embedded: bool, notes: list[str
             op = "<="
             confidence = "low"
             warnings.append(W_PER_ITEM_LE)
+    if op == "=" and unit and "/" in unit and unit.split("/")[0] in ("", "元"):
+        op = "<="  # 1600元/亩, 28.40/株: a cost standard, at most
+        warnings.append(W_RATE_LE)
     return TargetParse(
         raw=raw,
         kind="quantity",
@@ -469,9 +605,10 @@ class _Candidate:
     op: Op | None
     unit_class: UnitClass | None
     strong: bool  # a comparator other than "=", an approximation or a range
+    distant_op: Op | None = None  # a comparator a few words before the number
 
 
-def _quantity_in_text(text: str) -> re.Match[str] | Literal["unclear"] | None:
+def _quantity_in_text(text: str) -> _Candidate | Literal["unclear"] | None:
     """The one quantity of a sentence that is clearly its target.
 
     Asides in brackets only count when nothing outside them does. The single candidate
@@ -503,24 +640,28 @@ def _candidates(text: str) -> list[_Candidate]:
         )
         ranged = match.group("sep") is not None
         approximate = bool(match.group("apre") or match.group("apost") or match.group("about1"))
-        explicit = op not in (None, "=")
+        distant_op = None
+        if op is None:
+            before = DISTANT_COMPARATOR.search(text[: match.start()])
+            distant_op = DISTANT_COMPARATORS[before.group("word")] if before else None
+        explicit = op not in (None, "=") or distant_op is not None
         if not has_unit and not explicit:
             continue  # a unit-less number in a sentence (前10位, 近3年) is not a target
         _, unit_class = _unit(
             match.group("unit2") or match.group("munit2") or match.group("unit1") or match.group("munit1")
         )
-        found.append(_Candidate(match, op, unit_class, explicit or ranged or approximate))
+        found.append(_Candidate(match, op, unit_class, explicit or ranged or approximate, distant_op))
     return found
 
 
-def _choose(candidates: list[_Candidate]) -> re.Match[str] | Literal["unclear"]:
+def _choose(candidates: list[_Candidate]) -> _Candidate | Literal["unclear"]:
     strong = [c for c in candidates if c.strong]
     if len(strong) == 1:
         chosen = strong[0]
         rivals = [c for c in candidates if c is not chosen and c.unit_class == chosen.unit_class]
-        return "unclear" if rivals else chosen.match
+        return "unclear" if rivals else chosen
     if not strong and len(candidates) == 1:
-        return candidates[0].match
+        return candidates[0]
     return "unclear"
 
 
