@@ -743,3 +743,64 @@ def _last_day(form: str, groups: dict, year: int) -> date:
     if not 1 <= month <= 12:
         raise ValueError(month)
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+# ---------------------------------------------------------------------------------------
+# Split columns: 指标性质 | 指标值 | 度量单位 printed in separate cells (Sichuan, Yunnan, Hunan)
+# ---------------------------------------------------------------------------------------
+
+# what the 指标性质 (or 指标值类型) cell may say, and the comparator it stands for; "" means
+# none is written (定量, or an empty cell): the value is read as it stands
+NATURE_WORDS: dict[str, str] = {
+    **dict.fromkeys(("≥", "≧", ">=", "大于等于", "不低于", "不少于"), "≥"),
+    **dict.fromkeys(("≤", "≦", "<=", "小于等于", "不高于", "不超过", "不多于"), "≤"),
+    **dict.fromkeys((">", "大于", "高于"), ">"),
+    **dict.fromkeys(("<", "小于", "低于"), "<"),
+    **dict.fromkeys(("=", "═", "等于"), "="),
+    **dict.fromkeys(("定量", "正向", "反向", ""), ""),
+    "定性": "定性",
+}
+
+
+def combine_split(nature: str | None, value: str | None, unit: str | None) -> tuple[str | None, list[str]]:
+    """The one target text that three split cells make, or the reasons they contradict each other.
+
+    "≥" | "95" | "%" → "≥95%"; "定性" | "好" | "" → "好". Combined exactly: the cells are
+    joined as written (a comparator the value already carries, or a unit it already ends
+    with, is not repeated). A contradiction — 定性 with a bare number, a comparator with
+    text, a comparator or unit different from the one in the value — is an error (Chinese,
+    naming the cells), never guessed away.
+    """
+    raw_nature = (nature or "").strip()
+    value_text = (value or "").strip()
+    unit_text = (unit or "").strip()
+    key = NATURE_WORDS.get(_drop_whitespace(unicodedata.normalize("NFKC", raw_nature)))
+    if key is None:
+        return None, [f"指标性质“{raw_nature}”无法识别：应为 ≥、≤、＞、＜、＝、定量 或 定性。"]
+    if not value_text:
+        return None, ["指标值为空。"] if raw_nature or unit_text else []
+    own = parse_target(value_text)
+    if key == "定性":
+        if own.kind == "quantity" and own.confidence == "high":
+            return None, [f"指标性质为“定性”，但指标值“{value_text}”是一个数值：请改为 ≥、≤、＝ 等，或填写文字。"]
+        return value_text, []
+    if parse_target(value_text + unit_text).kind != "quantity":
+        if key:
+            return None, [f"指标性质为“{raw_nature}”，但指标值“{value_text}”不是数值：请填写数值，或改为“定性”。"]
+        return value_text, []
+    carries_op = own.kind == "quantity" and own.op not in (None, "=", "~")  # "≥95" in the value cell
+    problems = []
+    if carries_op and key and _symbol(own.op) != key:
+        problems.append(f"指标性质“{raw_nature}”与指标值“{value_text}”中的比较符不一致。")
+    if own.kind == "quantity" and own.unit_raw:
+        if unit_text and not own.unit_raw.endswith(unicodedata.normalize("NFKC", unit_text)):
+            problems.append(f"度量单位“{unit_text}”与指标值“{value_text}”中的单位“{own.unit_raw}”不一致。")
+        unit_text = ""  # the value already ends with its unit
+    if problems:
+        return None, problems
+    written = "" if carries_op or not key else raw_nature  # kept as printed ("≧", "═", "大于")
+    return f"{written}{value_text}{unit_text}", []
+
+
+def _symbol(op: str | None) -> str:
+    return {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}.get(op or "", "")

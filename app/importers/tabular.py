@@ -6,6 +6,16 @@ Headers (spaces around them and half-width parentheses accepted):
 or, instead of the last six, one column 绩效指标 holding the packed published form for the
 whole project ("1、1-产出指标；11-数量指标；…；实施周期指标值:…；年度指标值:…。").
 
+Split target columns (Sichuan, Yunnan, Hunan forms): instead of 年度指标值 (and 实施周期指标值),
+the three columns 指标性质 (or 指标值类型) | 指标值 (or 目标值) | 度量单位 (or 计量单位), combined
+exactly into one target text by app.domain.targets.combine_split; a row whose cells contradict
+each other is an error at its row and column.
+
+Money: the budget column may say its unit in the header — 年度预算数（万元） or 年度预算数（元）,
+also 预算数 / 年度资金总额 / 项目资金 — or in a 金额单位 column, in a "金额单位：元" line above the
+header, or after the number ("3,309,840.00元"). Amounts in 元 are converted to 万元 exactly.
+Without any unit the figure is read as 万元, with a warning.
+
 Consecutive rows with the same 单位名称 + 项目编码 (or 单位名称 + 项目名称 when there is no
 code) form one project. Every problem names its place: file, sheet, row as Excel shows it,
 column header, value.
@@ -34,6 +44,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
+from app.domain.targets import combine_split
 from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
 from app.importers.rows import Place, Problem, ProjectRow, ReadResult
 
@@ -52,6 +63,17 @@ NAME = "三级指标"
 PERIOD_TARGET = "实施周期指标值"
 ANNUAL_TARGET = "年度指标值"
 WEIGHT = "分值"
+# split target columns, and the aliases printed for them
+NATURE = "指标性质"
+VALUE = "指标值"
+MEASURE = "度量单位"
+MONEY_UNIT = "金额单位"
+ALIASES = {"指标值类型": NATURE, "目标值": VALUE, "计量单位": MEASURE, "权重": WEIGHT}
+SPLIT_COLUMNS = (NATURE, VALUE, MEASURE)
+# the budget column: a few names, with or without its unit in brackets
+BUDGET_HEADER = re.compile(r"(?:年度预算数|年度预算|预算数|年度资金总额|项目资金|资金总额)(?:\((万元|元)\))?")
+MONEY_NOTE = re.compile(r"(?:金额)?单位\s*[:：]\s*(万元|元)")
+MONEY_UNITS = ("万元", "元")
 
 HEADERS = (
     YEAR,
@@ -82,6 +104,7 @@ PROJECT_COLUMNS = (
     BUDGET,
     PERIOD_GOAL,
     ANNUAL_GOAL,
+    MONEY_UNIT,
 )
 HEADER_SEARCH_ROWS = 10
 DEFAULT_INDICATOR_TOTAL = Decimal(90)  # the 10 points of 预算执行率 come on top (domain.md §5)
@@ -98,7 +121,21 @@ def _canon(header: object) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header or "")))
 
 
-_CANON = {_canon(h): h for h in (*HEADERS, PACKED_COLUMN)}
+_CANON = {
+    **{_canon(h): h for h in (*HEADERS, PACKED_COLUMN, *SPLIT_COLUMNS, MONEY_UNIT)},
+    **{_canon(alias): h for alias, h in ALIASES.items()},
+}
+
+
+def _header_of(text: str) -> tuple[str | None, str | None]:
+    """(canonical header, money unit written in it) for a header cell."""
+    canon = _canon(text)
+    if canon in _CANON:
+        header = _CANON[canon]
+        return header, ("万元" if header == BUDGET else None)
+    if m := BUDGET_HEADER.fullmatch(canon):
+        return BUDGET, m.group(1)
+    return None, None
 
 
 def read_table(
@@ -399,24 +436,35 @@ def _line_of_offset(stream: BinaryIO, offset: int) -> int:
 
 
 class _Columns:
-    def __init__(self, index: dict[str, int], written: dict[str, str]):
+    def __init__(self, index: dict[str, int], written: dict[str, str], budget_unit: str | None = None):
         self.index = index  # canonical header → column index
         self.written = written  # canonical header → the header as written in the file
+        self.budget_unit = budget_unit  # 万元 / 元 as the header (or a note above it) says
+
+    @property
+    def split(self) -> bool:
+        """Targets come as 指标性质 | 指标值 | 度量单位."""
+        return VALUE in self.index
 
     def get(self, cells: list, header: str) -> object:
         k = self.index.get(header)
         return cells[k] if k is not None and k < len(cells) else None
 
 
-def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list] | None:
+def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list, str | None] | None:
+    """(row number, cells, money unit noted above the header as "金额单位：元")."""
+    note = None
     for _ in range(HEADER_SEARCH_ROWS):
         try:
             number, cells = next(rows)
         except StopIteration:
             return None
-        known = sum(1 for c in cells if _canon(c) in _CANON)
+        known = sum(1 for c in cells if _header_of(str(c or ""))[0] is not None)
         if known >= 3:
-            return number, cells
+            return number, cells, note
+        for c in cells:
+            if c is not None and (m := MONEY_NOTE.search(_canon(c))):
+                note = m.group(1)
     return None
 
 
@@ -443,10 +491,11 @@ def _read_rows(
             Place(filename, first_sheet, 1),
         )
         return
-    sheet, total, rows, (header_row, header_cells) = found
+    sheet, total, rows, (header_row, header_cells, money_note) = found
     columns = _columns(header_cells, filename, sheet, header_row, result)
     if columns is None:
         return
+    columns.budget_unit = columns.budget_unit or money_note
     if total is not None:
         total = max(total - header_row, 0)
     reader = _ProjectBuilder(filename, sheet, columns, result, indicator_total)
@@ -469,6 +518,7 @@ def _read_rows(
 def _columns(cells: list, filename: str, sheet: str | None, row: int, result: ReadResult) -> _Columns | None:
     index: dict[str, int] = {}
     written: dict[str, str] = {}
+    budget_unit: str | None = None
     for k, cell in enumerate(cells):
         text = str(cell).strip() if cell is not None else ""
         if not text:
@@ -476,7 +526,9 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
         if isinstance(cell, _Formula):
             _fail(result, "formula", "表头单元格是公式，应为列名。", Place(filename, sheet, row, None, text))
             continue
-        header = _CANON.get(_canon(text))
+        header, money = _header_of(text)
+        if header == BUDGET:
+            budget_unit = money
         if header is None:
             result.problems.append(
                 Problem(
@@ -496,7 +548,19 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
         else:
             index[header], written[header] = k, text
     required = [YEAR, DEPARTMENT, UNIT_NAME, PROJECT_NAME, ANNUAL_GOAL]
-    if PACKED_COLUMN not in index or any(h in index for h in INDICATOR_COLUMNS if h != WEIGHT):
+    split = [h for h in SPLIT_COLUMNS if h in index]
+    if split:
+        # 指标性质 | 指标值 | 度量单位 instead of 年度指标值 (and 实施周期指标值, which these forms lack)
+        required += [LEVEL1, LEVEL2, NAME, VALUE]
+        if ANNUAL_TARGET in index:
+            _fail(
+                result,
+                "split_and_combined",
+                f"表头同时有“{ANNUAL_TARGET}”和分列的“{'、'.join(split)}”：请只用一种写法"
+                f"（一列“{ANNUAL_TARGET}”，或“{NATURE}、{VALUE}、{MEASURE}”三列）。",
+                Place(filename, sheet, row, written[ANNUAL_TARGET]),
+            )
+    elif PACKED_COLUMN not in index or any(h in index for h in INDICATOR_COLUMNS if h != WEIGHT):
         required += [h for h in INDICATOR_COLUMNS if h != WEIGHT]
     missing = [h for h in required if h not in index]
     if missing:
@@ -504,10 +568,11 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
             result,
             "missing_header",
             f"表头缺少列：{'、'.join(missing)}。表头应为：{'、'.join(HEADERS)}"
-            f"（或以一列“{PACKED_COLUMN}”代替最后六列）。",
+            f"（或以一列“{PACKED_COLUMN}”代替最后六列；或以“{NATURE}、{VALUE}、{MEASURE}”三列代替"
+            f"“{PERIOD_TARGET}、{ANNUAL_TARGET}”）。",
             Place(filename, sheet, row),
         )
-    return None if result.errors else _Columns(index, written)
+    return None if result.errors else _Columns(index, written, budget_unit)
 
 
 class _ProjectBuilder:
@@ -524,6 +589,7 @@ class _ProjectBuilder:
         self.current: ProjectRow | None = None
         self.current_key: tuple | None = None
         self.first_values: dict[str, tuple[int, object]] = {}
+        self.money_unit_warned = False
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
         column = self.columns.written.get(header, header) if header else None
@@ -583,7 +649,7 @@ class _ProjectBuilder:
             place=self.place(row, PROJECT_NAME, name),
         )
         project.year = self.year(values[YEAR], row, project)
-        project.budget = self.decimal(values[BUDGET], row, BUDGET, project, strip_unit="万元")
+        project.budget = self.money(values[BUDGET], values[MONEY_UNIT], row, project)
         if project.department_name is None:
             self.problem("warning", "missing_department", "主管部门为空。", self.place(row, DEPARTMENT), project)
         if project.annual_goal is None:
@@ -637,15 +703,19 @@ class _ProjectBuilder:
                 self.place(row, NAME),
             )
             return
+        if self.columns.split:
+            annual = self.split_target(get(NATURE), get(VALUE), get(MEASURE), row, name)
+            if annual is False:
+                return
         if annual is None:
             self.problem(
                 "warning",
                 "missing_annual_target",
                 f"指标“{name}”缺少年度指标值。",
-                self.place(row, ANNUAL_TARGET),
+                self.place(row, VALUE if self.columns.split else ANNUAL_TARGET),
                 project,
             )
-        if period is None:
+        if period is None and not self.columns.split:
             self.problem(
                 "warning",
                 "missing_period_target",
@@ -672,6 +742,78 @@ class _ProjectBuilder:
             self.problem(p.severity, p.code, p.message, p.place, project)
         if indicator is not None:
             project.indicators.append(indicator)
+
+    def split_target(
+        self, nature: str | None, value: str | None, unit: str | None, row: int, name: str
+    ) -> str | None | bool:
+        """The target text of split cells; False (after an error at its cell) when they contradict."""
+        text, problems = combine_split(nature, value, unit)
+        for message in problems:
+            column = MEASURE if message.startswith("度量单位") else NATURE if message.startswith("指标性质") else VALUE
+            if column not in self.columns.index:
+                column = VALUE
+            cell = {NATURE: nature, VALUE: value, MEASURE: unit}[column]
+            self.problem(
+                "error",
+                "split_contradiction",
+                f"指标“{name}”：{message}",
+                self.place(row, column, cell),
+            )
+        return False if problems else text
+
+    def money(self, text: str | None, unit_cell: str | None, row: int, project: ProjectRow) -> Decimal | None:
+        """年度预算数 in 万元, exactly; from 元 when the cell, its row, its header or a note says so."""
+        if text is None:
+            return None
+        norm = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace(",", "")
+        unit = next((u for u in MONEY_UNITS if norm.endswith(u)), None)
+        norm = norm.removesuffix(unit) if unit else norm
+        if unit is None and unit_cell is not None:
+            unit = _canon(unit_cell)
+            if unit not in MONEY_UNITS:
+                self.problem(
+                    "error",
+                    "bad_money_unit",
+                    f"金额单位“{unit_cell}”无法识别：应为“元”或“万元”。",
+                    self.place(row, MONEY_UNIT, unit_cell),
+                )
+                return None
+        unit = unit or self.columns.budget_unit
+        if unit is None:
+            unit = "万元"
+            if not self.money_unit_warned:
+                self.money_unit_warned = True
+                self.problem(
+                    "warning",
+                    "money_unit_assumed",
+                    f"“{self.columns.written.get(BUDGET, BUDGET)}”未注明金额单位（元或万元），已按万元理解。",
+                    self.place(row, BUDGET, text),
+                    project,
+                )
+        try:
+            number = Decimal(norm)
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            self.problem(
+                "warning",
+                "bad_number",
+                f"“{self.columns.written.get(BUDGET, BUDGET)}”的值“{text}”不是数字，已忽略。",
+                self.place(row, BUDGET, text),
+                project,
+            )
+            return None
+        if unit == "元":
+            number = number.scaleb(-4)  # exact: 3309840.00 元 = 330.984000 万元
+            if number.as_tuple().exponent < -6:  # type: ignore[operator]
+                self.problem(
+                    "error",
+                    "money_precision",
+                    f"金额“{text}”元精确到分以下，无法保存：请保留两位小数。",
+                    self.place(row, BUDGET, text),
+                )
+                return None
+        return number
 
     def year(self, text: str | None, row: int, project: ProjectRow) -> int | None:
         if text is None:
@@ -701,6 +843,15 @@ class _ProjectBuilder:
                 raise InvalidOperation
             return number
         except InvalidOperation:
+            if header == WEIGHT:  # a 分值 that is not a number cannot be scored: refuse the file
+                self.problem(
+                    "error",
+                    "bad_weight",
+                    f"“{self.columns.written.get(WEIGHT, WEIGHT)}”的值“{text}”不是数字："
+                    "分值须填数字（如 10 或 22.5）。",
+                    self.place(row, WEIGHT, text),
+                )
+                return None
             self.problem(
                 "warning",
                 "bad_number",
