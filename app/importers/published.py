@@ -41,7 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.domain.categories import level1_from_text, level2_from_text
+from app.importers.published_rows import LAYOUT_NAME as ROW_LAYOUT_NAME
+from app.importers.published_rows import has_row_layout, read_row_layout
 from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadResult
+
+PACKED_LAYOUT_NAME = "逐条文字版式（“1、1-产出指标；11-数量指标；三级指标；实施周期指标值:…；年度指标值:…。”）"
 
 PERIOD_KEY = "实施周期指标值"
 ANNUAL_KEY = "年度指标值"
@@ -305,6 +309,8 @@ def read_published(text: str, *, source: str) -> ReadResult:
             i = runs[i][0]
         else:
             i += 1
+    if not runs and has_row_layout([raw for _, raw in lines]):
+        return read_row_layout(text, source=source)
     in_run = {k for start, (end, _, _) in runs.items() for k in range(start, end)}
     # the name column's width: the widest indented line outside the indicator blocks
     name_width = max(
@@ -402,7 +408,8 @@ def read_published(text: str, *, source: str) -> ReadResult:
             Problem(
                 "error",
                 "no_indicators",
-                "文件中没有找到绩效指标（应为“1、1-产出指标；11-数量指标；…；实施周期指标值:…；年度指标值:…。”）。",
+                f"文件中没有找到可识别的绩效指标。可导入的公开文本版式：① {PACKED_LAYOUT_NAME}；"
+                f"② {ROW_LAYOUT_NAME}。其他版式请整理成导入模板（xlsx 或 csv）后导入。",
                 Place(source),
             )
         )
