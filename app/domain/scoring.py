@@ -786,7 +786,7 @@ def _row_problems(
             Problem(
                 key,
                 "actual",
-                f"实际完成值的单位「{got}」与年度指标值的单位「{want}」不是同一类，无法比较；请按指标值的单位填写。",
+                f"实际完成值的单位「{got}」与年度指标值的单位「{want}」无法换算比较；请按指标值的单位填写。",
             )
         )
     if "actual_unparsed" in flags and score is None:

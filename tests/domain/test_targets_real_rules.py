@@ -141,6 +141,7 @@ def test_glyphs_of_split_column_forms(text, op):
         ("≥10万元", "12亿元", Fraction(1)),  # money: magnitudes are in the value already
         ("≥10家", "12个", Fraction(1)),  # counts are counts
         ("≥95%", "96%", Fraction(1)),
+        ("≥1.5倍", "2倍", Fraction(1)),  # ratio
         ("≥20株", "25株", Fraction(1)),  # other: the same word
         ("≤1200元/亩", "1100元/亩", Fraction(1)),
     ],
