@@ -96,8 +96,6 @@ SUFFIX_COMPARATORS: dict[str, Op] = {
     "之内": "<=",
     "内": "<=",  # a time limit: "5个工作日内", "2小时内到场" — lower is better
 }
-# after 内/以内/之内 a short verb may follow ("30分钟内响应", "3个工作日内办结")
-TIME_LIMIT_SUFFIXES = ("内", "以内", "之内")
 APPROX_PREFIXES = "约为 大约 约 接近 将近 近 ≈ ~".split()
 APPROX_INFIXES = ("多", "余")  # 370多家, 百余例: between the number and its unit
 APPROX_SUFFIXES = ("左右", "上下")
@@ -393,8 +391,10 @@ def units_compatible(a: TargetParse, b: TargetParse) -> bool:
 
 
 def magnitude_of(parse: TargetParse) -> int:
-    """The power of ten written before the unit ("万元" → 4, "亿" → 8, "元" → 0)."""
+    """The power of ten written before the unit ("万元" → 4, "亿" → 8, "元" → 0, "百分比" → 0)."""
     written = parse.unit_raw or ""
+    if written in UNITS:  # 千米, 百分比, 千克 are units, not magnitudes
+        return 0
     for word in sorted(MAGNITUDES, key=len, reverse=True):
         if written.startswith(word):
             return MAGNITUDES[word]

@@ -90,3 +90,9 @@ def test_a_comparator_away_from_its_number_is_scored_as_at_least():
     # 不少于全年开展3次培训 against 2次: 2/3 × 10 = 6.67 (not full marks for "= 3" met by 4 either)
     assert row("不少于全年开展3次培训", "2次").score == D("6.67")
     assert row("不少于全年开展3次培训", "4次").score == W
+
+
+def test_a_bare_actual_against_a_percent_written_as_a_word_is_not_scaled():
+    # 池州 2022: "≥100百分比" against "100" is met; ≤5百分比 against 6: (1 − 1/5) × 10 = 8.00
+    assert row("≥100百分比", "100").score == W
+    assert row("≤5百分比", "6").score == D("8.00")

@@ -182,3 +182,11 @@ def test_a_bare_actual_takes_the_unit_and_magnitude_of_its_target():
     assert with_target_unit(parse_target("达成"), target) is None
     bare_magnitude = with_target_unit(parse_target("3"), parse_target("≥2亿"))
     assert bare_magnitude.value == D("300000000")
+
+
+@pytest.mark.parametrize("target, unit_raw", [("≥100百分比", "百分比"), ("≥5千米", "千米"), ("≤30千克", "千克")])
+def test_a_unit_that_begins_like_a_magnitude_is_not_scaled(target, unit_raw):
+    # 池州 2022 prints "≥100百分比" with the bare actual "100"
+    parse = parse_target(target)
+    assert parse.unit_raw == unit_raw and magnitude_of(parse) == 0
+    assert with_target_unit(parse_target("100"), parse).value == D("100")
