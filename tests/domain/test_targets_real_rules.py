@@ -14,6 +14,7 @@ import pytest
 from app.domain.targets import (
     W_DISTANT,
     W_RATE_LE,
+    combine_split,
     conversion_factor,
     magnitude_of,
     parse_target,
@@ -190,3 +191,48 @@ def test_a_unit_that_begins_like_a_magnitude_is_not_scaled(target, unit_raw):
     parse = parse_target(target)
     assert parse.unit_raw == unit_raw and magnitude_of(parse) == 0
     assert with_target_unit(parse_target("100"), parse).value == D("100")
+
+
+# --- 8. split cells: 指标性质 | 指标值 | 度量单位 -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cells, combined",
+    [
+        (("≥", "95", "%"), "≥95%"),
+        (("=", "11", "个"), "=11个"),
+        (("≧", "90", "%"), "≧90%"),  # kept as printed; the parser reads ≧ as ≥
+        (("═", "100", "%"), "═100%"),
+        (("大于", "3", "次"), "大于3次"),
+        (("定量", "100", "%"), "100%"),
+        (("", "95%", ""), "95%"),
+        (("≥", "≥95", "%"), "≥95%"),  # the value already carries the comparator
+        (("≤", "30万元", "万元"), "≤30万元"),  # and its unit
+        (("定性", "应保尽保", "%"), "应保尽保"),  # a unit printed on a 定性 row means nothing
+        ((" ≥ ", " 1 ", " 人/年 "), "≥1人/年"),
+    ],
+)
+def test_split_cells_combine_exactly(cells, combined):
+    assert combine_split(*cells) == (combined, [])
+    if combined != "应保尽保":
+        assert parse_target(combined).kind == "quantity"
+
+
+@pytest.mark.parametrize(
+    "cells, words",
+    [
+        (("定性", "95", "%"), "定性"),
+        (("≥", "按时完成", ""), "不是数值"),
+        (("≥", "≤95", "%"), "比较符不一致"),
+        (("定量", "28.8万元", "%"), "单位"),  # 岳阳楼区 2023 prints exactly this row
+        (("约等于", "3", "个"), "无法识别"),
+        (("≥", "", "%"), "指标值为空"),
+    ],
+)
+def test_split_cells_that_contradict_each_other_are_refused_with_a_reason(cells, words):
+    combined, problems = combine_split(*cells)
+    assert combined is None and len(problems) == 1 and words in problems[0]
+
+
+def test_three_empty_cells_are_no_target_and_no_error():
+    assert combine_split(None, "", " ") == (None, [])
