@@ -64,8 +64,14 @@ FLAG_LABELS: Mapping[str, str] = MappingProxyType(
         "spent_missing": "未填写全年执行数",
         "no_indicators": "项目没有绩效指标",
         "weights_partial": "部分指标给出了分值、部分没有，该类指标按平均分配",
+        "weights_scaled": "表中各指标分值合计不是 90，已按比例折算为 90 分（各指标之间的比例不变）",
     }
 )
+
+
+# Settings added after templates were already stored: a stored version without the key is
+# read with the value that reproduces how it scored (a new behaviour arrives as a new version).
+LEGACY_DEFAULTS: Mapping[str, Any] = MappingProxyType({"given_weights_absolute": False})
 
 
 def _frozen_map(data: Mapping) -> Mapping:
@@ -108,6 +114,11 @@ class TemplateSettings:
     # split a category by the weights the table gave (when every indicator of the
     # category has one); otherwise evenly
     use_given_weights: bool = True
+    # 分值 the table gives for EVERY indicator of a project are absolute points (issue 10):
+    # used as written when they sum to the indicator points (90), whatever the category
+    # split; any other sum is scaled to 90 with the ratios kept, and flagged. Off: the given
+    # 分值 only share out their category's points (how templates stored before it scored).
+    given_weights_absolute: bool = True
     # lower-is-better, not met: "linear" (1 − (actual − target)/target) × weight, floored
     # at 0; "ratio" target/actual × weight
     lower_formula: str = "linear"
@@ -165,6 +176,7 @@ class TemplateSettings:
             "category_weights": {k: str(v) for k, v in self.category_weights.items()},
             "redistribution": dict(self.redistribution),
             "use_given_weights": self.use_given_weights,
+            "given_weights_absolute": self.given_weights_absolute,
             "lower_formula": self.lower_formula,
             "equality": self.equality,
             "qualitative_bands": {k: [str(lo), str(hi)] for k, (lo, hi) in self.qualitative_bands.items()},
@@ -208,7 +220,11 @@ class TemplateSettings:
                     _as_decimal(v[1], f"qualitative_bands.{k}"),
                 )
             kw["qualitative_bands"] = bands
-        for key in ("use_given_weights", "cap_at_weight"):
+        for key, legacy in LEGACY_DEFAULTS.items():
+            # a version stored before the setting existed keeps scoring as it did then
+            if key not in data:
+                kw[key] = legacy
+        for key in ("use_given_weights", "cap_at_weight", "given_weights_absolute"):
             if key in data:
                 if not isinstance(data[key], bool):
                     raise ValueError(f"评分模板设置 {key} 须为 true 或 false。")
@@ -264,7 +280,9 @@ class TemplateSettings:
             raise ValueError("越低越好指标的计分公式须为 linear 或 ratio。")
         if self.equality not in EQUALITY_RULES:
             raise ValueError("等值指标的计分规则须为 higher 或 two_sided。")
-        if not isinstance(self.use_given_weights, bool) or not isinstance(self.cap_at_weight, bool):
+        if not all(
+            isinstance(flag, bool) for flag in (self.use_given_weights, self.cap_at_weight, self.given_weights_absolute)
+        ):
             raise ValueError("开关类设置须为 true 或 false。")
 
         if set(self.qualitative_bands) != set(QUALITATIVE_LEVELS):
@@ -498,6 +516,71 @@ def category_points(settings: TemplateSettings, present: set[str]) -> dict[str, 
     return dict(zip(INDICATOR_CATEGORIES, rounded, strict=True))
 
 
+def indicator_total(settings: TemplateSettings) -> Decimal:
+    """The points of the indicators together: 100 less the execution rate's (90)."""
+    return sum((settings.category_weights[c] for c in INDICATOR_CATEGORIES), Decimal(0))
+
+
+class GivenPoints(NamedTuple):
+    weights: list[Decimal]  # as written, or scaled to the indicator total
+    given_total: Decimal  # what the table's 分值 add up to
+    scaled: bool
+
+
+def given_points(settings: TemplateSettings, given: Sequence[Decimal | None]) -> GivenPoints | None:
+    """The table's 分值 as absolute points, when the template says so and every indicator has one.
+
+    Summing to the indicator total (90) they are used as written, whatever the category split
+    (a form that gives 效益's points to 产出 is honoured); any other positive sum is scaled to
+    it in proportion (largest remainder, so the parts still sum exactly). None: the category
+    split applies.
+    """
+    if not (settings.use_given_weights and settings.given_weights_absolute) or not given:
+        return None
+    if any(g is None for g in given):
+        return None
+    total = sum(given, Decimal(0))  # type: ignore[arg-type]
+    if total <= 0:
+        return None
+    target = indicator_total(settings)
+    if total == target:
+        return GivenPoints(list(given), total, False)  # type: ignore[arg-type]
+    scaled = split_largest_remainder(target, list(given), settings.rounding_places)  # type: ignore[arg-type]
+    return GivenPoints(scaled, total, True)
+
+
+def given_points_note(settings: TemplateSettings, given: Sequence[Decimal | None]) -> str | None:
+    """What an import says about a project's 分值 when they are not used as written (Chinese), else None."""
+    target = indicator_total(settings)
+    absolute = given_points(settings, given)
+    if absolute is not None:
+        if not absolute.scaled:
+            return None
+        return (
+            f"各指标分值合计 {plain(absolute.given_total)}，不是 {plain(target)}（预算执行率的 "
+            f"{plain(settings.category_weights[EXECUTION])} 分另计）：计分时按比例折算为 {plain(target)} 分"
+            "（各指标之间的比例不变），自评表上同时列出表中分值和折算后的分值。"
+        )
+    present = [g for g in given if g is not None]
+    if not present or not settings.use_given_weights:
+        return None
+    total = sum(present, Decimal(0))
+    if len(present) == len(given) and total == target:
+        return None
+    if len(present) < len(given):
+        return None  # the reader already says that only some indicators have 分值
+    return (
+        f"各指标分值合计 {plain(total)}，不是 {plain(target)}（预算执行率的 "
+        f"{plain(settings.category_weights[EXECUTION])} 分另计）：按评分模板，各类指标的分值按类别分配，"
+        "表中分值只决定同类指标之间的比例。"
+    )
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without trailing zeros: 22.50 → 22.5, 90.00 → 90."""
+    return format(value.normalize(), "f")
+
+
 def indicator_weights(
     settings: TemplateSettings, indicators: Sequence[IndicatorInput]
 ) -> tuple[dict[str, Decimal], dict[str, Decimal], tuple[str, ...]]:
@@ -508,18 +591,26 @@ def indicator_weights(
     keys = [inp.key for inp in indicators]
     if len(set(keys)) != len(keys):
         raise ValueError("指标的标识重复。")
+    for inp in indicators:
+        g = inp.given_weight
+        if g is not None and (not g.is_finite() or g < 0):
+            raise ValueError("表中给出的分值不能为负数。")
     present = {inp.level1 for inp in indicators}
+    absolute = given_points(settings, [inp.given_weight for inp in indicators])
+    if absolute is not None:
+        weights = {inp.key: w for inp, w in zip(indicators, absolute.weights, strict=True)}
+        points = {c: Decimal(0) for c in INDICATOR_CATEGORIES}
+        for inp in indicators:
+            points[inp.level1] += weights[inp.key]
+        return points, weights, ("weights_scaled",) if absolute.scaled else ()
     points = category_points(settings, present)
-    weights: dict[str, Decimal] = {}
+    weights = {}
     flags: list[str] = []
     for category in INDICATOR_CATEGORIES:
         members = [inp for inp in indicators if inp.level1 == category]
         if not members:
             continue
         given = [inp.given_weight for inp in members]
-        for g in given:
-            if g is not None and (not g.is_finite() or g < 0):
-                raise ValueError("表中给出的分值不能为负数。")
         if settings.use_given_weights and all(g is not None for g in given) and sum(given) > 0:
             shares: list[Decimal] = list(given)  # type: ignore[arg-type]
         else:

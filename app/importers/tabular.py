@@ -107,7 +107,6 @@ PROJECT_COLUMNS = (
     MONEY_UNIT,
 )
 HEADER_SEARCH_ROWS = 10
-DEFAULT_INDICATOR_TOTAL = Decimal(90)  # the 10 points of 预算执行率 come on top (domain.md §5)
 _PROGRESS_EVERY = 2000
 
 Progress = Callable[[int, "int | None"], None]
@@ -143,7 +142,6 @@ def read_table(
     *,
     filename: str,
     on_progress: Progress | None = None,
-    indicator_total: Decimal = DEFAULT_INDICATOR_TOTAL,
 ) -> ReadResult:
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
@@ -184,7 +182,7 @@ def read_table(
                 Place(filename),
             )
         if sheets is not None:
-            _read_rows(sheets, filename, result, on_progress, indicator_total)
+            _read_rows(sheets, filename, result, on_progress)
     return result
 
 
@@ -473,7 +471,6 @@ def _read_rows(
     filename: str,
     result: ReadResult,
     on_progress: Progress | None,
-    indicator_total: Decimal,
 ) -> None:
     first_sheet: str | None = None
     found = None
@@ -498,7 +495,7 @@ def _read_rows(
     columns.budget_unit = columns.budget_unit or money_note
     if total is not None:
         total = max(total - header_row, 0)
-    reader = _ProjectBuilder(filename, sheet, columns, result, indicator_total)
+    reader = _ProjectBuilder(filename, sheet, columns, result)
     done = 0
     for number, cells in rows:
         done += 1
@@ -582,10 +579,8 @@ class _ProjectBuilder:
         sheet: str | None,
         columns: _Columns,
         result: ReadResult,
-        indicator_total: Decimal,
     ):
         self.filename, self.sheet, self.columns, self.result = filename, sheet, columns, result
-        self.indicator_total = indicator_total
         self.current: ProjectRow | None = None
         self.current_key: tuple | None = None
         self.first_values: dict[str, tuple[int, object]] = {}
@@ -874,15 +869,6 @@ class _ProjectBuilder:
                 "warning",
                 "weights_incomplete",
                 f"项目“{project.project_name}”部分指标填了分值、部分没填。",
-                project.place,
-                project,
-            )
-        elif given and sum(given) != self.indicator_total:
-            self.problem(
-                "warning",
-                "weights_sum",
-                f"项目“{project.project_name}”各指标分值合计 {_plain(sum(given))}，"
-                f"应为 {_plain(self.indicator_total)}（预算执行率的 10 分另计）。",
                 project.place,
                 project,
             )

@@ -82,6 +82,7 @@ class IndicatorView:
     deviation_reason: str | None
     problems: list[str]
     band: tuple[Decimal, Decimal] | None  # allowed score range for the chosen level
+    given_weight: Decimal | None = None  # 分值 as the table printed it, when it differs from the weight scored
 
     @property
     def uses_levels(self) -> bool:
@@ -124,6 +125,7 @@ class EvaluationView:
     filled: int = 0
     total: int = 0
     history: list = field(default_factory=list)
+    weights_note: str | None = None  # how the table's 分值 were used, when not as written
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -352,6 +354,7 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
                 deviation_reason=res.deviation_reason if res else None,
                 problems=[p.message for p in s.problems],
                 band=scoring.band_limits(settings, level, s.weight) if level else None,
+                given_weight=ind.weight if ind.weight is not None and ind.weight != s.weight else None,
             )
         )
     groups = [
@@ -382,6 +385,19 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
         budget_editable=editable and (project.budget is None or project.budget_entered_by_unit),
         filled=filled,
         total=len(indicators),
+        weights_note=_weights_note(settings, result, indicators),
+    )
+
+
+def _weights_note(settings: scoring.TemplateSettings, result: scoring.EvaluationScore, indicators) -> str | None:
+    """The sentence the form and the print show when the table's 分值 were scaled (both are shown)."""
+    if "weights_scaled" not in result.flags:
+        return None
+    given = sum((ind.weight for ind in indicators), Decimal(0))
+    total = scoring.indicator_total(settings)
+    return (
+        f"表中各指标分值合计 {scoring.plain(given)} 分，不是 {scoring.plain(total)} 分："
+        f"已按比例折算为 {scoring.plain(total)} 分计分（各指标之间的比例不变），“分值”栏括号内为表中原分值。"
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.domain.scoring import given_points_note
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import Place, Problem, ProjectRow, ReadResult
 from app.models import (
@@ -30,7 +31,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.accounts import name_key
-from app.services.templates import current_template
+from app.services.templates import current_template, settings_of
 from app.sqltypes import utcnow
 
 # (rows done, rows total or None, phase): phase "read" while the file is read, "store" while it is written.
@@ -250,6 +251,7 @@ def _store(
     if session.get(FiscalYear, year) is None:
         session.add(FiscalYear(year=year))
     template = current_template(session=session)
+    settings = settings_of(template)
 
     departments = {d.name: d for d in session.exec(select(Department))}
     units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
@@ -319,6 +321,15 @@ def _store(
             code = generated_project_code(
                 unit.name_key, year, p.project_name, occurrences[(unit.id, name_key(p.project_name))]
             )
+        project_warnings = [w.message for w in p.warnings]
+        # 分值 that will not be used as written: said at import, by the template in force
+        note = given_points_note(settings, [i.weight for i in p.indicators])
+        if note:
+            message = f"项目“{p.project_name}”{note}"
+            report.warnings.append(
+                problem_json(Problem("warning", "weights_sum", message, p.place or Place(file=file)))
+            )
+            project_warnings.append(message)
         values = {
             "name": p.project_name.strip(),
             "period_goal": p.period_goal,
@@ -326,7 +337,7 @@ def _store(
             "budget": p.budget,
             "position": position,
             "source": file[:500],
-            "warnings": [w.message for w in p.warnings],
+            "warnings": project_warnings,
         }
         current = existing.get((unit.id, code))
         if current is None:

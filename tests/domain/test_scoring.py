@@ -96,7 +96,7 @@ def test_empty_categories_move_their_points(categories, points):
     assert r.total == 100
 
 
-def test_weights_given_by_the_table_are_used_and_scaled_to_the_category():
+def test_weights_given_by_the_table_are_absolute_points_scaled_to_90_when_they_sum_otherwise():
     rows = [
         ind("o1", "output", target(">=", "1"), actual("1"), weight=D("2")),
         ind("o2", "output", target(">=", "1"), actual("1"), weight=D("3")),
@@ -104,6 +104,12 @@ def test_weights_given_by_the_table_are_used_and_scaled_to_the_category():
         ind("s", "satisfaction", target(">=", "1"), actual("1"), weight=D("10")),
     ]
     r = evaluate(settings=NATIONAL_2020, budget=D("1"), spent=D("1"), indicators=rows)
+    # 45 in all → × 2 (issue 10: no longer shares of the template's 50/30/10)
+    assert [row.weight for row in r.indicators] == [D("4"), D("6"), D("60"), D("20")]
+    assert r.flags == ("weights_scaled",)
+    # with the setting off the given 分值 only share out their category: 2 : 3 of 产出 50
+    off = replace(NATIONAL_2020, given_weights_absolute=False)
+    r = evaluate(settings=off, budget=D("1"), spent=D("1"), indicators=rows)
     assert [row.weight for row in r.indicators] == [D("20"), D("30"), D("30"), D("10")]
     assert r.flags == ()
 

@@ -64,7 +64,9 @@ def test_json_round_trip_is_exact_and_has_no_floats():
 
 
 def test_missing_keys_take_the_defaults():
-    assert TemplateSettings.from_json({}) == NATIONAL_2020
+    # except a setting added after templates were stored: missing, it is off (as they scored)
+    assert TemplateSettings.from_json({"given_weights_absolute": True}) == NATIONAL_2020
+    assert TemplateSettings.from_json({}).given_weights_absolute is False
     partial = TemplateSettings.from_json({"category_weights": {"output": "60", "outcome": "20"}})
     assert dict(partial.category_weights) == {
         "execution": 10,

@@ -91,7 +91,43 @@ CHANGES = {
 def test_every_setting_of_national_2020_is_covered():
     from app.domain.scoring import NATIONAL_2020
 
-    assert set(NATIONAL_2020.to_json()) - {"name"} == set(CHANGES)
+    assert set(NATIONAL_2020.to_json()) - {"name"} == set(CHANGES) | {"given_weights_absolute"}
+
+
+def test_given_points_change_scores_only_when_rescored(session):
+    # given_weights_absolute matters only when EVERY indicator has a 分值: its own project here
+    _, mine, _ = two_units(session)
+    user = session.exec(select(User).where(User.username == "jcz")).one()
+    project = project_with(session, mine, TARGETS)
+    indicators = {i.name: i for i in session.exec(select(Indicator).where(Indicator.project_id == project.id))}
+    given = {
+        "监测报告": "20",
+        "设备故障": "20",
+        "监测覆盖率": "20",
+        "监测能力": "10",
+        "年度报告": "10",
+        "服务企业": "10",
+    }
+    for name, weight in given.items():
+        indicators[name].weight = Decimal(weight)
+        session.add(indicators[name])
+    session.commit()
+    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one()
+    principal = principal_for_user(user)
+    first_view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    # 产出 60 / 效益 30 as written (the template's split would make 产出 50 and 效益 40)
+    assert {i.name: i.weight for i in first_view.indicators} == {k: Decimal(v) for k, v in given.items()}
+    before = snapshot(fill(session, user, evaluation.id, indicators, {i.name: i.weight for i in first_view.indicators}))
+
+    templates.new_version(session=session, name="national-2020", changes={"given_weights_absolute": False})
+    kept = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    assert snapshot(kept) == before
+    evaluations.rescore(session=session, evaluation_id=evaluation.id)
+    after = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    assert after.template_label == "national-2020@2"
+    weights = {i.name: i.weight for i in after.indicators}
+    assert weights["监测报告"] == Decimal("16.67") and weights["监测能力"] == Decimal("13.34")
+    assert snapshot(after) != before
 
 
 @pytest.mark.parametrize("setting", sorted(CHANGES))
