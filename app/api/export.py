@@ -9,13 +9,11 @@ is complete only at the end) and then streamed from disk.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, get_args, get_origin
 from urllib.parse import quote
 
@@ -25,6 +23,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.deps import decode_cursor, page
+from app.services import spreadsheet
 
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
@@ -115,11 +114,12 @@ def _rows(
 
 def csv_stream(rows: Iterator[BaseModel], cols: Sequence[Column]) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet.csv_writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow([c.title for c in cols])
+    writer.writerow(spreadsheet.csv_row([c.title for c in cols]))
+    numeric = [c.decimal for c in cols]
     for count, row in enumerate(rows, 1):
-        writer.writerow(cells(row, cols))
+        writer.writerow(spreadsheet.csv_row(cells(row, cols), numeric))
         if count % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -129,20 +129,13 @@ def csv_stream(rows: Iterator[BaseModel], cols: Sequence[Column]) -> Iterator[by
 
 def xlsx_stream(rows: Iterator[BaseModel], cols: Sequence[Column], sheet: str) -> Iterator[bytes]:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def clean(value: Any, decimal: bool) -> Any:
-        if isinstance(value, str):
-            if decimal and value:
-                return Decimal(value)
-            return ILLEGAL_CHARACTERS_RE.sub("", value)
-        return value
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
-    worksheet.append([c.title for c in cols])
+    worksheet.append(spreadsheet.xlsx_row([c.title for c in cols], worksheet))
+    numeric = [c.decimal for c in cols]
     for row in rows:
-        worksheet.append([clean(v, c.decimal) for v, c in zip(cells(row, cols), cols, strict=True)])
+        worksheet.append(spreadsheet.xlsx_row(cells(row, cols), worksheet, numeric))
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
         handle.seek(0)

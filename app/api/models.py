@@ -113,8 +113,8 @@ class TargetPublic(_Public):
 
     kind: str = F("指标值类型", "quantity 数量型、qualitative 定性、deadline 时限", "quantity")
     op: str | None = F("比较符", "比较符：>= > <= < = ~（约）range（区间）", ">=")
-    value: str | None = F("指标数值", "数值（已换算万、亿等量级），十进制字符串", "12")
-    value_max: str | None = F("区间上限", "区间型指标值的上限", None)
+    value: str | None = F("指标数值", "数值（已换算万、亿等量级），十进制字符串", "12", decimal=True)
+    value_max: str | None = F("区间上限", "区间型指标值的上限", None, decimal=True)
     unit: str | None = F("计量单位", "规范化后的计量单位", "份")
     unit_raw: str | None = F("原始计量单位", "原文中的计量单位写法", "份")
     unit_class: str | None = F(
@@ -221,8 +221,8 @@ class IndicatorPublic(_Public):
     annual_target: str | None = F("年度指标值", "年度指标值，原文照录", "≥12份")
     target_kind: str = F("指标值类型", "quantity 数量型、qualitative 定性、deadline 时限", "quantity")
     target_op: str | None = F("比较符", "年度指标值的比较符", ">=")
-    target_value: str | None = F("指标数值", "年度指标值的数值（已换算量级）", "12")
-    target_value_max: str | None = F("区间上限", "区间型指标值的上限", None)
+    target_value: str | None = F("指标数值", "年度指标值的数值（已换算量级）", "12", decimal=True)
+    target_value_max: str | None = F("区间上限", "区间型指标值的上限", None, decimal=True)
     target_unit: str | None = F("计量单位", "年度指标值的计量单位", "份")
     target_confidence: str = F("识别把握", "high 或 low", "high")
     weight: str | None = F("分值", "该指标的分值（权重）", "5.00", decimal=True)

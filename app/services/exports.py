@@ -2,7 +2,8 @@
 national form (财预〔2020〕10号 附件1), plus a summary sheet when there are several.
 
 Money is written as exact decimals with a number format (万元 to the fen, up to 6 decimals), never
-through float; rates are stored as fractions formatted as percentages.
+through float; rates are stored as fractions formatted as percentages. Every cell goes through
+`spreadsheet.set_cell`, so text is never a formula.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS, EvaluationView
+from app.services.spreadsheet import set_cell
 
 MONEY_FORMAT = "#,##0.00####"  # 万元: at least 2 decimals, up to 6 (one fen)
 SCORE_FORMAT = "0.00"
@@ -85,8 +87,7 @@ def _put(
         for row in ws[f"{ref}:{span}"]:
             for cell in row:
                 cell.border = BOX
-    cell = ws[ref]
-    cell.value = value
+    cell = set_cell(ws[ref], value)
     cell.border = BOX
     cell.alignment = CENTER if head else align
     cell.font = Font(name=FONT, bold=head, size=10)
@@ -105,11 +106,13 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
     for i, width in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.merge_cells("A1:I1")
-    ws["A1"] = "项目支出绩效自评表"
+    set_cell(ws["A1"], "项目支出绩效自评表")
     ws["A1"].font = Font(name=FONT, bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.merge_cells("A2:I2")
-    ws["A2"] = f"（{p.year}年度）    状态：{STATUS_LABELS.get(s.status, s.status)}    评分模板：{v.template_label}"
+    set_cell(
+        ws["A2"], f"（{p.year}年度）    状态：{STATUS_LABELS.get(s.status, s.status)}    评分模板：{v.template_label}"
+    )
     ws["A2"].alignment = Alignment(horizontal="center")
     ws["A2"].font = Font(name=FONT, size=10)
 
@@ -218,7 +221,7 @@ def _merge_run(ws: Worksheet, col: str, start: int, end: int) -> None:
 
 def _summary(ws: Worksheet, views: list[EvaluationView], title: str) -> None:
     ws.merge_cells("A1:J1")
-    ws["A1"] = title
+    set_cell(ws["A1"], title)
     ws["A1"].font = Font(name=FONT, bold=True, size=14)
     heads = (
         "序号",
