@@ -8,11 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import make_engine
 from app.security import cross_site_reason
-from app.services.errors import DomainError
+from app.services.errors import DomainError, NotAuthenticated, TooLarge
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("jixiao")
@@ -67,8 +69,129 @@ class SecurityMiddleware:
         await response(scope, receive, send)
 
 
+# Bodies anyone may send: the login form (and logging out with an expired session).
+ANONYMOUS_BODIES = {("POST", "/login"), ("POST", "/logout")}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
+
+
+def too_large(limit: int, *, upload: bool) -> TooLarge:
+    if upload:
+        return TooLarge(
+            f"上传的内容过大：每次请求最多 {_size(limit)}（设置 JIXIAO_MAX_REQUEST_BYTES）。"
+            "请拆分文件后分批导入，或请管理员调大上限。"
+        )
+    return TooLarge(
+        f"提交的内容过大：JSON 或表单请求最多 {_size(limit)}（设置 JIXIAO_MAX_JSON_BYTES）。请减少一次提交的内容。"
+    )
+
+
+def _why_not_signed_in(request: Request) -> NotAuthenticated | None:
+    """Why the request is not signed in (the same check and message as the route dependencies), or None."""
+    from sqlmodel import Session
+
+    from app.security import optional_principal
+
+    with Session(request.app.state.engine) as session:
+        try:
+            principal = optional_principal(request, session)
+        except NotAuthenticated as exc:
+            return exc
+    return None if principal is not None else NotAuthenticated("请先登录")
+
+
+class RequestLimitMiddleware:
+    """Judges a request body before anything reads it, so no one can make the server swallow a large one.
+
+    FastAPI parses a route's body before its dependencies run, so authentication there comes too late:
+    an anonymous 1 GB upload used to be read whole before the 401. Here an unsafe request with a body is
+    refused with 401 unless it is signed in (the login form aside), with 413 when Content-Length is over
+    the limit, and with 413 as soon as a body without one (chunked) streams past it. Multipart uploads
+    get JIXIAO_MAX_REQUEST_BYTES; everything else (JSON, plain forms, parsed in memory) JIXIAO_MAX_JSON_BYTES.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        if headers is None or not _has_body(headers):
+            await self.app(scope, receive, send)
+            return
+        settings = scope["app"].state.settings
+        upload = headers.get("content-type", "").lower().startswith("multipart/")
+        limit = settings.max_request_bytes if upload else settings.max_json_bytes
+        request = Request(scope)
+        declared = _content_length(headers)
+        if declared is not None and declared > limit:
+            await domain_error_response(request, too_large(limit, upload=upload))(scope, receive, send)
+            return
+        method = scope["method"]
+        if method in UNSAFE_METHODS and (method, scope["path"]) not in ANONYMOUS_BODIES:
+            refusal = await run_in_threadpool(_why_not_signed_in, request)
+            if refusal is not None:
+                await domain_error_response(request, refusal)(scope, receive, send)
+                return
+
+        received, exceeded, started = 0, False, False
+
+        async def limited_receive():
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise too_large(limit, upload=upload)
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if exceeded:
+                return  # whatever the app made of the interrupted body: the 413 below answers instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await domain_error_response(request, too_large(limit, upload=upload))(scope, receive, send)
+
+
+def _content_length(headers: Headers) -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _has_body(headers: Headers) -> bool:
+    return "chunked" in headers.get("transfer-encoding", "").lower() or bool(_content_length(headers))
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def domain_error_response(request: Request, exc: DomainError):
+    """A domain error as a JSON problem body for /api, an error page or fragment for the pages."""
+    from app.web.errors import error_page
+
+    if _is_api(request):
+        body = {"error": exc.code, "message": exc.message}
+        if exc.errors:
+            body["errors"] = [
+                {"field": e.field, "message": e.message, "indicator_id": e.indicator_id} for e in exc.errors
+            ]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+    return error_page(request, exc.status, exc.message)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -76,15 +199,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
-        if _is_api(request):
-            body = {"error": exc.code, "message": exc.message}
-            if exc.errors:
-                body["errors"] = [
-                    {"field": e.field, "message": e.message, "indicator_id": e.indicator_id} for e in exc.errors
-                ]
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            return JSONResponse(body, status_code=exc.status, headers=headers)
-        return error_page(request, exc.status, exc.message)
+        return domain_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -152,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(RequestLimitMiddleware)
+    app.add_middleware(SecurityMiddleware)  # outermost: cross-site requests go before anything else
     _install_error_handlers(app)
     return app

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
     db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
     import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
+    # Every request body (file uploads included): checked on Content-Length and while it streams in.
+    max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
+    # Bodies that are parsed in memory (JSON, plain forms): much smaller.
+    max_json_bytes: int = Field(2 * 1024 * 1024, alias="JIXIAO_MAX_JSON_BYTES", ge=1024)
     templates_dir: Path = Field(ROOT / "templates", alias="TEMPLATES_DIR")
 
     @field_validator("database_url")
@@ -52,6 +56,16 @@ class Settings(BaseSettings):
             raise ValueError("生产环境必须设置 SECRET_KEY（一个随机的长字符串，例如 openssl rand -hex 32）")
         if self.env == "production" and len(self.secret_key) < 16:
             raise ValueError("SECRET_KEY 太短：生产环境至少 16 个字符")
+        return self
+
+    @model_validator(mode="after")
+    def _import_fits_in_a_request(self) -> Settings:
+        if self.import_max_bytes > self.max_request_bytes:
+            raise ValueError(
+                f"IMPORT_MAX_BYTES（{self.import_max_bytes}）大于 JIXIAO_MAX_REQUEST_BYTES"
+                f"（{self.max_request_bytes}）：这么大的文件传不上来，"
+                "请把 JIXIAO_MAX_REQUEST_BYTES 设得比 IMPORT_MAX_BYTES 大一些（约 1 MB）"
+            )
         return self
 
     @property

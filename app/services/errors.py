@@ -37,6 +37,11 @@ class NotAuthenticated(DomainError):
     code = "not_authenticated"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "request_too_large"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

@@ -6,7 +6,15 @@ from fastapi import Request
 
 from app.web.render import render, wants_fragment
 
-TITLES = {401: "请先登录", 403: "没有权限", 404: "页面不存在", 409: "操作冲突", 422: "输入有误", 500: "服务器错误"}
+TITLES = {
+    401: "请先登录",
+    403: "没有权限",
+    404: "页面不存在",
+    409: "操作冲突",
+    413: "内容过大",
+    422: "输入有误",
+    500: "服务器错误",
+}
 
 
 def error_page(request: Request, status: int, message: str):

@@ -1,0 +1,191 @@
+"""Request bodies are judged before they are read: 401 for callers not signed in, 413 over the limits.
+
+The app is driven as ASGI with a body that is produced chunk by chunk, and the test counts how many
+chunks the server pulled: a refused body must not be read (or read only up to the limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Iterator
+
+import pytest
+
+from app.main import create_app
+from app.services import tokens
+from app.settings import SettingsError, load_settings
+from tests import factories
+
+MB = 1024 * 1024
+BOUNDARY = "jixiaoboundary"
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def multipart_chunks(size: int, chunk: int = MB) -> Iterator[bytes]:
+    """A multipart upload of one file of `size` bytes, produced lazily."""
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    block = b"x" * chunk
+    for _ in range(size // chunk):
+        yield block
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def json_chunks(size: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """A JSON body of about `size` bytes, produced lazily."""
+    yield b'{"version": 1, "goal_completion": "'
+    for _ in range(size // chunk):
+        yield b"a" * chunk
+    yield b'"}'
+
+
+class Sent:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, pulled: int):
+        self.status, self.headers, self.body, self.pulled = status, headers, body, pulled
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def call(
+    app,
+    method: str,
+    path: str,
+    chunks: Iterable[bytes],
+    headers: dict[str, str] | None = None,
+    *,
+    content_length: int | None = None,
+) -> Sent:
+    """One request through the ASGI app; `pulled` counts the body chunks the server asked for."""
+    source = iter(chunks)
+    pulled = 0
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    raw.append((b"host", b"testserver"))
+    if content_length is None:
+        raw.append((b"transfer-encoding", b"chunked"))
+    else:
+        raw.append((b"content-length", str(content_length).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": raw,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    messages = []
+
+    async def receive():
+        nonlocal pulled
+        try:
+            body = next(source)
+        except StopIteration:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += 1
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    async def send(message):
+        messages.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    sent_headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    return Sent(start["status"], sent_headers, body, pulled)
+
+
+@pytest.fixture
+def finance_token(session):
+    _, secret = tokens.create_token(session=session, role="finance", name="财政局")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def small_app(db, settings):
+    """The app with limits small enough to test streaming: 64 KB uploads, 4 KB JSON."""
+    application = create_app(
+        settings.model_copy(
+            update={"max_request_bytes": 64 * 1024, "import_max_bytes": 32 * 1024, "max_json_bytes": 4096}
+        )
+    )
+    yield application
+    application.state.engine.dispose()
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(app):
+    sent = call(app, "POST", "/api/v1/imports", multipart_chunks(64 * MB), {"content-type": MULTIPART})
+    assert sent.status == 401 and sent.json()["error"] == "not_authenticated", sent.body[:300]
+    assert sent.pulled == 0
+    bad_token = {"content-type": MULTIPART, "authorization": "Bearer jx_not-a-token"}
+    sent = call(app, "POST", "/api/v1/imports", multipart_chunks(64 * MB), bad_token)
+    assert sent.status == 401 and sent.pulled == 0
+    page = call(app, "POST", "/admin/imports", multipart_chunks(64 * MB), {"content-type": MULTIPART})
+    assert page.status == 303 and page.headers["location"].startswith("/login") and page.pulled == 0
+
+
+def test_a_declared_length_over_the_limit_is_413_unread(app, finance_token):
+    headers = {"content-type": MULTIPART, **finance_token}
+    sent = call(app, "POST", "/api/v1/imports", multipart_chunks(1024 * MB), headers, content_length=1024 * MB)
+    assert sent.status == 413 and sent.pulled == 0
+    body = sent.json()
+    assert body["error"] == "request_too_large" and "210 MB" in body["message"], body
+    anonymous = call(
+        app, "POST", "/api/v1/imports", multipart_chunks(MB), {"content-type": MULTIPART}, content_length=1024 * MB
+    )
+    assert anonymous.status in (401, 413) and anonymous.pulled == 0
+
+
+def test_json_is_held_to_the_tighter_limit(app, finance_token):
+    headers = {"content-type": "application/json", **finance_token}
+    declared = call(app, "PUT", "/api/v1/self-evaluations/1", json_chunks(3 * MB), headers, content_length=3 * MB)
+    assert declared.status == 413 and declared.pulled == 0
+    assert "JIXIAO_MAX_JSON_BYTES" in declared.json()["message"] and "2 MB" in declared.json()["message"]
+    streamed = call(app, "PUT", "/api/v1/self-evaluations/1", json_chunks(3 * MB), headers)
+    assert streamed.status == 413 and streamed.json()["error"] == "request_too_large"
+    assert streamed.pulled <= 2 * MB // (64 * 1024) + 2  # stopped at the limit, not at the end
+
+
+def test_a_chunked_upload_stops_at_the_limit(small_app, finance_token):
+    headers = {"content-type": MULTIPART, **finance_token}
+    sent = call(small_app, "POST", "/api/v1/imports", multipart_chunks(10 * MB, chunk=16 * 1024), headers)
+    assert sent.status == 413 and "64 KB" in sent.json()["message"], sent.body[:300]
+    assert sent.pulled <= 64 // 16 + 2
+
+
+def test_bodies_under_the_limits_still_work(small_app, finance_token, session):
+    factories.user(session, "fin", "finance")
+    login = "username=fin&password=" + factories.PASSWORD
+    sent = call(
+        small_app,
+        "POST",
+        "/login",
+        [login.encode()],
+        {"content-type": "application/x-www-form-urlencoded"},
+        content_length=len(login),
+    )
+    assert sent.status == 303  # the login form needs no session
+    table = "年度,单位名称\n2024,x\n".encode()
+    body = b"".join(
+        [
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\n'.encode(),
+            table,
+            f"\r\n--{BOUNDARY}--\r\n".encode(),
+        ]
+    )
+    headers = {"content-type": MULTIPART, **finance_token}
+    sent = call(small_app, "POST", "/api/v1/imports", [body], headers, content_length=len(body))
+    assert sent.status == 422 and sent.json()["errors"][0]["where"].startswith("t.csv")  # read and judged
+
+
+def test_an_import_limit_above_the_request_limit_is_refused_at_start():
+    with pytest.raises(SettingsError, match="JIXIAO_MAX_REQUEST_BYTES"):
+        load_settings(IMPORT_MAX_BYTES=300 * MB, JIXIAO_MAX_REQUEST_BYTES=200 * MB)
