@@ -239,6 +239,10 @@ class IndicatorResult(SQLModel, table=True):
     override_reason: str | None = Field(default=None, sa_type=sa.Text)
     override_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     deviation_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # The unit's own score for the row (published forms carry them), with its reason; it counts
+    # unless the template forbids it, and the computed score stays in `score` beside it.
+    self_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    self_score_reason: str | None = Field(default=None, sa_type=sa.Text)
     flags: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
     updated_at: datetime = Field(sa_column=_created_at())
 

@@ -89,7 +89,11 @@ def project_public(r) -> ProjectPublic:
 
 
 def _effective(r) -> str | None:
-    return score(r["score_override"] if r["score_override"] is not None else r["score"])
+    # the unit's own score counts when the engine took it (flag self_scored)
+    own = r["self_score"] if "self_scored" in (r["flags"] or []) else None
+    if r["score_override"] is not None:
+        return score(r["score_override"])
+    return score(own if own is not None else r["score"])
 
 
 def indicator_public(r) -> IndicatorPublic:
@@ -121,6 +125,7 @@ def indicator_public(r) -> IndicatorPublic:
         actual=r["actual"],
         score=score(r["score"]),
         score_override=score(r["score_override"]),
+        self_score=score(r["self_score"]),
         effective_score=_effective(r),
         met=r["met"],
         flags=r["flags"] or [],
@@ -159,6 +164,8 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
         score=score(r["score"]),
         score_override=score(r["score_override"]),
         override_reason=r["override_reason"],
+        self_score=score(r["self_score"]),
+        self_score_reason=r["self_score_reason"],
         effective_score=_effective(r),
         met=r["met"],
         deviation_reason=r["deviation_reason"],

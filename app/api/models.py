@@ -153,7 +153,16 @@ class IndicatorDetailPublic(_Public):
     score: str | None = F("计算得分", "系统按评分模板计算的得分", "5.00", decimal=True)
     score_override: str | None = F("审核调整得分", "审核人调整后的得分；未调整时为 null", None, decimal=True)
     override_reason: str | None = F("调整理由", "审核人调整得分的理由", None)
-    effective_score: str | None = F("最终得分", "有调整得分时取调整得分，否则取计算得分", "5.00", decimal=True)
+    self_score: str | None = F(
+        "单位自评得分",
+        "单位自己填写的得分（0 至分值，须说明理由）；未填写时为 null，计算得分保留在 score",
+        None,
+        decimal=True,
+    )
+    self_score_reason: str | None = F("自评得分理由", "单位填写自评得分的理由", None)
+    effective_score: str | None = F(
+        "最终得分", "有审核调整得分时取调整得分，其次取单位自评得分，否则取计算得分", "5.00", decimal=True
+    )
     met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
     deviation_reason: str | None = F("偏差原因分析及改进措施", "得分低于分值时单位填写的说明", None)
     flags: list[str] = F(
@@ -229,7 +238,10 @@ class IndicatorPublic(_Public):
     actual: str | None = F("实际完成值", "实际完成值，原文照录", "12份")
     score: str | None = F("计算得分", "系统计算的得分", "5.00", decimal=True)
     score_override: str | None = F("审核调整得分", "审核人调整后的得分", None, decimal=True)
-    effective_score: str | None = F("最终得分", "有调整得分时取调整得分，否则取计算得分", "5.00", decimal=True)
+    self_score: str | None = F("单位自评得分", "单位自己填写的得分；未填写时为 null", None, decimal=True)
+    effective_score: str | None = F(
+        "最终得分", "有审核调整得分时取调整得分，其次取单位自评得分，否则取计算得分", "5.00", decimal=True
+    )
     met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
     flags: list[str] = F("提示", "计分提示标记", [])
 

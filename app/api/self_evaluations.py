@@ -67,6 +67,13 @@ class IndicatorPublic(BaseModel):
     weight: str = Field(description="分值（两位小数）", examples=["16.67"])
     score: str | None = Field(description="计算得分（两位小数）；无法计算时为 null", examples=["16.67"])
     score_override: str | None = Field(description="审核人调整后的得分；计算得分保留在 score")
+    self_score: str | None = Field(
+        None,
+        description="单位自评得分（0 至分值）：填写后计入总分（审核调整优先），计算得分保留在 score，"
+        "两者不同时 flags 含 self_score_differs",
+        examples=["7.00"],
+    )
+    self_score_reason: str | None = Field(None, description="单位自评得分的理由")
     flags: list[str] = Field(description=f"提示代码：{FLAGS_DOC}")
     deviation_reason: str | None = Field(description="偏差原因分析及改进措施")
 
@@ -120,6 +127,8 @@ def public(v: EvaluationView) -> EvaluationPublic:
                 weight=_dec(i.weight, 2),
                 score=_dec(i.score, 2),
                 score_override=_dec(i.score_override, 2),
+                self_score=_dec(i.self_score, 2),
+                self_score_reason=i.self_score_reason,
                 flags=i.flags,
                 deviation_reason=i.deviation_reason,
             )
@@ -140,6 +149,13 @@ class ResultUpdate(BaseModel):
     )
     score_in_band: str | None = Field(None, max_length=20, description="在达成程度区间内自选的得分（字符串）")
     deviation_reason: str | None = Field(None, max_length=10000, description="偏差原因分析及改进措施")
+    self_score: str | None = Field(
+        None,
+        max_length=20,
+        description="单位自评得分（字符串，0 至分值，位数不超过模板的保留位数）；空字符串或 null 清除。"
+        "须同时有 self_score_reason；评分模板不允许自评得分时拒绝",
+    )
+    self_score_reason: str | None = Field(None, max_length=10000, description="自评得分的理由")
 
 
 class EvaluationUpdate(BaseModel):
@@ -212,6 +228,8 @@ def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, ses
                 qualitative_level=r.qualitative_level if "qualitative_level" in fields else UNSET,
                 score_in_band=r.score_in_band if "score_in_band" in fields else UNSET,
                 deviation_reason=r.deviation_reason if "deviation_reason" in fields else UNSET,
+                self_score=r.self_score if "self_score" in fields else UNSET,
+                self_score_reason=r.self_score_reason if "self_score_reason" in fields else UNSET,
             )
         )
     v = evaluations.save(

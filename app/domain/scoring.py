@@ -65,6 +65,11 @@ FLAG_LABELS: Mapping[str, str] = MappingProxyType(
         "no_indicators": "项目没有绩效指标",
         "weights_partial": "部分指标给出了分值、部分没有，该类指标按平均分配",
         "weights_scaled": "表中各指标分值合计不是 90，已按比例折算为 90 分（各指标之间的比例不变）",
+        "self_scored": "得分由单位自评填写（计算得分列在旁边）",
+        "self_score_differs": "单位自评得分与计算得分不同",
+        "self_score_reason_missing": "单位自评得分须说明理由",
+        "self_score_out_of_range": "单位自评得分超出 0 至分值的范围，未采用",
+        "self_score_not_allowed": "评分模板不允许单位自评得分，未采用",
     }
 )
 
@@ -119,6 +124,9 @@ class TemplateSettings:
     # split; any other sum is scaled to 90 with the ratios kept, and flagged. Off: the given
     # 分值 only share out their category's points (how templates stored before it scored).
     given_weights_absolute: bool = True
+    # a unit may enter its own score on a row (0..分值, with a reason), as published forms
+    # carry them; it counts, the computed score is kept beside it and a difference is flagged
+    allow_self_scores: bool = True
     # lower-is-better, not met: "linear" (1 − (actual − target)/target) × weight, floored
     # at 0; "ratio" target/actual × weight
     lower_formula: str = "linear"
@@ -177,6 +185,7 @@ class TemplateSettings:
             "redistribution": dict(self.redistribution),
             "use_given_weights": self.use_given_weights,
             "given_weights_absolute": self.given_weights_absolute,
+            "allow_self_scores": self.allow_self_scores,
             "lower_formula": self.lower_formula,
             "equality": self.equality,
             "qualitative_bands": {k: [str(lo), str(hi)] for k, (lo, hi) in self.qualitative_bands.items()},
@@ -224,7 +233,7 @@ class TemplateSettings:
             # a version stored before the setting existed keeps scoring as it did then
             if key not in data:
                 kw[key] = legacy
-        for key in ("use_given_weights", "cap_at_weight", "given_weights_absolute"):
+        for key in ("use_given_weights", "cap_at_weight", "given_weights_absolute", "allow_self_scores"):
             if key in data:
                 if not isinstance(data[key], bool):
                     raise ValueError(f"评分模板设置 {key} 须为 true 或 false。")
@@ -280,9 +289,8 @@ class TemplateSettings:
             raise ValueError("越低越好指标的计分公式须为 linear 或 ratio。")
         if self.equality not in EQUALITY_RULES:
             raise ValueError("等值指标的计分规则须为 higher 或 two_sided。")
-        if not all(
-            isinstance(flag, bool) for flag in (self.use_given_weights, self.cap_at_weight, self.given_weights_absolute)
-        ):
+        switches = (self.use_given_weights, self.cap_at_weight, self.given_weights_absolute, self.allow_self_scores)
+        if not all(isinstance(flag, bool) for flag in switches):
             raise ValueError("开关类设置须为 true 或 false。")
 
         if set(self.qualitative_bands) != set(QUALITATIVE_LEVELS):
@@ -387,6 +395,8 @@ class IndicatorInput:
     deviation_reason: str | None = None
     override: Decimal | None = None  # a reviewer's score, kept beside the computed one
     level2: str | None = None  # glossary slug (quantity, cost, …)
+    self_score: Decimal | None = None  # the unit's own score for the row, as published forms carry
+    self_score_reason: str | None = None
 
 
 class Problem(NamedTuple):
@@ -407,11 +417,17 @@ class IndicatorScore:
     met: bool | None  # None when not scored
     flags: tuple[str, ...]
     problems: tuple[Problem, ...] = ()  # what blocks submission at this row
+    self_score: Decimal | None = None  # the unit's own score, when the template lets it count
+
+    @property
+    def unit_score(self) -> Decimal | None:
+        """The unit's score for the row: its own when it entered one, else the computed one."""
+        return self.self_score if self.self_score is not None else self.score
 
     @property
     def final_score(self) -> Decimal | None:
-        """The score that counts: the reviewer's override when there is one."""
-        return self.override if self.override is not None else self.score
+        """The score that counts: the reviewer's override, else the unit's own, else the computed one."""
+        return self.override if self.override is not None else self.unit_score
 
 
 @dataclass(frozen=True)
@@ -836,7 +852,13 @@ def score_indicator(settings: TemplateSettings, inp: IndicatorInput, weight: Dec
         if settings.cap_at_weight:
             points = min(points, Fraction(weight))
         score = _round(points, settings.rounding_places)
-        needs_reason = score < weight or "over_achieved" in flags
+
+    self_score = _self_score(settings, inp, weight, flags)
+    unit_score = self_score if self_score is not None else score
+    if unit_score is not None:
+        if self_score is not None and score is not None and self_score != score:
+            flags.append("self_score_differs")
+        needs_reason = unit_score < weight or "over_achieved" in flags
         if needs_reason and not (inp.deviation_reason or "").strip():
             flags.append("reason_missing")
 
@@ -859,8 +881,26 @@ def score_indicator(settings: TemplateSettings, inp: IndicatorInput, weight: Dec
         override=override,
         met=got.met if score is not None else None,
         flags=tuple(flags),
-        problems=tuple(_row_problems(settings, inp, weight, score, flags)),
+        problems=tuple(_row_problems(settings, inp, weight, unit_score, flags)),
+        self_score=self_score,
     )
+
+
+def _self_score(settings: TemplateSettings, inp: IndicatorInput, weight: Decimal, flags: list[str]) -> Decimal | None:
+    """The unit's own score when it may count; otherwise None, with the flag saying why."""
+    given = inp.self_score
+    if given is None:
+        return None
+    if not settings.allow_self_scores:
+        flags.append("self_score_not_allowed")
+        return None
+    if not given.is_finite() or given < 0 or given > weight:
+        flags.append("self_score_out_of_range")  # e.g. a rescore moved the weight below it
+        return None
+    flags.append("self_scored")
+    if not (inp.self_score_reason or "").strip():
+        flags.append("self_score_reason_missing")
+    return given
 
 
 def _row_problems(
@@ -896,6 +936,12 @@ def _row_problems(
         else:
             message = "实际完成值超出年度指标值较多，请说明原因（指标值是否设置偏低）。"
         problems.append(Problem(key, "deviation_reason", message))
+    if "self_score_reason_missing" in flags:
+        problems.append(Problem(key, "self_score_reason", "填写了自评得分，请说明理由。"))
+    if "self_score_out_of_range" in flags:
+        problems.append(
+            Problem(key, "self_score", f"自评得分须在 0 至 {weight} 分之间（本指标分值 {weight} 分），请重新填写。")
+        )
     if score is None and not problems:
         problems.append(Problem(key, "actual", "该指标尚无法计分，请检查实际完成值。"))
     return problems

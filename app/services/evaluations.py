@@ -83,6 +83,9 @@ class IndicatorView:
     problems: list[str]
     band: tuple[Decimal, Decimal] | None  # allowed score range for the chosen level
     given_weight: Decimal | None = None  # 分值 as the table printed it, when it differs from the weight scored
+    self_score: Decimal | None = None  # the unit's own score, as stored (counted unless flagged otherwise)
+    self_score_reason: str | None = None
+    unit_score: Decimal | None = None  # the unit's score that counts: its own, else the computed one
 
     @property
     def uses_levels(self) -> bool:
@@ -95,7 +98,7 @@ class IndicatorView:
 
     @property
     def reason_required(self) -> bool:
-        final = self.score_override if self.score_override is not None else self.score
+        final = self.score_override if self.score_override is not None else self.unit_score
         return (final is not None and final < self.weight) or "over_achieved" in self.flags
 
 
@@ -126,6 +129,7 @@ class EvaluationView:
     total: int = 0
     history: list = field(default_factory=list)
     weights_note: str | None = None  # how the table's 分值 were used, when not as written
+    self_scores_allowed: bool = True  # the template lets a unit enter its own score on a row
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -301,6 +305,8 @@ def score_parts(session: Session, evaluation: SelfEvaluation, project: Project, 
                 score_in_band=res.score_in_band if res else None,
                 deviation_reason=res.deviation_reason if res else None,
                 override=res.score_override if res else None,
+                self_score=res.self_score if res else None,
+                self_score_reason=res.self_score_reason if res else None,
             )
         )
     result = scoring.evaluate(settings=settings, budget=project.budget, spent=project.spent, indicators=inputs)
@@ -355,6 +361,9 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
                 problems=[p.message for p in s.problems],
                 band=scoring.band_limits(settings, level, s.weight) if level else None,
                 given_weight=ind.weight if ind.weight is not None and ind.weight != s.weight else None,
+                self_score=res.self_score if res else None,
+                self_score_reason=res.self_score_reason if res else None,
+                unit_score=s.unit_score,
             )
         )
     groups = [
@@ -386,6 +395,7 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
         filled=filled,
         total=len(indicators),
         weights_note=_weights_note(settings, result, indicators),
+        self_scores_allowed=settings.allow_self_scores,
     )
 
 
@@ -411,6 +421,8 @@ class ResultInput:
     qualitative_level: Any = UNSET
     score_in_band: Any = UNSET
     deviation_reason: Any = UNSET
+    self_score: Any = UNSET  # the unit's own score for the row ("" clears it)
+    self_score_reason: Any = UNSET
 
 
 def _check_editable(session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project) -> None:
@@ -584,6 +596,33 @@ def save(
                 problems.add(f"{prefix}.deviation_reason", f"偏差原因不能超过 {MAX_TEXT} 个字符", ind.id)
             else:
                 res.deviation_reason = reason
+        if item.self_score is not UNSET:
+            raw = "" if item.self_score is None else str(item.self_score).strip()
+            if raw == "":
+                res.self_score = None
+            elif not settings.allow_self_scores:
+                problems.add(f"{prefix}.self_score", "评分模板不允许单位自评得分，请留空（得分按规则计算）", ind.id)
+            else:
+                try:
+                    own = Decimal(raw)
+                    if not own.is_finite():
+                        raise InvalidOperation
+                except InvalidOperation:
+                    problems.add(f"{prefix}.self_score", "自评得分应为数字，如 8 或 8.5", ind.id)
+                else:
+                    places = settings.rounding_places
+                    if own != own.quantize(Decimal(1).scaleb(-places)):
+                        problems.add(f"{prefix}.self_score", f"自评得分最多保留 {places} 位小数", ind.id)
+                    else:
+                        res.self_score = own  # its range (0..分值) is checked after the weights are known
+        if item.self_score_reason is not UNSET:
+            reason = (item.self_score_reason or "").strip() or None
+            if reason and len(reason) > MAX_TEXT:
+                problems.add(f"{prefix}.self_score_reason", f"自评理由不能超过 {MAX_TEXT} 个字符", ind.id)
+            else:
+                res.self_score_reason = reason
+        if res.self_score is not None and not res.self_score_reason:
+            problems.add(f"{prefix}.self_score_reason", "填写自评得分时须说明理由（为何不同于计算得分）", ind.id)
         if _result_state(res) != old:
             before[f"indicator:{ind.id}"], after[f"indicator:{ind.id}"] = old, _result_state(res)
             existing[ind.id] = res
@@ -596,6 +635,14 @@ def save(
     by_key = {row.key: row for row in result.indicators}
     for n, item in enumerate(results):
         res = existing.get(item.indicator_id)
+        if res is not None and res.self_score is not None:
+            weight = by_key[str(item.indicator_id)].weight
+            if not 0 <= res.self_score <= weight:
+                problems.add(
+                    f"results[{n}].self_score",
+                    f"自评得分应在 0 至 {weight} 分之间（本指标分值 {weight} 分）",
+                    item.indicator_id,
+                )
         if res is not None and res.qualitative_level and res.score_in_band is not None:
             weight = by_key[str(item.indicator_id)].weight
             lo, hi = scoring.band_limits(settings, res.qualitative_level, weight)
@@ -674,6 +721,8 @@ def _result_state(res: IndicatorResult) -> dict:
         "qualitative_level": res.qualitative_level,
         "score_in_band": decimal_text(res.score_in_band),
         "deviation_reason": res.deviation_reason,
+        "self_score": decimal_text(res.self_score),
+        "self_score_reason": res.self_score_reason,
     }
 
 

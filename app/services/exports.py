@@ -32,6 +32,16 @@ CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 FONT = "宋体"
 
 
+def _reason_text(ind) -> str | None:
+    """偏差原因, and where the unit scored the row itself its own score beside the computed one."""
+    parts = [ind.deviation_reason] if ind.deviation_reason else []
+    if ind.self_score is not None:
+        computed = "无法计算" if ind.score is None else f"{ind.score}"
+        reason = ind.self_score_reason or "—"
+        parts.append(f"（单位自评得分 {ind.self_score}，计算得分 {computed}；自评理由：{reason}）")
+    return "\n".join(parts) or None
+
+
 def evaluations_workbook(views: list[EvaluationView], *, title: str) -> bytes:
     """The workbook of the given 自评表 (a summary sheet first when there are several)."""
     book = Workbook()
@@ -178,7 +188,7 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
             if ind.level2_name != run_name:
                 _merge_run(ws, "B", run_start, row - 1)
                 run_start, run_name = row, ind.level2_name
-            final = ind.score_override if ind.score_override is not None else ind.score
+            final = ind.score_override if ind.score_override is not None else ind.unit_score
             target = ind.annual_target or ""
             if ind.periods_differ:
                 target += f"\n（实施周期：{ind.period_target or '—'}）"
@@ -189,7 +199,7 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
             _put(ws, f"E{row}", actual_text(ind))
             _put(ws, f"F{row}", ind.weight, fmt=SCORE_FORMAT)
             _put(ws, f"G{row}", final, fmt=SCORE_FORMAT)
-            _put(ws, f"H{row}", ind.deviation_reason, span=f"I{row}")
+            _put(ws, f"H{row}", _reason_text(ind), span=f"I{row}")
             row += 1
         _merge_run(ws, "B", run_start, row - 1)
         _put(

@@ -310,6 +310,7 @@ def _indicator_columns():
         IndicatorResult.actual,
         IndicatorResult.score,
         IndicatorResult.score_override,
+        IndicatorResult.self_score,
         IndicatorResult.met,
         IndicatorResult.flags,
     )
@@ -327,6 +328,7 @@ def _indicator_detail_columns():
         IndicatorResult.qualitative_level,
         IndicatorResult.score_in_band,
         IndicatorResult.override_reason,
+        IndicatorResult.self_score_reason,
         IndicatorResult.deviation_reason,
     )
 

@@ -22,7 +22,7 @@ from app.web.render import render, templates, wants_fragment
 router = APIRouter()
 
 FORM = "evaluations/form.html"
-ROW_FIELDS = ("actual", "qualitative_level", "score_in_band", "deviation_reason")
+ROW_FIELDS = ("actual", "qualitative_level", "score_in_band", "deviation_reason", "self_score", "self_score_reason")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YearQuery = Annotated[int | None, Query(ge=1900, le=2200, description="年度")]
 
@@ -48,6 +48,12 @@ FLAG_SHORT = {
     "spent_missing": "待填执行数",
     "no_indicators": "无指标",
     "weights_partial": "分值部分给出",
+    "weights_scaled": "分值已折算",
+    "self_scored": "单位自评",
+    "self_score_differs": "自评≠计算",
+    "self_score_reason_missing": "缺自评理由",
+    "self_score_out_of_range": "自评超出分值",
+    "self_score_not_allowed": "不允许自评",
 }
 FLAG_TONE = {
     "unmet": "bad",
@@ -62,6 +68,11 @@ FLAG_TONE = {
     "direction_hint": "warn",
     "target_unparsed": "warn",
     "weights_partial": "warn",
+    "weights_scaled": "warn",
+    "self_score_differs": "warn",
+    "self_score_reason_missing": "bad",
+    "self_score_out_of_range": "bad",
+    "self_score_not_allowed": "warn",
     "execution_low": "warn",
     "execution_over": "warn",
     "budget_missing": "warn",
@@ -142,7 +153,7 @@ def subtotals(ev: EvaluationView) -> dict[str, Decimal | None]:
     """Each level-1 group's points so far (reviewer's overrides count), None when nothing is scored."""
     out: dict[str, Decimal | None] = {}
     for group in ev.groups:
-        scores = [i.score_override if i.score_override is not None else i.score for i in group.indicators]
+        scores = [i.score_override if i.score_override is not None else i.unit_score for i in group.indicators]
         known = [s for s in scores if s is not None]
         out[group.level1] = sum(known, Decimal(0)) if known else None
     return out

@@ -91,7 +91,7 @@ CHANGES = {
 def test_every_setting_of_national_2020_is_covered():
     from app.domain.scoring import NATIONAL_2020
 
-    assert set(NATIONAL_2020.to_json()) - {"name"} == set(CHANGES) | {"given_weights_absolute"}
+    assert set(NATIONAL_2020.to_json()) - {"name"} == set(CHANGES) | {"given_weights_absolute", "allow_self_scores"}
 
 
 def test_given_points_change_scores_only_when_rescored(session):
