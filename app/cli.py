@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from app.domain.evaluation import ROLE_LABELS
 from app.settings import ROOT, Settings, SettingsError, load_settings
 
 cli = typer.Typer(help="jixiao 绩效目标与自评服务", no_args_is_help=True, add_completion=False)
@@ -160,7 +161,7 @@ def users_add(
                 session=session, username=username, password=password, role=role, unit=unit, department=department
             )
         )
-        typer.echo(f"已新增账号 {user.username}（{accounts.ROLE_LABELS[user.role]}）")
+        typer.echo(f"已新增账号 {user.username}（{ROLE_LABELS[user.role]}）")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.domain.evaluation import FIRST_STATUS, LEVELS, ROLES, STATUS_CODES
 from app.sqltypes import ExactDecimal, JSONType, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -23,10 +24,10 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("unit", "department", "finance", "admin")
-EVALUATION_STATUSES = ("not_started", "draft", "submitted", "returned", "approved", "final")
+# The evaluation's words live in the domain (app/domain/evaluation.py); the CHECKs read them.
+EVALUATION_STATUSES = STATUS_CODES
 LEVEL1_SLUGS = ("output", "outcome", "satisfaction")
-QUALITATIVE_LEVELS = ("achieved", "partial", "not_achieved")
+QUALITATIVE_LEVELS = LEVELS
 TARGET_KINDS = ("quantity", "qualitative", "deadline")
 IMPORT_STATUSES = ("pending", "running", "done", "failed")
 
@@ -182,7 +183,7 @@ class SelfEvaluation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", unique=True)
     year: int = Field(index=True)
-    status: str = Field(default="not_started", sa_column=_enum("evaluation_status", EVALUATION_STATUSES))
+    status: str = Field(default=FIRST_STATUS, sa_column=_enum("evaluation_status", EVALUATION_STATUSES))
     template_id: int = Field(foreign_key="scoring_template.id")
     execution_rate: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(12, 4)))  # 百分点
     execution_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))

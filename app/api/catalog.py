@@ -34,14 +34,16 @@ from app.api.models import (
     score,
 )
 from app.db import SessionDep
-from app.models import EVALUATION_STATUSES, LEVEL1_SLUGS, TARGET_KINDS
+from app.domain.evaluation import STATUS_CODES
+from app.domain.scoring import GRADE_DOC, GRADES
+from app.models import LEVEL1_SLUGS, TARGET_KINDS
 from app.security import PrincipalDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1", tags=["查询"])
 
-Status = Literal[EVALUATION_STATUSES]  # type: ignore[valid-type]
-Grade = Literal[queries.GRADES]  # type: ignore[valid-type]
+Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
+Grade = Literal[GRADES]  # type: ignore[valid-type]
 Level1 = Literal[LEVEL1_SLUGS]  # type: ignore[valid-type]
 Kind = Literal[TARGET_KINDS]  # type: ignore[valid-type]
 Flag = Literal[queries.FLAGS]  # type: ignore[valid-type]
@@ -237,7 +239,7 @@ def list_projects(
     department: DepartmentQuery = None,
     unit: UnitQuery = None,
     status: Annotated[Status | None, Query(description="自评状态；not_started 含尚无自评的项目")] = None,
-    grade: Annotated[Grade | None, Query(description="自评等级：优、良、中、差")] = None,
+    grade: Annotated[Grade | None, Query(description=f"自评等级：{GRADE_DOC}")] = None,
     min_score: ScoreBound = None,
     max_score: ScoreBound = None,
     max_execution_rate: Annotated[

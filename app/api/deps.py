@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Query, Request
 from itsdangerous import BadData, URLSafeSerializer
 
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services.errors import DomainError, FieldError
 
 T = TypeVar("T")
@@ -26,7 +27,7 @@ FormatQuery = Annotated[
         "（忽略 limit 与 cursor；csv 为带 BOM 的 UTF-8，Excel 可直接打开）",
     ),
 ]
-YearQuery = Annotated[int | None, Query(ge=1900, le=2999, description="预算年度，如 2025", examples=[2025])]
+YearQuery = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="预算年度，如 2025", examples=[2025])]
 DepartmentQuery = Annotated[
     str | None, Query(max_length=200, description="主管部门：ID、编码或名称", examples=["示例市工业和信息化局"])
 ]

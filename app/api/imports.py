@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.security import PrincipalDep, require_role
 from app.services import imports
 from app.services.errors import ValidationFailed
@@ -32,7 +33,7 @@ async def create_import(
     principal: PrincipalDep,
     session: SessionDep,
     file: Annotated[UploadFile, File(description="绩效目标表文件")],
-    year: Annotated[int | None, Form(ge=1900, le=2200, description="年度；文件有“年度”列时可省略")] = None,
+    year: Annotated[int | None, Form(ge=MIN_YEAR, le=MAX_YEAR, description="年度；文件有“年度”列时可省略")] = None,
     dry_run: Annotated[bool, Form(description="只检查不写入")] = False,
     force: Annotated[bool, Form(description="允许删除已填报实际完成值的指标")] = False,
 ) -> JSONResponse:

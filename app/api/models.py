@@ -12,7 +12,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from app.domain.evaluation import (
+    APPROVED,
+    HANDED_IN,
+    HANDED_IN_LABEL,
+    QUEUE_DEFAULT_STATUS,
+    STATUS_DOC,
+    STATUS_LABELS,
+    STATUSES,
+    grade_ranges,
+)
+from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES, NATIONAL_2020
+
+GRADE_RANGES = grade_ranges(NATIONAL_2020)
+_HANDED_IN_DOC = "、".join(f"{c} {STATUS_LABELS[c]}" for c in HANDED_IN)
+_APPROVED_DOC = "、".join(f"{c} {STATUS_LABELS[c]}" for c in APPROVED)
 
 # --- formatting -----------------------------------------------------------------------------
 
@@ -96,13 +112,12 @@ class ProjectPublic(_Public):
     )
     status: str = F(
         "自评状态",
-        "自评状态：not_started 未开始、draft 草稿、submitted 已提交待审核、returned 已退回、"
-        "approved 主管部门审核通过、final 财政局终审",
-        "submitted",
+        f"自评状态：{STATUS_DOC}",
+        QUEUE_DEFAULT_STATUS,
     )
     self_evaluation_id: int | None = F("自评ID", "自评的内部编号；尚无自评时为 null", 88)
     total_score: str | None = F("总分", "自评总分（满分 100），两位小数；尚未计算时为 null", "96.80", decimal=True)
-    grade: str | None = F("等级", "自评等级：优（≥90）、良（80–<90）、中（60–<80）、差（<60）；未完成时为 null", "优")
+    grade: str | None = F("等级", f"自评等级：{GRADE_DOC}；未完成时为 null", GRADES[0])
     flags: list[str] = F(
         "提示", "自评层面的提示标记（如 execution_low 执行率偏低、budget_missing 缺少预算数）", ["execution_low"]
     )
@@ -165,9 +180,7 @@ class IndicatorDetailPublic(_Public):
     )
     met: bool | None = F("是否达标", "是否达到年度指标值；尚未计分时为 null", True)
     deviation_reason: str | None = F("偏差原因分析及改进措施", "得分低于分值时单位填写的说明", None)
-    flags: list[str] = F(
-        "提示", "计分提示标记（unmet 未达标、over_achieved 超额较多、unit_mismatch 单位不一致等）", ["unmet"]
-    )
+    flags: list[str] = F("提示", f"计分提示标记：{FLAGS_DOC}", ["unmet"])
     warnings: list[Any] = F("导入提示", "导入目标表时对该指标的提示", [])
 
 
@@ -249,24 +262,25 @@ class IndicatorPublic(_Public):
 # --- statistics ---------------------------------------------------------------------------
 
 
-class StatusCounts(_Public):
-    """各自评状态的项目数。"""
-
-    not_started: int = F("未开始", "尚未开始自评的项目数", 1)
-    draft: int = F("草稿", "自评草稿数", 2)
-    submitted: int = F("待审核", "已提交、待审核的自评数", 3)
-    returned: int = F("已退回", "被退回的自评数", 0)
-    approved: int = F("审核通过", "主管部门审核通过的自评数", 4)
-    final: int = F("终审", "财政局终审的自评数", 1)
-
-
-class GradeCounts(_Public):
-    """各等级的自评数（仅计已提交且已计分的自评）。"""
-
-    excellent: int = F("优", "等级为优（≥90）的自评数", 5)
-    good: int = F("良", "等级为良（80–<90）的自评数", 2)
-    fair: int = F("中", "等级为中（60–<80）的自评数", 1)
-    poor: int = F("差", "等级为差（<60）的自评数", 0)
+# 各自评状态的项目数 and 各等级的自评数: one field per status and per grade of the lifecycle and
+# the national template, so that the schema says what the domain says.
+StatusCounts = create_model(
+    "StatusCounts",
+    __base__=_Public,
+    __doc__="各自评状态的项目数。",
+    **{s.code: (int, F(s.label, f"状态为“{s.label}”的项目数", 0)) for s in STATUSES},
+)
+_GRADE_FIELD_NAMES = ("excellent", "good", "fair", "poor")
+GRADE_FIELDS = dict(zip(GRADES, _GRADE_FIELD_NAMES, strict=True))
+GradeCounts = create_model(
+    "GradeCounts",
+    __base__=_Public,
+    __doc__="各等级的自评数（仅计已送审且已计分的自评）。",
+    **{
+        name: (int, F(grade, f"等级为{grade}（{GRADE_RANGES[grade]}）的自评数", 0))
+        for grade, name in GRADE_FIELDS.items()
+    },
+)
 
 
 class ScoreBin(_Public):
@@ -284,11 +298,11 @@ class _StatsPublic(_Public):
     year: int = F("年度", "统计年度", 2025)
     projects: int = F("项目数", "该年度的项目数", 14)
     by_status: StatusCounts = F("按状态", "各自评状态的项目数", None)
-    submitted: int = F("已提交", "已提交（待审核、审核通过或终审）的自评数", 8)
-    approved: int = F("已审核通过", "审核通过或终审的自评数", 5)
-    scored: int = F("计分自评数", "参与平均分、分布和等级统计的自评数（已提交且已计分）", 8)
+    submitted: int = F(HANDED_IN_LABEL, f"{HANDED_IN_LABEL}的自评数（状态为 {_HANDED_IN_DOC}）", 8)
+    approved: int = F("已审核", f"审核通过的自评数（状态为 {_APPROVED_DOC}）", 5)
+    scored: int = F("计分自评数", "参与平均分、分布和等级统计的自评数（已送审且已计分）", 8)
     average_score: str | None = F(
-        "平均分", "已提交自评总分的平均值，两位小数（四舍五入）；没有时为 null", "91.25", decimal=True
+        "平均分", "已送审自评总分的平均值，两位小数（四舍五入）；没有时为 null", "91.25", decimal=True
     )
     score_distribution: list[ScoreBin] = F("得分分布", "十个区间的得分分布", [])
     grades: GradeCounts = F("等级", "各等级的自评数", None)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.self_evaluations import EvaluationPublic, Status, public
 from app.db import SessionDep
+from app.domain.evaluation import HISTORY_DOC, HISTORY_LABELS, MAX_YEAR, MIN_YEAR
 from app.security import PrincipalDep
 from app.services import reviews, windows
 from app.services.reviews import HistoryEntry, OverrideInput, ReviewView
@@ -45,7 +46,7 @@ class OverrideBody(BaseModel):
 
 
 class ApproveBody(BaseModel):
-    """审核通过。主管部门审核通过后状态为 approved；财政局审核通过即终审（final）。"""
+    """审核通过：主管部门审核通过后状态为 approved，财政局的审核通过即终审（final）。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -83,11 +84,10 @@ class HistoryEventPublic(BaseModel):
     actor: str = Field(description="操作人（姓名或用户名；令牌调用为 token:名称）")
     role: str | None = Field(description="操作人角色：unit / department / finance / admin；令牌调用为 null")
     action: str = Field(
-        description="操作：evaluation.save 保存 / submit 送审 / withdraw 撤回 / approve 审核通过 / "
-        "return 退回 / reopen 终审后重新打开 / rescore 重新计分",
+        description=f"操作：{HISTORY_DOC}",
         examples=["evaluation.approve"],
     )
-    action_label: str = Field(description="操作的中文名称", examples=["审核通过"])
+    action_label: str = Field(description="操作的中文名称", examples=[HISTORY_LABELS["evaluation.approve"]])
     status_before: Status | None = Field(description="操作前状态")
     status_after: Status | None = Field(description="操作后状态")
     opinion: str | None = Field(description="审核意见或说明")
@@ -170,13 +170,13 @@ def _reviewed(session, principal, evaluation_id: int) -> ReviewedEvaluationPubli
 
 
 EvaluationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="自评编号")]
-Year = Annotated[int, Path(ge=1900, le=2200, description="年度")]
+Year = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="年度")]
 
 
 @router.post(
     "/self-evaluations/{evaluation_id}/approve",
     response_model=ReviewedEvaluationPublic,
-    summary="审核通过（财政局为终审）",
+    summary=f"{HISTORY_LABELS['evaluation.approve']}（财政局的即为终审）",
     responses=REVIEW_RESPONSES,
 )
 def approve(

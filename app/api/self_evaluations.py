@@ -10,15 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.targets import TargetParsePublic
 from app.db import SessionDep
-from app.domain.scoring import FLAG_LABELS
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR, STATUS_CODES, STATUS_DOC
+from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES
 from app.security import PrincipalDep
 from app.services import evaluations
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 
-FLAGS_DOC = "；".join(f"{code}：{label}" for code, label in FLAG_LABELS.items())
-Status = Literal["not_started", "draft", "submitted", "returned", "approved", "final"]
+Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 
 
 def _dec(value: Decimal | None, places: int | None = None) -> str | None:
@@ -40,12 +40,9 @@ class EvaluationSummaryPublic(BaseModel):
     project_code: str = Field(description="项目编码", examples=["G2024A1B2C3D4E5F6A7B8"])
     project_name: str = Field(description="项目名称", examples=["无线电监测设备运维"])
     unit: str = Field(description="资金使用单位名称", examples=["示例市无线电监测站"])
-    status: Status = Field(
-        description="状态：not_started 未填报 / draft 草稿 / submitted 已提交 / returned 已退回 / "
-        "approved 审核通过 / final 终审通过"
-    )
+    status: Status = Field(description=f"状态：{STATUS_DOC}")
     total_score: str | None = Field(description="总分（两位小数的字符串）", examples=["96.80"])
-    grade: str | None = Field(description="等级：优/良/中/差；未评完为 null", examples=["优"])
+    grade: str | None = Field(description=f"等级：{GRADE_DOC}；未评完为 null", examples=[GRADES[0]])
     version: int = Field(description="版本号：保存时原样带回，用于防止互相覆盖")
 
 
@@ -180,7 +177,9 @@ class VersionBody(BaseModel):
 
 @router.get("", response_model=list[EvaluationSummaryPublic], summary="本单位某年度的全部自评")
 def list_(
-    principal: PrincipalDep, session: SessionDep, year: Annotated[int, Query(ge=1900, le=2200, description="年度")]
+    principal: PrincipalDep,
+    session: SessionDep,
+    year: Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")],
 ) -> list[EvaluationSummaryPublic]:
     """The caller's evaluations: one per project of the year."""
     evaluations.ensure_evaluations(session=session, year=year)

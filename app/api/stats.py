@@ -17,6 +17,7 @@ from app.api.deps import (
 )
 from app.api.export import Listing, list_response
 from app.api.models import (
+    GRADE_FIELDS,
     DepartmentStatsListPublic,
     DepartmentStatsPublic,
     GradeCounts,
@@ -29,13 +30,13 @@ from app.api.models import (
     score,
 )
 from app.db import SessionDep
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.security import PrincipalDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
 
-RequiredYear = Annotated[int, Query(ge=1900, le=2999, description="统计年度（必填），如 2025", examples=[2025])]
-_GRADE_FIELDS = dict(zip(queries.GRADES, ("excellent", "good", "fair", "poor"), strict=True))
+RequiredYear = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, description="统计年度（必填），如 2025", examples=[2025])]
 
 
 def _figures(s: queries.GroupStats) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def _figures(s: queries.GroupStats) -> dict[str, Any]:
         scored=s.scored,
         average_score=score(s.average_score),
         score_distribution=[ScoreBin(lower=str(lo), upper=str(hi), count=n) for lo, hi, n in s.score_distribution],
-        grades=GradeCounts(**{_GRADE_FIELDS[g]: n for g, n in s.grades.items()}),
+        grades=GradeCounts(**{GRADE_FIELDS[g]: n for g, n in s.grades.items()}),
         budget=money(s.budget),
         spent=money(s.spent),
         execution_rate=rate(s.execution_rate),

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.domain.targets import parse_target
 from app.security import PrincipalDep
 
@@ -37,7 +38,7 @@ class TargetParsePublic(BaseModel):
 def parse(
     _principal: PrincipalDep,
     text: Annotated[str, Query(max_length=10000, description="指标值原文，如“≥95%”")],
-    year: Annotated[int | None, Query(ge=1900, le=2200, description="参考年度，用于“12月底前”等期限")] = None,
+    year: Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="参考年度，用于“12月底前”等期限")] = None,
 ) -> dict:
     """Parse one target or actual value, exactly as the pages and the importer do."""
     return parse_target(text, year=year).to_json()

@@ -19,18 +19,13 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.domain.categories import LEVEL1
+from app.domain.evaluation import FLAG, LEVEL_LABELS, LEVELS, flag_labels, grade_rule_text, grades
 from app.domain.targets import TargetParse, conversion_factor, with_target_unit
 
 EXECUTION = "execution"  # 预算执行率, scored beside the indicator categories
 INDICATOR_CATEGORIES: tuple[str, ...] = tuple(c.slug for c in LEVEL1)  # output, outcome, satisfaction
-QUALITATIVE_LEVELS: tuple[str, ...] = ("achieved", "partial", "not_achieved")
-QUALITATIVE_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "achieved": "达成年度指标",
-        "partial": "部分达成年度指标并具有一定效果",
-        "not_achieved": "未达成年度指标且效果较差",
-    }
-)
+QUALITATIVE_LEVELS: tuple[str, ...] = LEVELS
+QUALITATIVE_LABELS: Mapping[str, str] = LEVEL_LABELS
 PROPORTIONAL = "proportional"
 LOWER_FORMULAS = ("linear", "ratio")
 EQUALITY_RULES = ("higher", "two_sided")
@@ -38,40 +33,6 @@ EQUALITY_RULES = ("higher", "two_sided")
 # A name with one of these words hints "lower is better" (shared/domain.md §4). It only
 # raises a flag: the direction written in the target is never flipped silently.
 DIRECTION_HINT_WORDS = ("投诉", "故障", "事故", "成本", "费用")
-
-# Every flag the engine can raise, with the label the pages show.
-FLAG_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "unmet": "未达到年度指标值",
-        "over_achieved": "超出年度指标值较多，指标可能设置偏低，需说明原因",
-        "unit_mismatch": "实际完成值与年度指标值的计量单位不一致，未计分",
-        "unit_assumed": "实际完成值未写计量单位，已按年度指标值的单位和数量级（如“万元”）理解，请核对",
-        "low_confidence_target": "年度指标值的识别把握不大，请核对",
-        "direction_hint": "指标名称提示可能“越低越好”，请核对指标方向",
-        "actual_missing": "未填写实际完成值",
-        "actual_unparsed": "实际完成值未能识别为数值或日期",
-        "target_unparsed": "年度指标值未能识别为数值或日期，按达成程度计分",
-        "level_missing": "请选择达成程度",
-        "score_out_of_band": "所填得分不在所选达成程度的分值区间内，未计分",
-        "late": "未按期完成",
-        "zero_target_missed": "指标值为 0，实际不为 0，得 0 分",
-        "reason_missing": "缺少偏差原因分析及改进措施",
-        "overridden": "得分已由审核人调整",
-        "override_capped": "审核调整的得分超过现行分值，已按分值封顶",
-        "execution_low": "预算执行率偏低",
-        "execution_over": "预算执行率超过 100%",
-        "budget_missing": "缺少全年预算数（或为 0），无法计算预算执行率",
-        "spent_missing": "未填写全年执行数",
-        "no_indicators": "项目没有绩效指标",
-        "weights_partial": "部分指标给出了分值、部分没有，该类指标按平均分配",
-        "weights_scaled": "表中各指标分值合计不是 90，已按比例折算为 90 分（各指标之间的比例不变）",
-        "self_scored": "得分由单位自评填写（计算得分列在旁边）",
-        "self_score_differs": "单位自评得分与计算得分不同",
-        "self_score_reason_missing": "单位自评得分须说明理由",
-        "self_score_out_of_range": "单位自评得分超出 0 至分值的范围，未采用",
-        "self_score_not_allowed": "评分模板不允许单位自评得分，未采用",
-    }
-)
 
 
 # Settings added after templates were already stored: a stored version without the key is
@@ -373,6 +334,13 @@ def _in_band(percent: Decimal | Fraction, lo: Decimal, hi: Decimal) -> bool:
 
 
 NATIONAL_2020 = TemplateSettings()
+# Every flag the engine can raise, with the sentence the pages show (national thresholds);
+# pages worded for another template use evaluation.flag_labels(settings).
+FLAG_LABELS: Mapping[str, str] = MappingProxyType(flag_labels(NATIONAL_2020))
+# The national template's grades, best first (优 良 中 差): the API's fixed fields and filters.
+GRADES: tuple[str, ...] = grades(NATIONAL_2020)
+GRADE_DOC = grade_rule_text(NATIONAL_2020)  # 优（≥90）、良（80–<90）、中（60–<80）、差（<60）
+FLAGS_DOC = "；".join(f"{code} {label}" for code, label in FLAG_LABELS.items())
 
 
 # --------------------------------------------------------------------------------------
@@ -929,7 +897,7 @@ def _row_problems(
     level = settings.deadline_late_level if "late" in flags else inp.qualitative_level
     if "score_out_of_band" in flags and level is not None and inp.score_in_band is not None:
         message = score_in_band_error(settings, level, weight, inp.score_in_band)
-        problems.append(Problem(key, "score_in_band", message or FLAG_LABELS["score_out_of_band"]))
+        problems.append(Problem(key, "score_in_band", message or FLAG["score_out_of_band"].label))
     if "reason_missing" in flags:
         if score is not None and score < weight:
             message = "得分低于分值，请填写偏差原因分析及改进措施。"

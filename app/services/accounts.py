@@ -6,13 +6,13 @@ import unicodedata
 
 from sqlmodel import Session, or_, select
 
-from app.models import ROLES, Department, Unit, User
+from app.domain.evaluation import ROLES
+from app.models import Department, Unit, User
 from app.security import burn_password_check, hash_password, verify_password
 from app.services import audit
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.sqltypes import utcnow
 
-ROLE_LABELS = {"unit": "资金使用单位", "department": "主管部门", "finance": "财政局", "admin": "管理员"}
 MIN_PASSWORD_LENGTH = 8
 
 

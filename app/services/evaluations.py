@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from app.domain import evaluation as lifecycle
 from app.domain import scoring
 from app.domain.categories import LEVEL1, LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
+from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, STATUS_LABELS
+from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
 from app.models import (
     Department,
@@ -35,20 +38,6 @@ from app.services.errors import Conflict, FieldError, PermissionDenied, Problems
 from app.services.templates import current_template, label, settings_of
 from app.sqltypes import utcnow
 
-STATUS_LABELS = {
-    "not_started": "未填报",
-    "draft": "草稿",
-    "submitted": "已提交",
-    "returned": "已退回",
-    "approved": "审核通过",
-    "final": "终审通过",
-}
-LEVEL_LABELS = {
-    "achieved": "达成年度指标",
-    "partial": "部分达成年度指标并具有一定效果",
-    "not_achieved": "未达成年度指标且效果较差",
-}
-EDITABLE = ("not_started", "draft", "returned")
 MAX_ACTUAL = 500
 MAX_TEXT = 5000
 MONEY_PATTERN = re.compile(r"^\d+(\.\d+)?$")
@@ -117,6 +106,7 @@ class EvaluationView:
     unit: Unit
     department_name: str
     template_label: str
+    settings: scoring.TemplateSettings
     execution_weight: Decimal
     execution_flags: list[str]
     groups: list[Group]
@@ -159,7 +149,7 @@ def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
             {
                 "project_id": pid,
                 "year": y,
-                "status": "not_started",
+                "status": FIRST_STATUS,
                 "template_id": template.id,
                 "flags": [],
                 "declared": {},
@@ -377,13 +367,14 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
         )
         for p in scoring.submission_problems(result)
     ]
-    editable = principal.role == "unit" and evaluation.status in EDITABLE and window_is_open(window)
+    editable = lifecycle.may(principal, "save", evaluation.status) and window_is_open(window)
     return EvaluationView(
         evaluation=evaluation,
         project=project,
         unit=unit,
         department_name=dept.name if dept else "",
         template_label=label(template),
+        settings=settings,
         execution_weight=result.execution_weight,
         execution_flags=list(result.execution_flags),
         groups=groups,
@@ -425,14 +416,34 @@ class ResultInput:
     self_score_reason: Any = UNSET
 
 
-def _check_editable(session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project) -> None:
-    if principal.role != "unit":
-        raise PermissionDenied("只有资金使用单位可以填报自评")
-    if evaluation.status not in EDITABLE:
-        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能修改")
+def check_role(principal: Principal, action: str) -> None:
+    """403 when the principal's role never takes this action (asked before the object is looked up)."""
+    roles = lifecycle.roles_for(action)
+    if principal.role not in roles:
+        who = "或".join(lifecycle.ROLE_LABELS[r] for r in roles) or "（无人）"
+        raise PermissionDenied(f"只有{who}可以{lifecycle.ACTION_VERBS.get(action, action)}自评")
+
+
+def check_transition(principal: Principal, evaluation: SelfEvaluation, action: str) -> lifecycle.Transition:
+    """The lifecycle's row for this action now; refused (403 by role or scope, 409 by status) otherwise."""
+    check_role(principal, action)
+    reviewed = evaluation.reviewed_at is not None
+    row = lifecycle.transition(principal, action, evaluation.status, reviewed=reviewed)
+    if row is not None:
+        return row
+    if lifecycle.transition(lifecycle.RoleOnly(principal.role), action, evaluation.status, reviewed=reviewed):
+        raise PermissionDenied("令牌的权限范围（scope）不允许此操作")
+    raise Conflict(lifecycle.refusal(action, evaluation.status))
+
+
+def _check_editable(
+    session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project, action: str = "save"
+) -> lifecycle.Transition:
+    row = check_transition(principal, evaluation, action)
     window = filing_window(session=session, year=project.year)
     if not window_is_open(window):
         raise WindowClosed(_window_message(window))
+    return row
 
 
 def _window_message(window: FilingWindow) -> str:
@@ -512,7 +523,7 @@ def save(
     """
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
     project, indicators, existing = load_parts(session, evaluation)
-    _check_editable(session, principal, evaluation, project)
+    row = _check_editable(session, principal, evaluation, project)
     check_version(evaluation, version)
     by_id = {i.id: i for i in indicators}
     problems = Problems()
@@ -662,8 +673,7 @@ def save(
         session.add(res)
     session.add(project)
     store_scores(session, evaluation, project, indicators, existing, result)
-    if evaluation.status == "not_started":
-        evaluation.status = "draft"
+    evaluation.status = lifecycle.target_status(row, evaluation.status)
     evaluation.updated_at = utcnow()
     session.add(evaluation)
     audit.record(
@@ -734,13 +744,13 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     """送审: refused with every problem at its row when anything is missing; then read-only."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
     project, indicators, results = load_parts(session, evaluation)
-    _check_editable(session, principal, evaluation, project)
+    row = _check_editable(session, principal, evaluation, project, "submit")
     if version is not None:
         check_version(evaluation, version)
     _, _, result = score_parts(session, evaluation, project, indicators, results)
     problems = scoring.submission_problems(result)
     if not indicators:
-        raise ValidationFailed("项目没有绩效指标，不能送审")
+        raise ValidationFailed(f"{FLAG_LABELS['no_indicators']}，不能送审")
     if problems:
         raise ValidationFailed(
             f"还有 {len(problems)} 处需要完善，未送审",
@@ -755,7 +765,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
         )
     before = evaluation.status
     store_scores(session, evaluation, project, indicators, results, result)
-    evaluation.status = "submitted"
+    evaluation.status = lifecycle.target_status(row, before)
     evaluation.submitted_at = utcnow()
     evaluation.submitted_by_id = principal.user_id
     evaluation.reviewed_at = None
@@ -768,7 +778,11 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
         entity_type="self_evaluation",
         entity_id=evaluation.id,
         before={"status": before},
-        after={"status": "submitted", "total_score": decimal_text(evaluation.total_score), "grade": evaluation.grade},
+        after={
+            "status": evaluation.status,
+            "total_score": decimal_text(evaluation.total_score),
+            "grade": evaluation.grade,
+        },
     )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
@@ -777,11 +791,9 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
 def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
     """撤回: back to draft, possible until a reviewer has acted."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    if principal.role != "unit":
-        raise PermissionDenied("只有资金使用单位可以撤回自评")
-    if evaluation.status != "submitted" or evaluation.reviewed_at is not None:
-        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能撤回")
-    evaluation.status = "draft"
+    row = check_transition(principal, evaluation, "withdraw")
+    before = evaluation.status
+    evaluation.status = lifecycle.target_status(row, before)
     session.add(evaluation)
     audit.record(
         session=session,
@@ -789,8 +801,8 @@ def withdraw(*, session: Session, principal: Principal, evaluation_id: int) -> E
         action="evaluation.withdraw",
         entity_type="self_evaluation",
         entity_id=evaluation.id,
-        before={"status": "submitted"},
-        after={"status": "draft"},
+        before={"status": before},
+        after={"status": evaluation.status},
     )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation)
@@ -805,7 +817,7 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
     project, indicators, results = load_parts(session, evaluation)
     _, _, result = score_parts(session, evaluation, project, indicators, results)
     before = {"template_id": old.id, "total_score": decimal_text(evaluation.total_score)}
-    if evaluation.status != "not_started":  # nothing typed yet means nothing scored to keep
+    if evaluation.status != FIRST_STATUS:  # nothing typed yet means nothing scored to keep
         store_scores(session, evaluation, project, indicators, results, result)
     evaluation.version += 1
     session.add(evaluation)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import given_points_note
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import Place, Problem, ProjectRow, ReadResult
@@ -389,7 +390,7 @@ def _store(
                 {
                     "project_id": pid,
                     "year": year,
-                    "status": "not_started",
+                    "status": FIRST_STATUS,
                     "template_id": template.id,
                     "flags": [],
                     "declared": {},

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
-from app.domain.scoring import FLAG_LABELS
+from app.domain.evaluation import APPROVED, FIRST_STATUS, HANDED_IN, STATUS_CODES
+from app.domain.scoring import FLAG_LABELS, GRADES
 from app.models import (
-    EVALUATION_STATUSES,
     AuditEvent,
     Department,
     Indicator,
@@ -32,11 +32,9 @@ from app.services.accounts import name_key
 from app.services.errors import FieldError, ValidationFailed
 from app.services.scope import unit_filter, visible_project
 
-GRADES = ("优", "良", "中", "差")
 FLAGS = tuple(FLAG_LABELS)
-# Handed in and not sent back: what counts as "submitted" in progress figures and score statistics.
-HANDED_IN = ("submitted", "approved", "final")
-APPROVED = ("approved", "final")
+# HANDED_IN (sent in and not sent back) is what counts as handed in in progress figures and
+# score statistics; APPROVED what a reviewer approved. Both are the lifecycle's.
 # Score distribution: ten bins of ten points; the last one includes 100.
 SCORE_BINS = tuple((Decimal(lo), Decimal(lo + 10)) for lo in range(0, 100, 10))
 _INT32_MAX = 2**31 - 1
@@ -177,7 +175,7 @@ def _project_columns():
         Project.budget,
         Project.spent,
         SelfEvaluation.id.label("self_evaluation_id"),
-        sa.func.coalesce(SelfEvaluation.status, "not_started").label("status"),
+        sa.func.coalesce(SelfEvaluation.status, FIRST_STATUS).label("status"),
         SelfEvaluation.execution_rate,
         SelfEvaluation.total_score,
         SelfEvaluation.grade,
@@ -197,8 +195,8 @@ def list_projects(
     if filters.year is not None:
         where.append(Project.year == filters.year)
         on_evaluation.append(SelfEvaluation.year == filters.year)
-    if filters.status == "not_started":
-        where.append(sa.or_(SelfEvaluation.id.is_(None), SelfEvaluation.status == "not_started"))
+    if filters.status == FIRST_STATUS:
+        where.append(sa.or_(SelfEvaluation.id.is_(None), SelfEvaluation.status == FIRST_STATUS))
     elif filters.status is not None:
         where.append(SelfEvaluation.status == filters.status)
     if filters.grade is not None:
@@ -398,7 +396,7 @@ class GroupStats:
 
 
 def _stats_columns():
-    status = sa.func.coalesce(SelfEvaluation.status, "not_started")
+    status = sa.func.coalesce(SelfEvaluation.status, FIRST_STATUS)
     score = SelfEvaluation.total_score
     counted = sa.and_(SelfEvaluation.status.in_(HANDED_IN), score.is_not(None))
 
@@ -407,9 +405,9 @@ def _stats_columns():
 
     columns = [
         sa.func.count(Project.id).label("projects"),
-        *[count_if(status == s, f"status_{s}") for s in EVALUATION_STATUSES],
-        count_if(SelfEvaluation.status.in_(HANDED_IN), "submitted"),
-        count_if(SelfEvaluation.status.in_(APPROVED), "approved"),
+        *[count_if(status == s, f"status_{s}") for s in STATUS_CODES],
+        count_if(SelfEvaluation.status.in_(HANDED_IN), "handed_in_count"),
+        count_if(SelfEvaluation.status.in_(APPROVED), "approved_count"),
         count_if(counted, "scored"),
         # SUM, never AVG: on SQLite ExactDecimal is a scaled integer and AVG would be a float.
         sa.func.sum(sa.case((counted, score))).label("score_sum"),
@@ -445,9 +443,9 @@ def _finish(
         department_name=department_name,
         year=year,
         projects=row["projects"],
-        by_status={s: row[f"status_{s}"] for s in EVALUATION_STATUSES},
-        submitted=row["submitted"],
-        approved=row["approved"],
+        by_status={s: row[f"status_{s}"] for s in STATUS_CODES},
+        submitted=row["handed_in_count"],
+        approved=row["approved_count"],
         scored=scored,
         average_score=average,
         score_distribution=[(lo, hi, row[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS)],

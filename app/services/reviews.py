@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
-from app.domain.scoring import FLAG_LABELS
+from app.domain import evaluation as lifecycle
+from app.domain.evaluation import QUEUE_FLAG_CODES, REVIEWERS, ROLE_LABELS, STATUS_CODES, STATUS_LABELS
+from app.domain.scoring import GRADES
 from app.models import (
-    EVALUATION_STATUSES,
     AuditEvent,
     Department,
     Indicator,
@@ -32,13 +33,13 @@ from app.models import (
 )
 from app.security import Principal, require_role
 from app.services import audit, scope
-from app.services.accounts import ROLE_LABELS
-from app.services.errors import Conflict, PermissionDenied, Problems
+from app.services.errors import Problems
 from app.services.evaluations import (
     MAX_TEXT,
-    STATUS_LABELS,
     EvaluationView,
     build_view,
+    check_role,
+    check_transition,
     check_version,
     commit_versioned,
     decimal_text,
@@ -48,30 +49,8 @@ from app.services.evaluations import (
 )
 from app.sqltypes import utcnow
 
-REVIEWERS = ("department", "finance")
-# What each reviewer may do from each status.
-APPROVABLE = {"department": ("submitted",), "finance": ("submitted", "approved")}
-RETURNABLE = {"department": ("submitted",), "finance": ("submitted", "approved")}
-APPROVED_STATUS = {"department": "approved", "finance": "final"}
+DECISIONS = ("approve", "return", "reopen")
 
-ACTION_LABELS = {
-    "evaluation.save": "保存填报",
-    "evaluation.submit": "送审",
-    "evaluation.withdraw": "撤回",
-    "evaluation.approve": "审核通过",
-    "evaluation.return": "退回",
-    "evaluation.reopen": "终审后重新打开（退回）",
-    "evaluation.rescore": "重新计分",
-}
-
-# Queue flags: the engine's flags stored on the evaluation, plus one computed from the table.
-QUEUE_FLAGS = {
-    "execution_low": "预算执行率低于 90%",
-    "unmet": "有未达成的指标",
-    "over_achieved": "有超额 20% 以上的指标",
-    "no_satisfaction": "缺少满意度指标",
-    "low_confidence_target": "有识别把握不大的指标值",
-}
 SORTS = {
     "submitted_at": "送审时间",
     "score": "总分",
@@ -79,7 +58,6 @@ SORTS = {
     "unit": "单位",
     "project": "项目",
 }
-GRADES = ("优", "良", "中", "差")
 PAGE_SIZE = 50
 
 
@@ -96,16 +74,10 @@ class OverrideInput:
 
 
 def allowed_actions(principal: Principal, evaluation: SelfEvaluation) -> tuple[str, ...]:
-    """What this caller may do to the evaluation now: approve / return / reopen."""
-    actions: list[str] = []
-    status = evaluation.status
-    if status in APPROVABLE.get(principal.role, ()):
-        actions.append("approve")
-    if status in RETURNABLE.get(principal.role, ()):
-        actions.append("return")
-    if principal.role == "finance" and status == "final":
-        actions.append("reopen")
-    return tuple(actions)
+    """What this caller may do to the evaluation now: approve / return / reopen (the lifecycle's table)."""
+    return lifecycle.allowed_actions(
+        principal, evaluation.status, reviewed=evaluation.reviewed_at is not None, actions=DECISIONS
+    )
 
 
 def approve(
@@ -150,18 +122,15 @@ def _decide(
     opinion: str | None,
     overrides,
 ) -> EvaluationView:
-    if principal.role not in (("finance",) if action == "reopen" else REVIEWERS):
-        who = "财政局" if action == "reopen" else "主管部门或财政局"
-        raise PermissionDenied(f"只有{who}可以{_verb(action)}自评")
+    check_role(principal, action)
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    if action not in allowed_actions(principal, evaluation):
-        raise Conflict(f"自评当前状态为“{STATUS_LABELS[evaluation.status]}”，不能{_verb(action)}")
+    row = check_transition(principal, evaluation, action)
     if version is not None:
         check_version(evaluation, version)
 
     problems = Problems()
     text = (opinion or "").strip() or None
-    if text is None and action in ("return", "reopen"):
+    if text is None and row.opinion_required:
         problems.add("opinion", "退回时必须填写审核意见" if action == "return" else "重新打开时必须填写原因")
     elif text and len(text) > MAX_TEXT:
         problems.add("opinion", f"审核意见不能超过 {MAX_TEXT} 个字符")
@@ -216,12 +185,9 @@ def _decide(
         session.add(res)
     _, _, result = score_parts(session, evaluation, project, indicators, results)
     store_scores(session, evaluation, project, indicators, results, result)
-    if action == "approve":
-        evaluation.status = APPROVED_STATUS[principal.role]
-        if principal.role == "department":
-            evaluation.department_score = evaluation.total_score
-    else:
-        evaluation.status = "returned"
+    evaluation.status = lifecycle.target_status(row, evaluation.status)
+    if action == "approve" and principal.role == "department":
+        evaluation.department_score = evaluation.total_score
     evaluation.reviewed_by_id = principal.user_id
     evaluation.reviewed_at = utcnow()
     evaluation.review_opinion = text
@@ -275,10 +241,6 @@ def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: in
     return score
 
 
-def _verb(action: str) -> str:
-    return {"approve": "审核通过", "return": "退回", "reopen": "重新打开"}[action]
-
-
 # --- history ---------------------------------------------------------------------------------
 
 
@@ -298,9 +260,7 @@ class HistoryEntry:
 
     @property
     def action_label(self) -> str:
-        if self.action == "evaluation.approve" and (self.after or {}).get("status") == "final":
-            return "终审通过"
-        return ACTION_LABELS.get(self.action, self.action)
+        return lifecycle.history_label(self.action, (self.after or {}).get("status"))
 
     @property
     def role_label(self) -> str:
@@ -413,7 +373,7 @@ class QueueFilters:
     """What the queue shows: status `submitted` by default; "all" for every status."""
 
     year: int | None = None
-    status: str = "submitted"
+    status: str = lifecycle.QUEUE_DEFAULT_STATUS
     department_id: int | None = None
     unit_id: int | None = None
     grade: str | None = None
@@ -426,12 +386,12 @@ class QueueFilters:
     def check(self) -> None:
         """Unknown filter values are refused with a message, never ignored silently."""
         problems = Problems()
-        if self.status != "all" and self.status not in EVALUATION_STATUSES:
+        if self.status != "all" and self.status not in STATUS_CODES:
             problems.add("status", "状态取值无效")
         if self.grade is not None and self.grade not in GRADES:
-            problems.add("grade", "等级应为 优 / 良 / 中 / 差")
+            problems.add("grade", f"等级应为 {' / '.join(GRADES)}")
         for flag in self.flags:
-            if flag not in QUEUE_FLAGS:
+            if flag not in QUEUE_FLAG_CODES:
                 problems.add("flag", f"未知的提示类型：{flag}")
         if self.sort not in SORTS:
             problems.add("sort", "排序字段无效")
@@ -466,7 +426,7 @@ class QueueRow:
     @property
     def queue_flags(self) -> list[str]:
         """The flags the queue filters on, as shown in its rows."""
-        present = [f for f in QUEUE_FLAGS if f in self.flags]
+        present = [f for f in QUEUE_FLAG_CODES if f in self.flags]
         if not self.has_satisfaction:
             present.append("no_satisfaction")
         return present
@@ -594,6 +554,3 @@ def default_year(*, session: Session, principal: Principal) -> int:
     """The latest year the caller has projects in, else this year."""
     year = session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
     return year or utcnow().year
-
-
-FLAG_TEXT = {**FLAG_LABELS, **QUEUE_FLAGS}

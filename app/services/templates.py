@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from app.domain.evaluation import RESCORABLE, RESCORABLE_SUBMITTED
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.models import ScoringTemplate
 from app.services import audit
@@ -32,6 +33,11 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
 
 def settings_of(template: ScoringTemplate) -> TemplateSettings:
     return TemplateSettings.from_json(template.settings)
+
+
+def current_settings(*, session: Session, name: str = DEFAULT_TEMPLATE) -> TemplateSettings:
+    """The rules in force now: what pages about a whole year word their thresholds with."""
+    return settings_of(current_template(session=session, name=name))
 
 
 def label(template: ScoringTemplate) -> str:
@@ -78,7 +84,7 @@ def rescore_year(
     from app.models import SelfEvaluation
     from app.services import evaluations
 
-    statuses = ["not_started", "draft", "returned"] + (["submitted"] if include_submitted else [])
+    statuses = RESCORABLE_SUBMITTED if include_submitted else RESCORABLE
     current = current_template(session=session, name=name)
     ids = session.exec(
         select(SelfEvaluation.id)

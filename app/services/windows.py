@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.models import FilingWindow, FiscalYear, Project, User
 from app.security import Principal, require_role
 from app.services import audit
@@ -19,7 +20,6 @@ from app.services.evaluations import filing_window, window_is_open
 from app.sqltypes import utcnow
 
 MANAGERS = ("admin", "finance")
-MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 @dataclass

@@ -11,72 +11,24 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.db import SessionDep
-from app.domain.scoring import FLAG_LABELS
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR, NOTICES
+from app.domain.scoring import NATIONAL_2020
 from app.security import Principal
 from app.services import evaluations, exports
 from app.services.errors import FieldError, NotFound, ValidationFailed
-from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS, UNSET, EvaluationView, ResultInput
+from app.services.evaluations import UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
-from app.web.render import render, templates, wants_fragment
+from app.web.render import flag_words, render, templates, wants_fragment
 
 router = APIRouter()
 
 FORM = "evaluations/form.html"
 ROW_FIELDS = ("actual", "qualitative_level", "score_in_band", "deviation_reason", "self_score", "self_score_reason")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-YearQuery = Annotated[int | None, Query(ge=1900, le=2200, description="年度")]
+YearQuery = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")]
 
-# Short badge texts; the full sentence of FLAG_LABELS is the badge's title and the print legend.
-FLAG_SHORT = {
-    "unmet": "未达标",
-    "over_achieved": "超额≥120%",
-    "unit_mismatch": "单位不一致",
-    "low_confidence_target": "指标值待核对",
-    "direction_hint": "方向待核对",
-    "actual_missing": "待填写",
-    "actual_unparsed": "未识别",
-    "target_unparsed": "按达成程度计分",
-    "level_missing": "待选达成程度",
-    "score_out_of_band": "得分超出区间",
-    "late": "逾期",
-    "zero_target_missed": "零目标未达成",
-    "reason_missing": "缺偏差原因",
-    "overridden": "审核调整",
-    "execution_low": "执行率<90%",
-    "execution_over": "执行率>100%",
-    "budget_missing": "缺全年预算数",
-    "spent_missing": "待填执行数",
-    "no_indicators": "无指标",
-    "weights_partial": "分值部分给出",
-    "weights_scaled": "分值已折算",
-    "self_scored": "单位自评",
-    "self_score_differs": "自评≠计算",
-    "self_score_reason_missing": "缺自评理由",
-    "self_score_out_of_range": "自评超出分值",
-    "self_score_not_allowed": "不允许自评",
-}
-FLAG_TONE = {
-    "unmet": "bad",
-    "unit_mismatch": "bad",
-    "actual_unparsed": "bad",
-    "score_out_of_band": "bad",
-    "late": "bad",
-    "zero_target_missed": "bad",
-    "reason_missing": "bad",
-    "over_achieved": "warn",
-    "low_confidence_target": "warn",
-    "direction_hint": "warn",
-    "target_unparsed": "warn",
-    "weights_partial": "warn",
-    "weights_scaled": "warn",
-    "self_score_differs": "warn",
-    "self_score_reason_missing": "bad",
-    "self_score_out_of_range": "bad",
-    "self_score_not_allowed": "warn",
-    "execution_low": "warn",
-    "execution_over": "warn",
-    "budget_missing": "warn",
-}
+DONE = NOTICES
+FLAG_SHORT = flag_words(NATIONAL_2020)["FLAG_SHORT"]
 OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "=", "~": "约"}
 
 
@@ -125,7 +77,7 @@ def describe(parsed: Any) -> str:
         if get("op") == "range":
             return f"数值 {_plain(value)}–{_plain(value_max)} {unit}".rstrip()
         return f"数值 {OPS.get(get('op') or '=', '=')} {_plain(value)} {unit}".rstrip()
-    return "文字（按达成程度计分）"
+    return f"文字（{FLAG_SHORT['target_unparsed']}）"
 
 
 def _plain(value: Any) -> str:
@@ -141,11 +93,6 @@ HELPERS: dict[str, Any] = {
     "pct": pct,
     "plain": _plain,
     "describe": describe,
-    "FLAG_LABELS": FLAG_LABELS,
-    "FLAG_SHORT": FLAG_SHORT,
-    "FLAG_TONE": FLAG_TONE,
-    "LEVEL_LABELS": LEVEL_LABELS,
-    "STATUS_LABELS": STATUS_LABELS,
 }
 
 
@@ -171,6 +118,7 @@ def field_errors(errors: list[FieldError]) -> dict[int | None, dict[str, str]]:
 def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
     ctx = {
         **HELPERS,
+        **flag_words(ev.settings),
         "ev": ev,
         "subtotals": subtotals(ev),
         "errors": {},
@@ -280,9 +228,7 @@ def _xlsx(body: bytes, filename: str) -> Response:
 def evaluation_page(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep):
     """The 项目支出绩效自评表 of one project: editable while a draft inside the filing window."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
-    notice = {"submitted": "已送审，等待主管部门审核。", "withdrawn": "已撤回，可以继续修改后再送审。"}.get(
-        request.query_params.get("done", "")
-    )
+    notice = DONE.get(request.query_params.get("done", ""))
     return render(request, FORM, context(ev, notice=notice), block="evaluation")
 
 
@@ -378,8 +324,8 @@ def submit(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
         )
         return render(request, FORM, ctx, block="evaluation", status_code=422)
     if not wants_fragment(request):
-        return RedirectResponse(f"/evaluations/{evaluation_id}?done=submitted", status_code=303)
-    return render(request, FORM, context(ev, notice="已送审，等待主管部门审核。"), block="evaluation")
+        return RedirectResponse(f"/evaluations/{evaluation_id}?done=submit", status_code=303)
+    return render(request, FORM, context(ev, notice=DONE["submit"]), block="evaluation")
 
 
 @router.post("/evaluations/{evaluation_id:int}/withdraw")
@@ -387,8 +333,8 @@ def withdraw(request: Request, evaluation_id: int, principal: PagePrincipal, ses
     """撤回 a submission nobody has reviewed yet: back to an editable draft."""
     ev = evaluations.withdraw(session=session, principal=principal, evaluation_id=evaluation_id)
     if not wants_fragment(request):
-        return RedirectResponse(f"/evaluations/{evaluation_id}?done=withdrawn", status_code=303)
-    return render(request, FORM, context(ev, notice="已撤回，可以继续修改后再送审。"), block="evaluation")
+        return RedirectResponse(f"/evaluations/{evaluation_id}?done=withdraw", status_code=303)
+    return render(request, FORM, context(ev, notice=DONE["withdraw"]), block="evaluation")
 
 
 @router.get("/evaluations/{evaluation_id:int}/print")

@@ -7,9 +7,9 @@ from datetime import date
 from fastapi import APIRouter, Request
 
 from app.db import SessionDep
+from app.domain.evaluation import ROLE_LABELS, SENT_BACK
 from app.models import Department, Unit, User
 from app.services import evaluations
-from app.services.accounts import ROLE_LABELS
 from app.web.deps import PagePrincipal
 from app.web.evaluations import YearQuery
 from app.web.render import render
@@ -41,7 +41,7 @@ def home(request: Request, principal: PagePrincipal, session: SessionDep, year: 
             summaries = evaluations.list_evaluations(session=session, principal=principal, year=year)
         window = evaluations.filing_window(session=session, year=year) if year else None
         # Returned evaluations first: the reviewer's opinion is what the unit must act on.
-        summaries.sort(key=lambda s: s.status != "returned")
+        summaries.sort(key=lambda s: s.status not in SENT_BACK)
         ctx.update(
             year=year,
             years=_years(latest, year),

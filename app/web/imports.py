@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from app.api.imports import read_upload
 from app.db import SessionDep
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.models import ImportRun
 from app.security import require_role
 from app.services import import_runs
@@ -42,7 +43,7 @@ async def upload(
     settings = request.app.state.settings
     year_value = None
     if year.strip():
-        if not year.strip().isdigit() or not 1900 <= int(year) <= 2200:
+        if not year.strip().isdigit() or not MIN_YEAR <= int(year) <= MAX_YEAR:
             raise ValidationFailed("年度应为四位数字，如 2024")
         year_value = int(year)
     if not file.filename:

@@ -11,26 +11,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.db import SessionDep
+from app.domain import evaluation as lifecycle
+from app.domain.evaluation import HANDED_IN_LABEL, MAX_YEAR, MIN_YEAR, STATUS, STATUS_LABELS, STATUS_ORDER
+from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.security import require_role
-from app.services import queries, reviews
+from app.services import queries, reviews, templates
 from app.services.errors import FieldError, ValidationFailed
-from app.services.evaluations import STATUS_LABELS
 from app.web.deps import PagePrincipal
 from app.web.render import render
 
 router = APIRouter()
 
-# Progress bars stack from the furthest along to the least.
-STATUS_ORDER = ("final", "approved", "submitted", "returned", "draft", "not_started")
-STATUS_COLORS = {
-    "final": "#0b5d2a",
-    "approved": "#2f9e57",
-    "submitted": "#1d4ed8",
-    "returned": "#b42318",
-    "draft": "#9fb3c8",
-    "not_started": "#e4e7eb",
-}
-GRADE_COLORS = {"优": "#0b5d2a", "良": "#2f9e57", "中": "#a35f00", "差": "#b42318"}
 INK, MUTED, LINE = "#1f2933", "#616e7c", "#d9e2ec"
 LABEL_WIDTH, BAR_WIDTH, ROW_HEIGHT = 190, 300, 24
 MAX_ROWS = 40  # charts beyond this many rows become unreadable; the table keeps every row
@@ -78,7 +69,7 @@ def progress_chart(rows: list[queries.GroupStats], title: str) -> Chart:
         title,
         LABEL_WIDTH + BAR_WIDTH + 60,
         max(1, len(rows)) * ROW_HEIGHT + 10,
-        legend=[(STATUS_COLORS[s], STATUS_LABELS[s]) for s in STATUS_ORDER],
+        legend=[(STATUS[s].color, STATUS_LABELS[s]) for s in STATUS_ORDER],
     )
     for n, row in enumerate(rows):
         y = 5 + n * ROW_HEIGHT
@@ -97,7 +88,7 @@ def progress_chart(rows: list[queries.GroupStats], title: str) -> Chart:
                         "y": y + 3,
                         "width": round(width, 2),
                         "height": ROW_HEIGHT - 6,
-                        "fill": STATUS_COLORS[status],
+                        "fill": STATUS[status].color,
                     },
                     title=f"{row.name}：{STATUS_LABELS[status]} {count} 个",
                 )
@@ -108,10 +99,11 @@ def progress_chart(rows: list[queries.GroupStats], title: str) -> Chart:
                 "text",
                 {"x": LABEL_WIDTH + BAR_WIDTH + 6, "y": y + ROW_HEIGHT / 2 + 4, "font-size": 12, "fill": MUTED},
                 f"{row.submitted}/{row.projects}",
-                f"已提交 {row.submitted} / 项目 {row.projects}",
+                f"{HANDED_IN_LABEL} {row.submitted} / 项目 {row.projects}",
             )
         )
-    chart.note = "右侧数字：已提交（含审核通过、终审）/ 项目数"
+    approved = "、".join(STATUS_LABELS[s] for s in lifecycle.APPROVED)
+    chart.note = f"右侧数字：{HANDED_IN_LABEL}（含{approved}）/ 项目数"
     return chart
 
 
@@ -157,37 +149,42 @@ def _columns(title: str, bars: list[tuple[str, int, str, str]]) -> Chart:
     return chart
 
 
-def distribution_chart(rows: list[queries.GroupStats]) -> Chart:
+def distribution_chart(rows: list[queries.GroupStats], settings: TemplateSettings = NATIONAL_2020) -> Chart:
     """Histogram of total scores (ten-point bins) over the rows' submitted evaluations."""
     counts: dict[tuple[Decimal, Decimal], int] = {}
     for row in rows:
         for lo, hi, count in row.score_distribution:
             counts[(lo, hi)] = counts.get((lo, hi), 0) + count
+    best, best_low = settings.grade_thresholds[0]
+    pass_low = settings.grade_thresholds[-2][1] if len(settings.grade_thresholds) > 1 else best_low
     bars = []
     for (lo, hi), count in counts.items():
         closing = "]" if hi == 100 else ")"
-        colour = "#2f9e57" if lo >= 90 else "#1d4ed8" if lo >= 60 else "#b42318"
+        colour = "#2f9e57" if lo >= best_low else "#1d4ed8" if lo >= pass_low else "#b42318"
         bars.append((f"{lo}", count, colour, f"[{lo}, {hi}{closing} 分：{count} 个"))
-    chart = _columns("总分分布（已提交的自评）", bars)
-    chart.note = "每档 10 分，标注为下限；90 分以上为“优”"
+    chart = _columns(f"总分分布（{HANDED_IN_LABEL}的自评）", bars)
+    chart.note = f"每档 10 分，标注为下限；{lifecycle.grade_ranges(settings)[best].lstrip('≥')} 分以上为“{best}”"
     return chart
 
 
-def grade_chart(rows: list[queries.GroupStats]) -> Chart:
-    """Counts of 优 / 良 / 中 / 差 over the rows' submitted evaluations."""
-    totals = {g: sum(row.grades.get(g, 0) for row in rows) for g in queries.GRADES}
-    return _columns("等级分布", [(g, n, GRADE_COLORS[g], f"{g}：{n} 个") for g, n in totals.items()])
+def grade_chart(rows: list[queries.GroupStats], settings: TemplateSettings = NATIONAL_2020) -> Chart:
+    """Counts of each grade (national: 优 / 良 / 中 / 差) over the rows' submitted evaluations."""
+    colors = lifecycle.grade_colors(settings)
+    totals = {g: sum(row.grades.get(g, 0) for row in rows) for g in lifecycle.grades(settings)}
+    return _columns("等级分布", [(g, n, colors[g], f"{g}：{n} 个") for g, n in totals.items()])
 
 
-def execution_chart(rows: list[queries.GroupStats], title: str) -> Chart:
-    """执行率 per department or unit, with the 90% and 100% marks (scale to 120%)."""
+def execution_chart(rows: list[queries.GroupStats], title: str, settings: TemplateSettings = NATIONAL_2020) -> Chart:
+    """执行率 per department or unit, with the template's low and high marks (90% and 100%; scale to 120%)."""
     rows = rows[:MAX_ROWS]
     scale, bar_width = Decimal(120), 400
+    low, high = settings.execution_low_below, settings.execution_over_above
+    low_text, high_text = lifecycle.number_text(low), lifecycle.number_text(high)
     chart = Chart(
         title,
         LABEL_WIDTH + bar_width + 20,
         max(1, len(rows)) * ROW_HEIGHT + 26,
-        legend=[("#2f9e57", "90%–100%"), ("#a35f00", "低于 90% 或高于 100%")],
+        legend=[("#2f9e57", f"{low_text}%–{high_text}%"), ("#a35f00", f"低于 {low_text}% 或高于 {high_text}%")],
     )
     for n, row in enumerate(rows):
         y = 5 + n * ROW_HEIGHT
@@ -203,7 +200,7 @@ def execution_chart(rows: list[queries.GroupStats], title: str) -> Chart:
             )
             continue
         width = round(float(min(rate, scale) / scale * bar_width), 2)
-        colour = "#2f9e57" if Decimal(90) <= rate <= Decimal(100) else "#a35f00"
+        colour = "#2f9e57" if low <= rate <= high else "#a35f00"
         chart.shapes.append(
             Shape(
                 "rect",
@@ -226,14 +223,16 @@ def execution_chart(rows: list[queries.GroupStats], title: str) -> Chart:
             )
         )
     bottom = 5 + max(1, len(rows)) * ROW_HEIGHT
-    for mark in (90, 100):
-        x = round(LABEL_WIDTH + mark / 120 * bar_width, 2)
+    for mark in (low, high):
+        x = round(LABEL_WIDTH + float(mark / scale) * bar_width, 2)
         chart.shapes.append(
             Shape("line", {"x1": x, "y1": 2, "x2": x, "y2": bottom, "stroke": INK, "stroke-dasharray": "3 3"})
         )
         chart.shapes.append(
             Shape(
-                "text", {"x": x, "y": bottom + 15, "text-anchor": "middle", "font-size": 11, "fill": MUTED}, f"{mark}%"
+                "text",
+                {"x": x, "y": bottom + 15, "text-anchor": "middle", "font-size": 11, "fill": MUTED},
+                f"{lifecycle.number_text(mark)}%",
             )
         )
     return chart
@@ -255,7 +254,7 @@ def _year(request: Request, default: int) -> int:
     text = (request.query_params.get("year") or "").strip()
     if not text:
         return default
-    if not (text.isascii() and text.isdigit()) or not 1900 <= int(text) <= 2200:
+    if not (text.isascii() and text.isdigit()) or not MIN_YEAR <= int(text) <= MAX_YEAR:
         raise ValidationFailed("年度应为四位数字，如 2024", errors=[FieldError("year", "年度应为四位数字")])
     return int(text)
 
@@ -270,19 +269,28 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
     units = sorted(_all(queries.unit_stats, **common), key=lambda r: (r.department_name or "", r.name))
     departments = sorted(_all(queries.department_stats, **common), key=lambda r: r.name)
     options = reviews.queue_options(session=session, principal=principal)
+    settings = templates.current_settings(session=session)
+    words = {
+        "waiting": lifecycle.QUEUE_DEFAULT_STATUS,
+        "sent_back": lifecycle.SENT_BACK[0],
+        "approved_codes": lifecycle.APPROVED,
+        "last": STATUS_ORDER[0],
+        "grades": lifecycle.grades(settings),
+        "execution_low": settings.execution_low_below,
+    }
     totals = {
         "projects": sum(r.projects for r in units),
-        "submitted": sum(r.submitted for r in units),
-        "approved": sum(r.approved for r in units),
-        "final": sum(r.by_status.get("final", 0) for r in units),
+        "handed_in": sum(r.submitted for r in units),
+        "approved_any": sum(r.approved for r in units),
+        "last": sum(r.by_status.get(STATUS_ORDER[0], 0) for r in units),
     }
     charts = {
         "department_progress": progress_chart(departments, "各主管部门填报进度"),
         "unit_progress": progress_chart(units, "各单位填报进度"),
-        "distribution": distribution_chart(units),
-        "grades": grade_chart(units),
-        "department_execution": execution_chart(departments, "各主管部门预算执行率"),
-        "unit_execution": execution_chart(units, "各单位预算执行率"),
+        "distribution": distribution_chart(units, settings),
+        "grades": grade_chart(units, settings),
+        "department_execution": execution_chart(departments, "各主管部门预算执行率", settings),
+        "unit_execution": execution_chart(units, "各单位预算执行率", settings),
     }
     return render(
         request,
@@ -294,6 +302,7 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
             "departments": departments,
             "charts": charts,
             "totals": totals,
+            "W": words,
             "MAX_ROWS": MAX_ROWS,
         },
     )

@@ -9,6 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 
+from app.domain import evaluation as lifecycle
+from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.settings import ROOT
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
@@ -22,6 +24,36 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local_time"] = local_time
+
+
+def flag_words(settings: TemplateSettings) -> dict[str, dict[str, str]]:
+    """The flag badges' sentence, short text and tone, worded with this template's thresholds."""
+    texts = lifecycle.flag_texts(settings)
+    return {
+        "FLAG_LABELS": {code: t["label"] for code, t in texts.items()},
+        "FLAG_SHORT": {code: t["short"] for code, t in texts.items()},
+        "FLAG_TONE": {code: t["tone"] for code, t in texts.items() if t["tone"]},
+        "QUEUE_FLAGS": lifecycle.queue_flags(settings),
+    }
+
+
+# The evaluation's words for every template: statuses, levels, roles, the lifecycle's question
+# ("may this principal do this now?"), and the flag words of the default template (a page about
+# one evaluation overrides them with its own template's, see flag_words).
+templates.env.globals.update(
+    {
+        "STATUS": lifecycle.STATUS,
+        "STATUS_LABELS": lifecycle.STATUS_LABELS,
+        "SENT_BACK": lifecycle.SENT_BACK,
+        "HANDED_IN_LABEL": lifecycle.HANDED_IN_LABEL,
+        "AWAITING_REVIEW": lifecycle.AWAITING_REVIEW,
+        "LEVEL_LABELS": lifecycle.LEVEL_LABELS,
+        "ROLE_LABELS": lifecycle.ROLE_LABELS,
+        "may": lifecycle.may,
+        "outcome": lifecycle.outcome,
+        **flag_words(NATIONAL_2020),
+    }
+)
 
 
 def wants_fragment(request: Request) -> bool:

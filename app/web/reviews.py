@@ -10,27 +10,21 @@ from fastapi.datastructures import QueryParams
 from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
+from app.domain.evaluation import ACTION_VERBS, NOTICES, STATUS_LABELS
+from app.domain.scoring import GRADES
 from app.security import require_role
 from app.services import reviews
 from app.services.errors import FieldError, ValidationFailed
-from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS
-from app.services.reviews import QUEUE_FLAGS, SORTS, OverrideInput, QueueFilters
+from app.services.reviews import SORTS, OverrideInput, QueueFilters
 from app.web.deps import PagePrincipal
-from app.web.evaluations import FLAG_SHORT, FLAG_TONE, FormFields, money, pct
-from app.web.render import render, wants_fragment
+from app.web.evaluations import FormFields, money, pct
+from app.web.render import flag_words, render, wants_fragment
 
 router = APIRouter()
 
 QUEUE = "reviews/queue.html"
 DETAIL = "reviews/detail.html"
-QUEUE_FLAG_SHORT = {"no_satisfaction": "缺满意度", **{k: FLAG_SHORT.get(k, v) for k, v in QUEUE_FLAGS.items()}}
-DONE = {
-    "approved": "已审核通过。",
-    "final": "已终审通过。",
-    "returned": "已退回，单位可修改后重新送审。",
-    "reopened": "已重新打开，退回单位修改。",
-}
-STATUS_TONE = {"submitted": "info", "approved": "ok", "final": "ok", "returned": "bad"}
+DONE = NOTICES
 
 
 def _int(params: QueryParams, name: str, problems: list[FieldError]) -> int | None:
@@ -49,7 +43,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
     year = _int(params, "year", problems)
     filters = QueueFilters(
         year=year if year is not None else default_year,
-        status=(params.get("status") or "submitted").strip(),
+        status=(params.get("status") or QueueFilters.status).strip(),
         department_id=_int(params, "department", problems),
         unit_id=_int(params, "unit", problems),
         grade=(params.get("grade") or "").strip() or None,
@@ -108,11 +102,7 @@ def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
             "queue_url": queue_url,
             "sort_url": sort_url,
             "SORTS": SORTS,
-            "QUEUE_FLAGS": QUEUE_FLAGS,
-            "QUEUE_FLAG_SHORT": QUEUE_FLAG_SHORT,
-            "STATUS_LABELS": STATUS_LABELS,
-            "STATUS_TONE": STATUS_TONE,
-            "GRADES": reviews.GRADES,
+            "GRADES": GRADES,
             "pct": pct,
         },
         block="queue",
@@ -124,11 +114,7 @@ def detail_context(r: reviews.ReviewView, **extra: Any) -> dict[str, Any]:
         "r": r,
         "v": r.view,
         "s": r.view.evaluation,
-        "STATUS_LABELS": STATUS_LABELS,
-        "STATUS_TONE": STATUS_TONE,
-        "LEVEL_LABELS": LEVEL_LABELS,
-        "FLAG_SHORT": FLAG_SHORT,
-        "FLAG_TONE": FLAG_TONE,
+        **flag_words(r.view.settings),
         "money": money,
         "pct": pct,
         "errors": {},
@@ -144,6 +130,8 @@ def review_page(request: Request, evaluation_id: int, principal: PagePrincipal, 
     if not r.actions:
         require_role(principal, *reviews.REVIEWERS, "admin")
     done = DONE.get(request.query_params.get("done") or "")
+    if done:
+        done = done.format(status=STATUS_LABELS[r.view.evaluation.status])
     return render(request, DETAIL, detail_context(r, notice=done))
 
 
@@ -172,7 +160,7 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
     opinion, version = form.get("opinion"), _version(form)
     try:
         if action == "approve":
-            v = reviews.approve(
+            reviews.approve(
                 session=session,
                 principal=principal,
                 evaluation_id=evaluation_id,
@@ -181,7 +169,7 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
                 overrides=_overrides(form, r),
             )
         elif action == "return":
-            v = reviews.return_(
+            reviews.return_(
                 session=session,
                 principal=principal,
                 evaluation_id=evaluation_id,
@@ -190,11 +178,11 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
                 overrides=_overrides(form, r),
             )
         elif action == "reopen":
-            v = reviews.reopen(
+            reviews.reopen(
                 session=session, principal=principal, evaluation_id=evaluation_id, version=version, opinion=opinion
             )
         else:
-            raise ValidationFailed("请选择操作：审核通过、退回或重新打开")
+            raise ValidationFailed(f"请选择操作：{'、'.join(ACTION_VERBS[a] for a in reviews.DECISIONS)}")
     except ValidationFailed as exc:
         session.rollback()
         r = reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id)
@@ -204,8 +192,7 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
         }
         ctx = detail_context(r, errors=errors, values=form, refusal=exc.message)
         return render(request, DETAIL, ctx, block="review", status_code=422)
-    done = "reopened" if action == "reopen" else v.evaluation.status
-    target = f"/reviews/{evaluation_id}?done={done}"
+    target = f"/reviews/{evaluation_id}?done={action}"
     if wants_fragment(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

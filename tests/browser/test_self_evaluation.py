@@ -140,7 +140,7 @@ def test_a_unit_fills_submits_and_prints_its_self_evaluation(page: Page, live_se
     # submit: read-only afterwards
     page.click("#submit-button")
     expect(page.locator(".notice-ok")).to_contain_text("已送审")
-    expect(page.locator("#status")).to_have_text("已提交")
+    expect(page.locator("#status")).to_have_text("已送审")
     expect(page.locator("#evaluation input, #evaluation textarea, #evaluation select")).to_have_count(0)
     expect(page.locator("#withdraw-button")).to_be_visible()
     page.reload()

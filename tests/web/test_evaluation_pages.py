@@ -339,7 +339,7 @@ def test_submit_makes_the_form_read_only_and_withdraw_makes_it_editable(demo, se
     for text in (response.text, demo.get(f"/evaluations/{eid}").text):
         assert "<input" not in text.split('id="evaluation"')[1] and "<textarea" not in text
         assert "/rows/" not in text and "撤回" in text
-    assert "已提交" in demo.get("/").text
+    assert "已送审" in demo.get("/").text
     # a row save on a submitted evaluation is refused
     refused = _save_row(demo, eid, indicators[0].id, version + 1, actual="2次")
     assert refused.status_code == 409 and "不能修改" in refused.text
@@ -351,9 +351,9 @@ def test_submit_without_javascript_redirects_to_the_read_only_page(demo, session
     eid, indicators = _evaluation(session)
     version = _fill_all(demo, session, eid, indicators)
     response = demo.post(f"/evaluations/{eid}/submit", data={"version": version}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == f"/evaluations/{eid}?done=submitted"
+    assert response.status_code == 303 and response.headers["location"] == f"/evaluations/{eid}?done=submit"
     page = demo.get(response.headers["location"]).text
-    assert "已送审，等待主管部门审核" in page and 'name="actual"' not in page
+    assert "已送审，等待审核" in page and 'name="actual"' not in page
 
 
 def test_outside_the_filing_window_editing_and_submitting_are_refused_with_the_reason(demo, session):

@@ -113,8 +113,8 @@ def test_review_page_return_without_opinion_then_approve_with_override(setup, se
             f"override_reason_{ind}": "佐证不足",
         },
     )
-    assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/reviews/{eid}?done=approved"
-    after = client.get(f"/reviews/{eid}?done=approved").text
+    assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/reviews/{eid}?done=approve"
+    after = client.get(f"/reviews/{eid}?done=approve").text
     assert "已审核通过" in after and "89.50" in after and "佐证不足" in after
     assert "得分调整为 40（理由：佐证不足）" in after  # the history
     assert 'value="approve"' not in after  # a department's approval is done; finance decides next

@@ -1,0 +1,402 @@
+"""The self-evaluation's words and lifecycle, once (pure: no database, no web framework).
+
+Every layer asks here: the models' CHECK values, the API's literals, the services' "may this
+principal do this now?", the pages' labels, tones and buttons, the exports' headers. A rule
+that changes changes here (or in the template's settings, for the wording of thresholds).
+
+The lifecycle (domain.md §1): a unit fills in its evaluation (未填报 → 草稿), sends it for
+review (已送审) and may withdraw it until a reviewer has acted; its department approves
+(审核通过) or returns it with an opinion (已退回, editable again); the finance bureau gives the
+final approval (终审通过) — from 已送审 for units that report to it directly, or from 审核通过
+— or returns it; after 终审 only the finance bureau can reopen it, with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from app.domain.scoring import TemplateSettings
+
+# --- who ---------------------------------------------------------------------------------
+
+ROLES: tuple[str, ...] = ("unit", "department", "finance", "admin")
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {"unit": "资金使用单位", "department": "主管部门", "finance": "财政局", "admin": "管理员"}
+)
+REVIEWERS: tuple[str, ...] = ("department", "finance")
+
+# The fiscal years jixiao accepts anywhere (pages, API, CLI, imports).
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+# Token scopes (a session has every power its role gives; a token only those it carries).
+SCOPES: tuple[str, ...] = ("read", "write", "review", "admin")
+
+
+class PrincipalLike(Protocol):
+    role: str
+
+
+@dataclass(frozen=True)
+class RoleOnly:
+    """A role with every power it has (no token scopes): what the role alone may do."""
+
+    role: str
+
+
+# --- statuses ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str
+    label: str
+    tone: str  # badge tone: "" | info | warn | bad | ok
+    color: str  # chart colour
+    handed_in: bool = False  # counts as sent in (progress, score statistics)
+    approved: bool = False  # a reviewer approved it
+    sent_back: bool = False  # a reviewer returned it: the unit must act on the opinion
+
+
+STATUSES: tuple[Status, ...] = (
+    Status("not_started", "未填报", "", "#e4e7eb"),
+    Status("draft", "草稿", "info", "#9fb3c8"),
+    Status("submitted", "已送审", "warn", "#1d4ed8", handed_in=True),
+    Status("returned", "已退回", "bad", "#b42318", sent_back=True),
+    Status("approved", "审核通过", "ok", "#2f9e57", handed_in=True, approved=True),
+    Status("final", "终审通过", "ok", "#0b5d2a", handed_in=True, approved=True),
+)
+STATUS: Mapping[str, Status] = MappingProxyType({s.code: s for s in STATUSES})
+STATUS_CODES: tuple[str, ...] = tuple(s.code for s in STATUSES)
+STATUS_LABELS: Mapping[str, str] = MappingProxyType({s.code: s.label for s in STATUSES})
+HANDED_IN: tuple[str, ...] = tuple(s.code for s in STATUSES if s.handed_in)
+APPROVED: tuple[str, ...] = tuple(s.code for s in STATUSES if s.approved)
+SENT_BACK: tuple[str, ...] = tuple(s.code for s in STATUSES if s.sent_back)
+# How figures that count every handed-in status (sent in, approved or final) are headed.
+HANDED_IN_LABEL = STATUS_LABELS["submitted"]
+# Sent in, waiting for a reviewer (handed in, not yet approved).
+AWAITING_REVIEW: tuple[str, ...] = tuple(s.code for s in STATUSES if s.handed_in and not s.approved)
+# From the most advanced down, as the overview stacks them.
+STATUS_ORDER: tuple[str, ...] = tuple(reversed(STATUS_CODES))
+FIRST_STATUS = "not_started"
+QUEUE_DEFAULT_STATUS = "submitted"  # what the review queue shows unless asked otherwise
+STATUS_DOC = " / ".join(f"{s.code} {s.label}" for s in STATUSES)
+
+
+# --- the transition table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """(role, action) from these statuses → this status (None: the status stays)."""
+
+    role: str
+    action: str
+    sources: tuple[str, ...]
+    to: str | None
+    scope: str  # the token scope it needs
+    unreviewed_only: bool = False  # only while no reviewer has acted
+    opinion_required: bool = False
+
+
+ACTION_VERBS: Mapping[str, str] = MappingProxyType(
+    {
+        "save": "修改",
+        "submit": "送审",
+        "withdraw": "撤回",
+        "approve": "审核通过",
+        "return": "退回",
+        "reopen": "重新打开",
+    }
+)
+EDITING = ("not_started", "draft", "returned")
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("unit", "save", ("not_started",), "draft", "write"),
+    Transition("unit", "save", ("draft", "returned"), None, "write"),
+    Transition("unit", "submit", EDITING, "submitted", "write"),
+    Transition("unit", "withdraw", ("submitted",), "draft", "write", unreviewed_only=True),
+    Transition("department", "approve", ("submitted",), "approved", "review"),
+    Transition("department", "return", ("submitted",), "returned", "review", opinion_required=True),
+    Transition("finance", "approve", ("submitted", "approved"), "final", "review"),
+    Transition("finance", "return", ("submitted", "approved"), "returned", "review", opinion_required=True),
+    Transition("finance", "reopen", ("final",), "returned", "review", opinion_required=True),
+)
+# Which statuses a rescoring (a template change, not a person's action) may touch; 已送审 only
+# when asked, approved ones never.
+RESCORABLE: tuple[str, ...] = EDITING
+RESCORABLE_SUBMITTED: tuple[str, ...] = (*EDITING, "submitted")
+
+
+def _rows(table: Iterable[Transition] | None) -> Iterable[Transition]:
+    return TRANSITIONS if table is None else table
+
+
+def transition(
+    principal: PrincipalLike,
+    action: str,
+    status: str,
+    *,
+    reviewed: bool = False,
+    table: Iterable[Transition] | None = None,
+) -> Transition | None:
+    """The row that lets this principal do `action` from `status` now, or None.
+
+    The whole principal is asked: its role and, for a token, its scopes (`principal.scopes`,
+    None for a session, which has every power of its role).
+    """
+    scopes = getattr(principal, "scopes", None)
+    for row in _rows(table):
+        if row.role != principal.role or row.action != action or status not in row.sources:
+            continue
+        if row.unreviewed_only and reviewed:
+            continue
+        if scopes is not None and row.scope not in scopes:
+            continue
+        return row
+    return None
+
+
+def may(principal: PrincipalLike, action: str, status: str, *, reviewed: bool = False, table=None) -> bool:
+    return transition(principal, action, status, reviewed=reviewed, table=table) is not None
+
+
+def allowed_actions(
+    principal: PrincipalLike, status: str, *, reviewed: bool = False, actions: Iterable[str] | None = None, table=None
+) -> tuple[str, ...]:
+    """The actions this principal may take now, in the table's order, each once."""
+    found: list[str] = []
+    for row in _rows(table):
+        if row.action in found or (actions is not None and row.action not in actions):
+            continue
+        if may(principal, row.action, status, reviewed=reviewed, table=table):
+            found.append(row.action)
+    return tuple(found)
+
+
+def roles_for(action: str, table=None) -> tuple[str, ...]:
+    """Every role that may ever take this action."""
+    return tuple(dict.fromkeys(row.role for row in _rows(table) if row.action == action))
+
+
+def sources_for(action: str, role: str | None = None, table=None) -> tuple[str, ...]:
+    """Every status from which this action (by this role) is possible, in status order."""
+    found = {s for row in _rows(table) if row.action == action and role in (None, row.role) for s in row.sources}
+    return tuple(code for code in STATUS_CODES if code in found)
+
+
+def editable_statuses(table=None) -> tuple[str, ...]:
+    """The statuses in which a unit may change what it typed."""
+    return sources_for("save", "unit", table)
+
+
+# How the history names each recorded action (an approval is named by the status it reached).
+HISTORY_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "evaluation.save": "保存填报",
+        "evaluation.submit": "送审",
+        "evaluation.withdraw": "撤回",
+        "evaluation.approve": "审核通过",
+        "evaluation.return": "退回",
+        "evaluation.reopen": "终审后重新打开（退回）",
+        "evaluation.rescore": "重新计分",
+    }
+)
+
+
+HISTORY_DOC = " / ".join(f"{action} {label}" for action, label in HISTORY_LABELS.items())
+# What a page says once an action went through ({status}: the label of the status reached).
+NOTICES: Mapping[str, str] = MappingProxyType(
+    {
+        "submit": "已送审，等待审核。",
+        "withdraw": "已撤回，可以继续修改后再送审。",
+        "approve": "已{status}。",
+        "return": "已退回，单位可修改后重新送审。",
+        "reopen": "已重新打开，退回单位修改。",
+    }
+)
+
+
+def history_label(action: str, after_status: str | None) -> str:
+    if action == "evaluation.approve" and after_status in STATUS:
+        return STATUS_LABELS[after_status]
+    return HISTORY_LABELS.get(action, action)
+
+
+def outcome(principal: PrincipalLike, action: str, status: str, *, reviewed: bool = False, table=None) -> str | None:
+    """The status this principal's action would lead to now (None: not allowed)."""
+    row = transition(principal, action, status, reviewed=reviewed, table=table)
+    return None if row is None else target_status(row, status)
+
+
+def target_status(row: Transition, status: str) -> str:
+    return status if row.to is None else row.to
+
+
+def refusal(action: str, status: str) -> str:
+    """The message for an action the lifecycle does not allow from this status."""
+    return f"自评当前状态为“{STATUS_LABELS.get(status, status)}”，不能{ACTION_VERBS.get(action, action)}"
+
+
+# --- achievement levels (定性指标) --------------------------------------------------------------
+
+LEVELS: tuple[str, ...] = ("achieved", "partial", "not_achieved")
+LEVEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "achieved": "达成年度指标",
+        "partial": "部分达成年度指标并具有一定效果",
+        "not_achieved": "未达成年度指标且效果较差",
+    }
+)
+
+
+# --- grades ----------------------------------------------------------------------------------
+
+GRADE_COLORS_BY_RANK = ("#0b5d2a", "#2f9e57", "#a35f00", "#b42318", "#7a271a", "#55160c")
+
+
+def grades(settings: TemplateSettings) -> tuple[str, ...]:
+    """The template's grades from the best down (national: 优 良 中 差)."""
+    return tuple(grade for grade, _ in settings.grade_thresholds)
+
+
+def grade_colors(settings: TemplateSettings) -> dict[str, str]:
+    return {g: GRADE_COLORS_BY_RANK[min(i, len(GRADE_COLORS_BY_RANK) - 1)] for i, g in enumerate(grades(settings))}
+
+
+def number_text(value: Decimal) -> str:
+    """A threshold as people write it: 90, 92.5 (no trailing zeros)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grade_ranges(settings: TemplateSettings) -> dict[str, str]:
+    """Each grade's range in words: 优 "≥90", 良 "80–<90", …, 差 "<60"."""
+    out: dict[str, str] = {}
+    above: Decimal | None = None
+    for grade, low in settings.grade_thresholds:
+        if above is None:
+            out[grade] = f"≥{number_text(low)}"
+        elif low == 0:
+            out[grade] = f"<{number_text(above)}"
+        else:
+            out[grade] = f"{number_text(low)}–<{number_text(above)}"
+        above = low
+    return out
+
+
+def grade_rule_text(settings: TemplateSettings) -> str:
+    """优（≥90）、良（80–<90）、中（60–<80）、差（<60）."""
+    return "、".join(f"{g}（{r}）" for g, r in grade_ranges(settings).items())
+
+
+# --- flags -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str  # the full sentence (badge title, print legend); may hold {over} {low} {high}
+    short: str  # the badge text
+    tone: str = ""  # bad | warn | ""
+    queue: str | None = None  # the review queue's filter wording, when it is a queue filter
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("unmet", "未达到年度指标值", "未达标", "bad", "有未达成的指标"),
+    Flag(
+        "over_achieved",
+        "实际值达到年度指标值的 {over}% 以上，指标可能设置偏低，需说明原因",
+        "实际值 ≥ 目标的 {over}%",
+        "warn",
+        "有实际值 ≥ 目标 {over}% 的指标",
+    ),
+    Flag("unit_mismatch", "实际完成值与年度指标值的计量单位不一致，未计分", "单位不一致", "bad"),
+    Flag(
+        "unit_assumed",
+        "实际完成值未写计量单位，已按年度指标值的单位和数量级（如“万元”）理解，请核对",
+        "未写单位",
+        "warn",
+    ),
+    Flag("low_confidence_target", "年度指标值的识别把握不大，请核对", "指标值待核对", "warn", "有识别把握不大的指标值"),
+    Flag("direction_hint", "指标名称提示可能“越低越好”，请核对指标方向", "方向待核对", "warn"),
+    Flag("actual_missing", "未填写实际完成值", "待填写"),
+    Flag("actual_unparsed", "实际完成值未能识别为数值或日期", "未识别", "bad"),
+    Flag("target_unparsed", "年度指标值未能识别为数值或日期，按达成程度计分", "按达成程度计分", "warn"),
+    Flag("level_missing", "请选择达成程度", "待选达成程度"),
+    Flag("score_out_of_band", "所填得分不在所选达成程度的分值区间内，未计分", "得分超出区间", "bad"),
+    Flag("late", "未按期完成", "逾期", "bad"),
+    Flag("zero_target_missed", "指标值为 0，实际不为 0，得 0 分", "零目标未达成", "bad"),
+    Flag("reason_missing", "缺少偏差原因分析及改进措施", "缺偏差原因", "bad"),
+    Flag("overridden", "得分已由审核人调整", "审核调整"),
+    Flag("override_capped", "审核调整的得分超过现行分值，已按分值封顶", "调整已封顶", "warn"),
+    Flag("execution_low", "预算执行率低于 {low}%", "执行率 < {low}%", "warn", "预算执行率低于 {low}%"),
+    Flag("execution_over", "预算执行率超过 {high}%", "执行率 > {high}%", "warn"),
+    Flag("budget_missing", "缺少全年预算数（或为 0），无法计算预算执行率", "缺全年预算数", "warn"),
+    Flag("spent_missing", "未填写全年执行数", "待填执行数"),
+    Flag("no_indicators", "项目没有绩效指标", "无指标"),
+    Flag("weights_partial", "部分指标给出了分值、部分没有，该类指标按平均分配", "分值部分给出", "warn"),
+    Flag(
+        "weights_scaled",
+        "表中各指标分值合计不是 90，已按比例折算为 90 分（各指标之间的比例不变）",
+        "分值已折算",
+        "warn",
+    ),
+    Flag("self_scored", "得分由单位自评填写（计算得分列在旁边）", "单位自评"),
+    Flag("self_score_differs", "单位自评得分与计算得分不同", "自评≠计算", "warn"),
+    Flag("self_score_reason_missing", "单位自评得分须说明理由", "缺自评理由", "bad"),
+    Flag("self_score_out_of_range", "单位自评得分超出 0 至分值的范围，未采用", "自评超出分值", "bad"),
+    Flag("self_score_not_allowed", "评分模板不允许单位自评得分，未采用", "不允许自评", "warn"),
+    # Not raised by the engine: computed from the table for the review queue.
+    Flag("no_satisfaction", "缺少满意度指标", "缺满意度指标", "warn", "缺少满意度指标"),
+)
+FLAG: Mapping[str, Flag] = MappingProxyType({f.code: f for f in FLAGS})
+FLAG_CODES: tuple[str, ...] = tuple(f.code for f in FLAGS)
+# The review queue's filters, in the queue's order.
+QUEUE_FLAG_CODES: tuple[str, ...] = (
+    "execution_low",
+    "unmet",
+    "over_achieved",
+    "no_satisfaction",
+    "low_confidence_target",
+)
+
+
+def _words(settings: TemplateSettings | None) -> dict[str, str]:
+    if settings is None:
+        from app.domain.scoring import TemplateSettings
+
+        settings = TemplateSettings()
+    return {
+        "over": number_text(settings.over_achievement_percent),
+        "low": number_text(settings.execution_low_below),
+        "high": number_text(settings.execution_over_above),
+    }
+
+
+def flag_texts(settings: TemplateSettings | None = None) -> dict[str, dict[str, Any]]:
+    """code → {label, short, tone, queue} with the template's thresholds written in."""
+    words = _words(settings)
+    return {
+        f.code: {
+            "label": f.label.format(**words),
+            "short": f.short.format(**words),
+            "tone": f.tone,
+            "queue": f.queue.format(**words) if f.queue else None,
+        }
+        for f in FLAGS
+    }
+
+
+def flag_labels(settings: TemplateSettings | None = None) -> dict[str, str]:
+    return {code: t["label"] for code, t in flag_texts(settings).items()}
+
+
+def queue_flags(settings: TemplateSettings | None = None) -> dict[str, str]:
+    """The review queue's flag filters: code → wording, thresholds from the template."""
+    texts = flag_texts(settings)
+    return {code: texts[code]["queue"] for code in QUEUE_FLAG_CODES}
