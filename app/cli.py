@@ -279,6 +279,8 @@ def import_(
         raise typer.Exit(1)
 
 
+# What to do about a refusal, in this face's words (the service says only what is wrong).
+CLI_REMEDIES = {"year_missing": "请用 --year 指定年度", "removes_actuals": "确认删除请加 --force"}
 COUNT_LABELS = {
     "units": "单位",
     "units_created": "新建单位",
@@ -300,7 +302,8 @@ def _print_report(report) -> None:
     if counts:
         typer.echo(counts)
     for problem in report.errors:
-        typer.echo(f"错误：{problem['where']}：{problem['message']}", err=True)
+        remedy = CLI_REMEDIES.get(problem.get("code", ""))
+        typer.echo(f"错误：{problem['where']}：{problem['message']}{'；' + remedy if remedy else ''}", err=True)
     if report.warnings:
         typer.echo(f"警告 {len(report.warnings)} 条：")
         for problem in report.warnings[:50]:
@@ -384,12 +387,12 @@ def scoring_rescore(
     ] = False,
 ) -> None:
     """让某年度的自评改用模板的当前版本并重新计分（审核通过和终审的不动）。"""
-    from app.services import templates
+    from app.services import evaluations
 
     settings = settings_or_exit()
     with _session(settings) as session:
         count = _run_service(
-            lambda: templates.rescore_year(session=session, year=year, name=name, include_submitted=include_submitted)
+            lambda: evaluations.rescore_year(session=session, year=year, name=name, include_submitted=include_submitted)
         )
         typer.echo(f"已重新计分 {count} 份自评")
 

@@ -1,23 +1,19 @@
-"""Passwords, sessions, tokens, CSRF, roles and tenancy checks."""
+"""Who is calling, as plain data, and the secrets that prove it: passwords, session cookies,
+token digests, the cross-site check. No web framework and no use case here: services import
+`Principal`; the faces' request dependencies live in app/auth.py."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.db import SessionDep
-from app.models import ApiToken, User
-from app.services.errors import NotAuthenticated, PermissionDenied
-from app.sqltypes import utcnow
+from app.models import User
 
 SESSION_COOKIE = "jixiao_session"
 _hasher = PasswordHasher()
@@ -56,9 +52,7 @@ class Principal:
     department_id: int | None = None
     token_id: int | None = None
 
-    @property
-    def via_token(self) -> bool:
-        return self.token_id is not None
+    scopes: tuple[str, ...] | None = None  # a token's scopes; None for a session (its role's every power)
 
 
 def principal_for_user(user: User) -> Principal:
@@ -98,7 +92,6 @@ def user_from_cookie(session: Session, cookie: str | None, secret_key: str, max_
 # --- API tokens ---------------------------------------------------------------------------
 
 TOKEN_PREFIX = "jx_"
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def new_token() -> str:
@@ -108,66 +101,6 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     # Tokens are 256 random bits: a plain SHA-256 is enough, no slow hash needed.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def principal_from_token(session: Session, token: str) -> Principal | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    now = utcnow()
-    # Kept to the minute: a read should not cost a write on every call.
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
-        row.last_used_at = now
-        session.add(row)
-        session.commit()
-    return Principal(
-        role=row.role,
-        name=f"token:{row.name}",
-        unit_id=row.unit_id,
-        department_id=row.department_id,
-        token_id=row.id,
-    )
-
-
-# --- request dependencies -----------------------------------------------------------------
-
-
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    return None
-
-
-def optional_principal(request: Request, session: SessionDep) -> Principal | None:
-    """The caller, from a Bearer token or the session cookie; None when anonymous."""
-    token = _bearer(request)
-    if token is not None:
-        principal = principal_from_token(session, token)
-        if principal is None:
-            raise NotAuthenticated("令牌无效或已被吊销")
-        return principal
-    settings = request.app.state.settings
-    user = user_from_cookie(
-        session, request.cookies.get(SESSION_COOKIE), settings.secret_key, settings.session_hours * 3600
-    )
-    return principal_for_user(user) if user else None
-
-
-def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
-    if principal is None:
-        raise NotAuthenticated("请先登录")
-    return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(require_principal)]
-OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
-
-
-def require_role(principal: Principal, *roles: str) -> None:
-    if principal.role not in roles:
-        raise PermissionDenied("您的账号没有执行此操作的权限")
 
 
 # --- CSRF ---------------------------------------------------------------------------------

@@ -33,11 +33,11 @@ from app.api.models import (
     rate,
     score,
 )
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import STATUS_CODES
 from app.domain.scoring import GRADE_DOC, GRADES
 from app.models import LEVEL1_SLUGS, TARGET_KINDS
-from app.security import PrincipalDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1", tags=["查询"])

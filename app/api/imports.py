@@ -7,24 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
-from app.security import PrincipalDep, require_role
 from app.services import imports
-from app.services.errors import ValidationFailed
+from app.services.scope import require_role
+from app.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
-
-
-async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    """Read an upload in chunks, refusing it as soon as it passes the size limit."""
-    chunks, size = [], 0
-    while chunk := await upload.read(1024 * 1024):
-        size += len(chunk)
-        if size > max_bytes:
-            raise ValidationFailed(f"文件过大：上限为 {max_bytes // 1048576} MB")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post("/imports", summary="导入绩效目标表（xlsx / csv / 已发布表文本）")

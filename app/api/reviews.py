@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.self_evaluations import EvaluationPublic, Status, public
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import HISTORY_DOC, HISTORY_LABELS, MAX_YEAR, MIN_YEAR
-from app.security import PrincipalDep
 from app.services import reviews, windows
 from app.services.reviews import HistoryEntry, OverrideInput, ReviewView
 
@@ -165,8 +165,9 @@ def _overrides(items: list[OverrideBody]) -> list[OverrideInput]:
     return [OverrideInput(indicator_id=o.indicator_id, score=o.score, reason=o.reason) for o in items]
 
 
-def _reviewed(session, principal, evaluation_id: int) -> ReviewedEvaluationPublic:
-    return reviewed_public(reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id))
+def _reviewed(session, principal, evaluation_id: int, view=None) -> ReviewedEvaluationPublic:
+    found = reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id, view=view)
+    return reviewed_public(found)
 
 
 EvaluationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="自评编号")]
@@ -184,7 +185,7 @@ def approve(
 ) -> ReviewedEvaluationPublic:
     """Approve: a department → approved; the finance bureau → final."""
     body = body or ApproveBody()
-    reviews.approve(
+    view = reviews.approve(
         session=session,
         principal=principal,
         evaluation_id=evaluation_id,
@@ -192,7 +193,7 @@ def approve(
         opinion=body.opinion,
         overrides=_overrides(body.overrides),
     )
-    return _reviewed(session, principal, evaluation_id)
+    return _reviewed(session, principal, evaluation_id, view)
 
 
 @router.post(
@@ -205,7 +206,7 @@ def return_(
     evaluation_id: EvaluationId, body: ReturnBody, principal: PrincipalDep, session: SessionDep
 ) -> ReviewedEvaluationPublic:
     """Return to the unit with an opinion; optional score overrides."""
-    reviews.return_(
+    view = reviews.return_(
         session=session,
         principal=principal,
         evaluation_id=evaluation_id,
@@ -213,7 +214,7 @@ def return_(
         opinion=body.opinion,
         overrides=_overrides(body.overrides),
     )
-    return _reviewed(session, principal, evaluation_id)
+    return _reviewed(session, principal, evaluation_id, view)
 
 
 @router.post(
@@ -226,10 +227,10 @@ def reopen(
     evaluation_id: EvaluationId, body: ReopenBody, principal: PrincipalDep, session: SessionDep
 ) -> ReviewedEvaluationPublic:
     """Reopen a final evaluation: back to returned, recorded."""
-    reviews.reopen(
+    view = reviews.reopen(
         session=session, principal=principal, evaluation_id=evaluation_id, version=body.version, opinion=body.opinion
     )
-    return _reviewed(session, principal, evaluation_id)
+    return _reviewed(session, principal, evaluation_id, view)
 
 
 @router.get(

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.targets import TargetParsePublic
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR, STATUS_CODES, STATUS_DOC
 from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES
-from app.security import PrincipalDep
 from app.services import evaluations
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 

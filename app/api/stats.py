@@ -29,9 +29,9 @@ from app.api.models import (
     rate,
     score,
 )
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
-from app.security import PrincipalDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.auth import PrincipalDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.domain.targets import parse_target
-from app.security import PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["targets"])
 

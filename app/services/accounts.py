@@ -8,7 +8,7 @@ from sqlmodel import Session, or_, select
 
 from app.domain.evaluation import ROLES
 from app.models import Department, Unit, User
-from app.security import burn_password_check, hash_password, verify_password
+from app.security import Principal, burn_password_check, hash_password, verify_password
 from app.services import audit
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.sqltypes import utcnow
@@ -145,3 +145,14 @@ def disable_user(*, session: Session, username: str, actor: str = "cli") -> User
     )
     session.commit()
     return user
+
+
+def whoami(*, session: Session, principal: Principal) -> tuple[User | None, str | None]:
+    """The logged-in user and the name of the unit or department it belongs to (None for the bureau)."""
+    user = session.get(User, principal.user_id) if principal.user_id else None
+    scope_name = None
+    if principal.unit_id:
+        scope_name = session.get(Unit, principal.unit_id).name
+    elif principal.department_id:
+        scope_name = session.get(Department, principal.department_id).name
+    return user, scope_name

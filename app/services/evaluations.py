@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
 from app.domain import scoring
-from app.domain.categories import LEVEL1, LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
-from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, STATUS_LABELS
+from app.domain.categories import LEVEL1, LEVEL2_BY_SLUG
+from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, RESCORABLE, RESCORABLE_SUBMITTED, STATUS_LABELS
 from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
 from app.models import (
@@ -33,9 +33,9 @@ from app.models import (
     Unit,
 )
 from app.security import Principal
-from app.services import audit, scope
+from app.services import audit, engine, scope, templates
 from app.services.errors import Conflict, FieldError, PermissionDenied, Problems, ValidationFailed, WindowClosed
-from app.services.templates import current_template, label, settings_of
+from app.services.templates import current_template, label
 from app.sqltypes import utcnow
 
 MAX_ACTUAL = 500
@@ -245,73 +245,25 @@ def window_is_open(window: FilingWindow | None, today: date | None = None) -> bo
     return not (window.closes_date and today > window.closes_date)
 
 
-def _target_of(ind: Indicator) -> TargetParse:
-    """The stored parse of the annual target, as imported."""
-    return TargetParse(
-        raw=ind.annual_target or "",
-        kind=ind.target_kind,
-        op=ind.target_op,
-        value=Decimal(ind.target_value) if ind.target_value is not None else None,
-        value_max=Decimal(ind.target_value_max) if ind.target_value_max is not None else None,
-        unit=ind.target_unit,
-        unit_raw=ind.target_unit_raw,
-        unit_class=ind.target_unit_class,
-        deadline=ind.target_deadline,
-        direction=ind.target_direction,
-        confidence=ind.target_confidence,
-        warnings=tuple(ind.target_warnings or ()),
-    )
-
-
-def load_parts(session: Session, evaluation: SelfEvaluation):
-    project = session.get(Project, evaluation.project_id)
-    indicators = session.exec(
-        select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
-    ).all()
-    results = {
-        r.indicator_id: r
-        for r in session.exec(select(IndicatorResult).where(IndicatorResult.self_evaluation_id == evaluation.id))
-    }
-    return project, indicators, results
-
-
-def score_parts(session: Session, evaluation: SelfEvaluation, project: Project, indicators, results):
-    template = session.get(ScoringTemplate, evaluation.template_id)
-    settings = settings_of(template)
-    inputs = []
-    for ind in indicators:
-        res = results.get(ind.id)
-        actual = parse_target(res.actual, year=project.year) if res and res.actual else None
-        inputs.append(
-            scoring.IndicatorInput(
-                key=str(ind.id),
-                level1=ind.level1,
-                level2=ind.level2,
-                name=ind.name,
-                target=_target_of(ind),
-                given_weight=ind.weight if settings.use_given_weights else None,
-                actual=actual,
-                qualitative_level=res.qualitative_level if res else None,
-                score_in_band=res.score_in_band if res else None,
-                deviation_reason=res.deviation_reason if res else None,
-                override=res.score_override if res else None,
-                self_score=res.self_score if res else None,
-                self_score_reason=res.self_score_reason if res else None,
-            )
-        )
-    result = scoring.evaluate(settings=settings, budget=project.budget, spent=project.spent, indicators=inputs)
-    return template, settings, result
-
-
 def view(*, session: Session, principal: Principal, evaluation_id: int) -> EvaluationView:
     """Everything the 自评表 shows, for a caller who may see it."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
     return build_view(session, principal, evaluation)
 
 
-def build_view(session: Session, principal: Principal, evaluation: SelfEvaluation) -> EvaluationView:
-    project, indicators, results = load_parts(session, evaluation)
-    template, settings, result = score_parts(session, evaluation, project, indicators, results)
+def build_view(
+    session: Session,
+    principal: Principal,
+    evaluation: SelfEvaluation,
+    parts: engine.Parts | None = None,
+    result: scoring.EvaluationScore | None = None,
+) -> EvaluationView:
+    """The view of an evaluation; given the parts (and their result) a use case already has, it
+    neither loads nor scores again."""
+    parts = parts or engine.load(session, evaluation)
+    result = result or engine.score(parts)
+    project, indicators, results = parts.project, parts.indicators, parts.results
+    template, settings = parts.template, parts.settings
     unit = session.get(Unit, project.unit_id)
     dept = session.get(Department, unit.department_id) if unit.department_id else None
     window = filing_window(session=session, year=project.year)
@@ -336,7 +288,7 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
                 name=ind.name,
                 period_target=ind.period_target,
                 annual_target=ind.annual_target,
-                target=_target_of(ind),
+                target=engine.target_of(ind),
                 actual=res.actual if res else None,
                 actual_parsed=res.actual_parsed if res else None,
                 qualitative_level=level,
@@ -522,7 +474,8 @@ def save(
     conflict when someone saved in between (stale version).
     """
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    project, indicators, existing = load_parts(session, evaluation)
+    parts = engine.load(session, evaluation)
+    project, indicators, existing = parts.project, parts.indicators, parts.results
     row = _check_editable(session, principal, evaluation, project)
     check_version(evaluation, version)
     by_id = {i.id: i for i in indicators}
@@ -554,8 +507,7 @@ def save(
             before["goal_completion"], after["goal_completion"] = evaluation.goal_completion, text
             evaluation.goal_completion = text
 
-    template = session.get(ScoringTemplate, evaluation.template_id)
-    settings = settings_of(template)
+    settings = parts.settings
     changed_results: list[IndicatorResult] = []
     for n, item in enumerate(results):
         ind = by_id.get(item.indicator_id)
@@ -642,7 +594,7 @@ def save(
         session.rollback()  # nothing typed before the bad field stays half-applied in the session
         problems.raise_if_any()
 
-    _, _, result = score_parts(session, evaluation, project, indicators, existing)
+    result = engine.score(parts)
     by_key = {row.key: row for row in result.indicators}
     for n, item in enumerate(results):
         res = existing.get(item.indicator_id)
@@ -668,11 +620,11 @@ def save(
 
     if not after:
         session.rollback()
-        return build_view(session, principal, evaluation)
+        return build_view(session, principal, evaluation, parts, result)
     for res in changed_results:
         session.add(res)
     session.add(project)
-    store_scores(session, evaluation, project, indicators, existing, result)
+    engine.store(session, parts, result)
     evaluation.status = lifecycle.target_status(row, evaluation.status)
     evaluation.updated_at = utcnow()
     session.add(evaluation)
@@ -686,7 +638,7 @@ def save(
         after=after,
     )
     commit_versioned(session, evaluation)
-    return build_view(session, principal, evaluation)
+    return build_view(session, principal, evaluation, parts, result)
 
 
 def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
@@ -704,25 +656,6 @@ def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
         raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
     session.commit()
     set_committed_value(evaluation, "version", expected + 1)
-
-
-def store_scores(session, evaluation, project, indicators, results, result) -> None:
-    by_key = {row.key: row for row in result.indicators}
-    for ind in indicators:
-        res = results.get(ind.id)
-        if res is None:
-            continue
-        s = by_key[str(ind.id)]
-        res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
-        res.updated_at = utcnow()
-        session.add(res)
-    evaluation.execution_rate = result.execution_rate
-    evaluation.execution_score = result.execution_score
-    evaluation.total_score = result.total if result.indicators else None
-    evaluation.grade = result.grade
-    evaluation.flags = sorted(
-        set(result.execution_flags) | set(result.flags) | {f for row in result.indicators for f in row.flags}
-    )
 
 
 def _result_state(res: IndicatorResult) -> dict:
@@ -743,11 +676,12 @@ def decimal_text(value: Decimal | None) -> str | None:
 def submit(*, session: Session, principal: Principal, evaluation_id: int, version: int | None = None) -> EvaluationView:
     """送审: refused with every problem at its row when anything is missing; then read-only."""
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    project, indicators, results = load_parts(session, evaluation)
+    parts = engine.load(session, evaluation)
+    project, indicators = parts.project, parts.indicators
     row = _check_editable(session, principal, evaluation, project, "submit")
     if version is not None:
         check_version(evaluation, version)
-    _, _, result = score_parts(session, evaluation, project, indicators, results)
+    result = engine.score(parts)
     problems = scoring.submission_problems(result)
     if not indicators:
         raise ValidationFailed(f"{FLAG_LABELS['no_indicators']}，不能送审")
@@ -764,7 +698,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
             ],
         )
     before = evaluation.status
-    store_scores(session, evaluation, project, indicators, results, result)
+    engine.store(session, parts, result)
     evaluation.status = lifecycle.target_status(row, before)
     evaluation.submitted_at = utcnow()
     evaluation.submitted_by_id = principal.user_id
@@ -814,11 +748,11 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
     old = session.get(ScoringTemplate, evaluation.template_id)
     if to_current:
         evaluation.template_id = current_template(session=session, name=old.name).id
-    project, indicators, results = load_parts(session, evaluation)
-    _, _, result = score_parts(session, evaluation, project, indicators, results)
+    parts = engine.load(session, evaluation)
+    result = engine.score(parts)
     before = {"template_id": old.id, "total_score": decimal_text(evaluation.total_score)}
     if evaluation.status != FIRST_STATUS:  # nothing typed yet means nothing scored to keep
-        store_scores(session, evaluation, project, indicators, results, result)
+        engine.store(session, parts, result)
     evaluation.version += 1
     session.add(evaluation)
     audit.record(
@@ -834,5 +768,30 @@ def rescore(*, session: Session, evaluation_id: int, to_current: bool = True, ac
     return evaluation
 
 
-def level1_name(slug: str) -> str:
-    return LEVEL1_BY_SLUG[slug].short if slug in LEVEL1_BY_SLUG else slug
+def rescore_year(
+    *,
+    session: Session,
+    year: int,
+    name: str = templates.DEFAULT_TEMPLATE,
+    include_submitted: bool = False,
+    actor: str = "cli",
+) -> int:
+    """Move a year's evaluations to the current version of their template and rescore them, on purpose.
+
+    Approved and final evaluations are never touched; submitted ones only when asked.
+    """
+    statuses = RESCORABLE_SUBMITTED if include_submitted else RESCORABLE
+    current = templates.current_template(session=session, name=name)
+    ids = session.exec(
+        select(SelfEvaluation.id)
+        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .where(
+            SelfEvaluation.year == year,
+            SelfEvaluation.status.in_(statuses),
+            ScoringTemplate.name == name,
+            SelfEvaluation.template_id != current.id,
+        )
+    ).all()
+    for evaluation_id in ids:
+        rescore(session=session, evaluation_id=evaluation_id, actor=actor)
+    return len(ids)

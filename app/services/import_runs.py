@@ -7,12 +7,13 @@ import threading
 import time
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models import ImportRun
 from app.security import Principal
 from app.services import imports
 from app.services.errors import NotFound
+from app.services.scope import require_role
 from app.sqltypes import utcnow
 
 log = logging.getLogger("jixiao.imports")
@@ -119,3 +120,9 @@ def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun
 def phase_of(run_id: int) -> str:
     """What a running import is doing now, in Chinese."""
     return PHASES.get(_progress.get(run_id, (0, None, ""))[2], "")
+
+
+def recent(*, session: Session, principal: Principal, limit: int = 20) -> list[ImportRun]:
+    """The latest imports, newest first (the import page's list)."""
+    require_role(principal, "admin", "finance")
+    return list(session.exec(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)))

@@ -195,7 +195,7 @@ def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | 
     if len(years) == 1:
         return years.pop()
     if not years:
-        report.errors.append(_error(report.file, "year_missing", "文件没有“年度”列：请用 --year 指定年度"))
+        report.errors.append(_error(report.file, "year_missing", "文件没有“年度”列，导入时也没有指定年度"))
     else:
         report.errors.append(
             _error(
@@ -447,8 +447,8 @@ def _store(
             _error(
                 file,
                 "removes_actuals",
-                f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}）："
-                "确认删除请加 --force",
+                f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}），"
+                "这些实际完成值会随之删除，须确认后才能导入",
             )
         )
         return

@@ -31,8 +31,8 @@ from app.models import (
     Unit,
     User,
 )
-from app.security import Principal, require_role
-from app.services import audit, scope
+from app.security import Principal
+from app.services import audit, engine, scope
 from app.services.errors import Problems
 from app.services.evaluations import (
     MAX_TEXT,
@@ -43,10 +43,8 @@ from app.services.evaluations import (
     check_version,
     commit_versioned,
     decimal_text,
-    load_parts,
-    score_parts,
-    store_scores,
 )
+from app.services.scope import require_role
 from app.sqltypes import utcnow
 
 DECISIONS = ("approve", "return", "reopen")
@@ -135,9 +133,9 @@ def _decide(
     elif text and len(text) > MAX_TEXT:
         problems.add("opinion", f"审核意见不能超过 {MAX_TEXT} 个字符")
 
-    project, indicators, results = load_parts(session, evaluation)
-    _, _, current = score_parts(session, evaluation, project, indicators, results)
-    weights = {row.key: row.weight for row in current.indicators}
+    parts = engine.load(session, evaluation)
+    project, indicators, results = parts.project, parts.indicators, parts.results
+    pending: list[tuple[str, int, Decimal]] = []  # overrides whose cap (the weight) is known after scoring
     by_id = {i.id: i for i in indicators}
     before: dict[str, Any] = {
         "status": evaluation.status,
@@ -157,7 +155,9 @@ def _decide(
             problems.add(f"{prefix}.indicator_id", "同一指标只能调整一次", ind.id)
             continue
         seen.add(ind.id)
-        score = _parse_override(item.score, weights[str(ind.id)], f"{prefix}.score", ind.id, problems)
+        score = _parse_override(item.score, f"{prefix}.score", ind.id, problems)
+        if score is not None and score is not _INVALID:
+            pending.append((f"{prefix}.score", ind.id, score))
         reason = (item.reason or "").strip() or None
         if score is not None and reason is None:
             problems.add(f"{prefix}.reason", "调整得分必须说明理由", ind.id)
@@ -181,10 +181,19 @@ def _decide(
         session.rollback()
         problems.raise_if_any()
 
+    # One scoring, with the overrides in place: the weights do not depend on them.
+    result = engine.score(parts)
+    weights = {row.key: row.weight for row in result.indicators}
+    for field_name, indicator_id, score in pending:
+        if score > weights[str(indicator_id)]:
+            weight = decimal_text(weights[str(indicator_id)])
+            problems.add(field_name, f"调整后的得分不能超过该指标的分值 {weight} 分", indicator_id)
+    if problems.items:
+        session.rollback()
+        problems.raise_if_any()
     for res in changed:
         session.add(res)
-    _, _, result = score_parts(session, evaluation, project, indicators, results)
-    store_scores(session, evaluation, project, indicators, results, result)
+    engine.store(session, parts, result)
     evaluation.status = lifecycle.target_status(row, evaluation.status)
     if action == "approve" and principal.role == "department":
         evaluation.department_score = evaluation.total_score
@@ -212,14 +221,15 @@ def _decide(
         note=text,
     )
     commit_versioned(session, evaluation)
-    return build_view(session, principal, evaluation)
+    return build_view(session, principal, evaluation, parts, result)
 
 
 _INVALID: Any = object()
 
 
-def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: int, problems: Problems):
-    """The override score: None to clear; a number from 0 to the indicator's weight, two decimals at most."""
+def _parse_override(raw: Any, field_name: str, indicator_id: int, problems: Problems):
+    """The override score: None to clear; a number from 0, two decimals at most (the cap, the
+    indicator's weight, is checked once scored)."""
     if raw is None or str(raw).strip() == "":
         return None
     try:
@@ -231,9 +241,6 @@ def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: in
         return _INVALID
     if score < 0:
         problems.add(field_name, "调整后的得分不能为负数", indicator_id)
-        return _INVALID
-    if score > weight:
-        problems.add(field_name, f"调整后的得分不能超过该指标的分值 {decimal_text(weight)} 分", indicator_id)
         return _INVALID
     if score.as_tuple().exponent < -2:
         problems.add(field_name, "调整后的得分最多保留两位小数", indicator_id)
@@ -352,10 +359,15 @@ class ReviewView:
     reviewed_by: str | None
 
 
-def review_view(*, session: Session, principal: Principal, evaluation_id: int) -> ReviewView:
-    """The evaluation for a reviewer's page (or a unit reading its own history)."""
-    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    view = build_view(session, principal, evaluation)
+def review_view(
+    *, session: Session, principal: Principal, evaluation_id: int, view: EvaluationView | None = None
+) -> ReviewView:
+    """The evaluation for a reviewer's page (or a unit reading its own history); `view`, when a
+    decision just built it, is reused rather than scored again."""
+    if view is None:
+        evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+        view = build_view(session, principal, evaluation)
+    evaluation = view.evaluation
     reviewer = session.get(User, evaluation.reviewed_by_id) if evaluation.reviewed_by_id else None
     return ReviewView(
         view=view,

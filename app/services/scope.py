@@ -11,7 +11,12 @@ from sqlmodel import Session, select
 
 from app.models import Project, SelfEvaluation, Unit
 from app.security import Principal
-from app.services.errors import NotFound
+from app.services.errors import NotFound, PermissionDenied
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise PermissionDenied("您的账号没有执行此操作的权限")
 
 
 def sees_everything(principal: Principal) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.domain.evaluation import RESCORABLE, RESCORABLE_SUBMITTED
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.models import ScoringTemplate
 from app.services import audit
@@ -72,30 +71,3 @@ def new_version(*, session: Session, name: str, changes: dict, actor: str = "cli
     )
     session.commit()
     return row
-
-
-def rescore_year(
-    *, session: Session, year: int, name: str = DEFAULT_TEMPLATE, include_submitted: bool = False, actor: str = "cli"
-) -> int:
-    """Move a year's evaluations to the current version of their template and rescore them, on purpose.
-
-    Approved and final evaluations are never touched; submitted ones only when asked.
-    """
-    from app.models import SelfEvaluation
-    from app.services import evaluations
-
-    statuses = RESCORABLE_SUBMITTED if include_submitted else RESCORABLE
-    current = current_template(session=session, name=name)
-    ids = session.exec(
-        select(SelfEvaluation.id)
-        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
-        .where(
-            SelfEvaluation.year == year,
-            SelfEvaluation.status.in_(statuses),
-            ScoringTemplate.name == name,
-            SelfEvaluation.template_id != current.id,
-        )
-    ).all()
-    for evaluation_id in ids:
-        evaluations.rescore(session=session, evaluation_id=evaluation_id, actor=actor)
-    return len(ids)

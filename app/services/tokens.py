@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -14,6 +15,7 @@ from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.sqltypes import utcnow
 
 TOKEN_ROLES = ("finance", "department", "unit")
+LAST_USED_PRECISION = timedelta(minutes=1)
 PREFIX_LENGTH = 10  # "jx_" and 7 random characters: enough to tell tokens apart in a list
 
 
@@ -144,3 +146,25 @@ def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "c
     )
     session.commit()
     return row
+
+
+def authenticate(*, session: Session, token: str) -> Principal | None:
+    """The caller a Bearer token stands for; None when unknown or revoked."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    # Kept to the minute: a read should not cost a write on every call.
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
+    # The lifecycle asks a principal's `scopes` when it has them; a token's stored scope
+    # ("read write") grants no more than its role today, so it is not narrowed here yet.
+    return Principal(
+        role=row.role,
+        name=f"token:{row.name}",
+        unit_id=row.unit_id,
+        department_id=row.department_id,
+        token_id=row.id,
+    )

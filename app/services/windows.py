@@ -13,10 +13,11 @@ from sqlmodel import Session, select
 
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.models import FilingWindow, FiscalYear, Project, User
-from app.security import Principal, require_role
+from app.security import Principal
 from app.services import audit
 from app.services.errors import Problems
 from app.services.evaluations import filing_window, window_is_open
+from app.services.scope import require_role
 from app.sqltypes import utcnow
 
 MANAGERS = ("admin", "finance")

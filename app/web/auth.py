@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from app.auth import OptionalPrincipalDep
 from app.db import SessionDep
-from app.security import SESSION_COOKIE, OptionalPrincipalDep, session_cookie_value
+from app.security import SESSION_COOKIE, session_cookie_value
 from app.services import accounts
 from app.web.render import render
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.security import OptionalPrincipalDep, Principal
+from app.auth import OptionalPrincipalDep
+from app.security import Principal
 from app.services.errors import NotAuthenticated
 
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 
 from app.db import SessionDep
 from app.domain.evaluation import ROLE_LABELS, SENT_BACK
-from app.models import Department, Unit, User
-from app.services import evaluations
+from app.services import accounts, evaluations
 from app.web.deps import PagePrincipal
 from app.web.evaluations import YearQuery
 from app.web.render import render
@@ -20,12 +19,7 @@ router = APIRouter()
 @router.get("/")
 def home(request: Request, principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
     """Who is logged in; for a unit, this year's projects with status, progress, score and deadline."""
-    user = session.get(User, principal.user_id) if principal.user_id else None
-    scope_name = None
-    if principal.unit_id:
-        scope_name = session.get(Unit, principal.unit_id).name
-    elif principal.department_id:
-        scope_name = session.get(Department, principal.department_id).name
+    user, scope_name = accounts.whoami(session=session, principal=principal)
     ctx = {
         "user": user,
         "role_label": ROLE_LABELS.get(principal.role, ""),

@@ -6,27 +6,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
 
-from app.api.imports import read_upload
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
-from app.models import ImportRun
-from app.security import require_role
 from app.services import import_runs
 from app.services.errors import ValidationFailed
+from app.services.scope import require_role
+from app.uploads import read_upload
 from app.web.deps import PagePrincipal
 from app.web.render import render, wants_fragment
 
 router = APIRouter()
+# What to do about a refusal, in this page's words (the service says only what is wrong).
+PAGE_REMEDIES = {
+    "year_missing": "请在“年度”中填写年度后重新上传",
+    "removes_actuals": "确认删除请勾选“允许删除已填报实际完成值的指标”后重新上传",
+}
 
 
 @router.get("/admin/imports")
 def imports_page(request: Request, principal: PagePrincipal, session: SessionDep):
     """The upload form and the latest imports."""
     require_role(principal, "admin", "finance")
-    runs = session.exec(select(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
-    return render(request, "imports/index.html", {"runs": runs})
+    return render(request, "imports/index.html", {"runs": import_runs.recent(session=session, principal=principal)})
 
 
 @router.post("/admin/imports")
@@ -94,4 +96,5 @@ def import_run_page(request: Request, run_id: int, principal: PagePrincipal, ses
     """One import: its progress while it runs, its report when it is done."""
     require_role(principal, "admin", "finance")
     run = import_runs.get_run(session=session, run_id=run_id, principal=principal)
-    return render(request, "imports/run.html", {"run": run, "phase": import_runs.phase_of(run.id)}, block="progress")
+    ctx = {"run": run, "phase": import_runs.phase_of(run.id), "remedies": PAGE_REMEDIES}
+    return render(request, "imports/run.html", ctx, block="progress")

@@ -14,9 +14,9 @@ from app.db import SessionDep
 from app.domain import evaluation as lifecycle
 from app.domain.evaluation import HANDED_IN_LABEL, MAX_YEAR, MIN_YEAR, STATUS, STATUS_LABELS, STATUS_ORDER
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
-from app.security import require_role
 from app.services import queries, reviews, templates
 from app.services.errors import FieldError, ValidationFailed
+from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.render import render
 

@@ -3,6 +3,7 @@ and its history — thin handlers over app.services.reviews."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,10 +13,10 @@ from fastapi.responses import RedirectResponse, Response
 from app.db import SessionDep
 from app.domain.evaluation import ACTION_VERBS, NOTICES, STATUS_LABELS
 from app.domain.scoring import GRADES
-from app.security import require_role
 from app.services import reviews
 from app.services.errors import FieldError, ValidationFailed
 from app.services.reviews import SORTS, OverrideInput, QueueFilters
+from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.evaluations import FormFields, money, pct
 from app.web.render import flag_words, render, wants_fragment
@@ -135,15 +136,18 @@ def review_page(request: Request, evaluation_id: int, principal: PagePrincipal, 
     return render(request, DETAIL, detail_context(r, notice=done))
 
 
-def _overrides(form: dict[str, str], r: reviews.ReviewView) -> list[OverrideInput]:
-    """One override per indicator row whose fields were posted."""
+OVERRIDE_KEY = re.compile(r"^override_score_(\d{1,10})$")
+
+
+def _overrides(form: dict[str, str]) -> list[OverrideInput]:
+    """One override per indicator row whose fields were posted (the service refuses a row that
+    is not the project's)."""
     items = []
-    for ind in r.view.indicators:
-        key = f"override_score_{ind.id}"
-        if key in form:
-            items.append(
-                OverrideInput(indicator_id=ind.id, score=form[key], reason=form.get(f"override_reason_{ind.id}"))
-            )
+    for key, value in form.items():
+        m = OVERRIDE_KEY.match(key)
+        if m:
+            ind = int(m.group(1))
+            items.append(OverrideInput(indicator_id=ind, score=value, reason=form.get(f"override_reason_{ind}")))
     return items
 
 
@@ -156,7 +160,6 @@ def _version(form: dict[str, str]) -> int | None:
 def decide(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """审核通过 / 退回 / 重新打开, by the button pressed; 422 with the messages beside the fields."""
     action = form.get("action", "")
-    r = reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id)
     opinion, version = form.get("opinion"), _version(form)
     try:
         if action == "approve":
@@ -166,7 +169,7 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
                 evaluation_id=evaluation_id,
                 version=version,
                 opinion=opinion,
-                overrides=_overrides(form, r),
+                overrides=_overrides(form),
             )
         elif action == "return":
             reviews.return_(
@@ -175,7 +178,7 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
                 evaluation_id=evaluation_id,
                 version=version,
                 opinion=opinion,
-                overrides=_overrides(form, r),
+                overrides=_overrides(form),
             )
         elif action == "reopen":
             reviews.reopen(

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.web import auth, evaluations, home, imports, overview, reviews, windows
+from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, windows
 
 web_router = APIRouter(include_in_schema=False)
+web_router.include_router(api_docs.router)
 web_router.include_router(auth.router)
 web_router.include_router(home.router)
 web_router.include_router(imports.router)

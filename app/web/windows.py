@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from app.db import SessionDep
-from app.security import require_role
 from app.services import windows
 from app.services.errors import FieldError, ValidationFailed
+from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.evaluations import FormFields
 from app.web.render import render, templates, wants_fragment

@@ -149,7 +149,8 @@ def test_removing_an_indicator_with_an_actual_needs_force(session):
     assert revised != text
     refused = run(session, revised.encode())
     assert not refused.ok and refused.errors[0]["code"] == "removes_actuals"
-    assert "--force" in refused.errors[0]["message"]
+    assert refused.errors[0]["code"] == "removes_actuals" and "确认" in refused.errors[0]["message"]
+    assert "--" not in refused.errors[0]["message"]  # the service names no CLI flag; each face words the remedy
     assert refused.removed_with_actuals[0]["indicator"] == name
     session.expire_all()
     assert session.get(Indicator, first.id) is not None  # nothing changed

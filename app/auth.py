@@ -1,0 +1,46 @@
+"""The request dependencies both faces use to know the caller: a Bearer token or the session
+cookie, turned into a plain `Principal` (app/security.py) for the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.db import SessionDep
+from app.security import SESSION_COOKIE, Principal, principal_for_user, user_from_cookie
+from app.services import tokens
+from app.services.errors import NotAuthenticated
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    return None
+
+
+def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller, from a Bearer token or the session cookie; None when anonymous."""
+    token = _bearer(request)
+    if token is not None:
+        principal = tokens.authenticate(session=session, token=token)
+        if principal is None:
+            raise NotAuthenticated("令牌无效或已被吊销")
+        return principal
+    settings = request.app.state.settings
+    user = user_from_cookie(
+        session, request.cookies.get(SESSION_COOKIE), settings.secret_key, settings.session_hours * 3600
+    )
+    return principal_for_user(user) if user else None
+
+
+def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("请先登录")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]

@@ -1,0 +1,121 @@
+"""The scoring engine of a self-evaluation: load its parts, score them by its template, store.
+
+One small module that the unit's use cases (save, submit), the reviewers' (approve, return)
+and the rescoring call, so that one request loads the parts once, parses the template once
+and scores once. The rules themselves are the domain's (app/domain/scoring.py); this module
+only turns rows into the domain's inputs and the domain's result back into rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from app.domain import scoring
+from app.domain.targets import TargetParse, parse_target
+from app.models import Indicator, IndicatorResult, Project, ScoringTemplate, SelfEvaluation
+from app.services.templates import settings_of
+from app.sqltypes import utcnow
+
+# How many times each step ran in this process: tests count them per request.
+CALLS = {"load": 0, "score": 0}
+
+
+@dataclass
+class Parts:
+    """Everything scoring one evaluation reads, loaded once."""
+
+    evaluation: SelfEvaluation
+    project: Project
+    indicators: list[Indicator]
+    results: dict[int, IndicatorResult]  # by indicator id; a missing one means nothing typed yet
+    template: ScoringTemplate
+    settings: scoring.TemplateSettings
+
+    def indicator(self, indicator_id: int) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+
+def load(session: Session, evaluation: SelfEvaluation) -> Parts:
+    CALLS["load"] += 1
+    project = session.get(Project, evaluation.project_id)
+    indicators = list(
+        session.exec(
+            select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
+        )
+    )
+    results = {
+        r.indicator_id: r
+        for r in session.exec(select(IndicatorResult).where(IndicatorResult.self_evaluation_id == evaluation.id))
+    }
+    template = session.get(ScoringTemplate, evaluation.template_id)
+    return Parts(evaluation, project, indicators, results, template, settings_of(template))
+
+
+def target_of(ind: Indicator) -> TargetParse:
+    """The stored parse of the annual target, as imported."""
+    return TargetParse(
+        raw=ind.annual_target or "",
+        kind=ind.target_kind,
+        op=ind.target_op,
+        value=Decimal(ind.target_value) if ind.target_value is not None else None,
+        value_max=Decimal(ind.target_value_max) if ind.target_value_max is not None else None,
+        unit=ind.target_unit,
+        unit_raw=ind.target_unit_raw,
+        unit_class=ind.target_unit_class,
+        deadline=ind.target_deadline,
+        direction=ind.target_direction,
+        confidence=ind.target_confidence,
+        warnings=tuple(ind.target_warnings or ()),
+    )
+
+
+def score(parts: Parts) -> scoring.EvaluationScore:
+    """Score the parts as they stand (typed values not yet stored included)."""
+    CALLS["score"] += 1
+    settings, project = parts.settings, parts.project
+    inputs = []
+    for ind in parts.indicators:
+        res = parts.results.get(ind.id)
+        actual = parse_target(res.actual, year=project.year) if res and res.actual else None
+        inputs.append(
+            scoring.IndicatorInput(
+                key=str(ind.id),
+                level1=ind.level1,
+                level2=ind.level2,
+                name=ind.name,
+                target=target_of(ind),
+                given_weight=ind.weight if settings.use_given_weights else None,
+                actual=actual,
+                qualitative_level=res.qualitative_level if res else None,
+                score_in_band=res.score_in_band if res else None,
+                deviation_reason=res.deviation_reason if res else None,
+                override=res.score_override if res else None,
+                self_score=res.self_score if res else None,
+                self_score_reason=res.self_score_reason if res else None,
+            )
+        )
+    return scoring.evaluate(settings=settings, budget=project.budget, spent=project.spent, indicators=inputs)
+
+
+def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> None:
+    """Write the result onto the rows (results that exist, and the evaluation's totals)."""
+    evaluation = parts.evaluation
+    by_key = {row.key: row for row in result.indicators}
+    for ind in parts.indicators:
+        res = parts.results.get(ind.id)
+        if res is None:
+            continue
+        s = by_key[str(ind.id)]
+        res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
+        res.updated_at = utcnow()
+        session.add(res)
+    evaluation.execution_rate = result.execution_rate
+    evaluation.execution_score = result.execution_score
+    evaluation.total_score = result.total if result.indicators else None
+    evaluation.grade = result.grade
+    evaluation.flags = sorted(
+        set(result.execution_flags) | set(result.flags) | {f for row in result.indicators for f in row.flags}
+    )
