@@ -93,7 +93,7 @@ def _why_not_signed_in(request: Request) -> NotAuthenticated | None:
     """Why the request is not signed in (the same check and message as the route dependencies), or None."""
     from sqlmodel import Session
 
-    from app.security import optional_principal
+    from app.auth import optional_principal
 
     with Session(request.app.state.engine) as session:
         try:

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.security import SESSION_COOKIE, session_cookie_value
 from app.services import accounts
 from app.web.render import render
+from app.web.toolkit import see_other
 
 router = APIRouter()
 
@@ -51,9 +52,7 @@ def login(
         )
     settings = request.app.state.settings
     target = _safe_next(next)
-    response = RedirectResponse(target, status_code=303)
-    if request.headers.get("hx-request") == "true":
-        response.headers["HX-Redirect"] = target
+    response = see_other(request, target)
     secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
     response.set_cookie(
         SESSION_COOKIE,

@@ -4,96 +4,32 @@ the print view and the xlsx export — thin handlers over app.services.evaluatio
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.db import SessionDep
-from app.domain.evaluation import MAX_YEAR, MIN_YEAR, NOTICES
-from app.domain.scoring import NATIONAL_2020
+from app.domain.evaluation import NOTICES
 from app.security import Principal
 from app.services import evaluations, exports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
 from app.web.render import flag_words, render, templates, wants_fragment
+from app.web.toolkit import HELPERS, FormFields, YearQuery, field_errors, parse_version, see_other
 
 router = APIRouter()
 
 FORM = "evaluations/form.html"
 ROW_FIELDS = ("actual", "qualitative_level", "score_in_band", "deviation_reason", "self_score", "self_score_reason")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-YearQuery = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")]
 
 DONE = NOTICES
-FLAG_SHORT = flag_words(NATIONAL_2020)["FLAG_SHORT"]
-OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "=", "~": "约"}
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form as text fields; an empty field is kept (it clears), an absent one is not sent."""
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 # --- what the templates show -----------------------------------------------------------------
-
-
-def money(value: Decimal | None) -> str:
-    """万元 as written: exact, no exponent, trailing zeros dropped but at least 2 decimals."""
-    if value is None:
-        return ""
-    text = format(value, "f")
-    if "." in text:
-        whole, frac = text.split(".")
-        frac = frac.rstrip("0").ljust(2, "0")
-        return f"{whole}.{frac}"
-    return f"{text}.00"
-
-
-def pct(value: Decimal) -> Decimal:
-    """Percentage points at the 2 decimals the scoring keeps."""
-    return value.quantize(Decimal("0.01"))
-
-
-def describe(parsed: Any) -> str:
-    """A parse (TargetParse or its JSON) in words: 数值 ≥ 12 份, 日期 2024-11-30, 文字."""
-    if parsed is None:
-        return ""
-    get = parsed.get if isinstance(parsed, dict) else lambda key: getattr(parsed, key)
-    kind = get("kind")
-    if kind == "deadline":
-        deadline = get("deadline")
-        return f"日期 {OPS.get(get('op') or '', '')} {deadline}".replace("  ", " ") if deadline else "日期"
-    if kind == "quantity":
-        value, value_max, unit = get("value"), get("value_max"), get("unit_raw") or get("unit") or ""
-        if value is None:
-            return "数值"
-        if get("op") == "range":
-            return f"数值 {_plain(value)}–{_plain(value_max)} {unit}".rstrip()
-        return f"数值 {OPS.get(get('op') or '=', '=')} {_plain(value)} {unit}".rstrip()
-    return f"文字（{FLAG_SHORT['target_unparsed']}）"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return str(value)
-
-
-# Formatting helpers and labels every template of this screen family uses.
-HELPERS: dict[str, Any] = {
-    "money": money,
-    "pct": pct,
-    "plain": _plain,
-    "describe": describe,
-}
 
 
 def subtotals(ev: EvaluationView) -> dict[str, Decimal | None]:
@@ -103,15 +39,6 @@ def subtotals(ev: EvaluationView) -> dict[str, Decimal | None]:
         scores = [i.score_override if i.score_override is not None else i.unit_score for i in group.indicators]
         known = [s for s in scores if s is not None]
         out[group.level1] = sum(known, Decimal(0)) if known else None
-    return out
-
-
-def field_errors(errors: list[FieldError]) -> dict[int | None, dict[str, str]]:
-    """Messages by indicator (None: the money and goal blocks) and by field name."""
-    out: dict[int | None, dict[str, str]] = {}
-    for error in errors:
-        name = error.field.rsplit(".", 1)[-1]
-        out.setdefault(error.indicator_id, {}).setdefault(name, error.message)
     return out
 
 
@@ -165,11 +92,6 @@ def fragments(request: Request, blocks: list[str], ctx: dict[str, Any], status_c
     response = templates.TemplateResponse(request, FORM, full, status_code=status_code, block_names=blocks)
     response.headers["Vary"] = "HX-Request"
     return response
-
-
-def _version(form: dict[str, str]) -> int | None:
-    text = (form.get("version") or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 def _row_of(ev: EvaluationView, indicator_id: int):
@@ -249,7 +171,7 @@ def save_row(
             session=session,
             principal=principal,
             evaluation_id=evaluation_id,
-            version=_version(form),
+            version=parse_version(form),
             results=[item],
         )
     except ValidationFailed as exc:
@@ -287,7 +209,7 @@ def save_goal(request: Request, evaluation_id: int, principal: PagePrincipal, se
 def _save_block(request, evaluation_id, principal, session, form, typed, block):
     try:
         ev = evaluations.save(
-            session=session, principal=principal, evaluation_id=evaluation_id, version=_version(form), **typed
+            session=session, principal=principal, evaluation_id=evaluation_id, version=parse_version(form), **typed
         )
     except ValidationFailed as exc:
         session.rollback()
@@ -310,7 +232,7 @@ def submit(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
     """送审: refused with every problem at its row, nothing changed; then the form is read-only."""
     try:
         ev = evaluations.submit(
-            session=session, principal=principal, evaluation_id=evaluation_id, version=_version(form)
+            session=session, principal=principal, evaluation_id=evaluation_id, version=parse_version(form)
         )
     except ValidationFailed as exc:
         session.rollback()
@@ -324,7 +246,7 @@ def submit(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
         )
         return render(request, FORM, ctx, block="evaluation", status_code=422)
     if not wants_fragment(request):
-        return RedirectResponse(f"/evaluations/{evaluation_id}?done=submit", status_code=303)
+        return see_other(request, f"/evaluations/{evaluation_id}?done=submit")
     return render(request, FORM, context(ev, notice=DONE["submit"]), block="evaluation")
 
 
@@ -333,7 +255,7 @@ def withdraw(request: Request, evaluation_id: int, principal: PagePrincipal, ses
     """撤回 a submission nobody has reviewed yet: back to an editable draft."""
     ev = evaluations.withdraw(session=session, principal=principal, evaluation_id=evaluation_id)
     if not wants_fragment(request):
-        return RedirectResponse(f"/evaluations/{evaluation_id}?done=withdraw", status_code=303)
+        return see_other(request, f"/evaluations/{evaluation_id}?done=withdraw")
     return render(request, FORM, context(ev, notice=DONE["withdraw"]), block="evaluation")
 
 

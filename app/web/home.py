@@ -10,8 +10,8 @@ from app.db import SessionDep
 from app.domain.evaluation import ROLE_LABELS, SENT_BACK
 from app.services import accounts, evaluations
 from app.web.deps import PagePrincipal
-from app.web.evaluations import YearQuery
 from app.web.render import render
+from app.web.toolkit import YearQuery
 
 router = APIRouter()
 

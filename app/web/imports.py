@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
 
 from app.db import SessionDep
-from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services import import_runs
 from app.services.errors import ValidationFailed
 from app.services.scope import require_role
 from app.uploads import read_upload
 from app.web.deps import PagePrincipal
-from app.web.render import render, wants_fragment
+from app.web.render import render
+from app.web.toolkit import parse_year, see_other
 
 router = APIRouter()
 # What to do about a refusal, in this page's words (the service says only what is wrong).
@@ -43,11 +42,7 @@ async def upload(
     """Start an import in the background and show its progress."""
     require_role(principal, "admin", "finance")
     settings = request.app.state.settings
-    year_value = None
-    if year.strip():
-        if not year.strip().isdigit() or not MIN_YEAR <= int(year) <= MAX_YEAR:
-            raise ValidationFailed("年度应为四位数字，如 2024")
-        year_value = int(year)
+    year_value = parse_year(year)
     if not file.filename:
         raise ValidationFailed("请选择要导入的文件")
     data = await read_upload(file, settings.import_max_bytes)
@@ -61,12 +56,7 @@ async def upload(
         principal=principal,
         max_bytes=settings.import_max_bytes,
     )
-    target = f"/admin/imports/{run_id}"
-    if wants_fragment(request):
-        response = RedirectResponse(target, status_code=303)
-        response.headers["HX-Redirect"] = target
-        return response
-    return RedirectResponse(target, status_code=303)
+    return see_other(request, f"/admin/imports/{run_id}")
 
 
 @router.get("/admin/imports/template.xlsx")

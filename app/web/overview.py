@@ -12,13 +12,13 @@ from fastapi import APIRouter, Request
 
 from app.db import SessionDep
 from app.domain import evaluation as lifecycle
-from app.domain.evaluation import HANDED_IN_LABEL, MAX_YEAR, MIN_YEAR, STATUS, STATUS_LABELS, STATUS_ORDER
+from app.domain.evaluation import HANDED_IN_LABEL, STATUS, STATUS_LABELS, STATUS_ORDER
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.services import queries, reviews, templates
-from app.services.errors import FieldError, ValidationFailed
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.render import render
+from app.web.toolkit import parse_year
 
 router = APIRouter()
 
@@ -250,20 +250,11 @@ def _all(fetch, **kw) -> list[queries.GroupStats]:
         after = got[-1].id
 
 
-def _year(request: Request, default: int) -> int:
-    text = (request.query_params.get("year") or "").strip()
-    if not text:
-        return default
-    if not (text.isascii() and text.isdigit()) or not MIN_YEAR <= int(text) <= MAX_YEAR:
-        raise ValidationFailed("年度应为四位数字，如 2024", errors=[FieldError("year", "年度应为四位数字")])
-    return int(text)
-
-
 @router.get("/overview")
 def overview_page(request: Request, principal: PagePrincipal, session: SessionDep):
     """Per department and unit for a year: progress, scores, grades, execution — charts beside tables."""
     require_role(principal, "department", "finance", "admin")
-    year = _year(request, reviews.default_year(session=session, principal=principal))
+    year = parse_year(request.query_params.get("year")) or reviews.default_year(session=session, principal=principal)
     filters = queries.ScopeFilters(year=year)
     common = {"session": session, "principal": principal, "filters": filters}
     units = sorted(_all(queries.unit_stats, **common), key=lambda r: (r.department_name or "", r.name))

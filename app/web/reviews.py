@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.datastructures import QueryParams
-from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
 from app.domain.evaluation import ACTION_VERBS, NOTICES, STATUS_LABELS
@@ -18,8 +17,18 @@ from app.services.errors import FieldError, ValidationFailed
 from app.services.reviews import SORTS, OverrideInput, QueueFilters
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
-from app.web.evaluations import FormFields, money, pct
-from app.web.render import flag_words, render, wants_fragment
+from app.web.render import flag_words, render
+from app.web.toolkit import (
+    FormFields,
+    collect,
+    field_errors,
+    money,
+    parse_id,
+    parse_version,
+    parse_year,
+    pct,
+    see_other,
+)
 
 router = APIRouter()
 
@@ -28,30 +37,20 @@ DETAIL = "reviews/detail.html"
 DONE = NOTICES
 
 
-def _int(params: QueryParams, name: str, problems: list[FieldError]) -> int | None:
-    text = (params.get(name) or "").strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
-        problems.append(FieldError(name, "应为正整数"))
-        return None
-    return int(text)
-
-
 def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
     """The queue's filters from the query string; empty fields mean "any"."""
     problems: list[FieldError] = []
-    year = _int(params, "year", problems)
+    year = collect(problems, parse_year, params.get("year"))
     filters = QueueFilters(
         year=year if year is not None else default_year,
         status=(params.get("status") or QueueFilters.status).strip(),
-        department_id=_int(params, "department", problems),
-        unit_id=_int(params, "unit", problems),
+        department_id=collect(problems, parse_id, params.get("department"), "department"),
+        unit_id=collect(problems, parse_id, params.get("unit"), "unit"),
         grade=(params.get("grade") or "").strip() or None,
         flags=tuple(dict.fromkeys(f for f in params.getlist("flag") if f)),
         sort=(params.get("sort") or "submitted_at").strip(),
         descending=params.get("desc") == "1",
-        page=_int(params, "page", problems) or 1,
+        page=collect(problems, parse_id, params.get("page"), "page") or 1,
     )
     if problems:
         raise ValidationFailed("筛选条件有误", errors=problems)
@@ -151,16 +150,11 @@ def _overrides(form: dict[str, str]) -> list[OverrideInput]:
     return items
 
 
-def _version(form: dict[str, str]) -> int | None:
-    text = (form.get("version") or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-
-
 @router.post("/reviews/{evaluation_id:int}")
 def decide(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """审核通过 / 退回 / 重新打开, by the button pressed; 422 with the messages beside the fields."""
     action = form.get("action", "")
-    opinion, version = form.get("opinion"), _version(form)
+    opinion, version = form.get("opinion"), parse_version(form)
     try:
         if action == "approve":
             reviews.approve(
@@ -189,13 +183,6 @@ def decide(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
     except ValidationFailed as exc:
         session.rollback()
         r = reviews.review_view(session=session, principal=principal, evaluation_id=evaluation_id)
-        errors = {
-            e.field if e.indicator_id is None else f"{e.field.rsplit('.', 1)[-1]}:{e.indicator_id}": e.message
-            for e in exc.errors
-        }
-        ctx = detail_context(r, errors=errors, values=form, refusal=exc.message)
+        ctx = detail_context(r, errors=field_errors(exc.errors), values=form, refusal=exc.message)
         return render(request, DETAIL, ctx, block="review", status_code=422)
-    target = f"/reviews/{evaluation_id}?done={action}"
-    if wants_fragment(request):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return see_other(request, f"/reviews/{evaluation_id}?done={action}")

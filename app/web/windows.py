@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 
 from app.db import SessionDep
 from app.services import windows
 from app.services.errors import FieldError, ValidationFailed
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
-from app.web.evaluations import FormFields
 from app.web.render import render, templates, wants_fragment
+from app.web.toolkit import FormFields, see_other
 
 router = APIRouter()
 
@@ -84,7 +83,7 @@ def save_window(request: Request, principal: PagePrincipal, session: SessionDep,
         )
     if wants_fragment(request):
         return _row(request, row, saved=True)
-    return RedirectResponse(f"/admin/windows?done={year}", status_code=303)
+    return see_other(request, f"/admin/windows?done={year}")
 
 
 def _row(request: Request, row: windows.WindowView, *, errors=None, values=None, saved=False, status_code=200):
