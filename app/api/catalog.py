@@ -19,7 +19,6 @@ from app.api.deps import (
 )
 from app.api.export import Listing, list_response
 from app.api.models import (
-    HistoryEventPublic,
     IndicatorDetailPublic,
     IndicatorPublic,
     IndicatorsPublic,
@@ -29,6 +28,7 @@ from app.api.models import (
     TargetPublic,
     UnitPublic,
     UnitsPublic,
+    history_public,
     money,
     rate,
     score,
@@ -301,10 +301,7 @@ def get_project(
         template=detail.template,
         warnings=p.warnings or [],
         indicators=[indicator_detail_public(r) for r in detail.indicators],
-        history=[
-            HistoryEventPublic(at=h.at, actor=h.actor, action=h.action, note=h.note, before=h.before, after=h.after)
-            for h in detail.history
-        ],
+        history=history_public(detail.history),
     )
 
 

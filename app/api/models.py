@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -18,7 +18,10 @@ from app.domain.evaluation import (
     APPROVED,
     HANDED_IN,
     HANDED_IN_LABEL,
+    HISTORY_DOC,
+    HISTORY_LABELS,
     QUEUE_DEFAULT_STATUS,
+    STATUS_CODES,
     STATUS_DOC,
     STATUS_LABELS,
     STATUSES,
@@ -27,6 +30,7 @@ from app.domain.evaluation import (
 from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES, NATIONAL_2020
 
 GRADE_RANGES = grade_ranges(NATIONAL_2020)
+Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 _HANDED_IN_DOC = "、".join(f"{c} {STATUS_LABELS[c]}" for c in HANDED_IN)
 _APPROVED_DOC = "、".join(f"{c} {STATUS_LABELS[c]}" for c in APPROVED)
 
@@ -185,16 +189,41 @@ class IndicatorDetailPublic(_Public):
 
 
 class HistoryEventPublic(_Public):
-    """审核历史中的一条记录。"""
+    """一条操作记录：谁、何时、做了什么、前后状态（自评的操作历史与项目详情的审核历史同一格式）。"""
 
+    id: int = F("记录编号", "操作记录的内部编号", 301)
     at: datetime = F("时间", "发生时间（UTC，ISO 8601）", "2025-01-15T08:30:00Z")
-    actor: str = F("操作人", "操作人用户名或令牌名称", "gxj_shenhe")
-    action: str = F(
-        "操作", "操作代号，如 evaluation.submit、evaluation.approve、evaluation.return", "evaluation.submit"
-    )
-    note: str | None = F("说明", "审核意见或备注", "请补充偏差原因")
+    actor: str = F("操作人", "操作人（姓名或用户名；令牌调用为 token:名称；命令行为 cli）", "gxj_shenhe")
+    role: str | None = F("角色", "操作人角色：unit / department / finance / admin；令牌与命令行为 null", "department")
+    action: str = F("操作", f"操作代号：{HISTORY_DOC}", "evaluation.approve")
+    action_label: str = F("操作名称", "操作的中文名称", HISTORY_LABELS["evaluation.approve"])
+    status_before: Status | None = F("操作前状态", "操作前的自评状态；不涉及状态时为 null", QUEUE_DEFAULT_STATUS)
+    status_after: Status | None = F("操作后状态", "操作后的自评状态；不涉及状态时为 null", APPROVED[0])
+    opinion: str | None = F("意见", "审核意见或说明", "同意")
+    details: list[str] = F("变化说明", "变化说明（中文），如状态、总分、得分调整", [])
     before: dict[str, Any] | None = F("变更前", "变更前的值", None)
     after: dict[str, Any] | None = F("变更后", "变更后的值", None)
+
+
+def history_public(entries) -> list[HistoryEventPublic]:
+    """History entries (app.services.history.HistoryEntry) as the API answers them."""
+    return [
+        HistoryEventPublic(
+            id=e.id,
+            at=e.at,
+            actor=e.actor,
+            role=e.role,
+            action=e.action,
+            action_label=e.action_label,
+            status_before=e.status_before if e.status_before in STATUS_CODES else None,
+            status_after=e.status_after if e.status_after in STATUS_CODES else None,
+            opinion=e.note,
+            details=e.details,
+            before=e.before,
+            after=e.after,
+        )
+        for e in entries
+    ]
 
 
 class ProjectDetailPublic(ProjectPublic):
@@ -212,7 +241,7 @@ class ProjectDetailPublic(ProjectPublic):
     review_opinion: str | None = F("审核意见", "最近一次审核意见", None)
     submitted_at: datetime | None = F("提交时间", "最近一次提交时间（UTC）", None)
     reviewed_at: datetime | None = F("审核时间", "最近一次审核时间（UTC）", None)
-    template: str | None = F("评分模板", "所用评分模板及版本", "national-2020 v1")
+    template: str | None = F("评分模板", "所用评分模板及版本（名称@版本）", "national-2020@1")
     warnings: list[Any] = F("导入提示", "导入目标表时对该项目的提示", [])
     indicators: list[IndicatorDetailPublic] = F("绩效指标", "全部绩效指标，按目标表顺序", [])
     history: list[HistoryEventPublic] = F("审核历史", "自评的提交、退回、审核等记录，按时间先后", [])

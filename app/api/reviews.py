@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.self_evaluations import EvaluationPublic, Status, public
+from app.api.models import HistoryEventPublic, history_public, score
+from app.api.self_evaluations import EvaluationPublic, public
 from app.auth import PrincipalDep
 from app.db import SessionDep
-from app.domain.evaluation import HISTORY_DOC, HISTORY_LABELS, MAX_YEAR, MIN_YEAR
+from app.domain.evaluation import HISTORY_LABELS, MAX_YEAR, MIN_YEAR
 from app.services import reviews, windows
-from app.services.reviews import HistoryEntry, OverrideInput, ReviewView
+from app.services.reviews import OverrideInput, ReviewView
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
 
@@ -76,26 +77,6 @@ class ReopenBody(BaseModel):
     opinion: str | None = Field(None, max_length=10000, description="重新打开的原因（必填）")
 
 
-class HistoryEventPublic(BaseModel):
-    """自评的一条操作记录：谁、何时、做了什么、前后状态。"""
-
-    id: int = Field(description="记录编号")
-    at: dt.datetime = Field(description="时间（UTC，ISO 8601）")
-    actor: str = Field(description="操作人（姓名或用户名；令牌调用为 token:名称）")
-    role: str | None = Field(description="操作人角色：unit / department / finance / admin；令牌调用为 null")
-    action: str = Field(
-        description=f"操作：{HISTORY_DOC}",
-        examples=["evaluation.approve"],
-    )
-    action_label: str = Field(description="操作的中文名称", examples=[HISTORY_LABELS["evaluation.approve"]])
-    status_before: Status | None = Field(description="操作前状态")
-    status_after: Status | None = Field(description="操作后状态")
-    opinion: str | None = Field(description="审核意见或说明")
-    details: list[str] = Field(description="变化说明（中文），如得分调整")
-    before: dict | None = Field(description="变化前的值")
-    after: dict | None = Field(description="变化后的值")
-
-
 class ReviewedEvaluationPublic(EvaluationPublic):
     """自评表，附审核信息与操作历史。"""
 
@@ -129,33 +110,13 @@ class FilingWindowUpdate(BaseModel):
     closes_date: dt.date | None = Field(None, description="截止日期（含），YYYY-MM-DD")
 
 
-def history_public(entries: list[HistoryEntry]) -> list[HistoryEventPublic]:
-    return [
-        HistoryEventPublic(
-            id=e.id,
-            at=e.at,
-            actor=e.actor,
-            role=e.role,
-            action=e.action,
-            action_label=e.action_label,
-            status_before=e.status_before,
-            status_after=e.status_after,
-            opinion=e.note,
-            details=e.details,
-            before=e.before,
-            after=e.after,
-        )
-        for e in entries
-    ]
-
-
 def reviewed_public(r: ReviewView) -> ReviewedEvaluationPublic:
     e = r.view.evaluation
     return ReviewedEvaluationPublic(
         **public(r.view).model_dump(),
         reviewed_by=r.reviewed_by,
         reviewed_at=e.reviewed_at,
-        department_score=None if e.department_score is None else format(e.department_score, "f"),
+        department_score=score(e.department_score),
         actions=list(r.actions),
         history=history_public(r.history),
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.models import money, rate, score
 from app.api.targets import TargetParsePublic
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -19,17 +19,6 @@ from app.services.evaluations import UNSET, EvaluationView, ResultInput
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 
 Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
-
-
-def _dec(value: Decimal | None, places: int | None = None) -> str | None:
-    if value is None:
-        return None
-    if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places))
-    text = format(value, "f")
-    if places is None and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 class EvaluationSummaryPublic(BaseModel):
@@ -46,7 +35,7 @@ class EvaluationSummaryPublic(BaseModel):
     version: int = Field(description="版本号：保存时原样带回，用于防止互相覆盖")
 
 
-class IndicatorPublic(BaseModel):
+class EvaluationIndicatorPublic(BaseModel):
     """一个绩效指标及其填报、得分。"""
 
     id: int = Field(description="指标编号")
@@ -78,15 +67,17 @@ class IndicatorPublic(BaseModel):
 class EvaluationPublic(EvaluationSummaryPublic):
     """项目支出绩效自评表。金额单位：万元（十进制字符串）；执行率为百分点。"""
 
-    budget: str | None = Field(description="全年预算数（万元）", examples=["57550"])
+    budget: str | None = Field(description="全年预算数（万元，至少两位小数，如 57550.00）", examples=["57550.00"])
     spent: str | None = Field(description="全年执行数（万元）", examples=["56022.2398"])
-    execution_rate: str | None = Field(description="预算执行率（百分点，两位小数）", examples=["97.35"])
+    execution_rate: str | None = Field(
+        description="预算执行率（百分点，精确值，至少两位小数，与 /api/v1/projects 相同）", examples=["97.35"]
+    )
     execution_score: str | None = Field(description="预算执行率得分（满分 10）", examples=["9.73"])
     goal_completion: str | None = Field(description="年度总体目标实际完成情况")
     template: str = Field(description="评分模板及版本", examples=["national-2020@1"])
     flags: list[str] = Field(description=f"项目级提示代码：{FLAGS_DOC}")
     review_opinion: str | None = Field(description="审核意见（退回时必填）")
-    indicators: list[IndicatorPublic] = Field(description="绩效指标")
+    indicators: list[EvaluationIndicatorPublic] = Field(description="绩效指标")
 
 
 def public(v: EvaluationView) -> EvaluationPublic:
@@ -98,19 +89,19 @@ def public(v: EvaluationView) -> EvaluationPublic:
         project_name=p.name,
         unit=v.unit.name,
         status=e.status,
-        total_score=_dec(e.total_score, 2),
+        total_score=score(e.total_score),
         grade=e.grade,
         version=e.version,
-        budget=_dec(p.budget),
-        spent=_dec(p.spent),
-        execution_rate=_dec(e.execution_rate, 2),
-        execution_score=_dec(e.execution_score, 2),
+        budget=money(p.budget),
+        spent=money(p.spent),
+        execution_rate=rate(e.execution_rate),
+        execution_score=score(e.execution_score),
         goal_completion=e.goal_completion,
         template=v.template_label,
         flags=list(e.flags or []),
         review_opinion=e.review_opinion,
         indicators=[
-            IndicatorPublic(
+            EvaluationIndicatorPublic(
                 id=i.id,
                 level1=i.level1,
                 level2=i.level2,
@@ -121,10 +112,10 @@ def public(v: EvaluationView) -> EvaluationPublic:
                 actual=i.actual,
                 actual_parsed=i.actual_parsed,
                 qualitative_level=i.qualitative_level,
-                weight=_dec(i.weight, 2),
-                score=_dec(i.score, 2),
-                score_override=_dec(i.score_override, 2),
-                self_score=_dec(i.self_score, 2),
+                weight=score(i.weight),
+                score=score(i.score),
+                score_override=score(i.score_override),
+                self_score=score(i.self_score),
                 self_score_reason=i.self_score_reason,
                 flags=i.flags,
                 deviation_reason=i.deviation_reason,
@@ -191,7 +182,7 @@ def list_(
             project_name=s.project_name,
             unit=s.unit,
             status=s.status,
-            total_score=_dec(s.total_score, 2),
+            total_score=score(s.total_score),
             grade=s.grade,
             version=s.version,
         )

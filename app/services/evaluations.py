@@ -509,9 +509,9 @@ def save(
 
     settings = parts.settings
     changed_results: list[IndicatorResult] = []
-    for n, item in enumerate(results):
+    for item in results:
         ind = by_id.get(item.indicator_id)
-        prefix = f"results[{n}]"
+        prefix = f"results[{item.indicator_id}]"  # rows are named by indicator id, as on submission
         if ind is None:
             problems.add(f"{prefix}.indicator_id", "该指标不属于这个项目")
             continue
@@ -596,7 +596,7 @@ def save(
 
     result = engine.score(parts)
     by_key = {row.key: row for row in result.indicators}
-    for n, item in enumerate(results):
+    for item in results:
         res = existing.get(item.indicator_id)
         if res is not None and res.self_score is not None:
             weight = by_key[str(item.indicator_id)].weight
@@ -612,7 +612,9 @@ def save(
             if not lo <= res.score_in_band <= hi:
                 level = LEVEL_LABELS[res.qualitative_level]
                 problems.add(
-                    f"results[{n}].score_in_band", f"“{level}”的得分应在 {lo} 至 {hi} 分之间", item.indicator_id
+                    f"results[{item.indicator_id}].score_in_band",
+                    f"“{level}”的得分应在 {lo} 至 {hi} 分之间",
+                    item.indicator_id,
                 )
     if problems.items:
         session.rollback()

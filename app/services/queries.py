@@ -30,7 +30,9 @@ from app.models import (
 from app.security import Principal
 from app.services.accounts import name_key
 from app.services.errors import FieldError, ValidationFailed
+from app.services.history import HistoryEntry, describe
 from app.services.scope import unit_filter, visible_project
+from app.services.templates import label
 
 FLAGS = tuple(FLAG_LABELS)
 # HANDED_IN (sent in and not sent back) is what counts as handed in in progress figures and
@@ -232,7 +234,7 @@ class ProjectDetail:
     evaluation: SelfEvaluation | None
     template: str | None
     indicators: list[sa.RowMapping] = field(default_factory=list)
-    history: list[AuditEvent] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
@@ -254,7 +256,7 @@ def project_detail(*, session: Session, principal: Principal, project_id: int) -
     template = None
     if evaluation is not None:
         tpl = session.get(ScoringTemplate, evaluation.template_id)
-        template = f"{tpl.name} v{tpl.version}" if tpl else None
+        template = label(tpl) if tpl else None
     indicators = list(
         session.exec(
             select(*_indicator_columns(), *_indicator_detail_columns())
@@ -270,7 +272,7 @@ def project_detail(*, session: Session, principal: Principal, project_id: int) -
     entities = [sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == project.id)]
     if evaluation is not None:
         entities.append(sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation.id))
-    history = list(session.exec(select(AuditEvent).where(sa.or_(*entities)).order_by(AuditEvent.at, AuditEvent.id)))
+    history = describe(session, sa.or_(*entities))
     return ProjectDetail(
         row=row, project=project, evaluation=evaluation, template=template, indicators=indicators, history=history
     )

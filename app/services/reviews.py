@@ -9,7 +9,7 @@ total counts the override. Every transition is an audit event, shown as the hist
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,10 +19,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
-from app.domain.evaluation import QUEUE_FLAG_CODES, REVIEWERS, ROLE_LABELS, STATUS_CODES, STATUS_LABELS
+from app.domain.evaluation import QUEUE_FLAG_CODES, REVIEWERS, STATUS_CODES, STATUS_LABELS
 from app.domain.scoring import GRADES
 from app.models import (
-    AuditEvent,
     Department,
     Indicator,
     IndicatorResult,
@@ -44,6 +43,7 @@ from app.services.evaluations import (
     commit_versioned,
     decimal_text,
 )
+from app.services.history import HistoryEntry, evaluation_history
 from app.services.scope import require_role
 from app.sqltypes import utcnow
 
@@ -145,8 +145,8 @@ def _decide(
     after: dict[str, Any] = {}
     changed: list[IndicatorResult] = []
     seen: set[int] = set()
-    for n, item in enumerate(overrides):
-        prefix = f"overrides[{n}]"
+    for item in overrides:
+        prefix = f"overrides[{item.indicator_id}]"
         ind = by_id.get(item.indicator_id)
         if ind is None:
             problems.add(f"{prefix}.indicator_id", "该指标不属于这个项目")
@@ -251,102 +251,10 @@ def _parse_override(raw: Any, field_name: str, indicator_id: int, problems: Prob
 # --- history ---------------------------------------------------------------------------------
 
 
-@dataclass
-class HistoryEntry:
-    """One recorded transition or change of an evaluation."""
-
-    id: int
-    at: datetime
-    actor: str
-    role: str | None
-    action: str
-    before: dict | None
-    after: dict | None
-    note: str | None
-    details: list[str] = field(default_factory=list)
-
-    @property
-    def action_label(self) -> str:
-        return lifecycle.history_label(self.action, (self.after or {}).get("status"))
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role or "", "")
-
-    @property
-    def status_before(self) -> str | None:
-        return (self.before or {}).get("status")
-
-    @property
-    def status_after(self) -> str | None:
-        return (self.after or {}).get("status")
-
-
 def history(*, session: Session, principal: Principal, evaluation_id: int) -> list[HistoryEntry]:
     """Every recorded event of an evaluation the caller may see, oldest first."""
     scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
-    return _history(session, evaluation_id)
-
-
-def _history(session: Session, evaluation_id: int) -> list[HistoryEntry]:
-    rows = session.exec(
-        select(AuditEvent, User.display_name, User.role)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .where(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation_id)
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    names = _indicator_names(session, evaluation_id)
-    entries = []
-    for event, display_name, role in rows:
-        entries.append(
-            HistoryEntry(
-                id=event.id,
-                at=event.at,
-                actor=display_name or event.actor,
-                role=role,
-                action=event.action,
-                before=event.before,
-                after=event.after,
-                note=event.note,
-                details=_details(event, names),
-            )
-        )
-    return entries
-
-
-def _indicator_names(session: Session, evaluation_id: int) -> dict[str, str]:
-    rows = session.exec(
-        select(Indicator.id, Indicator.name)
-        .join(SelfEvaluation, SelfEvaluation.project_id == Indicator.project_id)
-        .where(SelfEvaluation.id == evaluation_id)
-    ).all()
-    return {f"indicator:{i}": name for i, name in rows}
-
-
-def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
-    """Readable lines for a history entry: status change, total, overrides."""
-    before, after = event.before or {}, event.after or {}
-    lines = []
-    if "status" in after and before.get("status") != after.get("status"):
-        old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
-        lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")
-    if "total_score" in after and before.get("total_score") != after.get("total_score") and "status" in before:
-        lines.append(f"总分：{before.get('total_score') or '—'} → {after.get('total_score') or '—'}")
-    for key, new in after.items():
-        if not key.startswith("indicator:") or not isinstance(new, dict):
-            continue
-        name = names.get(key, key)
-        if "score_override" in new:
-            if new["score_override"] is None:
-                lines.append(f"指标“{name}”：取消得分调整")
-            else:
-                lines.append(f"指标“{name}”：得分调整为 {new['score_override']}（理由：{new['override_reason']}）")
-        elif event.action == "evaluation.save":
-            lines.append(f"指标“{name}”：修改填报内容")
-    if event.action == "evaluation.save":
-        labels = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
-        lines.extend(f"修改{labels[k]}" for k in after if k in labels)
-    return lines
+    return evaluation_history(session, evaluation_id)
 
 
 @dataclass
@@ -372,7 +280,7 @@ def review_view(
     return ReviewView(
         view=view,
         actions=allowed_actions(principal, evaluation),
-        history=_history(session, evaluation.id),
+        history=evaluation_history(session, evaluation.id),
         reviewed_by=(reviewer.display_name or reviewer.username) if reviewer else None,
     )
 

@@ -128,7 +128,7 @@ def test_project_filters(client, world):
 def test_project_detail_has_indicators_targets_results_and_history(client, world):
     p1 = world.projects["p1"]
     body = get(client, world, f"/api/v1/projects/{p1.id}")
-    assert body["name"] == "无线电监测设备购置经费" and body["template"] == "national-2020 v1"
+    assert body["name"] == "无线电监测设备购置经费" and body["template"] == "national-2020@1"
     assert body["initial_budget"] == "57550.00" and body["total_score"] == "96.80"
     first, second = body["indicators"]
     assert first["annual_target"] == "≥12份"
@@ -149,7 +149,7 @@ def test_project_detail_has_indicators_targets_results_and_history(client, world
     assert second["score"] == "15.00" and second["score_override"] == "18.00"
     assert second["effective_score"] == "18.00" and second["override_reason"] == "有佐证材料"
     assert second["flags"] == ["unmet"] and second["met"] is False
-    assert [(h["actor"], h["action"], h["note"]) for h in body["history"]] == [
+    assert [(h["actor"], h["action"], h["opinion"]) for h in body["history"]] == [
         ("wxjcz", "evaluation.submit", None),
         ("gxj_shenhe", "evaluation.approve", "同意"),
     ]

@@ -1,0 +1,118 @@
+"""The history of a self-evaluation (and its project) in words people read: who, when, what,
+the status before and after, and each change spelled out. Read by the review pages and both
+JSON faces, so that the API has one history event, not two."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.domain import evaluation as lifecycle
+from app.domain.evaluation import ROLE_LABELS, STATUS_LABELS
+from app.models import AuditEvent, Indicator, SelfEvaluation, User
+
+
+@dataclass
+class HistoryEntry:
+    """One recorded transition or change of an evaluation."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    before: dict | None
+    after: dict | None
+    note: str | None
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def action_label(self) -> str:
+        return lifecycle.history_label(self.action, (self.after or {}).get("status"))
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role or "", "")
+
+    @property
+    def status_before(self) -> str | None:
+        return (self.before or {}).get("status")
+
+    @property
+    def status_after(self) -> str | None:
+        return (self.after or {}).get("status")
+
+
+def evaluation_history(session: Session, evaluation_id: int) -> list[HistoryEntry]:
+    """Every recorded event of one evaluation, oldest first (the caller checked it may see it)."""
+    where = sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation_id)
+    return describe(session, where)
+
+
+def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEntry]:
+    """The audit events matching `where`, oldest first, in the history's words."""
+    rows = session.exec(
+        select(AuditEvent, User.display_name, User.role)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(where)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    names = _indicator_names(
+        session, {event.entity_id for event, _, _ in rows if event.entity_type == "self_evaluation"}
+    )
+    entries = []
+    for event, display_name, role in rows:
+        entries.append(
+            HistoryEntry(
+                id=event.id,
+                at=event.at,
+                actor=display_name or event.actor,
+                role=role,
+                action=event.action,
+                before=event.before,
+                after=event.after,
+                note=event.note,
+                details=_details(event, names),
+            )
+        )
+    return entries
+
+
+def _indicator_names(session: Session, evaluation_ids: set[int]) -> dict[str, str]:
+    if not evaluation_ids:
+        return {}
+    rows = session.exec(
+        select(Indicator.id, Indicator.name)
+        .join(SelfEvaluation, SelfEvaluation.project_id == Indicator.project_id)
+        .where(SelfEvaluation.id.in_(evaluation_ids))
+    ).all()
+    return {f"indicator:{i}": name for i, name in rows}
+
+
+def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
+    """Readable lines for a history entry: status change, total, overrides."""
+    before, after = event.before or {}, event.after or {}
+    lines = []
+    if "status" in after and before.get("status") != after.get("status"):
+        old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
+        lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")
+    if "total_score" in after and before.get("total_score") != after.get("total_score") and "status" in before:
+        lines.append(f"总分：{before.get('total_score') or '—'} → {after.get('total_score') or '—'}")
+    for key, new in after.items():
+        if not key.startswith("indicator:") or not isinstance(new, dict):
+            continue
+        name = names.get(key, key)
+        if "score_override" in new:
+            if new["score_override"] is None:
+                lines.append(f"指标“{name}”：取消得分调整")
+            else:
+                lines.append(f"指标“{name}”：得分调整为 {new['score_override']}（理由：{new['override_reason']}）")
+        elif event.action == "evaluation.save":
+            lines.append(f"指标“{name}”：修改填报内容")
+    if event.action == "evaluation.save":
+        labels = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
+        lines.extend(f"修改{labels[k]}" for k in after if k in labels)
+    return lines
