@@ -43,8 +43,11 @@ test: install-test
 bench: install-test
 	$(PY) -m bench
 
+## Lint: ruff's rules, ruff's formatting, and mypy over the pure core.
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app/domain app/importers
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -26,7 +26,6 @@ SQLModel.metadata.naming_convention = {
 
 # The evaluation's words live in the domain (app/domain/evaluation.py); the CHECKs read them.
 EVALUATION_STATUSES = STATUS_CODES
-LEVEL1_SLUGS = ("output", "outcome", "satisfaction")
 QUALITATIVE_LEVELS = LEVELS
 TARGET_KINDS = ("quantity", "qualitative", "deadline")
 IMPORT_STATUSES = ("pending", "running", "done", "failed")
@@ -154,7 +153,7 @@ class Indicator(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True)
     year: int  # denormalised from the project for year-wide keyset queries
     position: int
-    level1: str = Field(sa_column=_enum("level1", LEVEL1_SLUGS))
+    level1: str = Field(max_length=40)  # a category slug of the scoring template (app/domain/categories.py)
     level2: str | None = Field(default=None, max_length=40)  # glossary slug, None when unknown
     level2_code: str | None = Field(default=None, max_length=10)
     level2_name: str | None = Field(default=None, max_length=100)  # as written

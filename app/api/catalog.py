@@ -37,14 +37,13 @@ from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import STATUS_CODES
 from app.domain.scoring import GRADE_DOC, GRADES
-from app.models import LEVEL1_SLUGS, TARGET_KINDS
+from app.models import TARGET_KINDS
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1", tags=["查询"])
 
 Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 Grade = Literal[GRADES]  # type: ignore[valid-type]
-Level1 = Literal[LEVEL1_SLUGS]  # type: ignore[valid-type]
 Kind = Literal[TARGET_KINDS]  # type: ignore[valid-type]
 Flag = Literal[queries.FLAGS]  # type: ignore[valid-type]
 ScoreBound = Annotated[Decimal | None, Query(ge=0, le=1000, description="总分界限（含），如 80", examples=["80"])]
@@ -318,7 +317,10 @@ def list_indicators(
     year: YearQuery = None,
     department: DepartmentQuery = None,
     unit: UnitQuery = None,
-    level1: Annotated[Level1 | None, Query(description="一级指标：output、outcome、satisfaction")] = None,
+    level1: Annotated[
+        str | None,
+        Query(max_length=40, description="一级指标代号（评分模板中的类别），如 output、outcome、satisfaction"),
+    ] = None,
     level2: Annotated[
         str | None, Query(max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")
     ] = None,

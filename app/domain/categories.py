@@ -94,3 +94,145 @@ def level2_from_text(text: str) -> Level2 | None:
     if code and name:
         return by_code if by_code is not None and by_code is by_name else None
     return by_code or by_name
+
+
+# --- a scoring template's structure, as data -----------------------------------------------
+# A template is a list of level-1 categories, each scored either from its indicators (the
+# national rules), as the budget execution rate, or item by item with a scoring method (the
+# 投入/过程/产出/效益 framework of special-fund reports: deductions, computed from figures, from
+# indicators). National 2020 is one instance; others are instances, not code paths.
+
+SCORINGS = ("execution", "indicators", "items")
+ITEM_METHODS = ("deductions", "computed", "indicators")
+DIRECTIONS = ("higher", "lower", None)
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    name: str
+    points: str  # a decimal as text, exact
+    method: str  # deductions | computed | indicators
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    slug: str
+    name: str
+    short: str
+    points: str  # default points (a decimal as text) where a table gives none
+    scoring: str = "indicators"  # execution | indicators | items
+    direction: str | None = None  # a hint for its indicators ("lower" for 成本), never applied silently
+    children: tuple[Level2, ...] = ()
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Structure:
+    categories: tuple[Category, ...]
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        slugs = [c.slug for c in self.categories]
+        if not slugs or len(set(slugs)) != len(slugs):
+            raise ValueError("评分模板的一级类别须至少一个且代号不重复。")
+        if sum(1 for c in self.categories if c.scoring == "execution") > 1:
+            raise ValueError("评分模板最多有一个预算执行率类别。")
+        if not any(c.scoring != "execution" for c in self.categories):
+            raise ValueError("评分模板须至少有一个按指标或按项目计分的类别。")
+        for c in self.categories:
+            if c.scoring not in SCORINGS:
+                raise ValueError(f"类别「{c.name}」的计分方式须为 {' / '.join(SCORINGS)} 之一。")
+            if c.direction not in DIRECTIONS:
+                raise ValueError(f"类别「{c.name}」的方向提示须为 higher、lower 或空。")
+            if c.scoring == "items" and not c.items:
+                raise ValueError(f"类别「{c.name}」按项目计分，须列出各项目及其计分方法。")
+            for item in c.items:
+                if item.method not in ITEM_METHODS:
+                    raise ValueError(f"项目「{item.name}」的计分方法须为 {' / '.join(ITEM_METHODS)} 之一。")
+            for child in c.children:
+                if child.level1 != c.slug:
+                    raise ValueError(f"二级指标「{child.name}」不属于类别「{c.name}」。")
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(c.slug for c in self.categories)
+
+    @property
+    def indicator_slugs(self) -> tuple[str, ...]:
+        """The categories scored from indicators, in order (national: output, outcome, satisfaction)."""
+        return tuple(c.slug for c in self.categories if c.scoring == "indicators")
+
+    @property
+    def execution_slug(self) -> str | None:
+        return next((c.slug for c in self.categories if c.scoring == "execution"), None)
+
+    def category(self, slug: str) -> Category | None:
+        return next((c for c in self.categories if c.slug == slug), None)
+
+    def to_json(self) -> list[dict]:
+        return [
+            {
+                "code": c.code,
+                "slug": c.slug,
+                "name": c.name,
+                "short": c.short,
+                "points": c.points,
+                "scoring": c.scoring,
+                "direction": c.direction,
+                "children": [{"code": k.code, "slug": k.slug, "name": k.name} for k in c.children],
+                "items": [{"code": i.code, "name": i.name, "points": i.points, "method": i.method} for i in c.items],
+            }
+            for c in self.categories
+        ]
+
+    @classmethod
+    def from_json(cls, data: object) -> Structure:
+        if not isinstance(data, list):
+            raise ValueError("评分模板设置 categories 须为类别的列表。")
+        categories = []
+        for raw in data:
+            if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("code", "slug", "name")):
+                raise ValueError("每个类别须有 code、slug、name。")
+            slug = raw["slug"]
+            children = tuple(
+                Level2(str(k["code"]), str(k["slug"]), str(k["name"]), slug) for k in raw.get("children") or ()
+            )
+            items = tuple(
+                Item(str(i["code"]), str(i["name"]), str(i["points"]), str(i["method"])) for i in raw.get("items") or ()
+            )
+            categories.append(
+                Category(
+                    code=raw["code"],
+                    slug=slug,
+                    name=raw["name"],
+                    short=str(raw.get("short") or raw["name"]),
+                    points=str(raw.get("points", "0")),
+                    scoring=str(raw.get("scoring", "indicators")),
+                    direction=raw.get("direction"),
+                    children=children,
+                    items=items,
+                )
+            )
+        return cls(tuple(categories))
+
+
+NATIONAL_2020_STRUCTURE = Structure(
+    (
+        Category("0", "execution", "预算执行率", "预算执行率", "10", scoring="execution"),
+        *(
+            Category(
+                c.code,
+                c.slug,
+                c.name,
+                c.short,
+                {"output": "50", "outcome": "30", "satisfaction": "10"}[c.slug],
+                children=tuple(k for k in LEVEL2 if k.level1 == c.slug),
+            )
+            for c in LEVEL1
+        ),
+    )
+)

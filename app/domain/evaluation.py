@@ -222,7 +222,7 @@ NOTICES: Mapping[str, str] = MappingProxyType(
 
 
 def history_label(action: str, after_status: str | None) -> str:
-    if action == "evaluation.approve" and after_status in STATUS:
+    if action == "evaluation.approve" and after_status is not None and after_status in STATUS:
         return STATUS_LABELS[after_status]
     return HISTORY_LABELS.get(action, action)
 

@@ -18,12 +18,14 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from app.domain.categories import LEVEL1
+from app.domain.categories import NATIONAL_2020_STRUCTURE, Structure
 from app.domain.evaluation import FLAG, LEVEL_LABELS, LEVELS, flag_labels, grade_rule_text, grades
 from app.domain.targets import TargetParse, conversion_factor, with_target_unit
 
-EXECUTION = "execution"  # 预算执行率, scored beside the indicator categories
-INDICATOR_CATEGORIES: tuple[str, ...] = tuple(c.slug for c in LEVEL1)  # output, outcome, satisfaction
+EXECUTION = "execution"  # 预算执行率, scored beside the indicator categories (national 2020)
+# The national template's indicator categories (output, outcome, satisfaction); a template's own
+# are settings.indicator_categories, from its structure.
+INDICATOR_CATEGORIES: tuple[str, ...] = NATIONAL_2020_STRUCTURE.indicator_slugs
 QUALITATIVE_LEVELS: tuple[str, ...] = LEVELS
 QUALITATIVE_LABELS: Mapping[str, str] = LEVEL_LABELS
 PROPORTIONAL = "proportional"
@@ -58,6 +60,9 @@ class TemplateSettings:
     """Every configurable rule of a scoring template; the defaults are national 2020."""
 
     name: str = "national-2020"
+    # the level-1 categories and how each is scored (app/domain/categories.py): stored as
+    # "categories"; national 2020 (预算执行率, 产出, 效益, 满意度) unless the template says otherwise
+    structure: Structure = NATIONAL_2020_STRUCTURE
     # points of 预算执行率 and of each level-1 category; they sum to 100
     category_weights: Mapping[str, Decimal] = field(
         default_factory=lambda: {
@@ -138,10 +143,22 @@ class TemplateSettings:
 
     # --- JSON, as stored in the template version -------------------------------------
 
+    @property
+    def indicator_categories(self) -> tuple[str, ...]:
+        """The categories scored from their indicators, in the template's order."""
+        return self.structure.indicator_slugs
+
+    @property
+    def execution_points(self) -> Decimal:
+        """The points of 预算执行率 (0 when the template has no such category)."""
+        slug = self.structure.execution_slug
+        return self.category_weights[slug] if slug else Decimal(0)
+
     def to_json(self) -> dict[str, Any]:
         """The stored shape: decimals as strings, so no JSON float ever touches a rule."""
         return {
             "name": self.name,
+            "categories": self.structure.to_json(),
             "category_weights": {k: str(v) for k, v in self.category_weights.items()},
             "redistribution": dict(self.redistribution),
             "use_given_weights": self.use_given_weights,
@@ -172,6 +189,18 @@ class TemplateSettings:
         kw: dict[str, Any] = {}
         if "name" in data:
             kw["name"] = _as_text(data["name"], "name")
+        if "categories" in data:
+            structure = Structure.from_json(data["categories"])
+            kw["structure"] = structure
+            if structure != NATIONAL_2020_STRUCTURE:
+                # another structure: its own default points and redistribution, not national's
+                default = cls(
+                    structure=structure,
+                    category_weights={c.slug: _as_decimal(c.points, "categories.points") for c in structure.categories},
+                    redistribution={c: PROPORTIONAL for c in structure.indicator_slugs},
+                )
+                kw["category_weights"] = dict(default.category_weights)
+                kw["redistribution"] = dict(default.redistribution)
         for key in ("category_weights", "qualitative_defaults"):
             if key in data:
                 merged = _merge(getattr(default, key), data[key], key)
@@ -228,9 +257,10 @@ class TemplateSettings:
             raise ValueError("保留小数位数须为 0 至 6 的整数。")
         quantum = Decimal(1).scaleb(-self.rounding_places)
 
-        wanted = {EXECUTION, *INDICATOR_CATEGORIES}
+        wanted = set(self.structure.slugs)
         if set(self.category_weights) != wanted:
-            raise ValueError("各类分值须恰好包括：预算执行率、产出、效益、满意度。")
+            names = "、".join(c.short for c in self.structure.categories)
+            raise ValueError(f"各类分值须恰好包括：{names}。")
         for key, value in self.category_weights.items():
             _check_decimal(value, f"category_weights.{key}")
             if value < 0:
@@ -238,12 +268,14 @@ class TemplateSettings:
             if value != value.quantize(quantum):
                 raise ValueError(f"分值最多保留 {self.rounding_places} 位小数。")
         if sum(self.category_weights.values()) != 100:
-            raise ValueError("预算执行率与各类指标的分值之和须为 100。")
+            raise ValueError("各类别（含预算执行率）的分值之和须为 100。")
 
-        if set(self.redistribution) != set(INDICATOR_CATEGORIES):
-            raise ValueError("须为产出、效益、满意度各指定空缺时分值的去向。")
+        indicator_categories = self.structure.indicator_slugs
+        if set(self.redistribution) != set(indicator_categories):
+            names = "、".join(c.short for c in self.structure.categories if c.scoring == "indicators")
+            raise ValueError(f"须为{names}各指定空缺时分值的去向。")
         for source, destination in self.redistribution.items():
-            if destination != PROPORTIONAL and (destination not in INDICATOR_CATEGORIES or destination == source):
+            if destination != PROPORTIONAL and (destination not in indicator_categories or destination == source):
                 raise ValueError(f"空缺分值的去向「{destination}」无效：须为另一类指标或 proportional。")
 
         if self.lower_formula not in LOWER_FORMULAS:
@@ -477,11 +509,14 @@ def split_largest_remainder(total: Decimal, shares: Sequence[Decimal | Fraction]
 
 def category_points(settings: TemplateSettings, present: set[str]) -> dict[str, Decimal]:
     """Points of each level-1 category after moving the points of the empty ones."""
-    exact = {c: (Fraction(settings.category_weights[c]) if c in present else Fraction(0)) for c in INDICATOR_CATEGORIES}
-    kept = [c for c in INDICATOR_CATEGORIES if c in present]
+    exact = {
+        c: (Fraction(settings.category_weights[c]) if c in present else Fraction(0))
+        for c in settings.indicator_categories
+    }
+    kept = [c for c in settings.indicator_categories if c in present]
     if not kept:
-        return {c: Decimal(0) for c in INDICATOR_CATEGORIES}
-    for source in INDICATOR_CATEGORIES:
+        return {c: Decimal(0) for c in settings.indicator_categories}
+    for source in settings.indicator_categories:
         if source in present:
             continue
         moving = Fraction(settings.category_weights[source])
@@ -493,16 +528,16 @@ def category_points(settings: TemplateSettings, present: set[str]) -> dict[str, 
         whole = sum(base.values())
         for c in kept:
             exact[c] += moving * (base[c] / whole if whole else Fraction(1, len(kept)))
-    indicator_total = sum(settings.category_weights[c] for c in INDICATOR_CATEGORIES)
+    indicator_total = sum((settings.category_weights[c] for c in settings.indicator_categories), Decimal(0))
     rounded = split_largest_remainder(
-        indicator_total, [exact[c] for c in INDICATOR_CATEGORIES], settings.rounding_places
+        indicator_total, [exact[c] for c in settings.indicator_categories], settings.rounding_places
     )
-    return dict(zip(INDICATOR_CATEGORIES, rounded, strict=True))
+    return dict(zip(settings.indicator_categories, rounded, strict=True))
 
 
 def indicator_total(settings: TemplateSettings) -> Decimal:
     """The points of the indicators together: 100 less the execution rate's (90)."""
-    return sum((settings.category_weights[c] for c in INDICATOR_CATEGORIES), Decimal(0))
+    return sum((settings.category_weights[c] for c in settings.indicator_categories), Decimal(0))
 
 
 class GivenPoints(NamedTuple):
@@ -521,15 +556,16 @@ def given_points(settings: TemplateSettings, given: Sequence[Decimal | None]) ->
     """
     if not (settings.use_given_weights and settings.given_weights_absolute) or not given:
         return None
-    if any(g is None for g in given):
+    points = [g for g in given if g is not None]
+    if len(points) != len(given):
         return None
-    total = sum(given, Decimal(0))  # type: ignore[arg-type]
+    total = sum(points, Decimal(0))
     if total <= 0:
         return None
     target = indicator_total(settings)
     if total == target:
-        return GivenPoints(list(given), total, False)  # type: ignore[arg-type]
-    scaled = split_largest_remainder(target, list(given), settings.rounding_places)  # type: ignore[arg-type]
+        return GivenPoints(points, total, False)
+    scaled = split_largest_remainder(target, list(points), settings.rounding_places)
     return GivenPoints(scaled, total, True)
 
 
@@ -542,7 +578,7 @@ def given_points_note(settings: TemplateSettings, given: Sequence[Decimal | None
             return None
         return (
             f"各指标分值合计 {plain(absolute.given_total)}，不是 {plain(target)}（预算执行率的 "
-            f"{plain(settings.category_weights[EXECUTION])} 分另计）：计分时按比例折算为 {plain(target)} 分"
+            f"{plain(settings.execution_points)} 分另计）：计分时按比例折算为 {plain(target)} 分"
             "（各指标之间的比例不变），自评表上同时列出表中分值和折算后的分值。"
         )
     present = [g for g in given if g is not None]
@@ -555,7 +591,7 @@ def given_points_note(settings: TemplateSettings, given: Sequence[Decimal | None
         return None  # the reader already says that only some indicators have 分值
     return (
         f"各指标分值合计 {plain(total)}，不是 {plain(target)}（预算执行率的 "
-        f"{plain(settings.category_weights[EXECUTION])} 分另计）：按评分模板，各类指标的分值按类别分配，"
+        f"{plain(settings.execution_points)} 分另计）：按评分模板，各类指标的分值按类别分配，"
         "表中分值只决定同类指标之间的比例。"
     )
 
@@ -570,7 +606,7 @@ def indicator_weights(
 ) -> tuple[dict[str, Decimal], dict[str, Decimal], tuple[str, ...]]:
     """(category points, weight of each indicator by key, project flags)."""
     for inp in indicators:
-        if inp.level1 not in INDICATOR_CATEGORIES:
+        if inp.level1 not in settings.indicator_categories:
             raise ValueError(f"指标「{inp.name}」的一级指标「{inp.level1}」无法识别。")
     keys = [inp.key for inp in indicators]
     if len(set(keys)) != len(keys):
@@ -583,20 +619,20 @@ def indicator_weights(
     absolute = given_points(settings, [inp.given_weight for inp in indicators])
     if absolute is not None:
         weights = {inp.key: w for inp, w in zip(indicators, absolute.weights, strict=True)}
-        points = {c: Decimal(0) for c in INDICATOR_CATEGORIES}
+        points = {c: Decimal(0) for c in settings.indicator_categories}
         for inp in indicators:
             points[inp.level1] += weights[inp.key]
         return points, weights, ("weights_scaled",) if absolute.scaled else ()
     points = category_points(settings, present)
     weights = {}
     flags: list[str] = []
-    for category in INDICATOR_CATEGORIES:
+    for category in settings.indicator_categories:
         members = [inp for inp in indicators if inp.level1 == category]
         if not members:
             continue
-        given = [inp.given_weight for inp in members]
-        if settings.use_given_weights and all(g is not None for g in given) and sum(given) > 0:
-            shares: list[Decimal] = list(given)  # type: ignore[arg-type]
+        given = [inp.given_weight for inp in members if inp.given_weight is not None]
+        if settings.use_given_weights and len(given) == len(members) and sum(given, Decimal(0)) > 0:
+            shares: list[Decimal] = list(given)
         else:
             if settings.use_given_weights and any(g is not None for g in given):
                 flags.append("weights_partial")
@@ -942,7 +978,7 @@ def score_execution(
     if percent > Fraction(settings.execution_over_above):
         flags.append("execution_over")
     places = settings.rounding_places
-    score = _round(min(rate, Fraction(1)) * Fraction(settings.category_weights[EXECUTION]), places)
+    score = _round(min(rate, Fraction(1)) * Fraction(settings.execution_points), places)
     return _round(percent, places), score, tuple(flags)
 
 
@@ -963,10 +999,16 @@ def evaluate(
     execution_override: Decimal | None = None,
 ) -> EvaluationScore:
     """Score a whole self-evaluation: weights, every indicator, 执行率, total and grade."""
+    by_items = [c.name for c in settings.structure.categories if c.scoring == "items"]
+    if by_items:
+        raise ValueError(
+            f"评分模板的类别「{'、'.join(by_items)}」按项目逐项计分（如专项资金的扣分制），"
+            "项目支出绩效自评表不按这种模板计分。"
+        )
     points, weights, project_flags = indicator_weights(settings, indicators)
     rows = tuple(score_indicator(settings, inp, weights[inp.key]) for inp in indicators)
     rate, exec_score, exec_flags = score_execution(settings, budget, spent)
-    exec_weight = settings.category_weights[EXECUTION]
+    exec_weight = settings.execution_points
     places = settings.rounding_places
     if execution_override is not None:
         if not execution_override.is_finite() or execution_override < 0 or execution_override > exec_weight:

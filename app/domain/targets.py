@@ -262,7 +262,7 @@ def _amount(i: int, unit: str) -> str:
     )
 
 
-def _quantity(unit: str, *, whole: bool) -> str:
+def _quantity_pattern(unit: str, *, whole: bool) -> str:
     # in a whole text a short verb may follow a time limit ("2小时内到场"); not in a sentence
     tail = rf"(?P<tail>(?<=内){_CJK_CHAR}{{1,4}})?" if whole else ""
     return (
@@ -274,10 +274,10 @@ def _quantity(unit: str, *, whole: bool) -> str:
 
 _SCOPE = r"(?P<scope>每[^0-9≥≤<>=~\-]{1,6}?)?"
 # the whole text is one quantity, optionally scoped per item ("每家20万元")
-WHOLE_QUANTITY = re.compile(_SCOPE + _quantity(_KNOWN_UNIT, whole=True))
+WHOLE_QUANTITY = re.compile(_SCOPE + _quantity_pattern(_KNOWN_UNIT, whole=True))
 # the same with a unit word outside the vocabulary ("192只"); tried after deadlines
-WHOLE_QUANTITY_ANY_UNIT = re.compile(_SCOPE + _quantity(_ANY_UNIT, whole=True))
-QUANTITY_IN_TEXT = re.compile(_quantity(_KNOWN_UNIT, whole=False))
+WHOLE_QUANTITY_ANY_UNIT = re.compile(_SCOPE + _quantity_pattern(_ANY_UNIT, whole=True))
+QUANTITY_IN_TEXT = re.compile(_quantity_pattern(_KNOWN_UNIT, whole=False))
 DISTANT_COMPARATOR = re.compile(
     rf"(?P<word>{_alternation(DISTANT_COMPARATORS)})(?:(?![0-9]){_CJK_CHAR}){{1,{DISTANT_GAP}}}$"
 )
@@ -505,6 +505,7 @@ def _read_amount(match: re.Match[str], i: int) -> _Amount | None:
 def _shift(value: Decimal, exponent: int) -> Decimal:
     """value × 10**exponent, exactly (Decimal arithmetic would round to 28 digits)."""
     sign, digits, old = value.as_tuple()
+    assert isinstance(old, int)  # a finite amount, never NaN or infinity
     return Decimal((sign, digits, old + exponent))
 
 
@@ -549,6 +550,7 @@ def _quantity(
     warnings = list(notes)
     first = _read_amount(match, 1)
     second = _read_amount(match, 2)
+    assert first is not None  # the pattern requires the first amount
     op, conflict = _op_of(match)
     warnings += conflict
     if op is None and distant_op is not None:

@@ -672,7 +672,7 @@ def _best_matching(
         nxt: dict[frozenset, tuple[float, frozenset | None, int | None]] = {}
         for st, (score, _, _) in states.items():
             kept = frozenset(x for x in st if x >= low)
-            options = [(kept, score, None)]
+            options: list[tuple[frozenset, float, int | None]] = [(kept, score, None)]
             for j in (g, g - 1, g - 2):
                 w = weights.get((i, j))
                 if w is not None and (i, j) not in forbidden and j not in kept:
@@ -690,5 +690,6 @@ def _best_matching(
         _, prev, choice = layers[i][st]
         if choice is not None:
             assignment[i] = choice
+        assert prev is not None  # every layer's states come from the layer before
         st = prev
     return best, assignment

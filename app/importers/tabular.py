@@ -42,7 +42,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from app.domain.targets import combine_split
 from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
@@ -583,7 +583,7 @@ class _ProjectBuilder:
         self.filename, self.sheet, self.columns, self.result = filename, sheet, columns, result
         self.current: ProjectRow | None = None
         self.current_key: tuple | None = None
-        self.first_values: dict[str, tuple[int, object]] = {}
+        self.first_values: dict[str, tuple[int, str | None]] = {}
         self.money_unit_warned = False
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
@@ -652,7 +652,7 @@ class _ProjectBuilder:
         self.first_values = {h: (row, v) for h, v in values.items()}
         return project
 
-    def check_same(self, row: int, values: dict) -> None:
+    def check_same(self, row: int, values: dict[str, str | None]) -> None:
         for header in (YEAR, DEPARTMENT, UNIT_CODE, BUDGET, PERIOD_GOAL, ANNUAL_GOAL):
             value = values[header]
             first_row, first = self.first_values[header]
@@ -673,14 +673,14 @@ class _ProjectBuilder:
         packed = self.text(cells, PACKED_COLUMN, row) if PACKED_COLUMN in self.columns.index else None
         if packed is not None:
             place = self.place(row, PACKED_COLUMN)
-            rows, problems = parse_packed(
+            rows, packed_problems = parse_packed(
                 re.sub(r"[\r\n]+", "", packed),
                 place=lambda offset, item: Place(place.file, place.sheet, place.row, place.column, item),
             )
             for ind in rows:
                 ind.order = len(project.indicators) + 1
                 project.indicators.append(ind)
-            for p in problems:
+            for p in packed_problems:
                 self.problem(p.severity, p.code, p.message, p.place, project)
             return
         get = lambda h: self.text(cells, h, row)  # noqa: E731
@@ -699,9 +699,10 @@ class _ProjectBuilder:
             )
             return
         if self.columns.split:
-            annual = self.split_target(get(NATURE), get(VALUE), get(MEASURE), row, name)
-            if annual is False:
+            split = self.split_target(get(NATURE), get(VALUE), get(MEASURE), row, name)
+            if split is False:
                 return
+            annual = split
         if annual is None:
             self.problem(
                 "warning",
@@ -740,7 +741,7 @@ class _ProjectBuilder:
 
     def split_target(
         self, nature: str | None, value: str | None, unit: str | None, row: int, name: str
-    ) -> str | None | bool:
+    ) -> str | None | Literal[False]:
         """The target text of split cells; False (after an error at its cell) when they contradict."""
         text, problems = combine_split(nature, value, unit)
         for message in problems:
@@ -869,6 +870,6 @@ class _ProjectBuilder:
                 "warning",
                 "weights_incomplete",
                 f"项目“{project.project_name}”部分指标填了分值、部分没填。",
-                project.place,
+                project.place or Place(self.filename, self.sheet),
                 project,
             )

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
 from app.domain import scoring
-from app.domain.categories import LEVEL1, LEVEL2_BY_SLUG
+from app.domain.categories import LEVEL2_BY_SLUG
 from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, RESCORABLE, RESCORABLE_SUBMITTED, STATUS_LABELS
 from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
@@ -268,7 +268,8 @@ def build_view(
     dept = session.get(Department, unit.department_id) if unit.department_id else None
     window = filing_window(session=session, year=project.year)
     by_key = {row.key: row for row in result.indicators}
-    views: dict[str, list[IndicatorView]] = {c.slug: [] for c in LEVEL1}
+    categories = [c for c in settings.structure.categories if c.scoring == "indicators"]
+    views: dict[str, list[IndicatorView]] = {c.slug: [] for c in categories}
     filled = 0
     for ind in indicators:
         res = results.get(ind.id)
@@ -310,7 +311,7 @@ def build_view(
         )
     groups = [
         Group(c.slug, c.short, result.category_points.get(c.slug, Decimal(0)), views[c.slug])
-        for c in LEVEL1
+        for c in categories
         if views.get(c.slug)
     ]
     problems = [
@@ -602,7 +603,7 @@ def save(
             weight = by_key[str(item.indicator_id)].weight
             if not 0 <= res.self_score <= weight:
                 problems.add(
-                    f"results[{n}].self_score",
+                    f"results[{item.indicator_id}].self_score",
                     f"自评得分应在 0 至 {weight} 分之间（本指标分值 {weight} 分）",
                     item.indicator_id,
                 )

@@ -110,7 +110,7 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(setup):
     assert first.status_code == 200
     second = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "spent": "60"})
     assert second.status_code == 409 and "刷新" in second.json()["message"]
-    assert client.get(f"/api/v1/self-evaluations/{eid}").json()["spent"] == "50"
+    assert client.get(f"/api/v1/self-evaluations/{eid}").json()["spent"] == "50.00"
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,15 @@ def snapshot(view) -> tuple:
     )
 
 
+def _national_categories_with(**points) -> list[dict]:
+    from app.domain.categories import NATIONAL_2020_STRUCTURE
+
+    return [{**c, "points": points.get(c["slug"], c["points"])} for c in NATIONAL_2020_STRUCTURE.to_json()]
+
+
 CHANGES = {
+    # the structure itself: the same four categories with other default points (60/20/10 + 10)
+    "categories": {"categories": _national_categories_with(output="60", outcome="20")},
     "category_weights": {
         "category_weights": {"execution": "10", "output": "60", "outcome": "20", "satisfaction": "10"}
     },
