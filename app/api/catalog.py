@@ -6,18 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 
-from app.api.deps import (
-    ERRORS,
-    EXPORT_RESPONSES,
-    CursorQuery,
-    DepartmentQuery,
-    FormatQuery,
-    LimitQuery,
-    UnitQuery,
-    YearQuery,
-)
-from app.api.export import Listing, list_response
+from app.api.deps import ERRORS, EXPORT_RESPONSES, ListQuery
+from app.api.export import Listing, filters_of, list_response
 from app.api.models import (
     IndicatorDetailPublic,
     IndicatorPublic,
@@ -46,7 +38,6 @@ Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 Grade = Literal[GRADES]  # type: ignore[valid-type]
 Kind = Literal[TARGET_KINDS]  # type: ignore[valid-type]
 Flag = Literal[queries.FLAGS]  # type: ignore[valid-type]
-ScoreBound = Annotated[Decimal | None, Query(ge=0, le=1000, description="总分界限（含），如 80", examples=["80"])]
 
 
 # --- row → public -------------------------------------------------------------------------
@@ -178,12 +169,39 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
 # --- routes -------------------------------------------------------------------------------
 
 
+class ProjectsQuery(ListQuery):
+    """项目列表的筛选条件。"""
+
+    status: Status | None = Field(None, description="自评状态；not_started 含尚无自评的项目")
+    grade: Grade | None = Field(None, description=f"自评等级：{GRADE_DOC}")
+    min_score: Decimal | None = Field(None, ge=0, le=1000, description="总分下限（含），如 80", examples=["80"])
+    max_score: Decimal | None = Field(None, ge=0, le=1000, description="总分上限（含），如 80", examples=["80"])
+    max_execution_rate: Decimal | None = Field(
+        None, ge=0, le=100000, description="预算执行率上限（百分点，含），如 90 表示执行率 ≤ 90%", examples=["90"]
+    )
+    q: str | None = Field(None, max_length=200, description="按项目名称模糊查找")
+
+
+class IndicatorsQuery(ListQuery):
+    """指标列表的筛选条件。"""
+
+    level1: str | None = Field(
+        None, max_length=40, description="一级指标代号（评分模板中的类别），如 output、outcome、satisfaction"
+    )
+    level2: str | None = Field(None, max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")
+    met: bool | None = Field(None, description="true 只看达标的，false 只看未达标的")
+    flag: Flag | None = Field(None, description="只看带此提示标记的指标，如 unmet、over_achieved")
+    kind: Kind | None = Field(None, description="指标值类型：quantity、qualitative、deadline")
+
+
 UNITS = Listing(
     route="units",
     item=UnitPublic,
     envelope=UnitsPublic,
     to_public=unit_public,
     sheet="单位",
+    filters=filters_of(queries.ScopeFilters),
+    source=queries.list_units,
 )
 PROJECTS = Listing(
     route="projects",
@@ -191,6 +209,8 @@ PROJECTS = Listing(
     envelope=ProjectsPublic,
     to_public=project_public,
     sheet="项目",
+    filters=filters_of(queries.ProjectFilters),
+    source=queries.list_projects,
 )
 INDICATORS = Listing(
     route="indicators",
@@ -198,6 +218,8 @@ INDICATORS = Listing(
     envelope=IndicatorsPublic,
     to_public=indicator_public,
     sheet="指标",
+    filters=filters_of(queries.IndicatorFilters),
+    source=queries.list_indicators,
 )
 
 
@@ -205,23 +227,10 @@ INDICATORS = Listing(
     "/units", response_model=UnitsPublic, summary="单位列表（含主管部门）", responses={**ERRORS, **EXPORT_RESPONSES}
 )
 def list_units(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    year: YearQuery = None,
-    department: DepartmentQuery = None,
-    unit: UnitQuery = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = "json",
+    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ListQuery, Query()]
 ) -> Any:
     """您有权查看的单位及其主管部门；指定 year 时只列出该年度有项目的单位。"""
-    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
-
-    def fetch(s, after, n):
-        return queries.list_units(session=s, principal=principal, filters=filters, after=after, limit=n)
-
-    return list_response(request, session, UNITS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
+    return list_response(request, session, principal, UNITS, query)
 
 
 @router.get(
@@ -231,42 +240,10 @@ def list_units(
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
 def list_projects(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    year: YearQuery = None,
-    department: DepartmentQuery = None,
-    unit: UnitQuery = None,
-    status: Annotated[Status | None, Query(description="自评状态；not_started 含尚无自评的项目")] = None,
-    grade: Annotated[Grade | None, Query(description=f"自评等级：{GRADE_DOC}")] = None,
-    min_score: ScoreBound = None,
-    max_score: ScoreBound = None,
-    max_execution_rate: Annotated[
-        Decimal | None,
-        Query(ge=0, le=100000, description="预算执行率上限（百分点，含），如 90 表示执行率 ≤ 90%", examples=["90"]),
-    ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="按项目名称模糊查找")] = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = "json",
+    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ProjectsQuery, Query()]
 ) -> Any:
     """您有权查看的项目，含全年预算数、执行数、预算执行率、自评状态、总分与等级。"""
-    filters = queries.ProjectFilters(
-        year=year,
-        department=department,
-        unit=unit,
-        status=status,
-        grade=grade,
-        min_score=min_score,
-        max_score=max_score,
-        max_execution_rate=max_execution_rate,
-        q=q,
-    )
-
-    def fetch(s, after, n):
-        return queries.list_projects(session=s, principal=principal, filters=filters, after=after, limit=n)
-
-    return list_response(request, session, PROJECTS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
+    return list_response(request, session, principal, PROJECTS, query)
 
 
 @router.get(
@@ -311,32 +288,7 @@ def get_project(
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
 def list_indicators(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    year: YearQuery = None,
-    department: DepartmentQuery = None,
-    unit: UnitQuery = None,
-    level1: Annotated[
-        str | None,
-        Query(max_length=40, description="一级指标代号（评分模板中的类别），如 output、outcome、satisfaction"),
-    ] = None,
-    level2: Annotated[
-        str | None, Query(max_length=40, description="二级指标：代号（如 quantity）或编码（如 11）")
-    ] = None,
-    met: Annotated[bool | None, Query(description="true 只看达标的，false 只看未达标的")] = None,
-    flag: Annotated[Flag | None, Query(description="只看带此提示标记的指标，如 unmet、over_achieved")] = None,
-    kind: Annotated[Kind | None, Query(description="指标值类型：quantity、qualitative、deadline")] = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = "json",
+    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[IndicatorsQuery, Query()]
 ) -> Any:
     """您有权查看的绩效指标，含年度指标值、实际完成值、得分与提示标记。"""
-    filters = queries.IndicatorFilters(
-        year=year, department=department, unit=unit, level1=level1, level2=level2, met=met, flag=flag, kind=kind
-    )
-
-    def fetch(s, after, n):
-        return queries.list_indicators(session=s, principal=principal, filters=filters, after=after, limit=n)
-
-    return list_response(request, session, INDICATORS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch)
+    return list_response(request, session, principal, INDICATORS, query)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Request
 from itsdangerous import BadData, URLSafeSerializer
+from pydantic import BaseModel, Field
 
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services.errors import DomainError, FieldError
@@ -14,26 +15,35 @@ from app.services.errors import DomainError, FieldError
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 100", examples=[100])]
-CursorQuery = Annotated[
-    str | None,
-    Query(max_length=500, description="分页游标：上一页返回的 next_cursor，原样传回；第一页不传"),
-]
-FormatQuery = Annotated[
-    Literal["json", "csv", "xlsx"],
-    Query(
-        alias="format",
+# --- the lists' declared query models -------------------------------------------------------
+# Each list endpoint takes one model (FastAPI expands it into the same documented query
+# parameters); the shared part is declared once here.
+
+
+class ListQuery(BaseModel):
+    """What every list accepts: the scope (year, department, unit), paging and the export format."""
+
+    year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR, description="预算年度，如 2025", examples=[2025])
+    department: str | None = Field(
+        None, max_length=200, description="主管部门：ID、编码或名称", examples=["示例市工业和信息化局"]
+    )
+    unit: str | None = Field(None, max_length=200, description="单位：ID、编码或名称", examples=["示例市无线电监测站"])
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 100", examples=[100])
+    cursor: str | None = Field(
+        None, max_length=500, description="分页游标：上一页返回的 next_cursor，原样传回；第一页不传"
+    )
+    format: Literal["json", "csv", "xlsx"] = Field(
+        "json",
         description="json（默认，分页）；csv 或 xlsx 则以流式下载全部符合条件的记录"
         "（忽略 limit 与 cursor；csv 为带 BOM 的 UTF-8，Excel 可直接打开）",
-    ),
-]
-YearQuery = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="预算年度，如 2025", examples=[2025])]
-DepartmentQuery = Annotated[
-    str | None, Query(max_length=200, description="主管部门：ID、编码或名称", examples=["示例市工业和信息化局"])
-]
-UnitQuery = Annotated[
-    str | None, Query(max_length=200, description="单位：ID、编码或名称", examples=["示例市无线电监测站"])
-]
+    )
+
+
+class YearListQuery(ListQuery):
+    """A list of one year's figures: the year is required."""
+
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, description="统计年度（必填），如 2025", examples=[2025])
+
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "分页游标无效"},

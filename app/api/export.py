@@ -9,6 +9,7 @@ is complete only at the end) and then streamed from disk.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import tempfile
@@ -166,6 +167,12 @@ def export_response(
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
+def filters_of(cls: type) -> Callable[[Any], Any]:
+    """The service's filter dataclass from a list's query model: the fields they share by name."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    return lambda query: cls(**{name: getattr(query, name) for name in names})
+
+
 @dataclass(frozen=True)
 class Listing:
     """What one list endpoint pages and exports: its cursor scope, models, row mapping and sheet name."""
@@ -175,21 +182,22 @@ class Listing:
     envelope: type[BaseModel]
     to_public: Callable[[Any], BaseModel]
     sheet: str
+    # the query model → the service's filters, and the service query that lists them
+    filters: Callable[[Any], Any]
+    source: Callable[..., list]
     key: Callable[[Any], int] = field(default=lambda row: row["id"])
+    filename: Callable[[Any], str] | None = None  # the download's name from the query (default: route)
 
 
-def list_response(
-    request: Request,
-    session: Session,
-    listing: Listing,
-    *,
-    fmt: str,
-    cursor: str | None,
-    limit: int,
-    fetch: Callable[[Session, int | None, int], list],
-    filename: str | None = None,
-) -> Any:
+def list_response(request: Request, session: Session, principal: Any, listing: Listing, query: Any) -> Any:
     """One page of a keyset list (with its `next` link), or the whole list streamed as csv/xlsx."""
+    filters = listing.filters(query)
+
+    def fetch(s: Session, after: int | None, n: int) -> list:
+        return listing.source(session=s, principal=principal, filters=filters, after=after, limit=n)
+
+    fmt, cursor, limit = query.format, query.cursor, query.limit
+    filename = listing.filename(query) if listing.filename else None
     if fmt != "json":
         return export_response(
             request,

@@ -6,16 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.api.deps import (
-    ERRORS,
-    EXPORT_RESPONSES,
-    CursorQuery,
-    DepartmentQuery,
-    FormatQuery,
-    LimitQuery,
-    UnitQuery,
-)
-from app.api.export import Listing, list_response
+from app.api.deps import ERRORS, EXPORT_RESPONSES, YearListQuery
+from app.api.export import Listing, filters_of, list_response
 from app.api.models import (
     GRADE_FIELDS,
     DepartmentStatsListPublic,
@@ -31,12 +23,9 @@ from app.api.models import (
 )
 from app.auth import PrincipalDep
 from app.db import SessionDep
-from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
-
-RequiredYear = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, description="统计年度（必填），如 2025", examples=[2025])]
 
 
 def _figures(s: queries.GroupStats) -> dict[str, Any]:
@@ -78,7 +67,10 @@ UNIT_STATS = Listing(
     envelope=UnitStatsListPublic,
     to_public=unit_stats_public,
     sheet="单位统计",
+    filters=filters_of(queries.ScopeFilters),
+    source=queries.unit_stats,
     key=lambda s: s.id,
+    filename=lambda q: f"unit-stats-{q.year}",
 )
 DEPARTMENT_STATS = Listing(
     route="stats/departments",
@@ -86,7 +78,10 @@ DEPARTMENT_STATS = Listing(
     envelope=DepartmentStatsListPublic,
     to_public=department_stats_public,
     sheet="主管部门统计",
+    filters=filters_of(queries.ScopeFilters),
+    source=queries.department_stats,
     key=lambda s: s.id,
+    filename=lambda q: f"department-stats-{q.year}",
 )
 
 
@@ -97,25 +92,10 @@ DEPARTMENT_STATS = Listing(
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
 def stats_by_unit(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    year: RequiredYear,
-    department: DepartmentQuery = None,
-    unit: UnitQuery = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = "json",
+    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:
     """每个单位在该年度的项目数、提交与审核进度、平均分与得分分布、等级、预算与执行、未达标指标数。"""
-    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
-
-    def fetch(s, after, n):
-        return queries.unit_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
-
-    return list_response(
-        request, session, UNIT_STATS, fmt=fmt, cursor=cursor, limit=limit, fetch=fetch, filename=f"unit-stats-{year}"
-    )
+    return list_response(request, session, principal, UNIT_STATS, query)
 
 
 @router.get(
@@ -125,29 +105,7 @@ def stats_by_unit(
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
 def stats_by_department(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    year: RequiredYear,
-    department: DepartmentQuery = None,
-    unit: UnitQuery = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = "json",
+    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:
     """每个主管部门（只计您有权查看的单位）在该年度的汇总；未归属主管部门的单位不计入。"""
-    filters = queries.ScopeFilters(year=year, department=department, unit=unit)
-
-    def fetch(s, after, n):
-        return queries.department_stats(session=s, principal=principal, filters=filters, after=after, limit=n)
-
-    return list_response(
-        request,
-        session,
-        DEPARTMENT_STATS,
-        fmt=fmt,
-        cursor=cursor,
-        limit=limit,
-        fetch=fetch,
-        filename=f"department-stats-{year}",
-    )
+    return list_response(request, session, principal, DEPARTMENT_STATS, query)

@@ -28,6 +28,7 @@ from app.models import (
     Unit,
 )
 from app.security import Principal
+from app.services import templates
 from app.services.accounts import name_key
 from app.services.errors import FieldError, ValidationFailed
 from app.services.history import HistoryEntry, describe
@@ -337,6 +338,11 @@ def list_indicators(
     *, session: Session, principal: Principal, filters: IndicatorFilters, after: int | None = None, limit: int = 100
 ) -> list[sa.RowMapping]:
     """Indicator rows across projects, with their result, ordered by id."""
+    if filters.level1 is not None:
+        known = templates.current_settings(session=session).structure.slugs
+        if filters.level1 not in known:
+            message = f"一级指标应为评分模板中的类别：{'、'.join(known)}"
+            raise ValidationFailed("请求参数有误", errors=[FieldError("level1", message)])
     where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
     on_result = [IndicatorResult.indicator_id == Indicator.id]
     if after is not None:

@@ -98,3 +98,36 @@ def test_the_project_detail_and_the_evaluation_history_are_one_event_schema(clie
     evaluation_history = client.get(f"/api/v1/self-evaluations/{eid}/history").json()
     assert project_history and set(project_history[0]) == set(evaluation_history[0])
     assert project_history[-1]["action_label"] == evaluation_history[-1]["action_label"]
+
+
+def test_every_list_declares_one_query_model(app):
+    """Each paged list takes one declared model of its filters (a ListQuery), nothing else."""
+    import inspect
+    import typing
+
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from app.api.deps import ListQuery
+
+    routes = [c.original_route for c in iter_route_contexts(app.routes)]
+    lists = [
+        r
+        for r in routes
+        if isinstance(r, APIRoute)
+        and isinstance(r.response_model, type)
+        and "next_cursor" in getattr(r.response_model, "model_fields", {})
+    ]
+    assert {r.path for r in lists} == {
+        "/api/v1/units",
+        "/api/v1/projects",
+        "/api/v1/indicators",
+        "/api/v1/stats/units",
+        "/api/v1/stats/departments",
+    }
+    for route in lists:
+        hints = typing.get_type_hints(route.endpoint, include_extras=True)
+        params = [name for name in inspect.signature(route.endpoint).parameters if name != "return"]
+        models = [n for n in params if isinstance(typing.get_args(hints[n])[:1] and typing.get_args(hints[n])[0], type)
+                  and issubclass(typing.get_args(hints[n])[0], ListQuery)]  # fmt: skip
+        assert len(models) == 1, route.path
+        assert set(params) - set(models) == {"request", "session", "principal"}, route.path
