@@ -64,15 +64,28 @@ def snapshot(view) -> tuple:
     )
 
 
-def _national_categories_with(**points) -> list[dict]:
+def _with_cost_category() -> list[dict]:
+    """National 2020's structure with a 成本 category between 产出 and 效益 (the 2021 guidance)."""
     from app.domain.categories import NATIONAL_2020_STRUCTURE
 
-    return [{**c, "points": points.get(c["slug"], c["points"])} for c in NATIONAL_2020_STRUCTURE.to_json()]
+    national = NATIONAL_2020_STRUCTURE.to_json()
+    cost = {"code": "5", "slug": "cost", "name": "成本指标", "short": "成本", "points": "10", "direction": "lower"}
+    national[1] = {**national[1], "points": "40"}  # 产出 40 + 成本 10: the defaults still sum to 100
+    return [*national[:2], cost, *national[2:]]
 
 
 CHANGES = {
-    # the structure itself: the same four categories with other default points (60/20/10 + 10)
-    "categories": {"categories": _national_categories_with(output="60", outcome="20")},
+    # the structure itself: a 成本 category (empty in this project: its points are spread)
+    "categories": {
+        "categories": _with_cost_category(),
+        "category_weights": {"execution": "10", "output": "40", "cost": "10", "outcome": "30", "satisfaction": "10"},
+        "redistribution": {
+            "output": "proportional",
+            "cost": "proportional",
+            "outcome": "proportional",
+            "satisfaction": "outcome",
+        },
+    },
     "category_weights": {
         "category_weights": {"execution": "10", "output": "60", "outcome": "20", "satisfaction": "10"}
     },
