@@ -91,6 +91,11 @@ def serve(
     engine = engine_or_exit(settings)
     if not schema_is_current(engine, settings):
         fail("数据库结构不是最新版本：请先运行 jixiao migrate")
+    from app.services import import_runs
+
+    # Imports run in the server's threads: any still "running" now belong to a process that died.
+    if interrupted := import_runs.fail_interrupted(engine=engine):
+        typer.echo(f"有 {interrupted} 个导入因服务停止而未完成，已标记为失败（导入页面上说明了原因）")
     engine.dispose()
     typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")
     uvicorn.run(
@@ -264,6 +269,7 @@ def import_(
                     actor="cli",
                     max_bytes=settings.import_max_bytes,
                     on_progress=progress,
+                    limits=imports.read_limits(settings),
                 )
             )
         finally:

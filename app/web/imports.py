@@ -12,7 +12,7 @@ from app.api.imports import read_upload
 from app.db import SessionDep
 from app.models import ImportRun
 from app.security import require_role
-from app.services import import_runs
+from app.services import import_runs, imports
 from app.services.errors import ValidationFailed
 from app.web.deps import PagePrincipal
 from app.web.render import render, wants_fragment
@@ -57,6 +57,7 @@ async def upload(
         force=force is not None,
         principal=principal,
         max_bytes=settings.import_max_bytes,
+        limits=imports.read_limits(settings),
     )
     target = f"/admin/imports/{run_id}"
     if wants_fragment(request):
