@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.targets import TargetParsePublic
 from app.db import SessionDep
-from app.domain.scoring import FLAG_LABELS
+from app.domain.scoring import FLAG_LABELS, score_text
 from app.security import PrincipalDep
 from app.services import evaluations
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
@@ -44,7 +44,10 @@ class EvaluationSummaryPublic(BaseModel):
         description="状态：not_started 未填报 / draft 草稿 / submitted 已提交 / returned 已退回 / "
         "approved 审核通过 / final 终审通过"
     )
-    total_score: str | None = Field(description="总分（两位小数的字符串）", examples=["96.80"])
+    total_score: str | None = Field(
+        description="总分（字符串，按评分模板的保留位数（rounding_places，默认两位），如 96.80；取整的地区为 97）",
+        examples=["96.80"],
+    )
     grade: str | None = Field(description="等级：优/良/中/差；未评完为 null", examples=["优"])
     version: int = Field(description="版本号：保存时原样带回，用于防止互相覆盖")
 
@@ -64,8 +67,14 @@ class IndicatorPublic(BaseModel):
     qualitative_level: Literal["achieved", "partial", "not_achieved"] | None = Field(
         description="定性指标的达成程度：achieved 达成 / partial 部分达成 / not_achieved 未达成"
     )
-    weight: str = Field(description="分值（两位小数）", examples=["16.67"])
-    score: str | None = Field(description="计算得分（两位小数）；无法计算时为 null", examples=["16.67"])
+    weight: str = Field(
+        description="分值（按评分模板的保留位数（rounding_places，默认两位）；表中分值更细时照原样）",
+        examples=["16.67"],
+    )
+    score: str | None = Field(
+        description="计算得分（按评分模板的保留位数（rounding_places，默认两位））；无法计算时为 null",
+        examples=["16.67"],
+    )
     score_override: str | None = Field(description="审核人调整后的得分；计算得分保留在 score")
     self_score: str | None = Field(
         None,
@@ -83,7 +92,9 @@ class EvaluationPublic(EvaluationSummaryPublic):
 
     budget: str | None = Field(description="全年预算数（万元）", examples=["57550"])
     spent: str | None = Field(description="全年执行数（万元）", examples=["56022.2398"])
-    execution_rate: str | None = Field(description="预算执行率（百分点，两位小数）", examples=["97.35"])
+    execution_rate: str | None = Field(
+        description="预算执行率（百分点，按评分模板的保留位数（rounding_places，默认两位））", examples=["97.35"]
+    )
     execution_score: str | None = Field(description="预算执行率得分（满分 10）", examples=["9.73"])
     goal_completion: str | None = Field(description="年度总体目标实际完成情况")
     template: str = Field(description="评分模板及版本", examples=["national-2020@1"])
@@ -101,13 +112,13 @@ def public(v: EvaluationView) -> EvaluationPublic:
         project_name=p.name,
         unit=v.unit.name,
         status=e.status,
-        total_score=_dec(e.total_score, 2),
+        total_score=score_text(e.total_score, v.places),
         grade=e.grade,
         version=e.version,
         budget=_dec(p.budget),
         spent=_dec(p.spent),
-        execution_rate=_dec(e.execution_rate, 2),
-        execution_score=_dec(e.execution_score, 2),
+        execution_rate=score_text(e.execution_rate, v.places),
+        execution_score=score_text(e.execution_score, v.places),
         goal_completion=e.goal_completion,
         template=v.template_label,
         flags=list(e.flags or []),
@@ -124,10 +135,10 @@ def public(v: EvaluationView) -> EvaluationPublic:
                 actual=i.actual,
                 actual_parsed=i.actual_parsed,
                 qualitative_level=i.qualitative_level,
-                weight=_dec(i.weight, 2),
-                score=_dec(i.score, 2),
-                score_override=_dec(i.score_override, 2),
-                self_score=_dec(i.self_score, 2),
+                weight=score_text(i.weight, v.places),
+                score=score_text(i.score, v.places),
+                score_override=score_text(i.score_override, v.places),
+                self_score=score_text(i.self_score, v.places),
                 self_score_reason=i.self_score_reason,
                 flags=i.flags,
                 deviation_reason=i.deviation_reason,

@@ -130,6 +130,7 @@ class EvaluationView:
     history: list = field(default_factory=list)
     weights_note: str | None = None  # how the table's 分值 were used, when not as written
     self_scores_allowed: bool = True  # the template lets a unit enter its own score on a row
+    places: int = 2  # the template's rounding_places: scores are shown at this precision
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -396,6 +397,7 @@ def build_view(session: Session, principal: Principal, evaluation: SelfEvaluatio
         total=len(indicators),
         weights_note=_weights_note(settings, result, indicators),
         self_scores_allowed=settings.allow_self_scores,
+        places=settings.rounding_places,
     )
 
 
@@ -704,8 +706,10 @@ def store_scores(session, evaluation, project, indicators, results, result) -> N
             continue
         s = by_key[str(ind.id)]
         res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
+        res.score_places = result.places
         res.updated_at = utcnow()
         session.add(res)
+    evaluation.score_places = result.places
     evaluation.execution_rate = result.execution_rate
     evaluation.execution_score = result.execution_score
     evaluation.total_score = result.total if result.indicators else None

@@ -180,6 +180,7 @@ def _project_columns():
         sa.func.coalesce(SelfEvaluation.status, "not_started").label("status"),
         SelfEvaluation.execution_rate,
         SelfEvaluation.total_score,
+        SelfEvaluation.score_places,
         SelfEvaluation.grade,
         SelfEvaluation.flags,
     )
@@ -311,6 +312,7 @@ def _indicator_columns():
         IndicatorResult.score,
         IndicatorResult.score_override,
         IndicatorResult.self_score,
+        IndicatorResult.score_places,
         IndicatorResult.met,
         IndicatorResult.flags,
     )

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.db import SessionDep
-from app.domain.scoring import FLAG_LABELS
+from app.domain.scoring import FLAG_LABELS, score_text
 from app.security import Principal
 from app.services import evaluations, exports
 from app.services.errors import FieldError, NotFound, ValidationFailed
@@ -104,9 +104,14 @@ def money(value: Decimal | None) -> str:
     return f"{text}.00"
 
 
-def pct(value: Decimal) -> Decimal:
-    """Percentage points at the 2 decimals the scoring keeps."""
-    return value.quantize(Decimal("0.01"))
+def pct(value: Decimal, places: int = 2) -> Decimal:
+    """Percentage points at the precision the template keeps (2 decimals by default)."""
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def sc(value: Decimal | None, places: int) -> str:
+    """A score or weight at the template's precision; empty when there is none."""
+    return score_text(value, places) or ""
 
 
 def describe(parsed: Any) -> str:
@@ -139,6 +144,7 @@ def _plain(value: Any) -> str:
 HELPERS: dict[str, Any] = {
     "money": money,
     "pct": pct,
+    "sc": sc,
     "plain": _plain,
     "describe": describe,
     "FLAG_LABELS": FLAG_LABELS,

@@ -16,7 +16,7 @@ from app.services.errors import FieldError, ValidationFailed
 from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS
 from app.services.reviews import QUEUE_FLAGS, SORTS, OverrideInput, QueueFilters
 from app.web.deps import PagePrincipal
-from app.web.evaluations import FLAG_SHORT, FLAG_TONE, FormFields, money, pct
+from app.web.evaluations import FLAG_SHORT, FLAG_TONE, FormFields, money, pct, sc
 from app.web.render import render, wants_fragment
 
 router = APIRouter()
@@ -131,6 +131,7 @@ def detail_context(r: reviews.ReviewView, **extra: Any) -> dict[str, Any]:
         "FLAG_TONE": FLAG_TONE,
         "money": money,
         "pct": pct,
+        "sc": sc,
         "errors": {},
         "values": {},
         **extra,
