@@ -188,7 +188,9 @@ def _decide(
             problems.add(f"{prefix}.indicator_id", "同一指标只能调整一次", ind.id)
             continue
         seen.add(ind.id)
-        score = _parse_override(item.score, weights[str(ind.id)], f"{prefix}.score", ind.id, problems)
+        score = _parse_override(
+            item.score, weights[str(ind.id)], f"{prefix}.score", ind.id, problems, places=current.places
+        )
         reason = (item.reason or "").strip() or None
         if score is not None and reason is None:
             problems.add(f"{prefix}.reason", "调整得分必须说明理由", ind.id)
@@ -252,8 +254,11 @@ def _decide(
 _INVALID: Any = object()
 
 
-def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: int, problems: Problems):
-    """The override score: None to clear; a number from 0 to the indicator's weight, two decimals at most."""
+def _parse_override(
+    raw: Any, weight: Decimal, field_name: str, indicator_id: int, problems: Problems, *, places: int = 2
+):
+    """The override score: None to clear; a number from 0 to the indicator's weight, at most the
+    template's places (a region scoring in whole points is not silently rounded)."""
     if raw is None or str(raw).strip() == "":
         return None
     try:
@@ -269,8 +274,9 @@ def _parse_override(raw: Any, weight: Decimal, field_name: str, indicator_id: in
     if score > weight:
         problems.add(field_name, f"调整后的得分不能超过该指标的分值 {decimal_text(weight)} 分", indicator_id)
         return _INVALID
-    if score.as_tuple().exponent < -2:
-        problems.add(field_name, "调整后的得分最多保留两位小数", indicator_id)
+    if score != score.quantize(Decimal(1).scaleb(-places)):
+        words = {0: "须为整数", 1: "最多保留一位小数"}.get(places, "最多保留两位小数")
+        problems.add(field_name, f"调整后的得分{words}（评分模板的保留位数）", indicator_id)
         return _INVALID
     return score
 
