@@ -135,6 +135,12 @@ def demo(
     from app.services import demo as demo_service
 
     settings = settings_or_exit()
+    if settings.env == "production":
+        # The demo accounts' password is printed below and in the README: never on a real system.
+        fail(
+            "生产环境（JIXIAO_ENV=production）不加载演示数据：演示账号的密码是公开的。"
+            "请用 jixiao users add 创建账号，用 jixiao import 导入绩效目标表。"
+        )
     with _session(settings) as session:
         if if_empty and demo_service.demo_loaded(session=session):
             typer.echo("演示数据已存在，跳过加载。")
