@@ -92,6 +92,11 @@ def serve(
     engine = engine_or_exit(settings)
     if not schema_is_current(engine, settings):
         fail("数据库结构不是最新版本：请先运行 jixiao migrate")
+    from app.services import import_runs
+
+    # Imports run in the server's threads: any still "running" now belong to a process that died.
+    if interrupted := import_runs.fail_interrupted(engine=engine):
+        typer.echo(f"有 {interrupted} 个导入因服务停止而未完成，已标记为失败（导入页面上说明了原因）")
     engine.dispose()
     typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")
     uvicorn.run(
@@ -131,6 +136,12 @@ def demo(
     from app.services import demo as demo_service
 
     settings = settings_or_exit()
+    if settings.env == "production":
+        # The demo accounts' password is printed below and in the README: never on a real system.
+        fail(
+            "生产环境（JIXIAO_ENV=production）不加载演示数据：演示账号的密码是公开的。"
+            "请用 jixiao users add 创建账号，用 jixiao import 导入绩效目标表。"
+        )
     with _session(settings) as session:
         if if_empty and demo_service.demo_loaded(session=session):
             typer.echo("演示数据已存在，跳过加载。")
@@ -265,6 +276,7 @@ def import_(
                     actor="cli",
                     max_bytes=settings.import_max_bytes,
                     on_progress=progress,
+                    limits=imports.read_limits(settings),
                 )
             )
         finally:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import make_engine
 from app.security import cross_site_reason
-from app.services.errors import DomainError, NotAuthenticated, TooLarge
+from app.services.errors import DomainError, NotAuthenticated, NotFound, TooLarge
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("jixiao")
@@ -31,6 +32,12 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+# Pages, API answers and downloads carry a user's data: no browser, proxy or shared computer keeps a
+# copy (the back button after logout shows nothing). Only the vendored static files may be cached.
+NO_STORE = (b"cache-control", b"no-store")
+STATIC_PREFIX = "/static/"
 
 
 class SecurityMiddleware:
@@ -54,17 +61,21 @@ class SecurityMiddleware:
             await self._send_with_headers(response, scope, receive, send)
             return
 
+        cacheable = scope["path"].startswith(STATIC_PREFIX)
+
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in existing]
+                if not cacheable and b"cache-control" not in existing:
+                    extra.append(NO_STORE)
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
 
     async def _send_with_headers(self, response, scope, receive, send):
-        for key, value in SECURITY_HEADERS:
+        for key, value in [*SECURITY_HEADERS, NO_STORE]:
             response.raw_headers.append((key, value))
         await response(scope, receive, send)
 
@@ -175,6 +186,22 @@ def _has_body(headers: Headers) -> bool:
     return "chunked" in headers.get("transfer-encoding", "").lower() or bool(_content_length(headers))
 
 
+# The largest value of the integer key columns (BIGINT on PostgreSQL, INTEGER on SQLite).
+MAX_ID = 2**63 - 1
+
+
+def ids_in_range(request: Request) -> None:
+    """An id in the path that no key column can hold names nothing: 404 before any query is built.
+
+    SQLite cannot bind it (OverflowError) and PostgreSQL refuses it (out of range): both were 500s.
+    One app-wide dependency, so a route added later is covered too.
+    """
+    for value in request.path_params.values():
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            if int(value) > MAX_ID:
+                raise NotFound("编号超出范围：没有这样的记录，请检查地址中的编号")
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -206,6 +233,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            if err.get("type") == "json_invalid":
+                loc = []  # its "location" is a character offset, not a field
             errors.append({"field": ".".join(loc), "message": _chinese_validation_message(err)})
         if _is_api(request):
             return JSONResponse(
@@ -215,9 +244,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        # The framework's own details are English ("There was an error parsing the body"): never shown.
+        message = _http_message(exc.status_code)
         if _is_api(request):
-            text = {404: "接口不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+            text = "接口不存在" if exc.status_code == 404 else message
             return JSONResponse({"error": f"http_{exc.status_code}", "message": text}, status_code=exc.status_code)
         return error_page(request, exc.status_code, message)
 
@@ -229,22 +259,67 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_page(request, 500, "服务器内部错误，请稍后再试或联系管理员")
 
 
+# pydantic's error types in Chinese; its English `msg` is never shown (the README promises Chinese).
+VALIDATION_MESSAGES = {
+    "missing": "必填",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "string_type": "应为文字（字符串）",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "数值过小",
+    "greater_than": "数值过小",
+    "less_than_equal": "数值过大",
+    "less_than": "数值过大",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "json_invalid": "JSON 格式错误",
+    "json_type": "应为 JSON",
+    "list_type": "应为列表（数组）",
+    "too_long": "条目过多",
+    "too_short": "条目过少",
+    "dict_type": "应为 JSON 对象",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "extra_forbidden": "不认识的字段",
+    "date_parsing": "日期应写作 YYYY-MM-DD",
+    "date_type": "日期应写作 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期应写作 YYYY-MM-DD",
+    "date_from_datetime_inexact": "日期不应带时间",
+    "datetime_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
+    "datetime_type": "时间应写作 YYYY-MM-DDTHH:MM:SS",
+    "datetime_from_date_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
+}
+# Statuses raised by the framework itself (body parsing, routing), with Chinese words.
+HTTP_MESSAGES = {
+    400: "请求格式有误，无法解析：请检查请求体及其 Content-Type",
+    404: "页面不存在",
+    405: "不支持该请求方法",
+    406: "无法提供所要求的格式",
+    413: "请求内容过大",
+    415: "不支持该内容类型（Content-Type）",
+}
+
+
 def _chinese_validation_message(err: dict) -> str:
     kind = err.get("type", "")
-    messages = {
-        "missing": "必填",
-        "int_parsing": "应为整数",
-        "decimal_parsing": "应为数字",
-        "string_too_long": "内容过长",
-        "greater_than_equal": "数值过小",
-        "less_than_equal": "数值过大",
-        "greater_than": "数值过小",
-        "enum": "取值不在允许范围内",
-        "literal_error": "取值不在允许范围内",
-        "bool_parsing": "应为 true 或 false",
-        "json_invalid": "JSON 格式错误",
-    }
-    return messages.get(kind, err.get("msg", "格式错误"))
+    if kind in VALIDATION_MESSAGES:
+        return VALIDATION_MESSAGES[kind]
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    # A validator of ours speaks Chinese already; anything else gets a Chinese word, never English.
+    return msg if re.search(r"[\u4e00-\u9fff]", msg) else "格式不正确"
+
+
+def _http_message(status: int) -> str:
+    return HTTP_MESSAGES.get(status, f"请求未能处理（HTTP {status}）")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -257,6 +332,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(ids_in_range)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)

@@ -195,6 +195,8 @@ class SelfEvaluation(SQLModel, table=True):
     declared_execution_rate: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(12, 4)))
     declared_total_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
     declared: dict = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    # the template's rounding_places when the scores were stored: lists and exports show them so
+    score_places: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     submitted_at: datetime | None = Field(default=None, sa_column=_at())
     reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -243,6 +245,7 @@ class IndicatorResult(SQLModel, table=True):
     # unless the template forbids it, and the computed score stays in `score` beside it.
     self_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
     self_score_reason: str | None = Field(default=None, sa_type=sa.Text)
+    score_places: int = Field(default=2, sa_column_kwargs={"server_default": "2"})  # as on self_evaluation
     flags: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
     updated_at: datetime = Field(sa_column=_created_at())
 

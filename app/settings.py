@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
     db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
     import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
+    # What an import reads at most (app.importers.rows.ReadLimits): rows and cells of all sheets, and the
+    # unpacked size of an xlsx, checked in its zip directory before anything is unpacked.
+    import_max_rows: int = Field(200_000, alias="JIXIAO_IMPORT_MAX_ROWS", ge=100)
+    import_max_cells: int = Field(5_000_000, alias="JIXIAO_IMPORT_MAX_CELLS", ge=1000)
+    import_max_uncompressed_bytes: int = Field(
+        300 * 1024 * 1024, alias="JIXIAO_IMPORT_MAX_UNCOMPRESSED_BYTES", ge=1024 * 1024
+    )
     # Every request body (file uploads included): checked on Content-Length and while it streams in.
     max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.

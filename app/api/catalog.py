@@ -70,7 +70,7 @@ def _project_fields(r) -> dict[str, Any]:
         execution_rate=rate(r["execution_rate"]),
         status=r["status"],
         self_evaluation_id=r["self_evaluation_id"],
-        total_score=score(r["total_score"]),
+        total_score=score(r["total_score"], r["score_places"]),
         grade=r["grade"],
         flags=r["flags"] or [],
     )
@@ -84,8 +84,8 @@ def _effective(r) -> str | None:
     # the unit's own score counts when the engine took it (flag self_scored)
     own = r["self_score"] if "self_scored" in (r["flags"] or []) else None
     if r["score_override"] is not None:
-        return score(r["score_override"])
-    return score(own if own is not None else r["score"])
+        return score(r["score_override"], r["score_places"])
+    return score(own if own is not None else r["score"], r["score_places"])
 
 
 def indicator_public(r) -> IndicatorPublic:
@@ -113,11 +113,11 @@ def indicator_public(r) -> IndicatorPublic:
         target_value_max=r["target_value_max"],
         target_unit=r["target_unit"],
         target_confidence=r["target_confidence"],
-        weight=score(r["weight"]),
+        weight=score(r["weight"], r["score_places"]),
         actual=r["actual"],
-        score=score(r["score"]),
-        score_override=score(r["score_override"]),
-        self_score=score(r["self_score"]),
+        score=score(r["score"], r["score_places"]),
+        score_override=score(r["score_override"], r["score_places"]),
+        self_score=score(r["self_score"], r["score_places"]),
         effective_score=_effective(r),
         met=r["met"],
         flags=r["flags"] or [],
@@ -148,15 +148,15 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
             confidence=r["target_confidence"],
             warnings=r["target_warnings"] or [],
         ),
-        weight=score(r["weight"]),
+        weight=score(r["weight"], r["score_places"]),
         actual=r["actual"],
         actual_parsed=r["actual_parsed"],
         qualitative_level=r["qualitative_level"],
-        score_in_band=score(r["score_in_band"]),
-        score=score(r["score"]),
-        score_override=score(r["score_override"]),
+        score_in_band=score(r["score_in_band"], r["score_places"]),
+        score=score(r["score"], r["score_places"]),
+        score_override=score(r["score_override"], r["score_places"]),
         override_reason=r["override_reason"],
-        self_score=score(r["self_score"]),
+        self_score=score(r["self_score"], r["score_places"]),
         self_score_reason=r["self_score_reason"],
         effective_score=_effective(r),
         met=r["met"],
@@ -269,8 +269,8 @@ def get_project(
         period_goal=p.period_goal,
         annual_goal=p.annual_goal,
         goal_completion=e.goal_completion if e else None,
-        execution_score=score(e.execution_score) if e else None,
-        department_score=score(e.department_score) if e else None,
+        execution_score=score(e.execution_score, e.score_places) if e else None,
+        department_score=score(e.department_score, e.score_places) if e else None,
         review_opinion=e.review_opinion if e else None,
         submitted_at=e.submitted_at if e else None,
         reviewed_at=e.reviewed_at if e else None,

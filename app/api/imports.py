@@ -43,6 +43,7 @@ async def create_import(
             force=force,
             actor=principal,
             max_bytes=settings.import_max_bytes,
+            limits=imports.read_limits(settings),
         )
     )
     return JSONResponse(report.to_json(), status_code=200 if report.ok else 422)

@@ -1,7 +1,8 @@
 """Response models of the /api/v1 read endpoints: stable English names, Chinese descriptions.
 
 Documented fields do not change within v1 (README, "API stability"). Money is a decimal string
-in 万元, rates are percentage points as decimal strings, scores are strings with two places:
+in 万元, rates are percentage points as decimal strings, scores are strings at the precision of
+the scoring template that scored them (rounding_places: two places by default, "96.80"; "97" at 0):
 exact on every database, never a float. Each field's `title` is the Chinese column header of
 the CSV / xlsx export.
 """
@@ -27,7 +28,7 @@ from app.domain.evaluation import (
     STATUSES,
     grade_ranges,
 )
-from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES, NATIONAL_2020
+from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES, NATIONAL_2020, score_text
 
 GRADE_RANGES = grade_ranges(NATIONAL_2020)
 Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
@@ -52,11 +53,9 @@ def money(value: Decimal | None) -> str | None:
 rate = money  # percentage points: the same shape (97.35, 100.00, 12.3456)
 
 
-def score(value: Decimal | None) -> str | None:
-    """A score with exactly two places (96.80)."""
-    if value is None:
-        return None
-    return format(value.quantize(_TWO), "f")
+def score(value: Decimal | None, places: int | None = 2) -> str | None:
+    """A score at its template's precision: 96.80 at two places (the default), 97 at none."""
+    return score_text(value, 2 if places is None else places)
 
 
 def F(title: str, description: str, example: Any, *, decimal: bool = False) -> Any:  # noqa: N802
@@ -120,7 +119,12 @@ class ProjectPublic(_Public):
         QUEUE_DEFAULT_STATUS,
     )
     self_evaluation_id: int | None = F("自评ID", "自评的内部编号；尚无自评时为 null", 88)
-    total_score: str | None = F("总分", "自评总分（满分 100），两位小数；尚未计算时为 null", "96.80", decimal=True)
+    total_score: str | None = F(
+        "总分",
+        "自评总分（满分 100），按评分模板的保留位数（rounding_places，默认两位）；尚未计算时为 null",
+        "96.80",
+        decimal=True,
+    )
     grade: str | None = F("等级", f"自评等级：{GRADE_DOC}；未完成时为 null", GRADES[0])
     flags: list[str] = F(
         "提示", "自评层面的提示标记（如 execution_low 执行率偏低、budget_missing 缺少预算数）", ["execution_low"]
@@ -164,7 +168,12 @@ class IndicatorDetailPublic(_Public):
     period_target: str | None = F("实施周期指标值", "实施周期指标值，原文照录", "≥12份")
     annual_target: str | None = F("年度指标值", "年度指标值，原文照录（自评以此为准）", "≥12份")
     target: TargetPublic = F("年度指标值识别", "年度指标值的识别结果", None)
-    weight: str | None = F("分值", "该指标的分值（权重），两位小数", "5.00", decimal=True)
+    weight: str | None = F(
+        "分值",
+        "该指标的分值（权重），按评分模板的保留位数（rounding_places，默认两位）；表中分值更细时（如 22.5）照原样",
+        "5.00",
+        decimal=True,
+    )
     actual: str | None = F("实际完成值", "实际完成值，原文照录；未填写时为 null", "12份")
     actual_parsed: dict[str, Any] | None = F("实际完成值识别", "实际完成值的识别结果", None)
     qualitative_level: str | None = F("达成程度", "定性指标的达成程度：achieved、partial、not_achieved", None)

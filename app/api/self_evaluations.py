@@ -30,7 +30,10 @@ class EvaluationSummaryPublic(BaseModel):
     project_name: str = Field(description="项目名称", examples=["无线电监测设备运维"])
     unit: str = Field(description="资金使用单位名称", examples=["示例市无线电监测站"])
     status: Status = Field(description=f"状态：{STATUS_DOC}")
-    total_score: str | None = Field(description="总分（两位小数的字符串）", examples=["96.80"])
+    total_score: str | None = Field(
+        description="总分（字符串，按评分模板的保留位数（rounding_places，默认两位），如 96.80；取整的地区为 97）",
+        examples=["96.80"],
+    )
     grade: str | None = Field(description=f"等级：{GRADE_DOC}；未评完为 null", examples=[GRADES[0]])
     version: int = Field(description="版本号：保存时原样带回，用于防止互相覆盖")
 
@@ -50,8 +53,14 @@ class EvaluationIndicatorPublic(BaseModel):
     qualitative_level: Literal["achieved", "partial", "not_achieved"] | None = Field(
         description="定性指标的达成程度：achieved 达成 / partial 部分达成 / not_achieved 未达成"
     )
-    weight: str = Field(description="分值（两位小数）", examples=["16.67"])
-    score: str | None = Field(description="计算得分（两位小数）；无法计算时为 null", examples=["16.67"])
+    weight: str = Field(
+        description="分值（按评分模板的保留位数（rounding_places，默认两位）；表中分值更细时照原样）",
+        examples=["16.67"],
+    )
+    score: str | None = Field(
+        description="计算得分（按评分模板的保留位数（rounding_places，默认两位））；无法计算时为 null",
+        examples=["16.67"],
+    )
     score_override: str | None = Field(description="审核人调整后的得分；计算得分保留在 score")
     self_score: str | None = Field(
         None,
@@ -89,13 +98,13 @@ def public(v: EvaluationView) -> EvaluationPublic:
         project_name=p.name,
         unit=v.unit.name,
         status=e.status,
-        total_score=score(e.total_score),
+        total_score=score(e.total_score, v.places),
         grade=e.grade,
         version=e.version,
         budget=money(p.budget),
         spent=money(p.spent),
         execution_rate=rate(e.execution_rate),
-        execution_score=score(e.execution_score),
+        execution_score=score(e.execution_score, v.places),
         goal_completion=e.goal_completion,
         template=v.template_label,
         flags=list(e.flags or []),
@@ -112,10 +121,10 @@ def public(v: EvaluationView) -> EvaluationPublic:
                 actual=i.actual,
                 actual_parsed=i.actual_parsed,
                 qualitative_level=i.qualitative_level,
-                weight=score(i.weight),
-                score=score(i.score),
-                score_override=score(i.score_override),
-                self_score=score(i.self_score),
+                weight=score(i.weight, v.places),
+                score=score(i.score, v.places),
+                score_override=score(i.score_override, v.places),
+                self_score=score(i.self_score, v.places),
                 self_score_reason=i.self_score_reason,
                 flags=i.flags,
                 deviation_reason=i.deviation_reason,

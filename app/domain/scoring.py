@@ -37,6 +37,8 @@ EQUALITY_RULES = ("higher", "two_sided")
 DIRECTION_HINT_WORDS = ("投诉", "故障", "事故", "成本", "费用")
 
 
+MAX_PLACES = 2  # the score columns keep two decimals
+
 # Settings added after templates were already stored: a stored version without the key is
 # read with the value that reproduces how it scored (a new behaviour arrives as a new version).
 LEGACY_DEFAULTS: Mapping[str, Any] = MappingProxyType({"given_weights_absolute": False})
@@ -127,7 +129,9 @@ class TemplateSettings:
         ("中", _d("60")),
         ("差", _d("0")),
     )
-    rounding_places: int = 2  # scores and weights, rounded half-up
+    # scores and weights, rounded half-up; stored, shown, printed and exported at this precision.
+    # At most 2: the score columns hold two places (a region printing 9 for 86.20% sets 0).
+    rounding_places: int = 2
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -253,8 +257,8 @@ class TemplateSettings:
     def _validate(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError("评分模板须有名称。")
-        if not (isinstance(self.rounding_places, int) and 0 <= self.rounding_places <= 6):
-            raise ValueError("保留小数位数须为 0 至 6 的整数。")
+        if not (isinstance(self.rounding_places, int) and 0 <= self.rounding_places <= MAX_PLACES):
+            raise ValueError(f"保留小数位数须为 0 至 {MAX_PLACES} 的整数。")
         quantum = Decimal(1).scaleb(-self.rounding_places)
 
         wanted = set(self.structure.slugs)
@@ -444,6 +448,7 @@ class EvaluationScore:
     complete: bool  # every part computed
     grade: str | None  # from the rounded total; None while incomplete
     flags: tuple[str, ...] = ()
+    places: int = 2  # the template's rounding_places: the precision every score is kept and shown at
 
     @property
     def execution_final(self) -> Decimal | None:
@@ -459,6 +464,18 @@ class EvaluationScore:
 # --------------------------------------------------------------------------------------
 # Arithmetic helpers
 # --------------------------------------------------------------------------------------
+
+
+def score_text(value: Decimal | None, places: int) -> str | None:
+    """A score or weight as shown at the template's precision (9 at 0 places, 96.80 at 2).
+
+    A figure finer than the precision (a 分值 of 22.5 used as written at 0 places) is shown as
+    it is, never rounded away.
+    """
+    if value is None:
+        return None
+    shown = value.quantize(Decimal(1).scaleb(-places))
+    return format(shown if shown == value else value.normalize(), "f")
 
 
 def _round(value: Fraction, places: int) -> Decimal:
@@ -1033,6 +1050,7 @@ def evaluate(
         complete=complete,
         grade=grade_for(settings, total) if complete else None,
         flags=flags,
+        places=places,
     )
 
 

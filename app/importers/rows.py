@@ -14,6 +14,15 @@ Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """How much of a table an import reads at most; larger files are refused with their place."""
+
+    max_rows: int = 200_000  # rows of all sheets that hold any cell
+    max_cells: int = 5_000_000  # cells of all sheets
+    max_uncompressed_bytes: int = 300 * 1024 * 1024  # an xlsx's members, unpacked (zip bombs)
+
+
+@dataclass(frozen=True)
 class Place:
     """Where a value sits: file, sheet (None for csv/text), row as the user sees it, column."""
 

@@ -46,7 +46,7 @@ from typing import BinaryIO, Literal
 
 from app.domain.targets import combine_split
 from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
-from app.importers.rows import Place, Problem, ProjectRow, ReadResult
+from app.importers.rows import Place, Problem, ProjectRow, ReadLimits, ReadResult
 
 YEAR = "年度"
 DEPARTMENT = "主管部门"
@@ -137,14 +137,54 @@ def _header_of(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+class _TooBig(Exception):
+    """The table passed one of the read limits: reading stops at once, the import is refused."""
+
+    def __init__(self, message: str, place: Place):
+        super().__init__(message)
+        self.message, self.place = message, place
+
+
+class _Budget:
+    """Counts the rows and cells read so far against the limits."""
+
+    def __init__(self, limits: ReadLimits, filename: str):
+        self.limits, self.filename = limits, filename
+        self.rows = self.cells = 0
+
+    def row(self, sheet: str | None, number: int) -> None:
+        self.rows += 1
+        if self.rows > self.limits.max_rows:
+            raise _TooBig(
+                f"表格超过 {self.limits.max_rows:,} 行的导入上限（设置 JIXIAO_IMPORT_MAX_ROWS），"
+                "已在此处停止读取，没有导入任何内容。请把文件拆分后分批导入。",
+                Place(self.filename, sheet, number),
+            )
+
+    def cell(self, sheet: str | None, number: int, count: int = 1) -> None:
+        self.cells += count
+        if self.cells > self.limits.max_cells:
+            raise _TooBig(
+                f"表格的单元格超过 {self.limits.max_cells:,} 个的导入上限（设置 JIXIAO_IMPORT_MAX_CELLS），"
+                "已在此处停止读取，没有导入任何内容。请删去多余的列，或把文件拆分后分批导入。",
+                Place(self.filename, sheet, number),
+            )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1048576:,.0f} MB" if n >= 1048576 else f"{n / 1024:,.0f} KB"
+
+
 def read_table(
     path_or_bytes: str | os.PathLike | bytes,
     *,
     filename: str,
     on_progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> ReadResult:
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
+    budget = _Budget(limits or ReadLimits(), filename)
     try:
         stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
     except OSError as exc:
@@ -157,7 +197,7 @@ def read_table(
         if not head:
             return _fail(result, "empty_file", "文件为空。", Place(filename))
         if head.startswith(b"PK\x03\x04"):
-            sheets = _xlsx_sheets(stream, filename, result)
+            sheets = _xlsx_sheets(stream, filename, result, budget)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
             return _fail(
                 result,
@@ -173,7 +213,7 @@ def read_table(
                 Place(filename),
             )
         elif ext in (".csv", ".txt", ".tsv", ""):
-            sheets = _csv_sheets(stream, filename, result)
+            sheets = _csv_sheets(stream, filename, result, budget)
         else:
             return _fail(
                 result,
@@ -182,7 +222,10 @@ def read_table(
                 Place(filename),
             )
         if sheets is not None:
-            _read_rows(sheets, filename, result, on_progress)
+            try:
+                _read_rows(sheets, filename, result, on_progress)
+            except _TooBig as exc:
+                result.problems.append(Problem("error", "too_large", exc.message, exc.place))
     return result
 
 
@@ -203,11 +246,26 @@ _PERCENT_FORMATS = {9, 10}
 _DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
 
 
-def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator[_Sheet] | None:
+def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _Budget) -> Iterator[_Sheet] | None:
     """The worksheets of an xlsx, each streamed row by row (see _xlsx_rows)."""
     try:
         archive = zipfile.ZipFile(stream)
-        book = _XlsxBook(archive)
+        # The sizes in the zip directory, before anything is unpacked: a few hundred KB can unpack to
+        # gigabytes (a zip bomb). zipfile never yields more than a member's declared size (and then
+        # checks its CRC), so a directory that lies only makes the file unreadable.
+        unpacked = sum(info.file_size for info in archive.infolist())
+        limit = budget.limits.max_uncompressed_bytes
+        if unpacked > limit:
+            _fail(
+                result,
+                "too_large",
+                f"xlsx 文件解压后有 {_mb(unpacked)}，超过 {_mb(limit)} 的导入上限（设置 "
+                "JIXIAO_IMPORT_MAX_UNCOMPRESSED_BYTES），未读取。文件可能是恶意构造的“压缩炸弹”，或者表格过大："
+                "请拆分后分批导入。",
+                Place(filename),
+            )
+            return None
+        book = _XlsxBook(archive, budget)
     except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError) as exc:
         _fail(
             result,
@@ -219,7 +277,7 @@ def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterato
 
     def sheets() -> Iterator[_Sheet]:
         for title, path in book.sheets:
-            yield title, book.row_count(path), book.rows(path)
+            yield title, book.row_count(path), book.rows(path, title)
 
     return sheets()
 
@@ -234,8 +292,8 @@ class _XlsxBook:
     as the decimal text stored in the file — no float at all.
     """
 
-    def __init__(self, archive: zipfile.ZipFile):
-        self.archive = archive
+    def __init__(self, archive: zipfile.ZipFile, budget: _Budget):
+        self.archive, self.budget = archive, budget
         workbook = ET.fromstring(archive.read("xl/workbook.xml"))
         rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL_NS}Relationship")}
@@ -282,15 +340,17 @@ class _XlsxBook:
         m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
         return int(m.group(1)) if m else None
 
-    def rows(self, path: str) -> Iterator[tuple[int, list]]:
+    def rows(self, path: str, title: str | None = None) -> Iterator[tuple[int, list]]:
         c_tag, row_tag = f"{_NS}c", f"{_NS}row"
         v_tag, f_tag = f"{_NS}v", f"{_NS}f"
         cells: list = []
         last_row = 0
+        budget = self.budget
         with self.archive.open(path) as f:
             for _, el in ET.iterparse(f):
                 tag = el.tag
                 if tag == c_tag:
+                    budget.cell(title, last_row + 1)  # counted as it comes: one row may hold millions
                     ref = el.get("r")
                     k = _column_index(ref) if ref else len(cells)
                     while len(cells) < k:
@@ -303,6 +363,8 @@ class _XlsxBook:
                 elif tag == row_tag:
                     r = el.get("r")
                     last_row = int(r) if r else last_row + 1
+                    if cells:  # an empty <row/> (a formatted row) costs nothing to skip
+                        budget.row(title, last_row)
                     yield last_row, cells
                     cells = []
                     el.clear()
@@ -358,7 +420,7 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator[_Sheet] | None:
+def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _Budget) -> Iterator[_Sheet] | None:
     head = stream.read(4)
     stream.seek(0)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -396,7 +458,11 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult) -> Iterator
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
 
     def rows() -> Iterator[tuple[int, list]]:
-        yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
+        for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            if cells:
+                budget.row(None, number)
+                budget.cell(None, number, len(cells))
+            yield number, cells
 
     def sheets() -> Iterator[_Sheet]:
         yield None, total, rows()

@@ -110,8 +110,10 @@ def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> No
             continue
         s = by_key[str(ind.id)]
         res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
+        res.score_places = result.places
         res.updated_at = utcnow()
         session.add(res)
+    evaluation.score_places = result.places
     evaluation.execution_rate = result.execution_rate
     evaluation.execution_score = result.execution_score
     evaluation.total_score = result.total if result.indicators else None

@@ -120,6 +120,7 @@ class EvaluationView:
     history: list = field(default_factory=list)
     weights_note: str | None = None  # how the table's 分值 were used, when not as written
     self_scores_allowed: bool = True  # the template lets a unit enter its own score on a row
+    places: int = 2  # the template's rounding_places: scores are shown at this precision
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -340,6 +341,7 @@ def build_view(
         total=len(indicators),
         weights_note=_weights_note(settings, result, indicators),
         self_scores_allowed=settings.allow_self_scores,
+        places=settings.rounding_places,
     )
 
 

@@ -17,11 +17,22 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.services.evaluations import LEVEL_LABELS, STATUS_LABELS, EvaluationView
+from app.domain.evaluation import LEVEL_LABELS, STATUS_LABELS
+from app.services.evaluations import EvaluationView
 from app.services.spreadsheet import set_cell
 
 MONEY_FORMAT = "#,##0.00####"  # 万元: at least 2 decimals, up to 6 (one fen)
 SCORE_FORMAT = "0.00"
+
+
+def score_format(value: Decimal | None, places: int) -> str:
+    """The cell format of a score at the template's precision ("0", "0.0", "0.00"); a figure finer
+    than that (a 分值 of 22.5 used as written) keeps its digits."""
+    if value is not None and value != value.quantize(Decimal(1).scaleb(-places)):
+        return "General"
+    return "0." + "0" * places if places else "0"
+
+
 RATE_FORMAT = "0.00%"
 COLUMNS = (8, 12, 26, 18, 20, 9, 9, 14, 30)  # A..I widths, in characters
 THIN = Side(style="thin", color="808080")
@@ -142,9 +153,10 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
     _put(ws, "D6", p.initial_budget, fmt=MONEY_FORMAT)
     _put(ws, "E6", p.budget, fmt=MONEY_FORMAT)
     _put(ws, "F6", p.spent, fmt=MONEY_FORMAT)
-    _put(ws, "G6", v.execution_weight, fmt=SCORE_FORMAT)
+    places = v.places  # scores are written at the template's precision (9, not 9.00, where it rounds to units)
+    _put(ws, "G6", v.execution_weight, fmt=score_format(v.execution_weight, places))
     _put(ws, "H6", _rate(s.execution_rate), fmt=RATE_FORMAT)
-    _put(ws, "I6", s.execution_score, fmt=SCORE_FORMAT)
+    _put(ws, "I6", s.execution_score, fmt=score_format(s.execution_score, places))
     for row, (text, amount) in enumerate(
         (
             ("其中：本年财政拨款", p.fiscal_funds),
@@ -197,8 +209,8 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
             _put(ws, f"C{row}", ind.name)
             _put(ws, f"D{row}", target)
             _put(ws, f"E{row}", actual_text(ind))
-            _put(ws, f"F{row}", ind.weight, fmt=SCORE_FORMAT)
-            _put(ws, f"G{row}", final, fmt=SCORE_FORMAT)
+            _put(ws, f"F{row}", ind.weight, fmt=score_format(ind.weight, places))
+            _put(ws, f"G{row}", final, fmt=score_format(final, places))
             _put(ws, f"H{row}", _reason_text(ind), span=f"I{row}")
             row += 1
         _merge_run(ws, "B", run_start, row - 1)
@@ -210,8 +222,8 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
             span=f"A{row - 1}" if row - 1 > first else None,
         )
     _put(ws, f"A{row}", "总分", head=True, span=f"E{row}")
-    _put(ws, f"F{row}", Decimal(100), fmt=SCORE_FORMAT)
-    _put(ws, f"G{row}", s.total_score, fmt=SCORE_FORMAT)
+    _put(ws, f"F{row}", Decimal(100), fmt=score_format(Decimal(100), places))
+    _put(ws, f"G{row}", s.total_score, fmt=score_format(s.total_score, places))
     _put(ws, f"H{row}", "自评等级", head=True)
     _put(ws, f"I{row}", s.grade or "")
 

@@ -9,6 +9,7 @@ import time
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.importers.rows import ReadLimits
 from app.models import ImportRun
 from app.security import Principal
 from app.services import imports
@@ -35,6 +36,7 @@ def start(
     force: bool,
     principal: Principal,
     max_bytes: int,
+    limits: ReadLimits | None = None,
 ) -> int:
     """Record an import run and start it in a background thread; returns the run's id."""
     with Session(engine) as session:
@@ -48,13 +50,13 @@ def start(
         target=_run,
         name=f"import-{run_id}",
         daemon=True,
-        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes),
+        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits),
     )
     thread.start()
     return run_id
 
 
-def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes) -> None:
+def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits) -> None:
     last = [0.0]
 
     def progress(done: int, total: int | None, phase: str) -> None:
@@ -83,6 +85,7 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
                 actor=principal,
                 max_bytes=max_bytes,
                 on_progress=progress,
+                limits=limits,
             )
         body = report.to_json()
         status = "done" if report.ok else "failed"
@@ -104,6 +107,26 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
         )
         s.commit()
     _progress.pop(run_id, None)
+
+
+# An import is one transaction: a process that died mid-import wrote all of it or (far more likely) none.
+INTERRUPTED = (
+    "服务在这次导入进行中停止或重启，导入没有完成。导入是一个整体：要么全部写入，要么什么都不写；"
+    "请查看数据后重新导入——重新导入同一文件是安全的，不会产生重复数据。"
+)
+
+
+def fail_interrupted(*, engine: sa.Engine) -> int:
+    """Mark the imports a dead process left pending or running as failed, saying why; returns how many."""
+    body = {"ok": False, "errors": [{"message": INTERRUPTED, "where": "整个文件"}], "warnings": [], "counts": {}}
+    with Session(engine) as s:
+        result = s.execute(
+            sa.update(ImportRun)
+            .where(ImportRun.status.in_(("pending", "running")))
+            .values(status="failed", report=body, finished_at=utcnow())
+        )
+        s.commit()
+    return result.rowcount
 
 
 def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import given_points_note
 from app.domain.targets import TargetParse, parse_target
-from app.importers.rows import Place, Problem, ProjectRow, ReadResult
+from app.importers.rows import Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
     Department,
     FiscalYear,
@@ -92,8 +92,21 @@ def _error(file: str, code: str, message: str, **place) -> dict:
     return problem_json(Problem("error", code, message, Place(file=file, **place)))
 
 
+def read_limits(settings) -> ReadLimits:
+    """The read limits of the settings (JIXIAO_IMPORT_MAX_ROWS, _CELLS, _UNCOMPRESSED_BYTES)."""
+    return ReadLimits(
+        max_rows=settings.import_max_rows,
+        max_cells=settings.import_max_cells,
+        max_uncompressed_bytes=settings.import_max_uncompressed_bytes,
+    )
+
+
 def read_file(
-    *, data: bytes, filename: str, on_progress: Callable[[int, int | None], None] | None = None
+    *,
+    data: bytes,
+    filename: str,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    limits: ReadLimits | None = None,
 ) -> ReadResult:
     """Pick the reader by the file's type and read it into plain rows."""
     suffix = Path(filename).suffix.lower()
@@ -113,7 +126,7 @@ def read_file(
         return read_published(text, source=filename)
     from app.importers.tabular import read_table
 
-    return read_table(data, filename=filename, on_progress=on_progress)
+    return read_table(data, filename=filename, on_progress=on_progress, limits=limits)
 
 
 def import_file(
@@ -127,6 +140,7 @@ def import_file(
     actor: Any = "cli",
     max_bytes: int | None = None,
     on_progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportReport:
     """Import one file; on any error nothing is written and the report says what and where."""
     report = ImportReport(file=filename, year=year, dry_run=dry_run)
@@ -147,7 +161,7 @@ def import_file(
         return report
     try:
         reading = (lambda done, total: on_progress(done, total, "read")) if on_progress else None
-        result = read_file(data=data, filename=filename, on_progress=reading)
+        result = read_file(data=data, filename=filename, on_progress=reading, limits=limits)
     except Exception as exc:  # a reader must not take the server down with a malformed file
         report.errors.append(_error(filename, "unreadable", f"无法读取文件：{exc}"))
         return report

@@ -181,6 +181,7 @@ def _project_columns():
         sa.func.coalesce(SelfEvaluation.status, FIRST_STATUS).label("status"),
         SelfEvaluation.execution_rate,
         SelfEvaluation.total_score,
+        SelfEvaluation.score_places,
         SelfEvaluation.grade,
         SelfEvaluation.flags,
     )
@@ -312,6 +313,7 @@ def _indicator_columns():
         IndicatorResult.score,
         IndicatorResult.score_override,
         IndicatorResult.self_score,
+        IndicatorResult.score_places,
         IndicatorResult.met,
         IndicatorResult.flags,
     )

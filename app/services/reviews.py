@@ -155,7 +155,7 @@ def _decide(
             problems.add(f"{prefix}.indicator_id", "同一指标只能调整一次", ind.id)
             continue
         seen.add(ind.id)
-        score = _parse_override(item.score, f"{prefix}.score", ind.id, problems)
+        score = _parse_override(item.score, f"{prefix}.score", ind.id, problems, places=parts.settings.rounding_places)
         if score is not None and score is not _INVALID:
             pending.append((f"{prefix}.score", ind.id, score))
         reason = (item.reason or "").strip() or None
@@ -227,9 +227,10 @@ def _decide(
 _INVALID: Any = object()
 
 
-def _parse_override(raw: Any, field_name: str, indicator_id: int, problems: Problems):
-    """The override score: None to clear; a number from 0, two decimals at most (the cap, the
-    indicator's weight, is checked once scored)."""
+def _parse_override(raw: Any, field_name: str, indicator_id: int, problems: Problems, *, places: int = 2):
+    """The override score: None to clear; a number from 0, at most the template's places (a
+    region scoring in whole points is not silently rounded); the cap, the indicator's weight,
+    is checked once scored."""
     if raw is None or str(raw).strip() == "":
         return None
     try:
@@ -242,8 +243,9 @@ def _parse_override(raw: Any, field_name: str, indicator_id: int, problems: Prob
     if score < 0:
         problems.add(field_name, "调整后的得分不能为负数", indicator_id)
         return _INVALID
-    if score.as_tuple().exponent < -2:
-        problems.add(field_name, "调整后的得分最多保留两位小数", indicator_id)
+    if score != score.quantize(Decimal(1).scaleb(-places)):
+        words = {0: "须为整数", 1: "最多保留一位小数"}.get(places, "最多保留两位小数")
+        problems.add(field_name, f"调整后的得分{words}（评分模板的保留位数）", indicator_id)
         return _INVALID
     return score
 

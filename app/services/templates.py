@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, select
 
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
@@ -44,7 +46,7 @@ def label(template: ScoringTemplate) -> str:
     return f"{template.name}@{template.version}"
 
 
-def new_version(*, session: Session, name: str, changes: dict, actor: str = "cli") -> ScoringTemplate:
+def new_version(*, session: Session, name: str, changes: dict, actor: Any = "cli") -> ScoringTemplate:
     """Store a new version of a template with some settings changed; it becomes the current one.
 
     Evaluations already scored keep the version they were scored with until rescored on purpose.

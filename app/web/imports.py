@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from app.db import SessionDep
-from app.services import import_runs
+from app.services import import_runs, imports
 from app.services.errors import ValidationFailed
 from app.services.scope import require_role
 from app.uploads import read_upload
@@ -55,6 +55,7 @@ async def upload(
         force=force is not None,
         principal=principal,
         max_bytes=settings.import_max_bytes,
+        limits=imports.read_limits(settings),
     )
     return see_other(request, f"/admin/imports/{run_id}")
 

@@ -27,6 +27,7 @@ from app.web.toolkit import (
     parse_version,
     parse_year,
     pct,
+    sc,
     see_other,
 )
 
@@ -117,6 +118,7 @@ def detail_context(r: reviews.ReviewView, **extra: Any) -> dict[str, Any]:
         **flag_words(r.view.settings),
         "money": money,
         "pct": pct,
+        "sc": sc,
         "errors": {},
         "values": {},
         **extra,

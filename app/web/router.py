@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, windows
+from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, scoring, windows
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(api_docs.router)
@@ -13,3 +13,4 @@ web_router.include_router(evaluations.router)
 web_router.include_router(reviews.router)
 web_router.include_router(overview.router)
 web_router.include_router(windows.router)
+web_router.include_router(scoring.router)

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.domain.evaluation import FLAG, MAX_YEAR, MIN_YEAR
+from app.domain.scoring import score_text
 from app.services.errors import FieldError, ValidationFailed
 from app.web.render import wants_fragment
 
@@ -104,9 +105,14 @@ def money(value: Decimal | None) -> str:
     return f"{text}.00"
 
 
-def pct(value: Decimal) -> Decimal:
-    """Percentage points at the 2 decimals the scoring keeps."""
-    return value.quantize(Decimal("0.01"))
+def pct(value: Decimal, places: int = 2) -> Decimal:
+    """Percentage points at the precision the template keeps (2 decimals by default)."""
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def sc(value: Decimal | None, places: int) -> str:
+    """A score or weight at the template's precision; empty when there is none."""
+    return score_text(value, places) or ""
 
 
 def plain(value: Any) -> str:
@@ -137,4 +143,4 @@ def describe(parsed: Any) -> str:
 
 
 # Formatting helpers every template of the evaluation screens uses.
-HELPERS: dict[str, Any] = {"money": money, "pct": pct, "plain": plain, "describe": describe}
+HELPERS: dict[str, Any] = {"money": money, "pct": pct, "sc": sc, "plain": plain, "describe": describe}

@@ -95,7 +95,8 @@ def test_missing_keys_take_the_defaults():
         ({"execution_low_below": "101"}, "偏低提示线"),
         ({"grade_thresholds": [["优", "80"], ["良", "90"], ["差", "0"]]}, "从高到低"),
         ({"grade_thresholds": [["优", "90"], ["良", "60"]]}, "从 0 分起"),
-        ({"rounding_places": 9}, "0 至 6"),
+        ({"rounding_places": 9}, "0 至 2"),
+        ({"rounding_places": 3}, "0 至 2"),  # the score columns keep two places
         ({"category_weights": {"output": "49.995", "outcome": "30.005"}}, "小数"),
         ("national-2020", "JSON 对象"),
     ],

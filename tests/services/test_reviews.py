@@ -172,6 +172,34 @@ def test_bad_overrides_are_refused_and_change_nothing(session, world, score, rea
     assert row.score_override is None
 
 
+def test_an_override_finer_than_the_templates_precision_is_refused_not_rounded(session, world):
+    # a region scoring in whole points: 40.5 would have been stored as 41 without a word
+    from app.services import templates
+
+    p, ev = world["people"], world["ev"]
+    templates.new_version(session=session, name="national-2020", changes={"rounding_places": 0})
+    evaluations.rescore(session=session, evaluation_id=ev.id)
+    report = session.exec(select(Indicator).where(Indicator.name == "监测报告")).one()
+    with pytest.raises(ValidationFailed) as caught:
+        reviews.approve(
+            session=session,
+            principal=p["dept"],
+            evaluation_id=ev.id,
+            overrides=[OverrideInput(indicator_id=report.id, score="40.5", reason="按佐证材料")],
+        )
+    assert "须为整数" in caught.value.errors[0].message
+    session.rollback()
+    reviews.approve(
+        session=session,
+        principal=p["dept"],
+        evaluation_id=ev.id,
+        overrides=[OverrideInput(indicator_id=report.id, score="40", reason="按佐证材料")],
+    )
+    row = session.exec(select(IndicatorResult).where(IndicatorResult.indicator_id == report.id)).one()
+    session.refresh(row)
+    assert row.score_override == Decimal("40")
+
+
 def test_an_indicator_of_another_project_cannot_be_overridden(session, world):
     p, ev = world["people"], world["ev"]
     stranger = project_with(session, world["other"], STANDARD, name="别人的项目")
