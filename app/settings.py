@@ -41,7 +41,6 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.
     max_json_bytes: int = Field(2 * 1024 * 1024, alias="JIXIAO_MAX_JSON_BYTES", ge=1024)
-    templates_dir: Path = Field(ROOT / "templates", alias="TEMPLATES_DIR")
 
     @field_validator("database_url")
     @classmethod
