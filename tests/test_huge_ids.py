@@ -22,6 +22,20 @@ PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 ID_QUERIES = ("department", "unit", "project", "evaluation", "indicator", "run")
 
 
+def _query_aliases(dependant) -> list[str]:
+    """The query parameters' names, those of a declared query model (the lists) included."""
+    from pydantic import BaseModel
+
+    names = []
+    for p in dependant.query_params:
+        model = getattr(p.field_info, "annotation", None)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [f.alias or name for name, f in model.model_fields.items()]
+        else:
+            names.append(p.alias)
+    return names
+
+
 def routes(app) -> list[tuple[str, str, list[str], list[str]]]:
     """(method, path, path parameters, id-like query parameters) for every route of the app."""
     found = []
@@ -32,9 +46,9 @@ def routes(app) -> list[tuple[str, str, list[str], list[str]]]:
         path = context.path_format
         params = PARAM.findall(path)
         queries = [
-            p.alias
-            for p in dependant.query_params
-            if p.alias in ID_QUERIES or p.alias.endswith("_id") or p.alias == "id"
+            alias
+            for alias in _query_aliases(dependant)
+            if alias in ID_QUERIES or alias.endswith("_id") or alias == "id"
         ]
         for method in sorted(context.methods or {"GET"}):
             if method != "HEAD" and (params or queries):

@@ -47,7 +47,9 @@ def filled(client, session, places: int | None = 0):
 
 def test_the_unit_api_shows_scores_at_the_templates_precision(client, session):
     eid, data = filled(client, session)
-    assert (data["execution_rate"], data["execution_score"], data["total_score"]) == ("86", "9", "98")
+    # scores at the template's precision; the rate is a percentage, in the API's one rate format
+    # (exact, at least two places: the same as /api/v1/projects gives)
+    assert (data["execution_rate"], data["execution_score"], data["total_score"]) == ("86.00", "9", "98")
     first = data["indicators"][0]
     assert (first["weight"], first["score"]) == ("10", "9")
     # stored at that precision, and the evaluation says which
