@@ -864,6 +864,15 @@ class _ProjectBuilder:
                 project,
             )
             return None
+        if number < 0:
+            # A budget is never negative; stored, it would break every page and export of the project.
+            self.problem(
+                "error",
+                "negative_money",
+                f"“{self.columns.written.get(BUDGET, BUDGET)}”不能为负数：“{text}”。",
+                self.place(row, BUDGET, text),
+            )
+            return None
         if unit == "元":
             number = number.scaleb(-4)  # exact: 3309840.00 元 = 330.984000 万元
             if number.as_tuple().exponent < -6:  # type: ignore[operator]
