@@ -301,6 +301,25 @@ class AuditEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=sa.Text)
 
 
+LOGIN_THROTTLE_SCOPES = ("account", "address", "pair")
+
+
+# Failed logins counted per account, per client address and per account-from-address: they set how
+# long the next attempt must wait (growing delays, never a permanent lockout). In the database so that
+# every replica of the app sees the same counts.
+class LoginThrottle(SQLModel, table=True):
+    __tablename__ = "login_throttle"
+    __table_args__ = (sa.UniqueConstraint("scope", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(sa_column=_enum("login_throttle_scope", LOGIN_THROTTLE_SCOPES))
+    key: str = Field(max_length=500)  # the username (normalised), the address, or both
+    failures: int = Field(default=0)
+    last_failure_at: datetime | None = Field(default=None, sa_column=_at())
+    blocked_until: datetime | None = Field(default=None, sa_column=_at())
+    last_success_at: datetime | None = Field(default=None, sa_column=_at())
+
+
 # One run of an import (file, progress, report), so the upload page can show progress.
 class ImportRun(SQLModel, table=True):
     __tablename__ = "import_run"

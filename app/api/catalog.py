@@ -114,6 +114,7 @@ def indicator_public(r) -> IndicatorPublic:
         target_unit=r["target_unit"],
         target_confidence=r["target_confidence"],
         weight=score(r["weight"], r["score_places"]),
+        given_weight=None if r["given_weight"] is None else format(r["given_weight"].normalize(), "f"),
         actual=r["actual"],
         score=score(r["score"], r["score_places"]),
         score_override=score(r["score_override"], r["score_places"]),

@@ -286,6 +286,12 @@ class IndicatorPublic(_Public):
     target_unit: str | None = F("计量单位", "年度指标值的计量单位", "份")
     target_confidence: str = F("识别把握", "high 或 low", "high")
     weight: str | None = F("分值", "该指标的分值（权重）", "5.00", decimal=True)
+    given_weight: str | None = F(
+        "表中分值",
+        "绩效目标表给出的分值（原样）；未给出时为 null。合计不是 90 时按比例折算后的分值见 weight",
+        None,
+        decimal=True,
+    )
     actual: str | None = F("实际完成值", "实际完成值，原文照录", "12份")
     score: str | None = F("计算得分", "系统计算的得分", "5.00", decimal=True)
     score_override: str | None = F("审核调整得分", "审核人调整后的得分", None, decimal=True)

@@ -62,6 +62,12 @@ class EvaluationIndicatorPublic(BaseModel):
         examples=["16.67"],
     )
     score_override: str | None = Field(description="审核人调整后的得分；计算得分保留在 score")
+    given_weight: str | None = Field(
+        None,
+        description="绩效目标表给出的分值（原样），仅当与计分所用的分值不同时给出"
+        "（表中分值合计不是 90、已按比例折算时）",
+        examples=["10"],
+    )
     self_score: str | None = Field(
         None,
         description="单位自评得分（0 至分值）：填写后计入总分（审核调整优先），计算得分保留在 score，"
@@ -124,6 +130,7 @@ def public(v: EvaluationView) -> EvaluationPublic:
                 weight=score(i.weight, v.places),
                 score=score(i.score, v.places),
                 score_override=score(i.score_override, v.places),
+                given_weight=None if i.given_weight is None else format(i.given_weight.normalize(), "f"),
                 self_score=score(i.self_score, v.places),
                 self_score_reason=i.self_score_reason,
                 flags=i.flags,

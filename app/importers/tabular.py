@@ -145,7 +145,7 @@ class _TooBig(Exception):
         self.message, self.place = message, place
 
 
-class _Budget:
+class _ReadCounter:
     """Counts the rows and cells read so far against the limits."""
 
     def __init__(self, limits: ReadLimits, filename: str):
@@ -184,7 +184,7 @@ def read_table(
 ) -> ReadResult:
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
-    budget = _Budget(limits or ReadLimits(), filename)
+    counter = _ReadCounter(limits or ReadLimits(), filename)
     try:
         stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
     except OSError as exc:
@@ -197,7 +197,7 @@ def read_table(
         if not head:
             return _fail(result, "empty_file", "文件为空。", Place(filename))
         if head.startswith(b"PK\x03\x04"):
-            sheets = _xlsx_sheets(stream, filename, result, budget)
+            sheets = _xlsx_sheets(stream, filename, result, counter)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
             return _fail(
                 result,
@@ -213,7 +213,7 @@ def read_table(
                 Place(filename),
             )
         elif ext in (".csv", ".txt", ".tsv", ""):
-            sheets = _csv_sheets(stream, filename, result, budget)
+            sheets = _csv_sheets(stream, filename, result, counter)
         else:
             return _fail(
                 result,
@@ -246,7 +246,7 @@ _PERCENT_FORMATS = {9, 10}
 _DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
 
 
-def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _Budget) -> Iterator[_Sheet] | None:
+def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult, counter: _ReadCounter) -> Iterator[_Sheet] | None:
     """The worksheets of an xlsx, each streamed row by row (see _xlsx_rows)."""
     try:
         archive = zipfile.ZipFile(stream)
@@ -254,7 +254,7 @@ def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _B
         # gigabytes (a zip bomb). zipfile never yields more than a member's declared size (and then
         # checks its CRC), so a directory that lies only makes the file unreadable.
         unpacked = sum(info.file_size for info in archive.infolist())
-        limit = budget.limits.max_uncompressed_bytes
+        limit = counter.limits.max_uncompressed_bytes
         if unpacked > limit:
             _fail(
                 result,
@@ -265,7 +265,7 @@ def _xlsx_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _B
                 Place(filename),
             )
             return None
-        book = _XlsxBook(archive, budget)
+        book = _XlsxBook(archive, counter)
     except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError) as exc:
         _fail(
             result,
@@ -292,8 +292,8 @@ class _XlsxBook:
     as the decimal text stored in the file — no float at all.
     """
 
-    def __init__(self, archive: zipfile.ZipFile, budget: _Budget):
-        self.archive, self.budget = archive, budget
+    def __init__(self, archive: zipfile.ZipFile, counter: _ReadCounter):
+        self.archive, self.counter = archive, counter
         workbook = ET.fromstring(archive.read("xl/workbook.xml"))
         rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL_NS}Relationship")}
@@ -345,12 +345,12 @@ class _XlsxBook:
         v_tag, f_tag = f"{_NS}v", f"{_NS}f"
         cells: list = []
         last_row = 0
-        budget = self.budget
+        counter = self.counter
         with self.archive.open(path) as f:
             for _, el in ET.iterparse(f):
                 tag = el.tag
                 if tag == c_tag:
-                    budget.cell(title, last_row + 1)  # counted as it comes: one row may hold millions
+                    counter.cell(title, last_row + 1)  # counted as it comes: one row may hold millions
                     ref = el.get("r")
                     k = _column_index(ref) if ref else len(cells)
                     while len(cells) < k:
@@ -364,7 +364,7 @@ class _XlsxBook:
                     r = el.get("r")
                     last_row = int(r) if r else last_row + 1
                     if cells:  # an empty <row/> (a formatted row) costs nothing to skip
-                        budget.row(title, last_row)
+                        counter.row(title, last_row)
                     yield last_row, cells
                     cells = []
                     el.clear()
@@ -420,7 +420,7 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _Budget) -> Iterator[_Sheet] | None:
+def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult, counter: _ReadCounter) -> Iterator[_Sheet] | None:
     head = stream.read(4)
     stream.seek(0)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -460,8 +460,8 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult, budget: _Bu
     def rows() -> Iterator[tuple[int, list]]:
         for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
             if cells:
-                budget.row(None, number)
-                budget.cell(None, number, len(cells))
+                counter.row(None, number)
+                counter.cell(None, number, len(cells))
             yield number, cells
 
     def sheets() -> Iterator[_Sheet]:
@@ -863,6 +863,15 @@ class _ProjectBuilder:
                 f"“{self.columns.written.get(BUDGET, BUDGET)}”的值“{text}”不是数字，已忽略。",
                 self.place(row, BUDGET, text),
                 project,
+            )
+            return None
+        if number < 0:
+            # A budget is never negative; stored, it would break every page and export of the project.
+            self.problem(
+                "error",
+                "negative_money",
+                f"“{self.columns.written.get(BUDGET, BUDGET)}”不能为负数：“{text}”。",
+                self.place(row, BUDGET, text),
             )
             return None
         if unit == "元":

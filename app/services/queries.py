@@ -309,6 +309,7 @@ def _indicator_columns():
         Indicator.target_unit,
         Indicator.target_confidence,
         sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
+        Indicator.weight.label("given_weight"),
         IndicatorResult.actual,
         IndicatorResult.score,
         IndicatorResult.score_override,

@@ -38,49 +38,202 @@
     }
   }, true);
 
-  // A row is replaced by the server's copy after each save. Keep what was typed while the save
-  // was on its way, and save it in turn, so no keystroke is lost.
-  function valuesOf(region) {
-    var values = {};
-    region.querySelectorAll("input[id], select[id], textarea[id]").forEach(function (el) {
-      values[el.id] = el.value;
-    });
-    return values;
+  // --- autosave ------------------------------------------------------------------------------
+  // Each [data-autosave] region (an indicator row, the money block, the goal) saves itself. The
+  // server never sends an input back: it answers only the computed cells (score, flags, parse,
+  // totals, status, field messages) out of band, so a field the user is in is never replaced.
+  // - a save fires on input (after a pause in typing), on change and on compositionend, never
+  //   while an input method is composing;
+  // - only the fields whose value differs from what the server holds are sent; none, no request;
+  // - one save at a time for the whole form (they share the form's version), in order, so no two
+  //   are in flight for a row and no older answer arrives after a newer one; what is typed while
+  //   a save is on its way is sent by the next one;
+  // - a field is formatted as the server holds it (1 → 1.00) only once the user has left it and
+  //   only if it is unchanged since its save was sent;
+  // - leaving the page with a save pending or on its way asks first.
+  var PAUSE = 600;
+  var FIELDS = "input[name], select[name], textarea[name]";
+  var queue = [];
+  var busy = null;
+
+  function regionOf(el) { return el && el.closest ? el.closest("[data-autosave]") : null; }
+  function fieldsOf(region) { return Array.prototype.slice.call(region.querySelectorAll(FIELDS)); }
+  function held(el) {
+    // What the server holds for a field: what it last accepted, or what the page came with.
+    if (el._held !== undefined) { return el._held; }
+    if (el.tagName === "SELECT") {
+      for (var i = 0; i < el.options.length; i++) { if (el.options[i].defaultSelected) { return el.options[i].value; } }
+      return el.options.length ? el.options[0].value : "";
+    }
+    return el.defaultValue;
   }
-  var typedMeanwhile = {};
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt && elt.matches && elt.matches("[data-row], #money, #goal")) { elt._sentValues = valuesOf(elt); }
-  });
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var old = event.detail.target;
-    if (!old || !old._sentValues) { return; }
-    var now = valuesOf(old);
-    Object.keys(now).forEach(function (id) {
-      if (old._sentValues[id] !== undefined && now[id] !== old._sentValues[id]) { typedMeanwhile[id] = now[id]; }
+  function changed(el) { return !el._composing && el.value !== held(el); }
+  function pending() {
+    if (busy || queue.length) { return true; }
+    return Array.prototype.some.call(document.querySelectorAll("[data-autosave]"), function (region) {
+      return region._timer || fieldsOf(region).some(function (el) { return el.value !== held(el); });
     });
-  });
-  document.addEventListener("htmx:afterSettle", function () {
-    var ids = Object.keys(typedMeanwhile);
-    if (!ids.length) { return; }
-    var pending = typedMeanwhile;
-    typedMeanwhile = {};
-    ids.forEach(function (id) {
-      var el = document.getElementById(id);
-      if (el && el.value !== pending[id]) {
-        el.value = pending[id];
-        el.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function schedule(region, delay) {
+    clearTimeout(region._timer);
+    region._timer = setTimeout(function () { region._timer = null; enqueue(region); }, delay);
+  }
+  function enqueue(region) {
+    if (queue.indexOf(region) < 0) { queue.push(region); }
+    pump();
+  }
+  function pump() {
+    while (!busy && queue.length) {
+      var region = queue.shift();
+      if (document.contains(region)) { send(region); }
+    }
+    if (!busy && !queue.length) { idle.splice(0).forEach(function (fn) { fn(); }); }
+  }
+  var idle = [];
+  function whenIdle(fn) { if (busy || queue.length) { idle.push(fn); } else { fn(); } }
+
+  function send(region) {
+    var sent = fieldsOf(region).filter(changed).map(function (el) { return { el: el, value: el.value }; });
+    if (!sent.length) { return; }
+    var body = new URLSearchParams();
+    var version = document.getElementById("ev-version");
+    if (version) { body.append("version", version.value); }
+    sent.forEach(function (s) { body.append(s.el.name, s.value); });
+    var text = body.toString();
+    busy = region;
+    region.classList.add("htmx-request");
+    fetch(region.getAttribute("data-autosave"), {
+      method: "POST",
+      body: text,
+      headers: { "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      credentials: "same-origin",
+      keepalive: text.length < 60000, // the save goes on even if the page is being left
+    }).then(function (response) {
+      return response.text().then(function (html) { answered(region, sent, response, html); });
+    }).catch(function () {
+      toast('<section class="notice notice-error" role="alert"><p>网络连接失败，内容尚未保存，请稍后重试。</p></section>');
+    }).then(function () {
+      region.classList.remove("htmx-request");
+      busy = null;
+      pump();
+    });
+  }
+
+  function answered(region, sent, response, html) {
+    var retarget = response.headers.get("HX-Retarget");
+    if (retarget) { // refused as a whole (stale version, logged out, no right): the message in its place
+      var target = document.querySelector(retarget);
+      if (target) { htmx.swap(target, html, { swapStyle: response.headers.get("HX-Reswap") || "innerHTML", swapDelay: 0, settleDelay: 0 }); }
+      return;
+    }
+    if (!response.ok && response.status !== 422) {
+      toast('<section class="notice notice-error" role="alert"><p>保存失败（服务器答复 ' + response.status + '），内容尚未保存，请稍后重试。</p></section>');
+      return;
+    }
+    if (response.ok) { sent.forEach(function (s) { s.el._held = s.value; }); }
+    htmx.swap(document.body, html, { swapStyle: "none", swapDelay: 0, settleDelay: 0, ignoreTitle: true });
+    if (response.ok) {
+      sent.forEach(function (s) { if (s.el !== document.activeElement) { format(s.el); } });
+    }
+    refresh(region);
+  }
+
+  function format(el) {
+    // Only a field unchanged since its save was sent (and so held as typed) takes the server's form.
+    var stored = document.getElementById("stored-" + el.id);
+    if (stored && el._held !== undefined && el.value === el._held && el.value !== stored.value) {
+      el.value = stored.value;
+      el._held = stored.value;
+    }
+  }
+
+  function refresh(region) {
+    // The row's state and each field's message, from the cells the answer brought.
+    var flags = region.querySelector("[data-row-class]");
+    if (flags) {
+      var state = flags.getAttribute("data-row-class");
+      region.classList.toggle("row-error", state.indexOf("row-error") >= 0);
+      region.classList.toggle("needs-reason", state.indexOf("needs-reason") >= 0);
+      var reason = region.querySelector("textarea[name=deviation_reason]");
+      if (reason) {
+        if (state.indexOf("needs-reason") >= 0) { reason.setAttribute("aria-required", "true"); }
+        else { reason.removeAttribute("aria-required"); }
+      }
+    }
+    var hint = region.querySelector("[data-placeholder], [id^=band-hint-]");
+    var band = region.querySelector("input[name=score_in_band]");
+    if (hint && band) { band.placeholder = hint.getAttribute("data-placeholder") || "先选达成程度"; }
+    fieldsOf(region).forEach(function (el) {
+      var msg = document.getElementById("msg-" + el.id);
+      var bad = !!(msg && msg.textContent.trim());
+      el.classList.toggle("invalid", bad);
+      if (bad) {
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", el.id + "-error");
+      } else {
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("aria-describedby");
       }
     });
+  }
+
+  function toast(html) {
+    var box = document.getElementById("toast");
+    if (box) { box.innerHTML = html; }
+  }
+
+  document.addEventListener("compositionstart", function (event) {
+    if (regionOf(event.target)) { event.target._composing = true; }
+  });
+  document.addEventListener("compositionend", function (event) {
+    var region = regionOf(event.target);
+    if (!region) { return; }
+    event.target._composing = false;
+    schedule(region, 0);
+  });
+  document.addEventListener("input", function (event) {
+    var region = regionOf(event.target);
+    if (!region || event.isComposing || event.target._composing) { return; }
+    schedule(region, PAUSE);
+  });
+  document.addEventListener("change", function (event) {
+    var region = regionOf(event.target);
+    if (region && !event.target._composing) { schedule(region, 0); }
+  });
+  document.addEventListener("focusout", function (event) {
+    var el = event.target;
+    if (!regionOf(el) || !el.matches(FIELDS)) { return; }
+    if (busy && busy.contains(el)) { return; } // formatted when its answer comes, if still left
+    format(el);
   });
 
-  // Leaving the page (closing the tab, switching away): save the field being typed in now
-  // rather than after the keyup delay.
+  // Leaving the page: send what is typed at once, and ask first while a save is pending.
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState !== "hidden") { return; }
-    var el = document.activeElement;
-    if (el && el.closest && el.closest("[data-row], #money, #goal")) {
-      el.dispatchEvent(new Event("change", { bubbles: true }));
-    }
+    document.querySelectorAll("[data-autosave]").forEach(function (region) {
+      if (region._timer) { clearTimeout(region._timer); region._timer = null; }
+      if (fieldsOf(region).some(changed)) { enqueue(region); }
+    });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!pending()) { return; }
+    document.querySelectorAll("[data-autosave]").forEach(function (region) {
+      if (region._timer) { clearTimeout(region._timer); region._timer = null; }
+      if (fieldsOf(region).some(changed)) { enqueue(region); }
+    });
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  // 送审 waits for the saves before it, so it is judged on everything typed.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!pending()) { return; }
+    event.preventDefault();
+    document.querySelectorAll("[data-autosave]").forEach(function (region) {
+      if (region._timer) { clearTimeout(region._timer); region._timer = null; }
+      if (fieldsOf(region).some(changed)) { enqueue(region); }
+    });
+    whenIdle(function () { event.detail.issueRequest(true); });
   });
 })();

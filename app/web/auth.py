@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from app.auth import OptionalPrincipalDep
 from app.db import SessionDep
 from app.security import SESSION_COOKIE, session_cookie_value
-from app.services import accounts
+from app.services import accounts, logins
 from app.web.render import render
 from app.web.toolkit import see_other
 
@@ -41,16 +41,31 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ):
     """Check the credentials; one message for any failure, no hint which part was wrong."""
-    user = accounts.authenticate(session=session, username=username, password=password) if username else None
-    if user is None:
-        return render(
-            request,
-            "auth/login.html",
-            {"error": "用户名或密码错误", "username": username, "next": _safe_next(next)},
-            block="login_form",
-            status_code=422,
-        )
     settings = request.app.state.settings
+    form = {"username": username, "next": _safe_next(next)}
+    if not username.strip():
+        return render(
+            request, "auth/login.html", {"error": "用户名或密码错误", **form}, block="login_form", status_code=422
+        )
+    # The peer's address: uvicorn replaces it by X-Forwarded-For only for FORWARDED_ALLOW_IPS proxies.
+    address = request.client.host if request.client else "unknown"
+    policy = logins.policy_of(settings)
+    wait = logins.wait_seconds(session=session, username=username, address=address, policy=policy)
+    if wait:
+        logins.refused(session=session, username=username, address=address, wait=wait)
+        error = logins.wait_text(wait, policy)
+        headers = {"Retry-After": str(wait)}
+        return render(
+            request, "auth/login.html", {"error": error, **form}, block="login_form", status_code=429, headers=headers
+        )
+    logins.count_attempt(session=session, username=username, address=address, policy=policy)
+    user = accounts.authenticate(session=session, username=username, password=password)
+    if user is None:
+        logins.failed(session=session, username=username, address=address)
+        return render(
+            request, "auth/login.html", {"error": "用户名或密码错误", **form}, block="login_form", status_code=422
+        )
+    logins.succeeded(session=session, user=user, username=username, address=address, policy=policy)
     target = _safe_next(next)
     response = see_other(request, target)
     secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"

@@ -163,7 +163,8 @@ def save_row(
     session: SessionDep,
     form: FormFields,
 ):
-    """Save one indicator row; answers the row, the new version and the totals (out of band)."""
+    """Save one indicator row; answers only its computed cells, the new version and the totals, out of band
+    (never the inputs, so a field the user is typing in is not replaced)."""
     typed = {name: form[name] for name in ROW_FIELDS if name in form}
     item = ResultInput(indicator_id=indicator_id, **{name: typed.get(name, UNSET) for name in ROW_FIELDS})
     try:
@@ -183,18 +184,18 @@ def save_row(
             [e if e.indicator_id is not None else FieldError(e.field, e.message, indicator_id) for e in exc.errors]
         )
         ctx = context(ev, ind=ind, errors=errors, typed={indicator_id: typed})
-        return _answer(request, evaluation_id, ["row", "companions"], ctx, 422)
+        return _answer(request, evaluation_id, ["row_cells", "companions"], ctx, 422)
     return _answer(
         request,
         evaluation_id,
-        ["row", "companions"],
+        ["row_cells", "companions"],
         context(ev, ind=_row_of(ev, indicator_id), saved=indicator_id),
     )
 
 
 @router.post("/evaluations/{evaluation_id:int}/money")
 def save_money(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
-    """Save 全年执行数 (and 全年预算数 when the table gave none); answers the money block and the totals."""
+    """Save 全年执行数 (and 全年预算数 when the table gave none); answers its computed cells and the totals."""
     typed = {name: form[name] for name in ("spent", "budget") if name in form}
     return _save_block(request, evaluation_id, principal, session, form, typed, "money")
 
@@ -215,8 +216,8 @@ def _save_block(request, evaluation_id, principal, session, form, typed, block):
         session.rollback()
         ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
         ctx = context(ev, errors=field_errors(exc.errors), typed={None: typed})
-        return _answer(request, evaluation_id, [block, "companions"], ctx, 422)
-    return _answer(request, evaluation_id, [block, "companions"], context(ev, saved=block))
+        return _answer(request, evaluation_id, [f"{block}_cells", "companions"], ctx, 422)
+    return _answer(request, evaluation_id, [f"{block}_cells", "companions"], context(ev, saved=block))
 
 
 def _answer(request: Request, evaluation_id: int, blocks: list[str], ctx: dict, status_code: int = 200):

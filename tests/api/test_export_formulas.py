@@ -39,10 +39,10 @@ GOAL_COMPLETION = '=HYPERLINK("http://evil.example/","完成情况")'
 ACTUAL = "=1+1 有所提升"
 REASON = "-1+1 偏差原因"
 TAB_REASON = "\t=1+1 定性偏差原因"
+SELF_SCORE_REASON = '=HYPERLINK("http://evil.example/","自评得分理由")'
 OVERRIDE_REASON = "=1+1 调整理由"
 OPINION = "+SUM(1) 退回意见"
 FINAL_OPINION = "@cmd 终审意见"
-TYPED = [UNIT, PROJECT, ANNUAL_GOAL, INDICATOR, QUALITATIVE, GOAL_COMPLETION, ACTUAL, REASON]
 
 HEADER = [
     "年度",
@@ -125,7 +125,13 @@ def world(client, session):
             "spent": "90",
             "goal_completion": GOAL_COMPLETION,
             "results": [
-                {"indicator_id": ids[INDICATOR], "actual": "10份", "deviation_reason": REASON},
+                {
+                    "indicator_id": ids[INDICATOR],
+                    "actual": "10份",
+                    "deviation_reason": REASON,
+                    "self_score": "45",
+                    "self_score_reason": SELF_SCORE_REASON,
+                },
                 {
                     "indicator_id": ids[QUALITATIVE],
                     "qualitative_level": "partial",
@@ -244,7 +250,8 @@ def test_no_export_holds_a_formula(client, world):
         assert response.status_code == 200, url
         texts |= _check_xlsx(response.content, url)
     # The payloads did reach the exports: as the same text in xlsx, behind a quote in CSV.
-    for payload in [DEPARTMENT, UNIT, PROJECT, SECOND_PROJECT, ANNUAL_GOAL, INDICATOR, QUALITATIVE, ACTUAL, REASON]:
+    typed = [ANNUAL_GOAL, INDICATOR, QUALITATIVE, ACTUAL, REASON, SELF_SCORE_REASON]
+    for payload in [DEPARTMENT, UNIT, PROJECT, SECOND_PROJECT, *typed]:
         assert any(payload in text for text in texts), payload
     for payload in [DEPARTMENT, UNIT, PROJECT, SECOND_PROJECT, INDICATOR, QUALITATIVE, ACTUAL]:
         assert "'" + payload in neutralised, payload

@@ -97,8 +97,8 @@ def test_a_unit_fills_submits_and_prints_its_self_evaluation(page: Page, live_se
     expect(_score(page, "培训考核通过率")).to_have_text("15.74")  # 85 / 90 × 16.67
     expect(_row(page, "培训考核通过率").locator("label.required")).to_be_visible()
     expect(_row(page, "培训考核通过率").locator("[data-flag=unmet]")).to_be_visible()
-    _row(page, "培训考核通过率").locator("textarea").fill("两名学员因公缺考，已安排次年补考")
-    _row(page, "培训考核通过率").locator("textarea").blur()
+    _row(page, "培训考核通过率").locator("textarea[name=deviation_reason]").fill("两名学员因公缺考，已安排次年补考")
+    _row(page, "培训考核通过率").locator("textarea[name=deviation_reason]").blur()
     expect(_row(page, "培训考核通过率").locator("[data-flag=reason_missing]")).to_have_count(0)
 
     # a deadline, a qualitative level, a satisfaction rate
@@ -126,7 +126,9 @@ def test_a_unit_fills_submits_and_prints_its_self_evaluation(page: Page, live_se
     # reload: everything was saved
     page.reload()
     expect(_row(page, "培训和演练").locator("input[name=actual]")).to_have_value("1次")
-    expect(_row(page, "培训考核通过率").locator("textarea")).to_have_value("两名学员因公缺考，已安排次年补考")
+    expect(_row(page, "培训考核通过率").locator("textarea[name=deviation_reason]")).to_have_value(
+        "两名学员因公缺考，已安排次年补考"
+    )
     expect(_row(page, "强化无线电管理工作人员的业务水平").locator("select")).to_have_value("achieved")
     expect(page.locator("#spent-input")).to_have_value("19.50")
     expect(page.locator("#goal-input")).to_have_value(re.compile("考核通过率85%"))

@@ -116,3 +116,30 @@ def test_the_migration_adds_a_version_with_the_setting_on_and_keeps_the_old_one(
         }
     finally:
         drop()
+
+
+def test_the_apis_give_the_tables_weight_beside_the_scaled_one(client, session):
+    load(session, body("农技推广", ("40", "10", "30", "20")))
+    unit = session.exec(select(Unit)).one()
+    factories.user(session, "njz", "unit", unit_row=unit)
+    factories.login(client, "njz")
+    evaluation = session.exec(select(SelfEvaluation)).one()
+    rows = client.get(f"/api/v1/self-evaluations/{evaluation.id}").json()["indicators"]
+    assert [(r["weight"], r["given_weight"]) for r in rows] == [
+        ("36.00", "40"),
+        ("9.00", "10"),
+        ("27.00", "30"),
+        ("18.00", "20"),
+    ]
+    version = client.get(f"/api/v1/self-evaluations/{evaluation.id}").json()["version"]
+    saved = client.put(
+        f"/api/v1/self-evaluations/{evaluation.id}",
+        json={"version": version, "results": [{"indicator_id": rows[0]["id"], "actual": "1000亩"}]},
+    )
+    assert saved.status_code == 200, saved.text
+    factories.user(session, "cz", "finance")
+    factories.login(client, "cz")
+    listed = client.get("/api/v1/indicators?year=2023").json()["items"]
+    # a row with a stored result carries the weight it was scored with; a row not yet answered
+    # has only the table's (the catalog has always read it so)
+    assert [(r["weight"], r["given_weight"]) for r in listed][:2] == [("36.00", "40"), ("10.00", "10")]

@@ -59,6 +59,17 @@ def _row(text: str, indicator_id: int) -> str:
     return match.group(0)
 
 
+def _no_fields(answer: str) -> bool:
+    """A save's answer carries no input but the form's version: a field being typed in is never replaced."""
+    fields = re.findall(r"<(?:input|textarea|select)\b[^>]*>", answer)
+    return all('id="ev-version"' in field for field in fields)
+
+
+def _stored(answer: str, field_id: str) -> str:
+    """What the server holds for a field, as the answer reports it (the page formats to it on blur)."""
+    return re.search(rf'<data id="stored-{field_id}" value="([^"]*)"', answer).group(1)
+
+
 def _save_row(client, eid: int, indicator_id: int, version: int, **fields):
     return client.post(f"/evaluations/{eid}/rows/{indicator_id}", data={"version": version, **fields}, headers=HX)
 
@@ -183,16 +194,19 @@ def test_a_differing_period_target_is_shown_beside_the_annual_one(demo, session)
 # --- rows that save themselves --------------------------------------------------------------------
 
 
-def test_a_row_saves_itself_and_answers_the_row_the_new_version_and_the_totals(demo, session):
+def test_a_row_saves_itself_and_answers_only_its_computed_cells_the_new_version_and_the_totals(demo, session):
     eid, indicators = _evaluation(session)
     count = indicators[0]  # 培训和演练 1次
     version = _version(demo, eid)
     response = _save_row(demo, eid, count.id, version, actual="1次", deviation_reason="")
     assert response.status_code == 200
     assert response.headers["vary"] == "HX-Request"
-    row = _row(response.text, count.id)
-    assert 'value="1次"' in row and "识别为：数值 = 1 次" in row
+    row = response.text
+    assert f'<tr id="ind-{count.id}"' not in row and _no_fields(row)  # out of band cells, never the inputs
+    assert f'id="parse-{count.id}" hx-swap-oob="true"' in row and "识别为：数值 = 1 次" in row
+    assert f'id="score-{count.id}" hx-swap-oob="true"' in row
     assert re.search(r"data-score>16\.67<", row)  # met: the full weight
+    assert _stored(row, f"actual-{count.id}") == "1次"
     assert f'id="ev-version" name="version" value="{version + 1}" hx-swap-oob="true"' in response.text
     assert 'id="ev-totals"' in response.text and 'id="total-score">16.67<' in response.text
     # reload: it was saved
@@ -205,26 +219,27 @@ def test_a_missed_target_needs_its_reason_and_the_reason_is_saved(demo, session)
     eid, indicators = _evaluation(session)
     rate = indicators[1]  # 培训考核通过率 90%
     version = _version(demo, eid)
-    row = _row(_save_row(demo, eid, rate.id, version, actual="85%").text, rate.id)
-    assert "未达标" in row and 'aria-required="true"' in row
+    row = _save_row(demo, eid, rate.id, version, actual="85%").text
+    assert "未达标" in row and "needs-reason" in row and 'class="small required"' in row
     assert "得分低于分值，请填写偏差原因分析及改进措施" in row
     score = re.search(r"data-score>([\d.]+)<", row).group(1)
     assert score == "15.74"  # 85 / 90 × 16.67 = 15.743…, half-up to 2 places
     response = _save_row(demo, eid, rate.id, version + 1, actual="85%", deviation_reason="两名学员缺考，已安排补考")
-    row = _row(response.text, rate.id)
-    assert "两名学员缺考，已安排补考</textarea>" in row and "缺偏差原因" not in row
+    row = response.text
+    assert _stored(row, f"reason-{rate.id}") == "两名学员缺考，已安排补考" and "缺偏差原因" not in row
 
 
 def test_a_qualitative_row_takes_a_level_and_a_score_inside_its_band(demo, session):
     eid, indicators = _evaluation(session)
     ind = _by_target(indicators, "qualitative")  # weight 30
     version = _version(demo, eid)
-    row = _row(_save_row(demo, eid, ind.id, version, qualitative_level="partial", score_in_band="20").text, ind.id)
+    row = _save_row(demo, eid, ind.id, version, qualitative_level="partial", score_in_band="20").text
     assert re.search(r"data-score>20\.00<", row) and "可在 18.00–23.99 分之间自选" in row
     outside = _save_row(demo, eid, ind.id, version + 1, qualitative_level="not_achieved", score_in_band="29")
     assert outside.status_code == 422
-    row = _row(outside.text, ind.id)
-    assert "0.00 至 17.99" in row and 'value="29"' in row
+    row = outside.text
+    assert "0.00 至 17.99" in row and f'id="msg-band-{ind.id}" hx-swap-oob="true"' in row
+    assert _no_fields(row)  # what was typed stays in the page's own field
     assert re.search(r"data-score>20\.00<", row)  # score unchanged until valid
     assert 'id="total-score">20.00<' in outside.text
 
@@ -257,9 +272,9 @@ def test_bad_input_gets_a_message_at_the_field_and_nothing_else_is_lost(demo, se
     for typed, message in BAD_ACTUALS:
         response = _save_row(demo, eid, count.id, version + 1, actual=typed, deviation_reason="保留的说明")
         assert response.status_code == 422, typed
-        row = _row(response.text, count.id)
+        row = response.text
         assert message in row and 'class="field-error"' in row, typed
-        assert "保留的说明</textarea>" in row  # what else was typed stays in the form
+        assert _no_fields(row)  # what was typed stays in the page's own fields
         assert re.search(r"data-score>16\.67<", row)  # score unchanged until valid
         assert "<script>alert" not in response.text  # shown escaped, never executed
         assert f'value="{version + 1}"' in response.text  # the version did not move
@@ -270,8 +285,8 @@ def test_bad_input_gets_a_message_at_the_field_and_nothing_else_is_lost(demo, se
     assert _save_row(demo, eid, rate.id, version + 1, actual="95%").status_code == 200
     response = _save_row(demo, eid, rate.id, version + 2, actual="85%", deviation_reason="长" * 5001)
     assert response.status_code == 422
-    row = _row(response.text, rate.id)
-    assert "偏差原因不能超过 5000 个字符" in row and 'value="85%"' in row
+    row = response.text
+    assert "偏差原因不能超过 5000 个字符" in row and _no_fields(row)
     assert "data-score>16.67<" in row and 'id="total-score">33.34<' in response.text
     assert 'value="95%"' in _row(demo.get(f"/evaluations/{eid}").text, rate.id)
 
@@ -282,8 +297,8 @@ def test_bad_money_gets_a_message_at_the_field(demo, session):
     for spent, message in [("-3", "不能为负数"), ("12.1234567", "最多保留 6 位小数"), ("abc", "应为数字")]:
         response = demo.post(f"/evaluations/{eid}/money", data={"version": version, "spent": spent}, headers=HX)
         assert response.status_code == 422, spent
-        block = re.search(r'<section id="money".*?</section>', response.text, re.S).group(0)
-        assert message in block and f'value="{spent}"' in block, spent
+        block = re.search(r'<div class="field-msg" id="msg-spent-input".*?</div>', response.text, re.S).group(0)
+        assert message in block and _no_fields(response.text), spent
     assert _version(demo, eid) == version
 
 
@@ -294,9 +309,23 @@ def test_money_is_kept_exactly_and_scores_the_execution_rate(demo, session):
         f"/evaluations/{eid}/money", data={"version": version, "budget": "57550", "spent": "56022.2398"}, headers=HX
     )
     assert response.status_code == 200
-    assert 'value="56022.2398"' in response.text and 'value="57550.00"' in response.text
+    assert _stored(response.text, "spent-input") == "56022.2398"
+    assert _stored(response.text, "budget-input") == "57550.00"  # the page shows it so once the field is left
     assert "97.35%" in response.text  # 56022.2398 / 57550
-    assert 'id="execution-score"><strong>9.73<' in response.text  # min(0.9735, 1) × 10, half-up
+    assert 'id="execution-score" hx-swap-oob="true"><strong>9.73<' in response.text  # min(0.9735, 1) × 10, half-up
+
+
+def test_without_javascript_a_row_posts_as_a_plain_form_and_a_refusal_keeps_what_was_typed(demo, session):
+    eid, indicators = _evaluation(session)
+    count = indicators[0]
+    version = _version(demo, eid)
+    url = f"/evaluations/{eid}/rows/{count.id}"
+    saved = demo.post(url, data={"version": version, "actual": "1次"}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/evaluations/{eid}"
+    refused = demo.post(url, data={"version": version + 1, "actual": "abc", "deviation_reason": "说明"})
+    assert refused.status_code == 422 and "<html" in refused.text  # the whole page, the message at the field
+    row = _row(refused.text, count.id)
+    assert 'value="abc"' in row and "说明</textarea>" in row and "请填写数字" in row
 
 
 def test_an_html_actual_is_shown_escaped(demo, session):

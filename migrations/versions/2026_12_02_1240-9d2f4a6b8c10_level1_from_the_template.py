@@ -4,7 +4,7 @@ The level-1 categories are the scoring template's structure (app/domain/categori
 the database no longer lists them; the import validates against the template in force.
 
 Revision ID: 9d2f4a6b8c10
-Revises: 8d4e6f2a3b71
+Revises: 9e2b4c6d8f10
 Create Date: 2026-12-02 12:00:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "9d2f4a6b8c10"
-down_revision: str | Sequence[str] | None = "8d4e6f2a3b71"
+down_revision: str | Sequence[str] | None = "9e2b4c6d8f10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
