@@ -98,7 +98,12 @@ def test_fill_score_submit_withdraw(setup, session):
     withdrawn = client.post(f"/api/v1/self-evaluations/{eid}/withdraw")
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"
     actions = [
-        e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity_id == eid).order_by(AuditEvent.id))
+        e.action
+        for e in session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == eid)
+            .order_by(AuditEvent.id)
+        )
     ]
     assert actions == ["evaluation.save", "evaluation.save", "evaluation.submit", "evaluation.withdraw"]
 
