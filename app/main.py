@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import make_engine
 from app.security import cross_site_reason
-from app.services.errors import DomainError, NotAuthenticated, NotFound, TooLarge
+from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge
+from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("jixiao")
@@ -83,6 +84,8 @@ class SecurityMiddleware:
 # Bodies anyone may send: the login form (and logging out with an expired session).
 ANONYMOUS_BODIES = {("POST", "/login"), ("POST", "/logout")}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Uploads and the roles that may make them, judged before the file is received (the routes check too).
+UPLOAD_ROLES = {("POST", "/api/v1/imports"): IMPORT_ROLES, ("POST", "/admin/imports"): IMPORT_ROLES}
 
 
 def _size(n: int) -> str:
@@ -100,18 +103,27 @@ def too_large(limit: int, *, upload: bool) -> TooLarge:
     )
 
 
-def _why_not_signed_in(request: Request) -> NotAuthenticated | None:
-    """Why the request is not signed in (the same check and message as the route dependencies), or None."""
+def _why_refused(request: Request) -> DomainError | None:
+    """Why the body may not be read: not signed in (the route dependencies' own check and message),
+    or an upload from a role that may not make it; None when it may."""
     from sqlmodel import Session
 
-    from app.security import optional_principal
+    from app.security import optional_principal, require_role
 
     with Session(request.app.state.engine) as session:
         try:
             principal = optional_principal(request, session)
         except NotAuthenticated as exc:
             return exc
-    return None if principal is not None else NotAuthenticated("请先登录")
+    if principal is None:
+        return NotAuthenticated("请先登录")
+    roles = UPLOAD_ROLES.get((request.method, request.url.path))
+    try:
+        if roles is not None:
+            require_role(principal, *roles)
+    except PermissionDenied as exc:
+        return exc
+    return None
 
 
 class RequestLimitMiddleware:
@@ -142,7 +154,7 @@ class RequestLimitMiddleware:
             return
         method = scope["method"]
         if method in UNSAFE_METHODS and (method, scope["path"]) not in ANONYMOUS_BODIES:
-            refusal = await run_in_threadpool(_why_not_signed_in, request)
+            refusal = await run_in_threadpool(_why_refused, request)
             if refusal is not None:
                 await domain_error_response(request, refusal)(scope, receive, send)
                 return

@@ -38,7 +38,7 @@ async def upload(
     force: Annotated[str | None, Form()] = None,
 ):
     """Start an import in the background and show its progress."""
-    require_role(principal, "admin", "finance")
+    require_role(principal, *imports.IMPORT_ROLES)
     settings = request.app.state.settings
     year_value = None
     if year.strip():
