@@ -252,7 +252,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"error": "validation_failed", "message": "请求参数有误", "errors": errors}, status_code=422
             )
-        return error_page(request, 422, "；".join(f"{e['field']}：{e['message']}" for e in errors))
+        named = [f"{PAGE_FIELD_NAMES.get(e['field'], e['field'])}：{e['message']}" for e in errors]
+        return error_page(request, 422, "；".join(named))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -309,6 +310,17 @@ VALIDATION_MESSAGES = {
     "datetime_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
     "datetime_type": "时间应写作 YYYY-MM-DDTHH:MM:SS",
     "datetime_from_date_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
+}
+# The pages' parameters as a reader calls them (the API keeps its field names: they are its contract).
+PAGE_FIELD_NAMES = {
+    "year": "年度",
+    "username": "用户名",
+    "password": "密码",
+    "next": "登录后前往的页面",
+    "evaluation_id": "自评编号",
+    "indicator_id": "指标编号",
+    "run_id": "导入编号",
+    "file": "文件",
 }
 # Statuses raised by the framework itself (body parsing, routing), with Chinese words.
 HTTP_MESSAGES = {
