@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.domain.scoring import FLAG_LABELS
@@ -414,9 +415,33 @@ def review_view(*, session: Session, principal: Principal, evaluation_id: int) -
 # --- the review queue ------------------------------------------------------------------------
 
 
+# The queue's status filter beyond the statuses: everything, and what waits for the viewer's action.
+ALL_STATUSES = "all"
+AWAITING = "awaiting"
+AWAITING_LABEL = "待我审核"
+
+
+def awaiting_condition(principal: Principal) -> sa.ColumnElement[bool]:
+    """What waits for this reviewer: a department, what its units submitted; the finance bureau,
+    what a department approved (awaiting 终审) and what units reporting to it directly submitted
+    (a department's own office, named as the department, or a unit under no department)."""
+    submitted = SelfEvaluation.status == "submitted"
+    own = aliased(Department)  # the queue's query joins Department already
+    direct = sa.or_(
+        Unit.department_id.is_(None),
+        sa.exists(sa.select(own.id).where(own.id == Unit.department_id, own.name == Unit.name)),
+    )
+    if principal.role == "department":
+        return submitted
+    if principal.role == "finance":
+        return sa.or_(SelfEvaluation.status == "approved", sa.and_(submitted, direct))
+    return SelfEvaluation.status.in_(("submitted", "approved"))
+
+
 @dataclass(frozen=True)
 class QueueFilters:
-    """What the queue shows: status `submitted` by default; "all" for every status."""
+    """What the queue shows: status `submitted` by default; "all" for every status; "awaiting" for
+    what waits for the viewer's action (the pages' default)."""
 
     year: int | None = None
     status: str = "submitted"
@@ -432,7 +457,7 @@ class QueueFilters:
     def check(self) -> None:
         """Unknown filter values are refused with a message, never ignored silently."""
         problems = Problems()
-        if self.status != "all" and self.status not in EVALUATION_STATUSES:
+        if self.status not in (ALL_STATUSES, AWAITING) and self.status not in EVALUATION_STATUSES:
             problems.add("status", "状态取值无效")
         if self.grade is not None and self.grade not in GRADES:
             problems.add("grade", "等级应为 优 / 良 / 中 / 差")
@@ -498,7 +523,9 @@ def _queue_where(session: Session, principal: Principal, filters: QueueFilters, 
     where = [scope.unit_filter(principal, Project.unit_id)]
     if filters.year is not None:
         where += [SelfEvaluation.year == filters.year, Project.year == filters.year]
-    if filters.status != "all":
+    if filters.status == AWAITING:
+        where.append(awaiting_condition(principal))
+    elif filters.status != ALL_STATUSES:
         where.append(SelfEvaluation.status == filters.status)
     if filters.department_id is not None:
         where.append(Unit.department_id == filters.department_id)

@@ -49,7 +49,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
     year = _int(params, "year", problems)
     filters = QueueFilters(
         year=year if year is not None else default_year,
-        status=(params.get("status") or "submitted").strip(),
+        status=(params.get("status") or reviews.AWAITING).strip(),
         department_id=_int(params, "department", problems),
         unit_id=_int(params, "unit", problems),
         grade=(params.get("grade") or "").strip() or None,
@@ -93,7 +93,7 @@ def sort_url(filters: QueueFilters, key: str) -> str:
 
 @router.get("/reviews")
 def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
-    """The review queue: submitted evaluations by default, filtered, sorted, paged."""
+    """The review queue: what waits for the viewer's action by default, filtered, sorted, paged."""
     require_role(principal, *reviews.REVIEWERS, "admin")
     filters = queue_filters(request.query_params, reviews.default_year(session=session, principal=principal))
     page = reviews.review_queue(session=session, principal=principal, filters=filters)
@@ -111,6 +111,7 @@ def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
             "QUEUE_FLAGS": QUEUE_FLAGS,
             "QUEUE_FLAG_SHORT": QUEUE_FLAG_SHORT,
             "STATUS_LABELS": STATUS_LABELS,
+            "AWAITING_LABEL": reviews.AWAITING_LABEL,
             "STATUS_TONE": STATUS_TONE,
             "GRADES": reviews.GRADES,
             "pct": pct,
