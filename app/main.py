@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from app.db import make_engine
 from app.security import cross_site_reason
@@ -239,6 +241,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
         return domain_error_response(request, exc)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect):
+        # A user who closes the tab while a save is read: nothing was saved, nobody is waiting.
+        log.info("client left before its request was read: %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
