@@ -12,10 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from app.db import make_engine
 from app.security import cross_site_reason
-from app.services.errors import DomainError, NotAuthenticated, NotFound, TooLarge
+from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge
+from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("jixiao")
@@ -83,6 +86,8 @@ class SecurityMiddleware:
 # Bodies anyone may send: the login form (and logging out with an expired session).
 ANONYMOUS_BODIES = {("POST", "/login"), ("POST", "/logout")}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Uploads and the roles that may make them, judged before the file is received (the routes check too).
+UPLOAD_ROLES = {("POST", "/api/v1/imports"): IMPORT_ROLES, ("POST", "/admin/imports"): IMPORT_ROLES}
 
 
 def _size(n: int) -> str:
@@ -100,18 +105,28 @@ def too_large(limit: int, *, upload: bool) -> TooLarge:
     )
 
 
-def _why_not_signed_in(request: Request) -> NotAuthenticated | None:
-    """Why the request is not signed in (the same check and message as the route dependencies), or None."""
+def _why_refused(request: Request) -> DomainError | None:
+    """Why the body may not be read: not signed in (the route dependencies' own check and message),
+    or an upload from a role that may not make it; None when it may."""
     from sqlmodel import Session
 
     from app.auth import optional_principal
+    from app.services.scope import require_role
 
     with Session(request.app.state.engine) as session:
         try:
             principal = optional_principal(request, session)
         except NotAuthenticated as exc:
             return exc
-    return None if principal is not None else NotAuthenticated("请先登录")
+    if principal is None:
+        return NotAuthenticated("请先登录")
+    roles = UPLOAD_ROLES.get((request.method, request.url.path))
+    try:
+        if roles is not None:
+            require_role(principal, *roles)
+    except PermissionDenied as exc:
+        return exc
+    return None
 
 
 class RequestLimitMiddleware:
@@ -142,7 +157,7 @@ class RequestLimitMiddleware:
             return
         method = scope["method"]
         if method in UNSAFE_METHODS and (method, scope["path"]) not in ANONYMOUS_BODIES:
-            refusal = await run_in_threadpool(_why_not_signed_in, request)
+            refusal = await run_in_threadpool(_why_refused, request)
             if refusal is not None:
                 await domain_error_response(request, refusal)(scope, receive, send)
                 return
@@ -228,6 +243,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError):
         return domain_error_response(request, exc)
 
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect):
+        # A user who closes the tab while a save is read: nothing was saved, nobody is waiting.
+        log.info("client left before its request was read: %s %s", request.method, request.url.path)
+        return Response(status_code=400)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = []
@@ -240,7 +261,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"error": "validation_failed", "message": "请求参数有误", "errors": errors}, status_code=422
             )
-        return error_page(request, 422, "；".join(f"{e['field']}：{e['message']}" for e in errors))
+        named = [f"{PAGE_FIELD_NAMES.get(e['field'], e['field'])}：{e['message']}" for e in errors]
+        return error_page(request, 422, "；".join(named))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -297,6 +319,17 @@ VALIDATION_MESSAGES = {
     "datetime_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
     "datetime_type": "时间应写作 YYYY-MM-DDTHH:MM:SS",
     "datetime_from_date_parsing": "时间应写作 YYYY-MM-DDTHH:MM:SS",
+}
+# The pages' parameters as a reader calls them (the API keeps its field names: they are its contract).
+PAGE_FIELD_NAMES = {
+    "year": "年度",
+    "username": "用户名",
+    "password": "密码",
+    "next": "登录后前往的页面",
+    "evaluation_id": "自评编号",
+    "indicator_id": "指标编号",
+    "run_id": "导入编号",
+    "file": "文件",
 }
 # Statuses raised by the framework itself (body parsing, routing), with Chinese words.
 HTTP_MESSAGES = {

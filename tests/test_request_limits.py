@@ -189,3 +189,12 @@ def test_bodies_under_the_limits_still_work(small_app, finance_token, session):
 def test_an_import_limit_above_the_request_limit_is_refused_at_start():
     with pytest.raises(SettingsError, match="JIXIAO_MAX_REQUEST_BYTES"):
         load_settings(IMPORT_MAX_BYTES=300 * MB, JIXIAO_MAX_REQUEST_BYTES=200 * MB)
+
+
+def test_an_upload_from_a_role_that_may_not_import_is_refused_unread(app, session):
+    dept = factories.department(session)
+    unit = factories.unit(session, "单位甲", dept)
+    _, secret = tokens.create_token(session=session, role="unit", name="单位", unit=unit.name)
+    headers = {"content-type": MULTIPART, "authorization": f"Bearer {secret}"}
+    sent = call(app, "POST", "/api/v1/imports", multipart_chunks(64 * MB), headers)
+    assert sent.status == 403 and sent.json()["error"] == "forbidden" and sent.pulled == 0

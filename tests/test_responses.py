@@ -86,3 +86,10 @@ def test_demo_data_is_refused_in_production(settings, session):
     assert result.returncode != 0
     assert "生产环境" in result.stderr and "jixiao-demo" not in result.stdout + result.stderr
     assert session.exec(select(User)).all() == []
+
+
+def test_a_page_names_a_bad_parameter_in_chinese(client, world):
+    factories.login(client, "dw")
+    response = client.get("/evaluations/print?year=abc")
+    assert response.status_code == 422
+    assert "年度：应为整数" in response.text and "year：" not in response.text

@@ -28,7 +28,7 @@ async def create_import(
     force: Annotated[bool, Form(description="允许删除已填报实际完成值的指标")] = False,
 ) -> JSONResponse:
     """Import one file as one transaction; 200 with the report, or 422 with every error and its place."""
-    require_role(principal, "admin", "finance")
+    require_role(principal, *imports.IMPORT_ROLES)
     settings = request.app.state.settings
     data = await read_upload(file, settings.import_max_bytes)
     from starlette.concurrency import run_in_threadpool

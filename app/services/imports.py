@@ -38,6 +38,8 @@ from app.sqltypes import utcnow
 # (rows done, rows total or None, phase): phase "read" while the file is read, "store" while it is written.
 Progress = Callable[[int, int | None, str], None]
 SUPPORTED = (".xlsx", ".csv", ".txt")
+# Who may import tables (the routes, and the upload check before a file is received).
+IMPORT_ROLES = ("admin", "finance")
 
 
 @dataclass

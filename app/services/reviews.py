@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
@@ -290,9 +291,35 @@ def review_view(
 # --- the review queue ------------------------------------------------------------------------
 
 
+# The queue's status filter beyond the statuses: everything, and what waits for the viewer's action.
+ALL_STATUSES = "all"
+AWAITING = "awaiting"
+AWAITING_LABEL = "待我审核"
+
+
+def awaiting_condition(principal: Principal) -> sa.ColumnElement[bool]:
+    """What waits for this reviewer, from the lifecycle's table: a department, what it may
+    approve (its units' submissions); the finance bureau, what it may approve that a department
+    already reviewed (awaiting 终审) plus first submissions of the units reporting to it
+    directly (a department's own office, named as the department, or a unit under no
+    department)."""
+    mine = lifecycle.sources_for("approve", principal.role) or lifecycle.sources_for("approve")
+    if principal.role != "finance":
+        return SelfEvaluation.status.in_(mine)
+    own = aliased(Department)  # the queue's query joins Department already
+    direct = sa.or_(
+        Unit.department_id.is_(None),
+        sa.exists(sa.select(own.id).where(own.id == Unit.department_id, own.name == Unit.name)),
+    )
+    reviewed = [s for s in mine if s not in lifecycle.AWAITING_REVIEW]
+    first = [s for s in mine if s in lifecycle.AWAITING_REVIEW]
+    return sa.or_(SelfEvaluation.status.in_(reviewed), sa.and_(SelfEvaluation.status.in_(first), direct))
+
+
 @dataclass(frozen=True)
 class QueueFilters:
-    """What the queue shows: status `submitted` by default; "all" for every status."""
+    """What the queue shows: status `submitted` by default; "all" for every status; "awaiting" for
+    what waits for the viewer's action (the pages' default)."""
 
     year: int | None = None
     status: str = lifecycle.QUEUE_DEFAULT_STATUS
@@ -308,7 +335,7 @@ class QueueFilters:
     def check(self) -> None:
         """Unknown filter values are refused with a message, never ignored silently."""
         problems = Problems()
-        if self.status != "all" and self.status not in STATUS_CODES:
+        if self.status not in (ALL_STATUSES, AWAITING) and self.status not in STATUS_CODES:
             problems.add("status", "状态取值无效")
         if self.grade is not None and self.grade not in GRADES:
             problems.add("grade", f"等级应为 {' / '.join(GRADES)}")
@@ -374,7 +401,9 @@ def _queue_where(session: Session, principal: Principal, filters: QueueFilters, 
     where = [scope.unit_filter(principal, Project.unit_id)]
     if filters.year is not None:
         where += [SelfEvaluation.year == filters.year, Project.year == filters.year]
-    if filters.status != "all":
+    if filters.status == AWAITING:
+        where.append(awaiting_condition(principal))
+    elif filters.status != ALL_STATUSES:
         where.append(SelfEvaluation.status == filters.status)
     if filters.department_id is not None:
         where.append(Unit.department_id == filters.department_id)

@@ -40,7 +40,7 @@ async def upload(
     force: Annotated[str | None, Form()] = None,
 ):
     """Start an import in the background and show its progress."""
-    require_role(principal, "admin", "finance")
+    require_role(principal, *imports.IMPORT_ROLES)
     settings = request.app.state.settings
     year_value = parse_year(year)
     if not file.filename:

@@ -44,7 +44,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
     year = collect(problems, parse_year, params.get("year"))
     filters = QueueFilters(
         year=year if year is not None else default_year,
-        status=(params.get("status") or QueueFilters.status).strip(),
+        status=(params.get("status") or reviews.AWAITING).strip(),
         department_id=collect(problems, parse_id, params.get("department"), "department"),
         unit_id=collect(problems, parse_id, params.get("unit"), "unit"),
         grade=(params.get("grade") or "").strip() or None,
@@ -88,7 +88,7 @@ def sort_url(filters: QueueFilters, key: str) -> str:
 
 @router.get("/reviews")
 def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
-    """The review queue: submitted evaluations by default, filtered, sorted, paged."""
+    """The review queue: what waits for the viewer's action by default, filtered, sorted, paged."""
     require_role(principal, *reviews.REVIEWERS, "admin")
     filters = queue_filters(request.query_params, reviews.default_year(session=session, principal=principal))
     page = reviews.review_queue(session=session, principal=principal, filters=filters)
@@ -103,6 +103,7 @@ def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
             "queue_url": queue_url,
             "sort_url": sort_url,
             "SORTS": SORTS,
+            "AWAITING_LABEL": reviews.AWAITING_LABEL,
             "GRADES": GRADES,
             "pct": pct,
         },

@@ -1,7 +1,9 @@
 """All page routers."""
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 
+from app.settings import ROOT
 from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, scoring, windows
 
 web_router = APIRouter(include_in_schema=False)
@@ -14,3 +16,9 @@ web_router.include_router(reviews.router)
 web_router.include_router(overview.router)
 web_router.include_router(windows.router)
 web_router.include_router(scoring.router)
+
+
+@web_router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The site's icon where browsers ask for it (an SVG, vendored with the static files)."""
+    return FileResponse(ROOT / "app" / "static" / "favicon.svg", media_type="image/svg+xml")

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from app.models import FilingWindow, SelfEvaluation
+from app.models import Department, FilingWindow, SelfEvaluation
 from tests import factories
 from tests.api.test_reviews import _fill_and_submit, as_user
 from tests.services.evaluation_data import STANDARD, YEAR, project_with, two_units
@@ -79,12 +79,47 @@ def test_queue_full_page_then_fragment_scoped_to_the_department(setup):
 def test_queue_sorts_and_pages(setup, client):
     client, ids = setup
     as_user(client, "czj")
-    ascending = client.get("/reviews?sort=score", headers=HX).text
+    ascending = client.get("/reviews?status=submitted&sort=score", headers=HX).text
     order = [m for m in re.findall(r'href="/reviews/(\d+)"', ascending)]
     assert order[0] == str(ids["频谱监测"])  # the lowest total first
-    descending = client.get("/reviews?sort=score&desc=1", headers=HX).text
+    descending = client.get("/reviews?status=submitted&sort=score&desc=1", headers=HX).text
     assert re.findall(r'href="/reviews/(\d+)"', descending)[-1] == str(ids["频谱监测"])
     assert "价格监测" in descending  # the finance bureau sees every department
+
+
+def test_each_reviewers_queue_opens_on_what_waits_for_them(setup, session):
+    client, ids = setup
+    # a unit that is its own department (局本级) and a unit under no department report to the bureau
+    dept = session.exec(select(Department).where(Department.name == "广州市工业和信息化局")).one()
+    own = factories.unit(session, "广州市工业和信息化局", dept)
+    alone = factories.unit(session, "广州市独立核算单位", None)
+    factories.user(session, "bj", "unit", unit_row=own)
+    factories.user(session, "dl", "unit", unit_row=alone)
+    for owner, unit, name in (("bj", own, "局本级项目"), ("dl", alone, "独立单位项目")):
+        project = project_with(session, unit, STANDARD, name=name)
+        ids[name] = session.exec(select(SelfEvaluation.id).where(SelfEvaluation.project_id == project.id)).one()
+        as_user(client, owner)
+        _fill_and_submit(client, ids[name])
+    as_user(client, "gxj")
+    assert client.post(f"/reviews/{ids['监测设备运维']}", data={"action": "approve"}).status_code in (200, 303)
+
+    def listed(url: str) -> set[str]:
+        """The evaluations a queue lists, by project name."""
+        shown = set(re.findall(r'href="/reviews/(\d+)"', client.get(url).text))
+        return {name for name, eid in ids.items() if str(eid) in shown}
+
+    # a department: what its units submitted
+    assert listed("/reviews") == {"频谱监测", "产业分析报告", "局本级项目"}
+    as_user(client, "czj")
+    finance = client.get("/reviews").text
+    # the finance bureau: approved by a department (awaiting 终审), and what units reporting to it
+    # directly submitted; not what still waits for a department
+    assert listed("/reviews") == {"监测设备运维", "局本级项目", "独立单位项目"}
+    assert "共 3 份自评" in finance
+    # the status filter still allows everything
+    assert listed("/reviews?status=all") == set(ids)
+    assert listed("/reviews?status=submitted") == set(ids) - {"监测设备运维"}
+    assert 'value="awaiting" selected' in finance and "待我审核" in finance  # the default, named
 
 
 def test_review_page_return_without_opinion_then_approve_with_override(setup, session):
