@@ -47,6 +47,7 @@ templates.env.globals.update(
         "SENT_BACK": lifecycle.SENT_BACK,
         "HANDED_IN_LABEL": lifecycle.HANDED_IN_LABEL,
         "AWAITING_REVIEW": lifecycle.AWAITING_REVIEW,
+        "APPROVE_SOURCES": lifecycle.sources_for("approve"),
         "LEVEL_LABELS": lifecycle.LEVEL_LABELS,
         "ROLE_LABELS": lifecycle.ROLE_LABELS,
         "may": lifecycle.may,

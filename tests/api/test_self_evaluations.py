@@ -97,14 +97,8 @@ def test_fill_score_submit_withdraw(setup, session):
     assert again.status_code == 409
     withdrawn = client.post(f"/api/v1/self-evaluations/{eid}/withdraw")
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"
-    actions = [
-        e.action
-        for e in session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == eid)
-            .order_by(AuditEvent.id)
-        )
-    ]
+    of_evaluation = (AuditEvent.entity_type == "self_evaluation") & (AuditEvent.entity_id == eid)
+    actions = [e.action for e in session.exec(select(AuditEvent).where(of_evaluation).order_by(AuditEvent.id))]
     assert actions == ["evaluation.save", "evaluation.save", "evaluation.submit", "evaluation.withdraw"]
 
 
@@ -184,7 +178,9 @@ def test_budget_only_when_the_table_gave_none(client, session):
         f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "200", "spent": "200"}
     )
     assert ok.status_code == 200 and ok.json()["execution_rate"] == "100.00"
-    events = session.exec(select(AuditEvent).where(AuditEvent.entity_id == eid)).all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == eid)
+    ).all()
     assert any((e.after or {}).get("budget") == "200" for e in events)
 
 

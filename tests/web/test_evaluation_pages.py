@@ -376,6 +376,28 @@ def test_submit_makes_the_form_read_only_and_withdraw_makes_it_editable(demo, se
     assert back.status_code == 200 and "已撤回" in back.text and 'name="actual"' in back.text
 
 
+def _status_bar(page: str) -> str:
+    """The sticky bar at the top of the form (totals and what comes next)."""
+    return re.search(r'<section id="ev-totals".*?</section>', page, re.S).group(0)
+
+
+def test_the_status_bar_says_the_real_state_and_what_the_viewer_can_do_next(demo, session):
+    eid, indicators = _evaluation(session)
+    assert "送审前还有" in _status_bar(demo.get(f"/evaluations/{eid}").text)
+    version = _fill_all(demo, session, eid, indicators)
+    assert "可以送审" in _status_bar(demo.get(f"/evaluations/{eid}").text)
+    assert demo.post(f"/evaluations/{eid}/submit", data={"version": version}, headers=HX).status_code == 200
+    bar = _status_bar(demo.get(f"/evaluations/{eid}").text)
+    assert "可以送审" not in bar and "已送审" in bar and "等待主管部门审核" in bar and "可以撤回" in bar
+    evaluation = session.get(SelfEvaluation, eid)
+    for status, says in (("approved", "等待财政局终审"), ("final", "终审通过")):
+        evaluation.status = status
+        session.add(evaluation)
+        session.commit()
+        bar = _status_bar(demo.get(f"/evaluations/{eid}").text)
+        assert "可以送审" not in bar and says in bar and "可以撤回" not in bar, status
+
+
 def test_submit_without_javascript_redirects_to_the_read_only_page(demo, session):
     eid, indicators = _evaluation(session)
     version = _fill_all(demo, session, eid, indicators)
