@@ -236,3 +236,39 @@ NATIONAL_2020_STRUCTURE = Structure(
         ),
     )
 )
+
+
+# The 2021 guideline (财预〔2021〕101号): 成本指标 is a level-1 category of its own, with the cost
+# taxonomy 经济成本 / 社会成本 / 生态环境成本 below it; 产出 keeps 数量 / 质量 / 时效 only. The codes
+# of the categories national 2020 also has are kept ("2-效益指标" reads the same under both), so
+# 成本 takes the next free code. Default points (产出 40 / 成本 10 / 效益 30 / 满意度 10 of the 90)
+# are unconfirmed settings: they apply only where a table gives no 分值.
+GUIDELINE_2021_COST_LEVEL2: tuple[Level2, ...] = (
+    Level2("41", "economic_cost", "经济成本指标", "cost"),
+    Level2("42", "social_cost", "社会成本指标", "cost"),
+    Level2("43", "ecological_cost", "生态环境成本指标", "cost"),
+)
+
+GUIDELINE_2021_STRUCTURE = Structure(
+    (
+        Category("0", "execution", "预算执行率", "预算执行率", "10", scoring="execution"),
+        Category(
+            "1",
+            "output",
+            "产出指标",
+            "产出",
+            "40",
+            children=tuple(k for k in LEVEL2 if k.level1 == "output" and k.slug != "cost"),
+        ),
+        Category("4", "cost", "成本指标", "成本", "10", direction="lower", children=GUIDELINE_2021_COST_LEVEL2),
+        Category("2", "outcome", "效益指标", "效益", "30", children=tuple(k for k in LEVEL2 if k.level1 == "outcome")),
+        Category(
+            "3",
+            "satisfaction",
+            "满意度指标",
+            "满意度",
+            "10",
+            children=tuple(k for k in LEVEL2 if k.level1 == "satisfaction"),
+        ),
+    )
+)

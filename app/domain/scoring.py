@@ -18,7 +18,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from app.domain.categories import NATIONAL_2020_STRUCTURE, Structure
+from app.domain.categories import GUIDELINE_2021_STRUCTURE, NATIONAL_2020_STRUCTURE, Structure
 from app.domain.evaluation import FLAG, LEVEL_LABELS, LEVELS, flag_labels, grade_rule_text, grades
 from app.domain.targets import TargetParse, conversion_factor, with_target_unit
 
@@ -370,6 +370,12 @@ def _in_band(percent: Decimal | Fraction, lo: Decimal, hi: Decimal) -> bool:
 
 
 NATIONAL_2020 = TemplateSettings()
+# the 2021 guideline (财预〔2021〕101号): 成本指标 as a level-1 category; its default points are the
+# structure's (产出 40 / 成本 10 / 效益 30 / 满意度 10), unconfirmed, and an empty category's points
+# spread proportionally over the categories present
+GUIDELINE_2021 = TemplateSettings.from_json(
+    {"name": "guideline-2021", "categories": GUIDELINE_2021_STRUCTURE.to_json()}
+)
 # Every flag the engine can raise, with the sentence the pages show (national thresholds);
 # pages worded for another template use evaluation.flag_labels(settings).
 FLAG_LABELS: Mapping[str, str] = MappingProxyType(flag_labels(NATIONAL_2020))

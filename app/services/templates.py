@@ -6,17 +6,24 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.domain.scoring import NATIONAL_2020, TemplateSettings
+from app.domain.scoring import GUIDELINE_2021, NATIONAL_2020, TemplateSettings
 from app.models import ScoringTemplate
 from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 
 DEFAULT_TEMPLATE = "national-2020"
-TITLES = {DEFAULT_TEMPLATE: "项目支出绩效自评（财预〔2020〕10号）"}
+GUIDELINE_TEMPLATE = "guideline-2021"
+# the templates jixiao ships: each is stored as version 1 with these settings on first use
+BUILT_IN: dict[str, TemplateSettings] = {DEFAULT_TEMPLATE: NATIONAL_2020, GUIDELINE_TEMPLATE: GUIDELINE_2021}
+TITLES = {
+    DEFAULT_TEMPLATE: "项目支出绩效自评（财预〔2020〕10号）",
+    GUIDELINE_TEMPLATE: "项目支出绩效自评（2021 指引，财预〔2021〕101号：成本指标为一级指标）",
+}
 
 
 def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> ScoringTemplate:
-    """The current version of a template; national-2020@1 is created with its defaults on first use."""
+    """The current version of a template; a built-in one (national-2020, guideline-2021) is created
+    as version 1 with its defaults on first use."""
     row = session.exec(
         select(ScoringTemplate)
         .where(ScoringTemplate.name == name, ScoringTemplate.is_current)
@@ -24,9 +31,9 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
     ).first()
     if row is not None:
         return row
-    if name != DEFAULT_TEMPLATE:
-        raise NotFound(f"评分模板「{name}」不存在")
-    row = ScoringTemplate(name=name, version=1, title=TITLES[name], settings=NATIONAL_2020.to_json())
+    if name not in BUILT_IN:
+        raise NotFound(f"评分模板「{name}」不存在（可用：{'、'.join(BUILT_IN)}）")
+    row = ScoringTemplate(name=name, version=1, title=TITLES[name], settings=BUILT_IN[name].to_json())
     session.add(row)
     session.flush()
     return row
