@@ -316,6 +316,24 @@ def awaiting_condition(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.or_(SelfEvaluation.status.in_(reviewed), sa.and_(SelfEvaluation.status.in_(first), direct))
 
 
+def waits_for(principal: Principal, status: str, *, direct: bool) -> bool:
+    """awaiting_condition for one evaluation (`direct`: its unit reports to the bureau directly)."""
+    mine = lifecycle.sources_for("approve", principal.role) or lifecycle.sources_for("approve")
+    if status not in mine:
+        return False
+    return principal.role != "finance" or status not in lifecycle.AWAITING_REVIEW or direct
+
+
+def reports_directly(unit_name: str, department_id: int | None, department_name: str | None) -> bool:
+    """A unit under no department, or a department's own office (named as the department)."""
+    return department_id is None or unit_name == department_name
+
+
+def awaiting_count(principal: Principal, by_status: dict[str, int], *, direct: bool) -> int:
+    """How many of a unit's evaluations (counted by status) wait for this reviewer."""
+    return sum(n for status, n in by_status.items() if waits_for(principal, status, direct=direct))
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the queue shows: status `submitted` by default; "all" for every status; "awaiting" for

@@ -260,6 +260,17 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
     units = sorted(_all(queries.unit_stats, **common), key=lambda r: (r.department_name or "", r.name))
     departments = sorted(_all(queries.department_stats, **common), key=lambda r: r.name)
     options = reviews.queue_options(session=session, principal=principal)
+    # 待审核 is what waits for the viewer (as the queue's default), per unit and summed per department.
+    by_unit = {
+        u.id: reviews.awaiting_count(
+            principal, u.by_status, direct=reviews.reports_directly(u.name, u.department_id, u.department_name)
+        )
+        for u in units
+    }
+    awaiting = {
+        "unit": by_unit,
+        "department": {d.id: sum(by_unit[u.id] for u in units if u.department_id == d.id) for d in departments},
+    }
     settings = templates.current_settings(session=session)
     words = {
         "waiting": lifecycle.QUEUE_DEFAULT_STATUS,
@@ -294,6 +305,7 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
             "charts": charts,
             "totals": totals,
             "W": words,
+            "awaiting": awaiting,
             "MAX_ROWS": MAX_ROWS,
         },
     )

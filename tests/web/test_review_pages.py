@@ -122,6 +122,26 @@ def test_each_reviewers_queue_opens_on_what_waits_for_them(setup, session):
     assert 'value="awaiting" selected' in finance and "待我审核" in finance  # the default, named
 
 
+def _awaiting_cell(page: str, name: str) -> str:
+    """The 待审核 cell of an overview row (the third figure), as HTML."""
+    row = re.search(rf'<tr>\s*<td><a href="[^"]*">{name}</a></td>.*?</tr>', page, re.S).group(0)
+    return re.findall(r'<td class="num">(.*?)</td>', row, re.S)[2]
+
+
+def test_the_overviews_awaiting_count_is_what_waits_for_the_viewer(setup):
+    client, ids = setup
+    for name in ("监测设备运维", "产业分析报告"):  # the department approves two; 频谱监测 still waits for it
+        assert client.post(f"/reviews/{ids[name]}", data={"action": "approve"}).status_code in (200, 303)
+    department = client.get(f"/overview?year={YEAR}").text
+    assert ">1</a>" in _awaiting_cell(department, "广州市无线电监测站")  # 频谱监测
+    as_user(client, "czj")
+    finance = client.get(f"/overview?year={YEAR}").text
+    assert ">2</a>" in _awaiting_cell(finance, "广州市工业和信息化局")  # the department's row: both approved
+    station = _awaiting_cell(finance, "广州市无线电监测站")
+    assert ">1</a>" in station and "status=awaiting" in station  # 监测设备运维 awaits 终审
+    assert _awaiting_cell(finance, "广州市价格监测中心") == "0"  # submitted, still with its department
+
+
 def test_review_page_return_without_opinion_then_approve_with_override(setup, session):
     client, ids = setup
     eid = ids["监测设备运维"]
