@@ -368,6 +368,36 @@ def scoring_show(name: Annotated[str, typer.Option(help="模板名称")] = "nati
         typer.echo(json.dumps(row.settings, ensure_ascii=False, indent=2))
 
 
+@scoring_cli.command("use")
+def scoring_use(
+    year: Annotated[int, typer.Option(help="年度")],
+    template: Annotated[str, typer.Option(help="模板名称：national-2020 或 guideline-2021（2021 指引）")],
+    department: Annotated[str | None, typer.Option(help="只对这个主管部门（名称）生效；不填则对整个年度")] = None,
+) -> None:
+    """选定某年度（或某主管部门）新建自评所用的评分模板；导入的表须符合该模板。"""
+    from app.services import templates
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        _run_service(lambda: templates.choose(session=session, year=year, name=template, department=department))
+        scope = f"{year} 年度" + (f"“{department}”" if department else "")
+        typer.echo(f"{scope}的自评使用评分模板 {template}")
+
+
+@scoring_cli.command("choices")
+def scoring_choices(year: Annotated[int | None, typer.Option(help="年度")] = None) -> None:
+    """列出各年度（及主管部门）选定的评分模板；未选定的年度用 national-2020。"""
+    from app.services import templates
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        rows = templates.choices(session=session, year=year)
+        if not rows:
+            typer.echo("尚未选定任何年度的模板：各年度均用 national-2020")
+        for choice, department in rows:
+            typer.echo(f"{choice.year}\t{department or '（整个年度）'}\t{choice.template_name}")
+
+
 @scoring_cli.command("set")
 def scoring_set(
     changes: Annotated[str, typer.Argument(help='要修改的设置（JSON），如 \'{"lower_formula": "ratio"}\'')],

@@ -111,6 +111,31 @@ class ScoringTemplate(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_created_at())
 
 
+# Which scoring template a year's new evaluations use, chosen by the bureau: one row for the
+# whole year (department_id empty) and optionally one per department, which wins for that
+# department's units. A year without a row uses national-2020. Imports check files against it.
+class TemplateChoice(SQLModel, table=True):
+    __tablename__ = "template_choice"
+    __table_args__ = (
+        sa.UniqueConstraint("year", "department_id"),
+        # NULLs are distinct in a unique constraint: the year-wide row is kept single by this index
+        sa.Index(
+            "uq_template_choice_year_wide",
+            "year",
+            unique=True,
+            sqlite_where=sa.text("department_id IS NULL"),
+            postgresql_where=sa.text("department_id IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    template_name: str = Field(max_length=64)
+    chosen_by: str = Field(default="", max_length=200)
+    chosen_at: datetime = Field(sa_column=_created_at())
+
+
 # 项目: per unit per year. Names repeat, so project_code identifies it (generated when the
 # source has none). Budget figures are nullable: published tables often carry none.
 class Project(SQLModel, table=True):

@@ -136,13 +136,26 @@ class EvaluationView:
 
 def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
     """Create the missing evaluation rows (one per project); returns how many were created."""
-    missing = select(Project.id, Project.year).where(~sa.exists().where(SelfEvaluation.project_id == Project.id))
+    missing = (
+        select(Project.id, Project.year, Unit.department_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .where(~sa.exists().where(SelfEvaluation.project_id == Project.id))
+    )
     if year is not None:
         missing = missing.where(Project.year == year)
     rows = session.execute(missing).all()
     if not rows:
         return 0
-    template = current_template(session=session)
+    # the template the bureau chose for the year (or the project's department), national-2020 if none
+    resolvers = {y: templates.resolver(session=session, year=y) for y in {r[1] for r in rows}}
+    ids: dict[str, int] = {}
+
+    def template_id(y: int, department_id: int | None) -> int:
+        name = resolvers[y](department_id)
+        if name not in ids:
+            ids[name] = current_template(session=session, name=name).id
+        return ids[name]
+
     now = utcnow()
     session.execute(
         sa.insert(SelfEvaluation),
@@ -151,14 +164,14 @@ def ensure_evaluations(*, session: Session, year: int | None = None) -> int:
                 "project_id": pid,
                 "year": y,
                 "status": FIRST_STATUS,
-                "template_id": template.id,
+                "template_id": template_id(y, department_id),
                 "flags": [],
                 "declared": {},
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
             }
-            for pid, y in rows
+            for pid, y, department_id in rows
         ],
     )
     session.commit()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.domain.evaluation import FIRST_STATUS
-from app.domain.scoring import given_points_note
+from app.domain.scoring import TemplateSettings, given_points_note
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
@@ -27,10 +27,11 @@ from app.models import (
     Indicator,
     IndicatorResult,
     Project,
+    ScoringTemplate,
     SelfEvaluation,
     Unit,
 )
-from app.services import audit
+from app.services import audit, templates
 from app.services.accounts import name_key
 from app.services.templates import current_template, settings_of
 from app.sqltypes import utcnow
@@ -267,8 +268,16 @@ def _store(
     file = report.file
     if session.get(FiscalYear, year) is None:
         session.add(FiscalYear(year=year))
-    template = current_template(session=session)
-    settings = settings_of(template)
+    # the template the bureau chose for the year, or for a project's department
+    in_force = templates.resolver(session=session, year=year)
+    by_name: dict[str, tuple[ScoringTemplate, TemplateSettings]] = {}
+
+    def template_of(unit: Unit) -> tuple[ScoringTemplate, TemplateSettings]:
+        name = in_force(unit.department_id)
+        if name not in by_name:
+            row = current_template(session=session, name=name)
+            by_name[name] = (row, settings_of(row))
+        return by_name[name]
 
     departments = {d.name: d for d in session.exec(select(Department))}
     units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
@@ -324,7 +333,7 @@ def _store(
 
     seen_units: set[int] = set()
     occurrences: Counter = Counter()
-    new_projects: list[tuple[dict, ProjectRow]] = []
+    new_projects: list[tuple[dict, ProjectRow, int]] = []
     changed_projects: list[tuple[Project, ProjectRow]] = []
     for position, p in enumerate(projects, start=1):
         unit = unit_for(p)
@@ -339,6 +348,7 @@ def _store(
                 unit.name_key, year, p.project_name, occurrences[(unit.id, name_key(p.project_name))]
             )
         project_warnings = [w.message for w in p.warnings]
+        template, settings = template_of(unit)
         # 分值 that will not be used as written: said at import, by the template in force
         note = given_points_note(settings, [i.weight for i in p.indicators])
         if note:
@@ -359,7 +369,11 @@ def _store(
         current = existing.get((unit.id, code))
         if current is None:
             new_projects.append(
-                ({"year": year, "unit_id": unit.id, "project_code": code, "code_generated": generated, **values}, p)
+                (
+                    {"year": year, "unit_id": unit.id, "project_code": code, "code_generated": generated, **values},
+                    p,
+                    template.id,
+                )
             )
         else:
             changed_projects.append((current, p))
@@ -385,7 +399,7 @@ def _store(
     now = utcnow()
     # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
     if new_projects:
-        rows = [dict(values, created_at=now, updated_at=now) for values, _ in new_projects]
+        rows = [dict(values, created_at=now, updated_at=now) for values, _, _ in new_projects]
         ids = (
             session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
             .scalars()
@@ -393,7 +407,7 @@ def _store(
         )
         report.counts["projects_created"] += len(ids)
         indicator_rows = []
-        for project_id, (_, p) in zip(ids, new_projects, strict=True):
+        for project_id, (_, p, _) in zip(ids, new_projects, strict=True):
             indicator_rows.extend(_indicator_values(project_id, year, p, report))
             storing(p)
         if indicator_rows:
@@ -407,14 +421,14 @@ def _store(
                     "project_id": pid,
                     "year": year,
                     "status": FIRST_STATUS,
-                    "template_id": template.id,
+                    "template_id": template_id,
                     "flags": [],
                     "declared": {},
                     "created_at": now,
                     "updated_at": now,
                     "version": 1,
                 }
-                for pid in ids
+                for pid, (_, _, template_id) in zip(ids, new_projects, strict=True)
             ],
         )
 

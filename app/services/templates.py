@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, select
 
 from app.domain.scoring import GUIDELINE_2021, NATIONAL_2020, TemplateSettings
-from app.models import ScoringTemplate
+from app.models import Department, Project, ScoringTemplate, SelfEvaluation, TemplateChoice, Unit
 from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 
@@ -77,6 +78,105 @@ def new_version(*, session: Session, name: str, changes: dict, actor: Any = "cli
         entity_id=row.id,
         before=current.settings,
         after=merged,
+    )
+    session.commit()
+    return row
+
+
+# --- which template a year (optionally a department) uses ---------------------------------
+# The bureau chooses; the file never does. A year without a choice uses national-2020.
+
+
+def template_name_for(*, session: Session, year: int, department_id: int | None = None) -> str:
+    """The template name in force for a year and department: the department's choice, else the year's."""
+    return resolver(session=session, year=year)(department_id)
+
+
+def resolver(*, session: Session, year: int) -> Callable[[int | None], str]:
+    """A lookup department_id -> template name for one year (two queries at most, for bulk paths)."""
+    rows = session.exec(select(TemplateChoice).where(TemplateChoice.year == year)).all()
+    year_wide = next((r.template_name for r in rows if r.department_id is None), DEFAULT_TEMPLATE)
+    by_department = {r.department_id: r.template_name for r in rows if r.department_id is not None}
+    return lambda department_id: by_department.get(department_id, year_wide)
+
+
+def template_for(*, session: Session, year: int, department_id: int | None = None) -> ScoringTemplate:
+    """The current version of the template in force for a year and department."""
+    return current_template(
+        session=session, name=template_name_for(session=session, year=year, department_id=department_id)
+    )
+
+
+def choices(*, session: Session, year: int | None = None) -> list[tuple[TemplateChoice, str | None]]:
+    """The choices made (with the department's name), by year then department."""
+    query = select(TemplateChoice, Department.name).join(Department, isouter=True)
+    if year is not None:
+        query = query.where(TemplateChoice.year == year)
+    return list(session.exec(query.order_by(TemplateChoice.year, TemplateChoice.department_id)).all())
+
+
+def choose(
+    *, session: Session, year: int, name: str, department: str | None = None, actor: Any = "cli"
+) -> TemplateChoice:
+    """Record the template a year's (or one department's) new evaluations use.
+
+    Refused when evaluations of that scope already exist under another template: one year's
+    figures never mix rules.
+    """
+    current_template(session=session, name=name)  # an unknown name is refused, naming the ones there are
+    dept = None
+    if department:
+        dept = session.exec(select(Department).where(Department.name == department.strip())).first()
+        if dept is None:
+            raise NotFound(f"主管部门「{department}」不存在")
+    existing = session.exec(
+        select(TemplateChoice).where(
+            TemplateChoice.year == year,
+            TemplateChoice.department_id == dept.id if dept else TemplateChoice.department_id.is_(None),
+        )
+    ).first()
+    # evaluations of the scope that would keep another template
+    own_choice = {
+        r.department_id
+        for r in session.exec(select(TemplateChoice).where(TemplateChoice.year == year))
+        if r.department_id is not None
+    }
+    query = (
+        select(SelfEvaluation.id, ScoringTemplate.name, Unit.department_id)
+        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .where(SelfEvaluation.year == year, ScoringTemplate.name != name)
+    )
+    if dept is not None:
+        query = query.where(Unit.department_id == dept.id)
+    others = [
+        row
+        for row in session.exec(query).all()
+        # a year-wide choice leaves the departments with their own choice alone
+        if dept is not None or row[2] not in own_choice
+    ]
+    scope = f"{year} 年度" + (f"“{dept.name}”" if dept else "")
+    if others:
+        used = "、".join(sorted({row[1] for row in others}))
+        raise ValidationFailed(
+            f"{scope}已有 {len(others)} 份自评按评分模板 {used} 建立，不能改用 {name}："
+            "同一年度的汇总不混用两套规则。请在导入该年度的表之前选定模板。"
+        )
+    before = {"template": existing.template_name} if existing else None
+    row = existing or TemplateChoice(year=year, department_id=dept.id if dept else None, template_name=name)
+    row.template_name = name
+    row.chosen_by = str(getattr(actor, "name", actor))[:200]
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="template.choose",
+        entity_type="template_choice",
+        entity_id=row.id,
+        before=before,
+        after={"year": year, "department": dept.name if dept else None, "template": name},
     )
     session.commit()
     return row
