@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -58,7 +59,9 @@ def test_a_client_leaving_mid_save_is_logged_as_one_info_line(app, client, sessi
 
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        asyncio.run(app(scope, receive, send))  # raises if the disconnect escapes the app
+        # its own thread and loop: a browser test earlier in the session may hold this thread's loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, app(scope, receive, send)).result()  # raises if the disconnect escapes
 
     records = [r for r in caplog.records if r.name.startswith(("jixiao", "uvicorn", "starlette", "fastapi"))]
     assert [r.levelno for r in records] == [logging.INFO], [(r.levelname, r.getMessage()) for r in records]
