@@ -13,7 +13,14 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.domain.evaluation import FIRST_STATUS, LEVELS, ROLES, STATUS_CODES
+from app.domain.evaluation import (
+    FIRST_STATUS,
+    LEVELS,
+    ROLES,
+    STATUS_CODES,
+    TARGET_IMPORTED_STATUS,
+    TARGET_STATUS_CODES,
+)
 from app.sqltypes import ExactDecimal, JSONType, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -164,6 +171,12 @@ class Project(SQLModel, table=True):
     spent: Decimal | None = Field(default=None, sa_column=_money())  # 全年执行数
     source: str | None = Field(default=None, max_length=500)  # file (and place) it was imported from
     warnings: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    # the 绩效目标表's lifecycle (app/domain/evaluation.py TARGET_TRANSITIONS); imported tables are 已批复
+    target_status: str = Field(
+        default=TARGET_IMPORTED_STATUS,
+        sa_column=_enum("target_status", TARGET_STATUS_CODES, server_default=TARGET_IMPORTED_STATUS),
+    )
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # optimistic locking of the table
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())
 

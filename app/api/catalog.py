@@ -259,10 +259,17 @@ def get_project(
     project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
 ) -> ProjectDetailPublic:
     """一个项目：资金、目标、全部指标（原始与识别后的指标值、实际完成值、得分、提示）与审核历史。"""
+    return project_detail_public(session=session, principal=principal, project_id=project_id)
+
+
+def project_detail_public(*, session, principal, project_id: int) -> ProjectDetailPublic:
+    """The read API's shape of one project (also what every write of the table answers)."""
     detail = queries.project_detail(session=session, principal=principal, project_id=project_id)
     p, e = detail.project, detail.evaluation
     return ProjectDetailPublic(
         **_project_fields(detail.row),
+        target_status=p.target_status,
+        version=p.version,
         initial_budget=money(p.initial_budget),
         fiscal_funds=money(p.fiscal_funds),
         carried_over=money(p.carried_over),

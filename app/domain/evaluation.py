@@ -126,6 +126,40 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("finance", "return", ("submitted", "approved"), "returned", "review", opinion_required=True),
     Transition("finance", "reopen", ("final",), "returned", "review", opinion_required=True),
 )
+# --- the target table's lifecycle (domain.md §1) -------------------------------------------
+# The 绩效目标表 has its own statuses, in rows of the same kind: a unit drafts it (草稿), files it
+# (已申报), its department approves it (主管部门审核通过) and the bureau approves it (已批复), with
+# 退回 at either review. A table imported by the bureau arrives as 已批复 (the column's default).
+
+TARGET_STATUSES: tuple[Status, ...] = (
+    Status("draft", "草稿", "info", "#9fb3c8"),
+    Status("declared", "已申报", "warn", "#1d4ed8", handed_in=True),
+    Status("department_approved", "主管部门审核通过", "ok", "#2f9e57", handed_in=True, approved=True),
+    Status("approved", "已批复", "ok", "#0b5d2a", handed_in=True, approved=True),
+    Status("returned", "已退回", "bad", "#b42318", sent_back=True),
+)
+TARGET_STATUS: Mapping[str, Status] = MappingProxyType({s.code: s for s in TARGET_STATUSES})
+TARGET_STATUS_CODES: tuple[str, ...] = tuple(s.code for s in TARGET_STATUSES)
+TARGET_STATUS_DOC = " / ".join(f"{s.code} {s.label}" for s in TARGET_STATUSES)
+TARGET_IMPORTED_STATUS = "approved"
+TARGET_FIRST_STATUS = "draft"
+TARGET_EDITING = ("draft", "returned")
+
+TARGET_TRANSITIONS: tuple[Transition, ...] = (
+    # the unit writes its own table; the bureau and the administrator may file one for a unit
+    Transition("unit", "save", TARGET_EDITING, None, "write"),
+    Transition("finance", "save", TARGET_EDITING, None, "write"),
+    Transition("admin", "save", TARGET_EDITING, None, "write"),
+)
+
+
+def target_refusal(action: str, status: str) -> str:
+    """Why an action on a target table is refused in this status (Chinese, for the user)."""
+    label = TARGET_STATUS[status].label if status in TARGET_STATUS else status
+    verb = ACTION_VERBS.get(action, action)
+    return f"绩效目标表当前为“{label}”，不能{verb}（只有草稿或已退回的目标表可以修改）"
+
+
 # Which statuses a rescoring (a template change, not a person's action) may touch; 已送审 only
 # when asked, approved ones never.
 RESCORABLE: tuple[str, ...] = EDITING

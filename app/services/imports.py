@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services import audit, templates
 from app.services.accounts import name_key
+from app.services.target_tables import indicator_columns, target_columns  # noqa: F401 (target_columns: re-exported)
 from app.services.templates import current_template, settings_of
 from app.sqltypes import utcnow
 
@@ -226,33 +227,6 @@ def generated_project_code(unit_key: str, year: int, name: str, occurrence: int)
     """A 21-character code, stable for the same unit, year, name and occurrence of that name."""
     digest = hashlib.sha1(f"{unit_key}|{year}|{name_key(name)}|{occurrence}".encode()).hexdigest()
     return f"G{year}{digest[:16].upper()}"
-
-
-def target_columns(parse: TargetParse) -> dict[str, Any]:
-    """The parsed fields of an annual target, as indicator columns."""
-    data = parse.to_json()
-    return {
-        "target_kind": parse.kind,
-        "target_op": parse.op,
-        "target_value": data["value"],
-        "target_value_max": data["value_max"],
-        "target_unit": parse.unit,
-        "target_unit_raw": parse.unit_raw,
-        "target_unit_class": parse.unit_class,
-        "target_deadline": parse.deadline,
-        "target_direction": parse.direction,
-        "target_confidence": parse.confidence,
-        "target_warnings": list(parse.warnings),
-    }
-
-
-def _indicator_warnings(row, annual: TargetParse, period: TargetParse | None) -> list[str]:
-    warnings: list[str] = []
-    if annual.confidence == "low":
-        warnings.append("年度指标值解析置信度低：" + "；".join(annual.warnings or ("请核对",)))
-    if period is not None and annual.unit_class and period.unit_class and annual.unit_class != period.unit_class:
-        warnings.append(f"实施周期指标值（{row.period_target}）与年度指标值（{row.annual_target}）的单位类别不一致")
-    return warnings
 
 
 def _store(
@@ -509,38 +483,26 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
 
 
 def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportReport) -> list[dict]:
-    """Indicator columns for one project's rows; their warnings go into the report with their place."""
+    """Indicator columns for one project's rows (as the API stores them); their warnings go into
+    the report with their place."""
     values = []
     for row in p.indicators:
-        annual = _parse(row.annual_target or "", year)
-        period = _parse(row.period_target, year) if row.period_target else None
-        warnings = _indicator_warnings(row, annual, period)
-        for message in warnings:
-            report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
-        values.append(
-            {
-                "project_id": project_id,
-                "year": year,
-                "position": row.order,
-                "level1": row.level1,
-                "level2": row.level2,
-                "level2_code": _level2_code(row.level2),
-                "level2_name": (row.level2_raw or "")[:100] or None,
-                "name": row.name[:1000],
-                "period_target": row.period_target,
-                "annual_target": row.annual_target,
-                **target_columns(annual),
-                "weight": row.weight,
-                "warnings": warnings,
-            }
+        columns = indicator_columns(
+            year=year,
+            level1=row.level1,
+            level2=row.level2,
+            level2_name=row.level2_raw,
+            name=row.name,
+            period_target=row.period_target,
+            annual_target=row.annual_target,
+            weight=row.weight,
+            position=row.order,
+            parse=_parse,
         )
+        for message in columns["warnings"]:
+            report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+        values.append({"project_id": project_id, **columns})
     return values
-
-
-def _level2_code(slug: str | None) -> str | None:
-    from app.domain.categories import LEVEL2_BY_SLUG
-
-    return LEVEL2_BY_SLUG[slug].code if slug in LEVEL2_BY_SLUG else None
 
 
 def _indicator_key(level1, level2, name, n) -> tuple:

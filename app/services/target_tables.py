@@ -1,0 +1,543 @@
+"""A project's 绩效目标表 entries, one at a time: create, change and delete a project and its
+indicators, checked, versioned and audited. The import stores its rows through the same
+indicator columns (`indicator_columns`)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+
+from app.domain import evaluation as lifecycle
+from app.domain.categories import LEVEL2_BY_SLUG, level2_from_text
+from app.domain.evaluation import FIRST_STATUS, MAX_YEAR, MIN_YEAR
+from app.domain.scoring import TemplateSettings
+from app.domain.targets import TargetParse, parse_target
+from app.models import FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
+from app.security import Principal
+from app.services import audit, scope
+from app.services.errors import Conflict, NotFound, PermissionDenied, Problems
+from app.services.evaluations import parse_money
+from app.services.templates import current_template, settings_of
+from app.sqltypes import utcnow
+
+TABLE = lifecycle.TARGET_TRANSITIONS
+STALE = "这张绩效目标表已被他人或其他窗口修改，请重新读取后再改（您的修改未保存）"
+# Project fields a person writes (the read API's names), with their Chinese labels for messages.
+TEXT_FIELDS = {"name": ("项目名称", 500), "period_goal": ("实施周期目标", 20000), "annual_goal": ("年度目标", 20000)}
+MONEY_FIELDS = {
+    "initial_budget": "年初预算数",
+    "budget": "全年预算数",
+    "fiscal_funds": "本年财政拨款",
+    "carried_over": "上年结转资金",
+    "other_funds": "其他资金",
+}
+PROJECT_FIELDS = (*TEXT_FIELDS, *MONEY_FIELDS)
+INDICATOR_FIELDS = ("level1", "level2", "name", "period_target", "annual_target", "weight", "position")
+MAX_TARGET = 500
+
+
+# --- the columns of one indicator row (shared with the import) ----------------------------
+
+
+def target_columns(parse: TargetParse) -> dict[str, Any]:
+    """The parsed fields of an annual target, as indicator columns."""
+    data = parse.to_json()
+    return {
+        "target_kind": parse.kind,
+        "target_op": parse.op,
+        "target_value": data["value"],
+        "target_value_max": data["value_max"],
+        "target_unit": parse.unit,
+        "target_unit_raw": parse.unit_raw,
+        "target_unit_class": parse.unit_class,
+        "target_deadline": parse.deadline,
+        "target_direction": parse.direction,
+        "target_confidence": parse.confidence,
+        "target_warnings": list(parse.warnings),
+    }
+
+
+def indicator_warnings(
+    period_target: str | None, annual_target: str | None, annual: TargetParse, period: TargetParse | None
+) -> list[str]:
+    """What an indicator row says about its values (low confidence, period and annual units that disagree)."""
+    warnings: list[str] = []
+    if annual.confidence == "low":
+        warnings.append("年度指标值解析置信度低：" + "；".join(annual.warnings or ("请核对",)))
+    if period is not None and annual.unit_class and period.unit_class and annual.unit_class != period.unit_class:
+        warnings.append(f"实施周期指标值（{period_target}）与年度指标值（{annual_target}）的单位类别不一致")
+    return warnings
+
+
+def indicator_columns(
+    *,
+    year: int,
+    level1: str,
+    level2: str | None,
+    level2_name: str | None,
+    name: str,
+    period_target: str | None,
+    annual_target: str | None,
+    weight: Decimal | None,
+    position: int,
+    parse=parse_target,
+) -> dict[str, Any]:
+    """Every stored column of one indicator row: the raw values, the annual target's parse, warnings."""
+    annual = parse(annual_target or "", year=year)
+    period = parse(period_target, year=year) if period_target else None
+    return {
+        "year": year,
+        "position": position,
+        "level1": level1,
+        "level2": level2,
+        "level2_code": LEVEL2_BY_SLUG[level2].code if level2 in LEVEL2_BY_SLUG else None,
+        "level2_name": (level2_name or "")[:100] or None,
+        "name": name[:1000],
+        "period_target": period_target,
+        "annual_target": annual_target,
+        **target_columns(annual),
+        "weight": weight,
+        "warnings": indicator_warnings(period_target, annual_target, annual, period),
+    }
+
+
+# --- checking what a person sent -----------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _level1(settings: TemplateSettings, value: Any, field: str, problems: Problems) -> str | None:
+    """A category of the template in force, given by its slug, code or name ("output", "1", "产出指标")."""
+    text = _fold(str(value or ""))
+    if not text:
+        problems.add(field, "一级指标必填")
+        return None
+    cats = [c for c in settings.structure.categories if c.scoring == "indicators"]
+    for c in cats:
+        names = {c.slug, c.code, c.name, c.short, f"{c.code}-{c.name}", f"{c.code}-{c.short}"}
+        if text in names:
+            return c.slug
+    allowed = "、".join(f"{c.slug}（{c.name}）" for c in cats)
+    problems.add(field, f"一级指标“{value}”不在评分模板的类别中：应为 {allowed}")
+    return None
+
+
+def _level2(
+    settings: TemplateSettings, level1: str | None, value: Any, field: str, problems: Problems
+) -> tuple[str | None, str | None]:
+    """(slug, name as written) of a 二级指标 of `level1`, given by slug, code or name; empty is allowed."""
+    text = str(value or "").strip()
+    if not text:
+        return None, None
+    found = LEVEL2_BY_SLUG.get(text) or level2_from_text(text)
+    category = settings.structure.category(level1) if level1 else None
+    children = category.children if category else ()
+    if found is None:
+        for child in children:
+            if _fold(text) in {child.slug, child.code, child.name}:
+                found = child
+    if found is None:
+        problems.add(field, f"无法识别的二级指标“{text}”（应如 quantity、11 或“数量指标”）")
+        return None, None
+    if level1 is not None and found.level1 != level1:
+        problems.add(field, f"二级指标“{found.name}”不属于一级指标 {level1}")
+        return None, None
+    return found.slug, found.name
+
+
+def _weight(value: Any, field: str, problems: Problems) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        problems.add(field, "分值应为数字，如 10 或 12.5")
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= 1000:
+        problems.add(field, "分值应在 0 到 1000 之间")
+        return None
+    if amount.as_tuple().exponent < -2:
+        problems.add(field, "分值最多保留 2 位小数")
+        return None
+    return amount
+
+
+def _text(value: Any, field: str, label: str, limit: int, problems: Problems, *, required: bool = False) -> str | None:
+    text = None if value is None else str(value).strip()
+    if not text:
+        if required:
+            problems.add(field, f"{label}必填")
+        return None
+    if len(text) > limit:
+        problems.add(field, f"{label}不能超过 {limit} 个字符")
+        return None
+    return text
+
+
+def _project_values(data: dict[str, Any], problems: Problems, *, prefix: str = "") -> dict[str, Any]:
+    """The project fields present in `data`, checked (messages named by field)."""
+    values: dict[str, Any] = {}
+    for key, (label, limit) in TEXT_FIELDS.items():
+        if key in data:
+            values[key] = _text(data[key], prefix + key, label, limit, problems, required=key == "name")
+    for key, label in MONEY_FIELDS.items():
+        if key in data:
+            values[key] = parse_money(data[key], prefix + key, label, problems)
+    return values
+
+
+def _indicator_input(
+    settings: TemplateSettings, year: int, data: dict[str, Any], problems: Problems, *, prefix: str = ""
+) -> dict[str, Any]:
+    """Every column of an indicator from a complete input (level1, name, annual_target required)."""
+    level1 = _level1(settings, data.get("level1"), prefix + "level1", problems)
+    level2, level2_name = _level2(settings, level1, data.get("level2"), prefix + "level2", problems)
+    name = _text(data.get("name"), prefix + "name", "三级指标名称", 1000, problems, required=True)
+    annual = _text(
+        data.get("annual_target"), prefix + "annual_target", "年度指标值", MAX_TARGET, problems, required=True
+    )
+    period = _text(data.get("period_target"), prefix + "period_target", "实施周期指标值", MAX_TARGET, problems)
+    weight = _weight(data.get("weight"), prefix + "weight", problems)
+    position = data.get("position")
+    if level1 is None or name is None or annual is None:
+        return {}
+    return indicator_columns(
+        year=year,
+        level1=level1,
+        level2=level2,
+        level2_name=level2_name,
+        name=name,
+        period_target=period,
+        annual_target=annual,
+        weight=weight,
+        position=position or 0,
+    )
+
+
+# --- who may change what, and when ------------------------------------------------------------
+
+
+def check_editable(principal: Principal, project: Project) -> None:
+    """The table may be changed by this principal now; 403 by role or scope, 409 by status otherwise."""
+    roles = lifecycle.roles_for("save", TABLE)
+    if principal.role not in roles:
+        who = "或".join(lifecycle.ROLE_LABELS[r] for r in roles)
+        raise PermissionDenied(f"只有{who}可以修改绩效目标表")
+    if lifecycle.may(principal, "save", project.target_status, table=TABLE):
+        return
+    if lifecycle.may(lifecycle.RoleOnly(principal.role), "save", project.target_status, table=TABLE):
+        raise PermissionDenied("令牌的权限范围（scope）不允许此操作")
+    raise Conflict(lifecycle.target_refusal("save", project.target_status))
+
+
+def _editable_project(*, session: Session, principal: Principal, project_id: int, version: int | None) -> Project:
+    roles = lifecycle.roles_for("save", TABLE)
+    if principal.role not in roles:  # asked before the project is looked up: no existence leak
+        check_editable(principal, Project(target_status=lifecycle.TARGET_FIRST_STATUS))
+    project = scope.visible_project(session=session, principal=principal, project_id=project_id)
+    check_editable(principal, project)
+    if version is None or version != project.version:
+        raise Conflict(STALE)
+    return project
+
+
+def _commit_versioned(session: Session, project: Project) -> None:
+    """Commit only if nobody changed the table meanwhile: a compare-and-set on its version."""
+    expected = project.version
+    session.flush()
+    updated = session.execute(
+        sa.update(Project)
+        .where(Project.id == project.id, Project.version == expected)
+        .values(version=expected + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        session.rollback()
+        raise Conflict(STALE)
+    session.commit()
+    set_committed_value(project, "version", expected + 1)
+
+
+# --- audit snapshots --------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def project_state(project: Project) -> dict[str, Any]:
+    return {
+        "project_code": project.project_code,
+        "year": project.year,
+        "unit_id": project.unit_id,
+        **{k: _plain(getattr(project, k)) for k in PROJECT_FIELDS},
+        "target_status": project.target_status,
+    }
+
+
+def indicator_state(ind: Indicator) -> dict[str, Any]:
+    return {"project_id": ind.project_id, **{k: _plain(getattr(ind, k)) for k in INDICATOR_FIELDS}}
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectInput:
+    """A new project: where it belongs, its fields, and its indicators (each a dict of the API's fields)."""
+
+    year: int
+    unit_id: int | None
+    project_code: str | None
+    fields: dict[str, Any]
+    indicators: list[dict[str, Any]]
+
+
+def _unit_for(session: Session, principal: Principal, unit_id: int | None, problems: Problems) -> Unit | None:
+    if principal.role == "unit":
+        if unit_id is not None and unit_id != principal.unit_id:
+            problems.add("unit_id", "单位账号只能为本单位新建项目")
+            return None
+        unit_id = principal.unit_id
+    if unit_id is None:
+        problems.add("unit_id", "请指定项目所属单位（unit_id）")
+        return None
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        problems.add("unit_id", f"单位 {unit_id} 不存在")
+    return unit
+
+
+def create_project(*, session: Session, principal: Principal, data: ProjectInput) -> Project:
+    """A new project's 绩效目标表 as a draft (草稿), with its indicators and its (empty) self-evaluation."""
+    check_editable(principal, Project(target_status=lifecycle.TARGET_FIRST_STATUS))
+    problems = Problems()
+    if not MIN_YEAR <= data.year <= MAX_YEAR:
+        problems.add("year", f"年度应在 {MIN_YEAR}–{MAX_YEAR} 之间")
+    unit = _unit_for(session, principal, data.unit_id, problems)
+    values = _project_values({"name": None, **data.fields}, problems)
+    template = current_template(session=session)
+    settings = settings_of(template)
+    rows = [
+        _indicator_input(settings, data.year, item, problems, prefix=f"indicators[{n}].")
+        for n, item in enumerate(data.indicators)
+    ]
+    code = _text(data.project_code, "project_code", "项目编码", 64, problems)
+    if unit is not None and code is not None:
+        taken = session.exec(
+            select(Project.id).where(
+                Project.year == data.year, Project.unit_id == unit.id, Project.project_code == code
+            )
+        ).first()
+        if taken is not None:
+            problems.add("project_code", f"本单位 {data.year} 年度已有项目编码为“{code}”的项目")
+    problems.raise_if_any()
+    from app.services.imports import generated_project_code
+
+    generated = code is None
+    if generated:
+        same_name = session.exec(
+            select(sa.func.count()).where(
+                Project.year == data.year, Project.unit_id == unit.id, Project.name == values["name"]
+            )
+        ).one()
+        code = generated_project_code(unit.name_key, data.year, values["name"], same_name + 1)
+    if session.get(FiscalYear, data.year) is None:
+        session.add(FiscalYear(year=data.year))
+    position = (
+        session.exec(
+            select(sa.func.coalesce(sa.func.max(Project.position), 0)).where(
+                Project.year == data.year, Project.unit_id == unit.id
+            )
+        ).one()
+        + 1
+    )
+    project = Project(
+        year=data.year,
+        unit_id=unit.id,
+        project_code=code,
+        code_generated=generated,
+        position=position,
+        target_status=lifecycle.TARGET_FIRST_STATUS,
+        source="在线填报",
+        **values,
+    )
+    session.add(project)
+    session.flush()
+    for n, row in enumerate(rows, start=1):
+        row["position"] = row["position"] or n
+        session.add(Indicator(project_id=project.id, **row))
+    session.add(SelfEvaluation(project_id=project.id, year=project.year, status=FIRST_STATUS, template_id=template.id))
+    session.flush()
+    audit.record(
+        session=session,
+        actor=principal,
+        action="project.create",
+        entity_type="project",
+        entity_id=project.id,
+        after={**project_state(project), "indicators": len(rows)},
+    )
+    session.commit()
+    return project
+
+
+def update_project(
+    *, session: Session, principal: Principal, project_id: int, version: int | None, fields: dict[str, Any]
+) -> Project:
+    """Change the project fields given (PUT gives them all, PATCH some); bumps the table's version."""
+    project = _editable_project(session=session, principal=principal, project_id=project_id, version=version)
+    problems = Problems()
+    values = _project_values(fields, problems)
+    problems.raise_if_any()
+    before = project_state(project)
+    for key, value in values.items():
+        setattr(project, key, value)
+    session.add(project)
+    after = project_state(project)
+    if after != before:
+        audit.record(
+            session=session,
+            actor=principal,
+            action="project.update",
+            entity_type="project",
+            entity_id=project.id,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    _commit_versioned(session, project)
+    return project
+
+
+def delete_project(*, session: Session, principal: Principal, project_id: int, version: int | None) -> None:
+    """Delete a draft table: the project, its indicators and its (unfilled) self-evaluation."""
+    project = _editable_project(session=session, principal=principal, project_id=project_id, version=version)
+    indicators = session.exec(select(Indicator).where(Indicator.project_id == project.id)).all()
+    before = {**project_state(project), "indicators": [indicator_state(i) for i in indicators]}
+    ids = [i.id for i in indicators]
+    if ids:
+        session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id.in_(ids)))
+        session.execute(sa.delete(Indicator).where(Indicator.id.in_(ids)))
+    session.execute(sa.delete(SelfEvaluation).where(SelfEvaluation.project_id == project.id))
+    gone = session.execute(sa.delete(Project).where(Project.id == project.id, Project.version == version)).rowcount
+    if gone != 1:
+        session.rollback()
+        raise Conflict(STALE)
+    audit.record(
+        session=session,
+        actor=principal,
+        action="project.delete",
+        entity_type="project",
+        entity_id=project_id,
+        before=before,
+    )
+    session.commit()
+
+
+# --- indicators --------------------------------------------------------------------------------
+
+
+def _indicator_and_project(
+    *, session: Session, principal: Principal, indicator_id: int, version: int | None
+) -> tuple[Indicator, Project]:
+    ind = session.get(Indicator, indicator_id)
+    if ind is None:
+        raise NotFound("指标不存在或无权查看")
+    try:
+        project = _editable_project(session=session, principal=principal, project_id=ind.project_id, version=version)
+    except NotFound:
+        raise NotFound("指标不存在或无权查看") from None
+    return ind, project
+
+
+def add_indicator(
+    *, session: Session, principal: Principal, project_id: int, version: int | None, data: dict[str, Any]
+) -> Project:
+    """A new indicator row at the end of the table (or at `position`)."""
+    project = _editable_project(session=session, principal=principal, project_id=project_id, version=version)
+    problems = Problems()
+    settings = settings_of(current_template(session=session))
+    row = _indicator_input(settings, project.year, data, problems)
+    problems.raise_if_any()
+    if not row["position"]:
+        last = session.exec(
+            select(sa.func.coalesce(sa.func.max(Indicator.position), 0)).where(Indicator.project_id == project.id)
+        ).one()
+        row["position"] = last + 1
+    ind = Indicator(project_id=project.id, **row)
+    session.add(ind)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=principal,
+        action="indicator.create",
+        entity_type="indicator",
+        entity_id=ind.id,
+        after=indicator_state(ind),
+    )
+    _commit_versioned(session, project)
+    return project
+
+
+def update_indicator(
+    *, session: Session, principal: Principal, indicator_id: int, version: int | None, fields: dict[str, Any]
+) -> Project:
+    """Change the indicator fields given (PUT gives them all, PATCH some); the target is parsed again."""
+    ind, project = _indicator_and_project(
+        session=session, principal=principal, indicator_id=indicator_id, version=version
+    )
+    merged = {k: getattr(ind, k) for k in INDICATOR_FIELDS}
+    merged["level2"] = ind.level2
+    merged.update(fields)
+    problems = Problems()
+    settings = settings_of(current_template(session=session))
+    row = _indicator_input(settings, project.year, merged, problems)
+    problems.raise_if_any()
+    if not row["position"]:
+        row["position"] = ind.position
+    before = indicator_state(ind)
+    for key, value in row.items():
+        setattr(ind, key, value)
+    session.add(ind)
+    after = indicator_state(ind)
+    if after != before:
+        audit.record(
+            session=session,
+            actor=principal,
+            action="indicator.update",
+            entity_type="indicator",
+            entity_id=ind.id,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    _commit_versioned(session, project)
+    return project
+
+
+def delete_indicator(*, session: Session, principal: Principal, indicator_id: int, version: int | None) -> Project:
+    """Remove one indicator row (and any result typed against it)."""
+    ind, project = _indicator_and_project(
+        session=session, principal=principal, indicator_id=indicator_id, version=version
+    )
+    before = indicator_state(ind)
+    session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
+    session.delete(ind)
+    audit.record(
+        session=session,
+        actor=principal,
+        action="indicator.delete",
+        entity_type="indicator",
+        entity_id=indicator_id,
+        before=before,
+    )
+    _commit_versioned(session, project)
+    return project
