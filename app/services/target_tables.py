@@ -23,7 +23,7 @@ from app.security import Principal
 from app.services import audit, scope
 from app.services.errors import Conflict, NotFound, PermissionDenied, Problems
 from app.services.evaluations import parse_money
-from app.services.templates import current_template, settings_of
+from app.services.templates import settings_of, template_for
 from app.sqltypes import utcnow
 
 TABLE = lifecycle.TARGET_TRANSITIONS
@@ -222,6 +222,12 @@ def _indicator_input(
     )
 
 
+def _template(session: Session, year: int, unit: Unit | None):
+    """The scoring template in force for the project's year and department (its categories check level1)."""
+    department_id = unit.department_id if unit is not None else None
+    return template_for(session=session, year=year, department_id=department_id)
+
+
 # --- who may change what, and when ------------------------------------------------------------
 
 
@@ -326,7 +332,7 @@ def create_project(*, session: Session, principal: Principal, data: ProjectInput
         problems.add("year", f"年度应在 {MIN_YEAR}–{MAX_YEAR} 之间")
     unit = _unit_for(session, principal, data.unit_id, problems)
     values = _project_values({"name": None, **data.fields}, problems)
-    template = current_template(session=session)
+    template = _template(session, data.year, unit)
     settings = settings_of(template)
     rows = [
         _indicator_input(settings, data.year, item, problems, prefix=f"indicators[{n}].")
@@ -465,7 +471,7 @@ def add_indicator(
     """A new indicator row at the end of the table (or at `position`)."""
     project = _editable_project(session=session, principal=principal, project_id=project_id, version=version)
     problems = Problems()
-    settings = settings_of(current_template(session=session))
+    settings = settings_of(_template(session, project.year, session.get(Unit, project.unit_id)))
     row = _indicator_input(settings, project.year, data, problems)
     problems.raise_if_any()
     if not row["position"]:
@@ -499,7 +505,7 @@ def update_indicator(
     merged["level2"] = ind.level2
     merged.update(fields)
     problems = Problems()
-    settings = settings_of(current_template(session=session))
+    settings = settings_of(_template(session, project.year, session.get(Unit, project.unit_id)))
     row = _indicator_input(settings, project.year, merged, problems)
     problems.raise_if_any()
     if not row["position"]:

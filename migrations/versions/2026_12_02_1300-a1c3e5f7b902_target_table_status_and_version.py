@@ -4,7 +4,7 @@ Projects get `target_status` (draft / declared / department_approved / approved 
 existing, imported tables are 已批复 `approved`) and `version` for the /api/v1 writes.
 
 Revision ID: a1c3e5f7b902
-Revises: 9d2f4a6b8c10
+Revises: a1c3e5f7b920
 Create Date: 2026-12-02 13:00:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "a1c3e5f7b902"
-down_revision: str | Sequence[str] | None = "9d2f4a6b8c10"
+down_revision: str | Sequence[str] | None = "a1c3e5f7b920"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
