@@ -422,7 +422,7 @@ def _window_message(window: FilingWindow) -> str:
 
 def check_version(evaluation: SelfEvaluation, version: int | None) -> None:
     if version is None or version != evaluation.version:
-        raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
+        raise Conflict(STALE)
 
 
 def parse_money(value: Any, field_name: str, label_text: str, problems: Problems) -> Decimal | None:
@@ -494,6 +494,7 @@ def save(
     project, indicators, existing = parts.project, parts.indicators, parts.results
     row = _check_editable(session, principal, evaluation, project)
     check_version(evaluation, version)
+    claim_version(session, evaluation)
     by_id = {i.id: i for i in indicators}
     problems = Problems()
     before: dict[str, Any] = {}
@@ -659,21 +660,67 @@ def save(
     return build_view(session, principal, evaluation, parts, result)
 
 
-def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
-    """Commit only if nobody saved meanwhile: a compare-and-set on the row's version."""
+STALE = "这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）"
+# PostgreSQL's answers to writers that collided: unique key taken, deadlock, serialization
+# failure, lock not available. Each means "someone else wrote first": the client may retry.
+COLLISIONS = {"23505", "40P01", "40001", "55P03"}
+_CLAIMED = "jixiao.claimed_versions"
+
+
+def claim_version(session: Session, evaluation: SelfEvaluation) -> None:
+    """Take the evaluation's version before writing anything else: a compare-and-set that also
+    locks the row until commit, so that concurrent writers queue here (one wins, the others get
+    a 409) instead of colliding later on a result row's unique key or deadlocking on each other."""
     expected = evaluation.version
-    session.flush()
-    updated = session.execute(
-        sa.update(SelfEvaluation)
-        .where(SelfEvaluation.id == evaluation.id, SelfEvaluation.version == expected)
-        .values(version=expected + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claims = session.info.setdefault(_CLAIMED, {})
+    transaction = session.get_transaction()
+    if transaction is not None and claims.get(evaluation.id) == (expected, transaction):
+        return  # claimed earlier in this same transaction
+    try:
+        # On the connection, not through the ORM: nothing pending is flushed before the lock.
+        table = SelfEvaluation.__table__
+        updated = (
+            session.connection()
+            .execute(
+                sa.update(table)
+                .where(table.c.id == evaluation.id, table.c.version == expected)
+                .values(version=expected + 1)
+            )
+            .rowcount
+        )
+    except sa.exc.DBAPIError as exc:
+        _collided(session, exc)
+        raise
     if updated != 1:
         session.rollback()
-        raise Conflict("这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）")
-    session.commit()
+        raise Conflict(STALE)
+    claims[evaluation.id] = (expected, session.get_transaction())
+
+
+def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
+    """Commit only if nobody saved meanwhile: a compare-and-set on the row's version (taken
+    here unless the caller claimed it before writing). A collision with another writer that
+    the database reports (unique key, deadlock) is a 409 too, after the rollback."""
+    expected = evaluation.version
+    claim_version(session, evaluation)
+    try:
+        session.flush()
+        session.commit()
+    except sa.exc.DBAPIError as exc:
+        _collided(session, exc)
+        raise
+    finally:
+        session.info.get(_CLAIMED, {}).pop(evaluation.id, None)
     set_committed_value(evaluation, "version", expected + 1)
+
+
+def _collided(session: Session, exc: sa.exc.DBAPIError) -> None:
+    """Raise Conflict (after the rollback) when the error is a collision with another writer."""
+    code = getattr(exc.orig, "sqlstate", None)
+    locked = "database is locked" in str(exc.orig)  # SQLite's busy writer, past its timeout
+    if code in COLLISIONS or locked:
+        session.rollback()
+        raise Conflict(STALE) from exc
 
 
 def _result_state(res: IndicatorResult) -> dict:
@@ -699,6 +746,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, versio
     row = _check_editable(session, principal, evaluation, project, "submit")
     if version is not None:
         check_version(evaluation, version)
+    claim_version(session, evaluation)
     result = engine.score(parts)
     problems = scoring.submission_problems(result)
     if not indicators:

@@ -41,6 +41,7 @@ from app.services.evaluations import (
     check_role,
     check_transition,
     check_version,
+    claim_version,
     commit_versioned,
     decimal_text,
 )
@@ -126,6 +127,7 @@ def _decide(
     row = check_transition(principal, evaluation, action)
     if version is not None:
         check_version(evaluation, version)
+    claim_version(session, evaluation)  # the row lock first: no collision or deadlock with a save
 
     problems = Problems()
     text = (opinion or "").strip() or None
