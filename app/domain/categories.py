@@ -45,8 +45,20 @@ LEVEL2: tuple[Level2, ...] = (
     Level2("31", "service_satisfaction", "服务对象满意度", "satisfaction"),
 )
 
-LEVEL1_BY_SLUG = {c.slug: c for c in LEVEL1}
-LEVEL2_BY_SLUG = {c.slug: c for c in LEVEL2}
+# Categories of the 2021 guideline (财预〔2021〕101号) beyond national 2020's: 成本指标 as a level-1
+# category (code 4) with its cost taxonomy. The readers know every built-in template's categories;
+# whether a file fits the template the bureau chose for its year is checked at import (fit_problem).
+COST_LEVEL1 = Level1("4", "cost", "成本指标", "成本")
+GUIDELINE_2021_COST_LEVEL2: tuple[Level2, ...] = (
+    Level2("41", "economic_cost", "经济成本指标", "cost"),
+    Level2("42", "social_cost", "社会成本指标", "cost"),
+    Level2("43", "ecological_cost", "生态环境成本指标", "cost"),
+)
+KNOWN_LEVEL1: tuple[Level1, ...] = (*LEVEL1, COST_LEVEL1)
+KNOWN_LEVEL2: tuple[Level2, ...] = (*LEVEL2, *GUIDELINE_2021_COST_LEVEL2)
+
+LEVEL1_BY_SLUG = {c.slug: c for c in KNOWN_LEVEL1}
+LEVEL2_BY_SLUG = {c.slug: c for c in KNOWN_LEVEL2}
 
 
 # --- reading the categories as tables write them ----------------------------------------
@@ -56,9 +68,14 @@ LEVEL2_BY_SLUG = {c.slug: c for c in LEVEL2}
 _CODE_PREFIX = re.compile(r"^\s*(\d{1,2})\s*(?:[-－—–.．、:：]\s*|(?=\D)|$)")
 
 
+# a point range printed in the category cell: "成本指标(0-20)分", "产出指标（40-50分）"
+_POINTS_SUFFIX = re.compile(r"[(][\d.]+(?:[-~—–][\d.]+)?分?[)]分?$")
+
+
 def _split_code(text: str) -> tuple[str | None, str]:
     norm = unicodedata.normalize("NFKC", text or "")
     norm = re.sub(r"\s+", "", norm)
+    norm = _POINTS_SUFFIX.sub("", norm)
     m = _CODE_PREFIX.match(norm)
     if m:
         return m.group(1), norm[m.end() :]
@@ -76,10 +93,14 @@ def _name_forms(name: str, *extra: str) -> set[str]:
 
 @lru_cache(maxsize=1024)
 def level1_from_text(text: str) -> Level1 | None:
-    """The level-1 category written as "1-产出指标", "产出指标", "产出" or "1"; None if unknown."""
+    """The level-1 category written as "1-产出指标", "成本指标", "产出" or "1"; None if unknown.
+
+    Every built-in template's categories are known here (成本指标 too); fit_problem says whether
+    they belong to the template in force.
+    """
     code, name = _split_code(text)
-    by_code = next((c for c in LEVEL1 if c.code == code), None) if code else None
-    by_name = next((c for c in LEVEL1 if name in _name_forms(c.name, c.short)), None) if name else None
+    by_code = next((c for c in KNOWN_LEVEL1 if c.code == code), None) if code else None
+    by_name = next((c for c in KNOWN_LEVEL1 if name in _name_forms(c.name, c.short)), None) if name else None
     if code and name:
         return by_code if by_code is not None and by_code is by_name else None
     return by_code or by_name
@@ -89,8 +110,8 @@ def level1_from_text(text: str) -> Level1 | None:
 def level2_from_text(text: str) -> Level2 | None:
     """The level-2 category written as "11-数量指标", "数量指标", "数量" or "11"; None if unknown."""
     code, name = _split_code(text)
-    by_code = next((c for c in LEVEL2 if c.code == code), None) if code else None
-    by_name = next((c for c in LEVEL2 if name in _name_forms(c.name)), None) if name else None
+    by_code = next((c for c in KNOWN_LEVEL2 if c.code == code), None) if code else None
+    by_name = next((c for c in KNOWN_LEVEL2 if name in _name_forms(c.name)), None) if name else None
     if code and name:
         return by_code if by_code is not None and by_code is by_name else None
     return by_code or by_name
@@ -243,12 +264,6 @@ NATIONAL_2020_STRUCTURE = Structure(
 # of the categories national 2020 also has are kept ("2-效益指标" reads the same under both), so
 # 成本 takes the next free code. Default points (产出 40 / 成本 10 / 效益 30 / 满意度 10 of the 90)
 # are unconfirmed settings: they apply only where a table gives no 分值.
-GUIDELINE_2021_COST_LEVEL2: tuple[Level2, ...] = (
-    Level2("41", "economic_cost", "经济成本指标", "cost"),
-    Level2("42", "social_cost", "社会成本指标", "cost"),
-    Level2("43", "ecological_cost", "生态环境成本指标", "cost"),
-)
-
 GUIDELINE_2021_STRUCTURE = Structure(
     (
         Category("0", "execution", "预算执行率", "预算执行率", "10", scoring="execution"),
@@ -260,7 +275,15 @@ GUIDELINE_2021_STRUCTURE = Structure(
             "40",
             children=tuple(k for k in LEVEL2 if k.level1 == "output" and k.slug != "cost"),
         ),
-        Category("4", "cost", "成本指标", "成本", "10", direction="lower", children=GUIDELINE_2021_COST_LEVEL2),
+        Category(
+            COST_LEVEL1.code,
+            COST_LEVEL1.slug,
+            COST_LEVEL1.name,
+            COST_LEVEL1.short,
+            "10",
+            direction="lower",
+            children=GUIDELINE_2021_COST_LEVEL2,
+        ),
         Category("2", "outcome", "效益指标", "效益", "30", children=tuple(k for k in LEVEL2 if k.level1 == "outcome")),
         Category(
             "3",
@@ -272,3 +295,20 @@ GUIDELINE_2021_STRUCTURE = Structure(
         ),
     )
 )
+
+
+def fit_problem(structure: Structure, level1: str, level2: str | None) -> str | None:
+    """Why an indicator of (level1, level2) does not fit a template's structure; None if it fits.
+
+    A level-2 category is checked only where it belongs to the level-1 one it is written under
+    (a 二级指标 under the wrong 一级指标 is a warning of the reader, not a template question).
+    """
+    category = structure.category(level1)
+    if category is None or category.scoring != "indicators":
+        name = LEVEL1_BY_SLUG[level1].name if level1 in LEVEL1_BY_SLUG else level1
+        return f"一级指标“{name}”"
+    known = LEVEL2_BY_SLUG.get(level2 or "")
+    if known is not None and known.level1 == level1 and category.children:
+        if level2 not in {k.slug for k in category.children}:
+            return f"二级指标“{known.name}”（在“{category.name}”下）"
+    return None

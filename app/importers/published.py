@@ -217,7 +217,7 @@ def _indicator(
             Problem(
                 "error",
                 "unknown_level1",
-                f"无法识别的一级指标“{level1_raw}”：应为产出指标、效益指标或满意度指标（如“1-产出指标”）。",
+                f"无法识别的一级指标“{level1_raw}”：应为产出指标、效益指标、满意度指标或成本指标（如“1-产出指标”）。",
                 level1_place or place,
             )
         )

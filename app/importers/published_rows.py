@@ -155,12 +155,25 @@ def read_row_layout(text: str, *, source: str) -> ReadResult:
     return result
 
 
+def _starts_level1(cells: list[str]) -> bool:
+    """Whether a row's first cell is a 一级指标. "成本指标" is both a level-1 category (2021
+    guideline) and a level-2 one under 产出 (national 2020): it is level-1 only when the next cell
+    is one of its level-2 categories ("成本指标 经济成本指标 …")."""
+    level1 = level1_from_text(cells[0])
+    if level1 is None:
+        return False
+    if level2_from_text(cells[0]) is None:
+        return True
+    following = level2_from_text(cells[1]) if len(cells) > 1 else None
+    return following is not None and following.level1 == level1.slug
+
+
 def _indicator_line(
     s: str, no: int, source: str, level1_raw: str, level2_raw: str, has_weight: bool, order: int
 ) -> IndicatorRow | Problem:
     cells = _CELLS.split(s)
     place = Place(source, None, no, "三级指标", s)
-    if level1_from_text(cells[0]) is not None and len(cells) >= 3:
+    if _starts_level1(cells) and len(cells) >= 3:
         level1_raw, cells = cells[0], cells[1:]
         level2_raw = ""  # a new 一级指标 starts its 二级指标 afresh
     if len(cells) >= 3 and level2_from_text(cells[0]) is not None:
@@ -182,7 +195,9 @@ def _indicator_line(
             place,
         )
     if not level1_raw:
-        return Problem("error", "unknown_level1", "指标行之前没有一级指标（产出指标、效益指标或满意度指标）。", place)
+        return Problem(
+            "error", "unknown_level1", "指标行之前没有一级指标（产出指标、效益指标、满意度指标或成本指标）。", place
+        )
     level1 = level1_from_text(level1_raw)
     level2 = level2_from_text(level2_raw) if level2_raw else None
     if level1 is None:

@@ -6,6 +6,7 @@ parses every target, and writes everything in bulk (no per-row round trips).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Callable
@@ -17,10 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.domain.categories import fit_problem
 from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
 from app.domain.targets import TargetParse, parse_target
-from app.importers.rows import Place, Problem, ProjectRow, ReadLimits, ReadResult
+from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
     Department,
     FiscalYear,
@@ -193,6 +195,50 @@ def import_file(
     return report
 
 
+def _refuse_misfits(session: Session, report: ImportReport, projects: list[ProjectRow], misfits, in_force) -> None:
+    """An error at every row whose categories do not fit the template in force, naming the template
+    that would accept the whole file (if one does)."""
+    rows = [i for p in projects for i in p.indicators if i.level1]
+    accepting = next(
+        (
+            name
+            for name, structure in templates.structures(session=session)
+            if all(fit_problem(structure, i.level1, i.level2) is None for i in rows)
+        ),
+        None,
+    )
+    year = report.year
+    for indicator, what, template, unit in misfits[:MAX_MISFITS]:
+        scope = f"{year} 年度" if in_force(unit.department_id) == in_force(None) else f"{year} 年度本部门"
+        message = f"{what}不属于 {scope}所用的评分模板 {template.name}（{templates.short_title(template.name)}）；"
+        if accepting:
+            message += (
+                f"该表符合评分模板 {accepting}（{templates.short_title(accepting)}）："
+                "如该年度应按它计分，请财政局先选定"
+                f"（jixiao scoring use --year {year} --template {accepting}），再导入。"
+            )
+        else:
+            message += (
+                "没有哪个评分模板能接受该表的全部一级、二级指标（表中混用了两套模板的分类），请按所用模板改表后再导入。"
+            )
+        level1 = what.startswith("一级")
+        place = dataclasses.replace(
+            indicator.place,
+            column="一级指标" if level1 else "二级指标",
+            value=indicator.level1_raw if level1 else indicator.level2_raw,
+        )
+        report.errors.append(problem_json(Problem("error", "template_mismatch", message, place)))
+    if len(misfits) > MAX_MISFITS:
+        report.errors.append(
+            _error(
+                report.file, "template_mismatch", f"另有 {len(misfits) - MAX_MISFITS} 行指标同样不属于所用的评分模板。"
+            )
+        )
+
+
+MAX_MISFITS = 50
+
+
 def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | None) -> int | None:
     years = {p.year for p in projects if p.year is not None}
     if year is not None:
@@ -306,6 +352,7 @@ def _store(
     }
 
     seen_units: set[int] = set()
+    misfits: list[tuple[IndicatorRow, str, ScoringTemplate, Unit]] = []
     occurrences: Counter = Counter()
     new_projects: list[tuple[dict, ProjectRow, int]] = []
     changed_projects: list[tuple[Project, ProjectRow]] = []
@@ -323,6 +370,10 @@ def _store(
             )
         project_warnings = [w.message for w in p.warnings]
         template, settings = template_of(unit)
+        for indicator in p.indicators:
+            what = fit_problem(settings.structure, indicator.level1, indicator.level2) if indicator.level1 else None
+            if what:
+                misfits.append((indicator, what, template, unit))
         # 分值 that will not be used as written: said at import, by the template in force
         note = given_points_note(settings, [i.weight for i in p.indicators])
         if note:
@@ -360,6 +411,11 @@ def _store(
                 report.counts["projects_updated"] += 1
             else:
                 report.counts["projects_unchanged"] += 1
+
+    if misfits:
+        # the whole file is refused: one year's evaluations are never scored by two sets of rules
+        _refuse_misfits(session, report, projects, misfits, in_force)
+        return
 
     total_rows = sum(len(p.indicators) for p in projects)
     stored = 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.domain.categories import Structure
 from app.domain.scoring import GUIDELINE_2021, NATIONAL_2020, TemplateSettings
 from app.models import Department, Project, ScoringTemplate, SelfEvaluation, TemplateChoice, Unit
 from app.services import audit
@@ -20,6 +21,24 @@ TITLES = {
     DEFAULT_TEMPLATE: "项目支出绩效自评（财预〔2020〕10号）",
     GUIDELINE_TEMPLATE: "项目支出绩效自评（2021 指引，财预〔2021〕101号：成本指标为一级指标）",
 }
+
+
+SHORT_TITLES = {DEFAULT_TEMPLATE: "财预〔2020〕10号", GUIDELINE_TEMPLATE: "2021 指引，财预〔2021〕101号"}
+
+
+def short_title(name: str) -> str:
+    """How a refusal names a template: "财预〔2020〕10号"."""
+    return SHORT_TITLES.get(name, name)
+
+
+def structures(*, session: Session) -> list[tuple[str, Structure]]:
+    """The structure of every template there is (the built-in ones first, stored or not)."""
+    stored = {
+        row.name: settings_of(row).structure
+        for row in session.exec(select(ScoringTemplate).where(ScoringTemplate.is_current)).all()
+    }
+    names = [*BUILT_IN, *sorted(n for n in stored if n not in BUILT_IN)]
+    return [(n, stored[n] if n in stored else BUILT_IN[n].structure) for n in names]
 
 
 def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> ScoringTemplate:

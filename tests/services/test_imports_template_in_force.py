@@ -1,0 +1,135 @@
+"""Import with the template in force (issue 10 item 1): categories are read as every built-in
+template writes them (成本指标 / 经济成本指标 of the 2021 guideline too), and a file whose categories
+do not fit the template the bureau chose for its year is refused whole, at its rows, naming the
+template that would accept it. Rows are real published ones (tests/data/real/cost_level1_tables.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from app.domain.categories import level1_from_text, level2_from_text
+from app.models import Indicator, Project, ScoringTemplate, SelfEvaluation
+from app.services import imports, templates
+from tests import factories
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+TABLES = json.loads((REAL / "cost_level1_tables.json").read_text(encoding="utf-8"))["tables"]
+NANYUE = REAL / "nanyue_2018_row_layout.txt"
+HEAD = (
+    "年度,主管部门,单位名称,项目名称,年度预算数（万元）,年度目标,"
+    "一级指标,二级指标,三级指标,实施周期指标值,年度指标值,分值\n"
+)
+
+
+def csv_of(*keys: str, year: int | None = None) -> str:
+    lines = [HEAD]
+    for key in keys:
+        t = TABLES[key]
+        for r in t["rows"]:
+            cells = [
+                str(year or t["year"]),
+                t["department"],
+                t["unit"],
+                t["project"],
+                t["budget"],
+                t["annual_goal"],
+                r["level1"],
+                r["level2"],
+                r["name"],
+                r["target"],
+                r["target"],
+                r["weight"],
+            ]
+            lines.append(",".join(f'"{c}"' for c in cells) + "\n")
+    return "".join(lines)
+
+
+def run(session, text: str, name: str, year: int | None = None):
+    return imports.import_file(session=session, data=text.encode("utf-8"), filename=name, year=year)
+
+
+def projects(session) -> int:
+    return session.exec(select(sa.func.count()).select_from(Project)).one()
+
+
+def test_the_2021_categories_are_read_as_tables_write_them():
+    from app.importers.published_rows import _starts_level1
+
+    assert level1_from_text("成本指标(0-20)分").slug == "cost"
+    assert level1_from_text("4-成本指标").slug == "cost"
+    assert level1_from_text("产出指标\n(40-50)分").slug == "output"
+    assert level2_from_text("经济成本指标").slug == "economic_cost"
+    assert level2_from_text("生态环境成本").slug == "ecological_cost"
+    assert level2_from_text("14-成本指标").slug == "cost"  # national: under 产出
+    # in the printed-row layout "成本指标" opens a level-1 block only when its level-2 follows
+    assert _starts_level1(["成本指标", "经济成本指标", "项目建设成本", "≤65万元"])
+    assert not _starts_level1(["成本指标", "流转土地补助标准", "<=475元/亩"])
+
+
+def test_a_cost_level1_file_is_refused_under_national_2020_naming_the_2021_guideline(session):
+    report = run(session, csv_of("cq-fengjie-2023"), "奉节.csv")
+    assert not report.ok and not report.committed
+    (error,) = report.errors
+    assert error["code"] == "template_mismatch"
+    assert error["message"].startswith(
+        "一级指标“成本指标”不属于 2023 年度所用的评分模板 national-2020（财预〔2020〕10号）；"
+        "该表符合评分模板 guideline-2021（2021 指引，财预〔2021〕101号）"
+    )
+    assert "jixiao scoring use --year 2023 --template guideline-2021" in error["message"]
+    assert (error["place"]["row"], error["place"]["column"], error["place"]["value"]) == (
+        2,
+        "一级指标",
+        "成本指标(0-20)分",
+    )
+    assert projects(session) == 0
+
+
+def test_a_cost_level1_file_imports_when_the_year_uses_the_2021_guideline(session):
+    templates.choose(session=session, year=2023, name="guideline-2021")
+    report = run(session, csv_of("cq-fengjie-2023"), "奉节.csv")
+    assert report.ok and report.committed, report.errors
+    (row,) = session.exec(select(Indicator)).all()
+    assert (row.level1, row.level2, row.name, row.annual_target) == ("cost", "economic_cost", "项目建设成本", "≤65万元")
+    (evaluation,) = session.exec(select(SelfEvaluation)).all()
+    assert session.get(ScoringTemplate, evaluation.template_id).name == "guideline-2021"
+
+
+def test_a_department_choice_decides_for_its_units(session):
+    factories.department(session, "县民宗委")
+    templates.choose(session=session, year=2023, name="guideline-2021", department="县民宗委")
+    report = run(session, csv_of("cq-fengjie-2023"), "奉节.csv")
+    assert report.ok, report.errors
+
+
+def test_cost_under_output_is_refused_under_the_2021_guideline_naming_national_2020(session):
+    templates.choose(session=session, year=2018, name="guideline-2021")
+    report = run(session, NANYUE.read_text(encoding="utf-8"), "nanyue.txt", 2018)
+    assert not report.ok and not report.committed
+    messages = [e["message"] for e in report.errors]
+    assert len(messages) == 3  # the three 成本指标 rows under 产出指标
+    assert messages[0].startswith(
+        "二级指标“成本指标”（在“产出指标”下）不属于 2018 年度所用的评分模板 guideline-2021"
+        "（2021 指引，财预〔2021〕101号）；"
+        "该表符合评分模板 national-2020（财预〔2020〕10号）"
+    )
+    assert projects(session) == 0
+    # and under national 2020 (no choice for 2019) the same form imports, 成本指标 under 产出
+    report = run(session, NANYUE.read_text(encoding="utf-8").replace("2018年", "2019年"), "nanyue.txt", 2019)
+    assert report.ok, report.errors
+    assert session.exec(select(Indicator).where(Indicator.level2 == "cost")).all()
+
+
+def test_a_file_mixing_both_templates_categories_is_refused_under_either(session):
+    text = csv_of("cq-fengjie-2023", "hn-nanyue-2018", year=2023)
+    for choice in ("national-2020", "guideline-2021"):
+        templates.choose(session=session, year=2023, name=choice)
+        report = run(session, text, "mixed.csv")
+        assert not report.ok and not report.committed
+        assert report.errors and all(
+            "没有哪个评分模板能接受该表的全部一级、二级指标" in e["message"] for e in report.errors
+        )
+        assert projects(session) == 0
