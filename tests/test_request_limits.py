@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -96,7 +97,9 @@ def call(
     async def send(message):
         messages.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # its own thread and loop: a browser test earlier in the session holds this thread's loop
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     sent_headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
