@@ -134,6 +134,11 @@ def choices(*, session: Session, year: int | None = None) -> list[tuple[Template
     return list(session.exec(query.order_by(TemplateChoice.year, TemplateChoice.department_id)).all())
 
 
+def department_names(*, session: Session) -> list[str]:
+    """The departments a choice can be limited to, by name."""
+    return list(session.exec(select(Department.name).order_by(Department.name)).all())
+
+
 def choose(
     *, session: Session, year: int, name: str, department: str | None = None, actor: Any = "cli"
 ) -> TemplateChoice:

@@ -6,12 +6,14 @@ already scored keep their version until rescored on purpose.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 
 from app.db import SessionDep
 from app.domain.scoring import MAX_PLACES
 from app.services import templates as scoring_templates
-from app.services.errors import ValidationFailed
+from app.services.errors import DomainError, ValidationFailed
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.render import render
@@ -28,6 +30,11 @@ def _context(session, **extra) -> dict:
     session.commit()  # national-2020@1 is created on first use
     return {
         "template": current,
+        "choices": scoring_templates.choices(session=session),
+        "template_names": [name for name, _ in scoring_templates.structures(session=session)],
+        "short_title": scoring_templates.short_title,
+        "departments": scoring_templates.department_names(session=session),
+        "choice_form": {},
         "label": scoring_templates.label(current),
         "settings": settings,
         "places_choices": range(MAX_PLACES + 1),
@@ -42,7 +49,9 @@ def scoring_page(request: Request, principal: PagePrincipal, session: SessionDep
     """The current template version and the settings a bureau changes most."""
     require_role(principal, *MANAGERS)
     done = request.query_params.get("done")
-    return render(request, PAGE, _context(session, notice=f"已保存为新版本 {done}。" if done else None))
+    chosen = request.query_params.get("chosen")
+    notice = f"已保存为新版本 {done}。" if done else (f"已选定：{chosen}。" if chosen else None)
+    return render(request, PAGE, _context(session, notice=notice))
 
 
 @router.post("/admin/scoring")
@@ -69,3 +78,26 @@ def save_scoring(request: Request, principal: PagePrincipal, session: SessionDep
         session.rollback()
         return render(request, PAGE, _context(session, errors={"rounding_places": exc.message}), status_code=422)
     return see_other(request, f"/admin/scoring?done={scoring_templates.label(row)}")
+
+
+@router.post("/admin/scoring/choices")
+def choose_template(request: Request, principal: PagePrincipal, session: SessionDep, form: FormFields):
+    """Choose the template of a year (optionally of one department); 422 with the reason."""
+    require_role(principal, *MANAGERS)
+    year_text = (form.get("year") or "").strip()
+    name = (form.get("template") or "").strip()
+    department = (form.get("department") or "").strip() or None
+    values = {"year": year_text, "template": name, "department": department or ""}
+    if not (year_text.isascii() and year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        errors = {"choice_year": "年度应为 2000 至 2100 之间的四位数"}
+        return render(request, PAGE, _context(session, errors=errors, choice_form=values), status_code=422)
+    try:
+        scoring_templates.choose(
+            session=session, year=int(year_text), name=name, department=department, actor=principal
+        )
+    except DomainError as exc:
+        session.rollback()
+        errors = {"choice": exc.message}
+        return render(request, PAGE, _context(session, errors=errors, choice_form=values), status_code=422)
+    scope = f"{year_text} 年度" + (f"“{department}”" if department else "")
+    return see_other(request, f"/admin/scoring?{urlencode({'chosen': f'{scope}用 {name}'})}")

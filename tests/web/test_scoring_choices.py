@@ -1,0 +1,43 @@
+"""The 评分模板 page chooses the template of a year (optionally of a department), as the CLI does."""
+
+from __future__ import annotations
+
+from app.services import templates
+from tests import factories
+from tests.services.evaluation_data import STANDARD, project_with, two_units
+
+
+def test_the_page_chooses_a_years_template_and_refuses_one_that_would_mix_rules(client, session):
+    factories.user(session, "adm", "admin")
+    dept, mine, _ = two_units(session)
+    factories.login(client, "adm")
+    page = client.get("/admin/scoring")
+    assert page.status_code == 200 and "各年度所用的模板" in page.text and "尚未选定任何年度的模板" in page.text
+    assert "guideline-2021（2021 指引，财预〔2021〕101号）" in page.text
+
+    chosen = client.post(
+        "/admin/scoring/choices",
+        data={"year": "2025", "template": "guideline-2021", "department": dept.name},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+    assert templates.template_name_for(session=session, year=2025, department_id=dept.id) == "guideline-2021"
+    assert templates.template_name_for(session=session, year=2025) == "national-2020"
+    page = client.get(chosen.headers["location"])
+    assert f"已选定：2025 年度“{dept.name}”用 guideline-2021" in page.text
+    assert f"<td>2025</td><td>{dept.name}</td>" in page.text
+
+    bad_year = client.post("/admin/scoring/choices", data={"year": "24", "template": "guideline-2021"})
+    assert bad_year.status_code == 422 and "年度应为 2000 至 2100 之间的四位数" in bad_year.text
+
+    project_with(session, mine, STANDARD)  # 2024, under national-2020
+    mixed = client.post("/admin/scoring/choices", data={"year": "2024", "template": "guideline-2021"})
+    assert mixed.status_code == 422
+    assert "2024 年度已有 1 份自评按评分模板 national-2020 建立，不能改用 guideline-2021" in mixed.text
+    assert templates.template_name_for(session=session, year=2024) == "national-2020"
+
+    factories.user(session, "u1", "unit", unit_row=mine)
+    factories.login(client, "u1")
+    refused = client.post("/admin/scoring/choices", data={"year": "2026", "template": "guideline-2021"})
+    assert refused.status_code in (403, 404)
+    assert templates.template_name_for(session=session, year=2026) == "national-2020"
