@@ -22,6 +22,7 @@ from app.api.models import (
     UnitsPublic,
     history_public,
     money,
+    quality_public,
     rate,
     score,
 )
@@ -30,7 +31,7 @@ from app.db import SessionDep
 from app.domain.evaluation import STATUS_CODES
 from app.domain.scoring import GRADE_DOC, GRADES
 from app.models import TARGET_KINDS
-from app.services import queries
+from app.services import queries, target_tables
 
 router = APIRouter(prefix="/api/v1", tags=["查询"])
 
@@ -286,6 +287,7 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
         warnings=p.warnings or [],
         indicators=[indicator_detail_public(r) for r in detail.indicators],
         history=history_public(detail.history),
+        quality=quality_public(target_tables.quality(session=session, project=p)),
     )
 
 

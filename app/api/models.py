@@ -236,6 +236,47 @@ def history_public(entries) -> list[HistoryEventPublic]:
     ]
 
 
+class QualityIssuePublic(_Public):
+    """目标表质量检查发现的一个问题。"""
+
+    code: str = F(
+        "问题代码",
+        "missing_category 缺少类别 / low_quantitative_share 定量指标占比不足 / not_measurable 不可衡量 / "
+        "unit_class_mismatch 周期与年度单位不一致 / timeliness_without_date 时效指标无时间 / "
+        "rate_without_percent “率”不是百分比 / duplicate 指标重复",
+        "not_measurable",
+    )
+    severity: str = F("严重程度", "error 须改正后才能申报；warning 提示", "warning")
+    message: str = F(
+        "说明", "中文说明，指明哪一行", "第2行“监测能力”的年度指标值“提升”不可衡量：只说了变化的方向，没有说明变化多少"
+    )
+    indicator_id: int | None = F("指标ID", "所指的指标；整张表的问题为 null", 5002)
+    field: str | None = F("字段", "所指字段，如 indicators[5002].annual_target", "indicators[5002].annual_target")
+    suggestion: str | None = F("建议", "如何改正", "请写明可衡量的数值，如“≥95%”")
+
+
+class QualityPublic(_Public):
+    """目标表质量检查的结果（每次读取时按当前指标计算）。"""
+
+    indicators: int = F("指标数", "指标总数", 5)
+    quantitative: int = F("定量指标数", "年度指标值为数值或日期的指标数", 4)
+    quantitative_share: str | None = F("定量指标占比", "百分点，两位小数；无指标时为 null", "80.00", decimal=True)
+    min_quantitative_share: str = F("定量指标占比下限", "百分点，默认 60", "60", decimal=True)
+    not_measurable: int = F("不可衡量数", "只写“提升”“有效改善”等、没有数值的指标数", 1)
+    issues: list[QualityIssuePublic] = F("问题", "按目标表顺序；整张表的问题在前", [])
+
+
+def quality_public(report) -> QualityPublic:
+    return QualityPublic(
+        indicators=report.indicators,
+        quantitative=report.quantitative,
+        quantitative_share=None if report.quantitative_share is None else format(report.quantitative_share, "f"),
+        min_quantitative_share=format(report.min_quantitative_share, "f"),
+        not_measurable=report.not_measurable,
+        issues=[QualityIssuePublic(**vars(i)) for i in report.issues],
+    )
+
+
 class ProjectDetailPublic(ProjectPublic):
     """一个项目的完整自评信息：资金、目标、全部指标与审核历史。"""
 
@@ -257,6 +298,7 @@ class ProjectDetailPublic(ProjectPublic):
     warnings: list[Any] = F("导入提示", "导入目标表时对该项目的提示", [])
     indicators: list[IndicatorDetailPublic] = F("绩效指标", "全部绩效指标，按目标表顺序", [])
     history: list[HistoryEventPublic] = F("审核历史", "自评的提交、退回、审核等记录，按时间先后", [])
+    quality: QualityPublic | None = F("目标表质量检查", "产出与效益类别、定量指标占比、不可衡量的指标值等", None)
 
 
 # --- indicators ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from app.domain import evaluation as lifecycle
 from app.domain.categories import LEVEL2_BY_SLUG, level2_from_text
 from app.domain.evaluation import FIRST_STATUS, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import TemplateSettings
+from app.domain.target_quality import QualityReport, check_table
 from app.domain.targets import TargetParse, parse_target
 from app.models import FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.security import Principal
@@ -547,3 +548,14 @@ def delete_indicator(*, session: Session, principal: Principal, indicator_id: in
     )
     _commit_versioned(session, project)
     return project
+
+
+# --- quality ----------------------------------------------------------------------------------
+
+
+def quality(*, session: Session, project: Project) -> QualityReport:
+    """The quality checks over a project's indicators, in table order (app/domain/target_quality.py)."""
+    rows = session.exec(
+        select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
+    ).all()
+    return check_table(rows, year=project.year)

@@ -174,3 +174,35 @@ def test_the_write_routes_are_documented_with_examples(client):
     assert {"put", "patch", "delete"} <= set(paths["/api/v1/indicators/{indicator_id}"])
     assert "409" in paths["/api/v1/projects/{project_id}"]["patch"]["responses"]
     assert spec["components"]["schemas"]["ProjectCreate"]["examples"][0]["indicators"]
+
+
+def test_the_project_read_carries_the_quality_checks(world, client):
+    body = client.post(
+        "/api/v1/projects",
+        json={
+            **NEW,
+            "indicators": [
+                {"level1": "output", "name": "监测报告", "annual_target": "≥12份"},
+                {"level1": "output", "name": "监测能力", "annual_target": "进一步提高"},
+            ],
+        },
+    ).json()
+    quality = body["quality"]
+    assert (quality["quantitative_share"], quality["min_quantitative_share"], quality["not_measurable"]) == (
+        "50.00",
+        "60",
+        1,
+    )
+    by_code = {i["code"]: i for i in quality["issues"]}
+    assert set(by_code) == {"missing_category", "not_measurable", "low_quantitative_share"}
+    vague = by_code["not_measurable"]
+    assert vague["indicator_id"] == body["indicators"][1]["id"] and vague["severity"] == "warning"
+    assert vague["field"] == f"indicators[{vague['indicator_id']}].annual_target"
+    assert "“进一步提高”不可衡量" in vague["message"] and vague["suggestion"].startswith("请写明可衡量的数值")
+    assert by_code["missing_category"]["message"] == "目标表缺少效益指标：每个项目都应设置效益指标"
+    # the unit fixes the row: the flag goes
+    fixed = client.patch(
+        f"/api/v1/indicators/{vague['indicator_id']}", json={"version": body["version"], "annual_target": "≥3项"}
+    ).json()
+    assert "not_measurable" not in {i["code"] for i in fixed["quality"]["issues"]}
+    assert fixed["quality"]["quantitative_share"] == "100.00"

@@ -1,0 +1,217 @@
+"""Quality checks of a 绩效目标表 (pure: no database). The assistant the national and provincial
+systems lack: it says, row by row and in Chinese, which targets cannot be measured.
+
+Sources: 财预〔2021〕101号 (中央部门项目支出核心绩效目标和指标设置及取值指引) asks that
+indicators be specific and measurable, quantitative ones preferred, with 产出 and 效益
+indicators for every project; time indicators state when, rates are percentages.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal, Protocol
+
+from app.domain.categories import LEVEL1_BY_SLUG
+from app.domain.targets import parse_target
+
+Severity = Literal["error", "warning"]
+
+# Words that promise a change without saying how much ("提升", "有效改善", "进一步提高").
+VAGUE_WORDS: tuple[str, ...] = (
+    "进一步",
+    "提升",
+    "提高",
+    "改善",
+    "增强",
+    "加强",
+    "优化",
+    "促进",
+    "推动",
+    "明显",
+    "显著",
+    "有效",
+    "逐步",
+    "稳步",
+)
+SUGGESTION_NUMBER = "请写明可衡量的数值，如“≥95%”“不少于12次”或“较上年提高5个百分点”"
+SUGGESTION_DATE = "请写明完成时间，如“2025年12月31日前”，或按时完成的比例，如“按时完成率100%”"
+SUGGESTION_PERCENT = "“率”类指标请以百分比表示，如“≥95%”"
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """What the checks ask for (defaults from 财预〔2021〕101号; a caller may pass others)."""
+
+    min_quantitative_share: Decimal = Decimal("60")  # 百分点
+    required_categories: tuple[str, ...] = ("output", "outcome")
+
+
+class IndicatorLike(Protocol):
+    id: int | None
+    level1: str
+    level2: str | None
+    name: str
+    period_target: str | None
+    annual_target: str | None
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    code: str  # missing_category | low_quantitative_share | not_measurable | unit_class_mismatch | ...
+    severity: Severity  # an error blocks 申报; a warning is shown
+    message: str  # Chinese, says what and where
+    indicator_id: int | None = None  # None: about the whole table
+    field: str | None = None  # e.g. indicators[5001].annual_target
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    indicators: int
+    quantitative: int
+    quantitative_share: Decimal | None  # 百分点, two places; None for an empty table
+    min_quantitative_share: Decimal
+    not_measurable: int
+    issues: tuple[QualityIssue, ...] = field(default_factory=tuple)
+
+    @property
+    def errors(self) -> tuple[QualityIssue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+
+def _fold(text: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def _category_name(slug: str) -> str:
+    return LEVEL1_BY_SLUG[slug].name if slug in LEVEL1_BY_SLUG else slug
+
+
+def _place(ind: IndicatorLike, n: int) -> str:
+    return f"第{n}行“{ind.name}”"
+
+
+def _field(ind: IndicatorLike, n: int, name: str) -> str:
+    key = ind.id if ind.id is not None else n - 1
+    return f"indicators[{key}].{name}"
+
+
+def _share(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def check_table(
+    indicators: Sequence[IndicatorLike], *, year: int | None = None, settings: QualitySettings | None = None
+) -> QualityReport:
+    """Every quality check over one project's indicators, in table order."""
+    settings = settings or QualitySettings()
+    issues: list[QualityIssue] = []
+    present = {ind.level1 for ind in indicators}
+    for slug in settings.required_categories:
+        if slug not in present:
+            name = _category_name(slug)
+            issues.append(
+                QualityIssue(
+                    "missing_category", "error", f"目标表缺少{name}：每个项目都应设置{name}", field="indicators"
+                )
+            )
+
+    quantitative = not_measurable = 0
+    seen: dict[tuple[str, str | None, str], int] = {}
+    for n, ind in enumerate(indicators, start=1):
+        annual = parse_target(ind.annual_target or "", year=year)
+        where = _place(ind, n)
+        if annual.kind != "qualitative":
+            quantitative += 1
+        elif any(word in _fold(ind.annual_target) for word in VAGUE_WORDS):
+            not_measurable += 1
+            issues.append(
+                QualityIssue(
+                    "not_measurable",
+                    "warning",
+                    f"{where}的年度指标值“{ind.annual_target}”不可衡量：只说了变化的方向，没有说明变化多少",
+                    ind.id,
+                    _field(ind, n, "annual_target"),
+                    SUGGESTION_NUMBER,
+                )
+            )
+        if ind.period_target:
+            period = parse_target(ind.period_target, year=year)
+            if annual.unit_class and period.unit_class and annual.unit_class != period.unit_class:
+                issues.append(
+                    QualityIssue(
+                        "unit_class_mismatch",
+                        "error",
+                        f"{where}的实施周期指标值“{ind.period_target}”与年度指标值“{ind.annual_target}”"
+                        "计量单位不一致（如一个是“次”，一个是“%”）",
+                        ind.id,
+                        _field(ind, n, "period_target"),
+                        "请两者使用同一类单位",
+                    )
+                )
+        if ind.level2 == "timeliness" and annual.kind != "deadline" and annual.unit_class not in ("percent", "time"):
+            issues.append(
+                QualityIssue(
+                    "timeliness_without_date",
+                    "warning",
+                    f"{where}是时效指标，年度指标值“{ind.annual_target}”没有写明完成时间",
+                    ind.id,
+                    _field(ind, n, "annual_target"),
+                    SUGGESTION_DATE,
+                )
+            )
+        if "率" in (ind.name or "") and annual.kind == "quantity" and annual.unit != "%":
+            issues.append(
+                QualityIssue(
+                    "rate_without_percent",
+                    "warning",
+                    f"{where}是“率”类指标，年度指标值“{ind.annual_target}”不是百分比",
+                    ind.id,
+                    _field(ind, n, "annual_target"),
+                    SUGGESTION_PERCENT,
+                )
+            )
+        key = (ind.level1, ind.level2, _fold(ind.name))
+        if key in seen:
+            issues.append(
+                QualityIssue(
+                    "duplicate",
+                    "error",
+                    f"{where}与第{seen[key]}行是同一个指标（一级、二级指标与名称都相同）",
+                    ind.id,
+                    _field(ind, n, "name"),
+                    "请合并这两行，或改名以区分",
+                )
+            )
+        else:
+            seen[key] = n
+
+    total = len(indicators)
+    share = _share(quantitative, total) if total else None
+    if share is not None and share < settings.min_quantitative_share:
+        issues.append(
+            QualityIssue(
+                "low_quantitative_share",
+                "error",
+                f"定量指标占比 {share}%（{quantitative}/{total}），低于要求的 {settings.min_quantitative_share}%",
+                field="indicators",
+                suggestion="请把定性指标尽量改写为可衡量的数值",
+            )
+        )
+    return QualityReport(
+        indicators=total,
+        quantitative=quantitative,
+        quantitative_share=share,
+        min_quantitative_share=settings.min_quantitative_share,
+        not_measurable=not_measurable,
+        issues=tuple(issues),
+    )
+
+
+def summary(report: QualityReport) -> str:
+    """One line for an audit note or a refusal: how many problems, of what kind."""
+    parts: Iterable[str] = (i.message for i in report.errors)
+    return "；".join(parts)
