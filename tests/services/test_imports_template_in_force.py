@@ -133,3 +133,39 @@ def test_a_file_mixing_both_templates_categories_is_refused_under_either(session
             "没有哪个评分模板能接受该表的全部一级、二级指标" in e["message"] for e in report.errors
         )
         assert projects(session) == 0
+
+
+def test_a_cost_row_is_scored_under_the_2021_guideline_through_the_unit_path(session):
+    """The real 奉节 row end to end: imported, filled by its unit, scored lower-is-better in 成本."""
+    from decimal import Decimal
+
+    from app.models import Unit
+    from app.security import principal_for_user
+    from app.services import evaluations
+    from app.services.evaluations import ResultInput
+
+    templates.choose(session=session, year=2023, name="guideline-2021")
+    report = run(session, csv_of("cq-fengjie-2023"), "奉节.csv")
+    assert report.ok, report.errors
+    # one row with 分值 10, not 90: kept in proportion (scaled to 90), and said at import
+    assert any("10" in w["message"] and "90" in w["message"] for w in report.warnings)
+    unit = session.exec(select(Unit)).one()
+    principal = principal_for_user(factories.user(session, "yunwu", "unit", unit_row=unit))
+    evaluation = session.exec(select(SelfEvaluation)).one()
+    view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    (indicator,) = view.indicators
+    evaluations.save(
+        session=session,
+        principal=principal,
+        evaluation_id=evaluation.id,
+        version=view.evaluation.version,
+        spent="65",
+        results=[ResultInput(indicator.id, actual="70万元", deviation_reason="材料涨价")],
+    )
+    view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    assert view.template_label == "guideline-2021@1"
+    assert [(g.level1, g.name, g.points) for g in view.groups] == [("cost", "成本", Decimal("90.00"))]
+    (row,) = view.indicators
+    assert row.weight == Decimal("90.00")
+    assert row.score == Decimal("83.08")  # ≤65万元, 70万元: (1 − 5/65) × 90 = 83.0769…
+    assert view.evaluation.total_score == Decimal("93.08")  # + 10.00 for 65 of 65 spent
