@@ -342,7 +342,8 @@ def list_indicators(
 ) -> list[sa.RowMapping]:
     """Indicator rows across projects, with their result, ordered by id."""
     if filters.level1 is not None:
-        known = templates.current_settings(session=session).structure.slugs
+        # a category of any template (成本 is guideline-2021's): years may use different templates
+        known = tuple(dict.fromkeys(slug for _, st in templates.structures(session=session) for slug in st.slugs))
         if filters.level1 not in known:
             message = f"一级指标应为评分模板中的类别：{'、'.join(known)}"
             raise ValidationFailed("请求参数有误", errors=[FieldError("level1", message)])

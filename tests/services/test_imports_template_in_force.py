@@ -169,3 +169,22 @@ def test_a_cost_row_is_scored_under_the_2021_guideline_through_the_unit_path(ses
     assert row.weight == Decimal("90.00")
     assert row.score == Decimal("83.08")  # ≤65万元, 70万元: (1 − 5/65) × 90 = 83.0769…
     assert view.evaluation.total_score == Decimal("93.08")  # + 10.00 for 65 of 65 spent
+
+
+def test_indicators_can_be_filtered_by_a_category_of_any_template(session):
+    """level1=cost is a category (of guideline-2021), not a malformed filter."""
+    import pytest
+
+    from app.security import principal_for_user
+    from app.services import queries
+    from app.services.errors import ValidationFailed
+
+    templates.choose(session=session, year=2023, name="guideline-2021")
+    assert run(session, csv_of("cq-fengjie-2023"), "奉节.csv").ok
+    finance = principal_for_user(factories.user(session, "czj", "finance"))
+    rows = queries.list_indicators(
+        session=session, principal=finance, filters=queries.IndicatorFilters(year=2023, level1="cost")
+    )
+    assert [r["name"] for r in rows] == ["项目建设成本"]
+    with pytest.raises(ValidationFailed):
+        queries.list_indicators(session=session, principal=finance, filters=queries.IndicatorFilters(level1="input"))
