@@ -55,6 +55,7 @@
   var FIELDS = "input[name], select[name], textarea[name]";
   var queue = [];
   var busy = null;
+  var loggedOut = false;
 
   function regionOf(el) { return el && el.closest ? el.closest("[data-autosave]") : null; }
   function fieldsOf(region) { return Array.prototype.slice.call(region.querySelectorAll(FIELDS)); }
@@ -121,6 +122,12 @@
   }
 
   function answered(region, sent, response, html) {
+    if (response.status === 401) { // the session expired: keep what was typed, log in elsewhere, resend
+      loggedOut = true;
+      toast('<section class="notice notice-error" role="alert"><p>登录已过期，刚才输入的内容仍在本页，尚未保存。请' +
+        '<a href="/login" target="_blank" rel="noopener">在新窗口重新登录</a>，回到本页后会自动重新保存。</p></section>');
+      return;
+    }
     var retarget = response.headers.get("HX-Retarget");
     if (retarget) { // refused as a whole (stale version, logged out, no right): the message in its place
       var target = document.querySelector(retarget);
@@ -206,6 +213,21 @@
     if (!regionOf(el) || !el.matches(FIELDS)) { return; }
     if (busy && busy.contains(el)) { return; } // formatted when its answer comes, if still left
     format(el);
+  });
+
+  // Back on the page after logging in again elsewhere: resend what the expired session refused.
+  function resendAfterLogin() {
+    if (!loggedOut) { return; }
+    loggedOut = false;
+    toast("");
+    document.querySelectorAll("[data-autosave]").forEach(function (region) {
+      if (fieldsOf(region).some(changed)) { enqueue(region); }
+    });
+  }
+  window.addEventListener("focus", resendAfterLogin);
+  document.addEventListener("pointerdown", resendAfterLogin);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { resendAfterLogin(); }
   });
 
   // Leaving the page: send what is typed at once, and ask first while a save is pending.

@@ -281,3 +281,31 @@ def test_tabbing_through_rows_that_were_not_edited_sends_nothing(page: Page, liv
     assert saves.sent == []
     expect(page.locator(".saved")).to_have_count(0)
     assert _stored(session)["rows"][COUNT] is None
+
+
+def test_a_save_that_meets_an_expired_session_keeps_the_value_and_resends_it_after_login(
+    page: Page, live_server, session
+):
+    saves = _open_form(page, live_server, session)
+    form_url = page.url
+    page.context.clear_cookies()  # the session expired while the form was open
+    actual = _row(page, COUNT).locator("input[name=actual]")
+    _type(actual, "12", 80)
+    actual.blur()
+    saves.settle(page)
+    expect(page.locator("#toast")).to_contain_text("重新登录")
+    expect(actual).to_have_value("12")  # the typed value stays on the page
+    # log in again in another window, as the message offers, and come back
+    other = page.context.new_page()
+    other.goto(live_server + "/login")
+    other.fill("input[name=username]", "wuxian_jiancezhan")
+    other.fill("input[name=password]", "jixiao-demo")
+    other.click("button[type=submit]")
+    expect(other.locator("nav.mainnav")).to_be_visible()
+    other.close()
+    page.bring_to_front()
+    page.locator("h1").click()  # back on the form
+    saves.settle(page)
+    assert _stored(session)["rows"][COUNT] is not None and _stored(session)["rows"][COUNT].actual == "12"
+    page.goto(form_url)
+    expect(_row(page, COUNT).locator("input[name=actual]")).to_have_value("12")
