@@ -24,10 +24,10 @@ MANAGERS = ("admin", "finance")
 PAGE = "scoring/index.html"
 
 
-def _context(session, **extra) -> dict:
-    current = scoring_templates.current_template(session=session)
+def _context(session, name: str = scoring_templates.DEFAULT_TEMPLATE, **extra) -> dict:
+    current = scoring_templates.current_template(session=session, name=name)
     settings = scoring_templates.settings_of(current)
-    session.commit()  # national-2020@1 is created on first use
+    session.commit()  # a built-in template's version 1 is created on first use
     return {
         "template": current,
         "choices": scoring_templates.choices(session=session),
@@ -51,13 +51,15 @@ def scoring_page(request: Request, principal: PagePrincipal, session: SessionDep
     done = request.query_params.get("done")
     chosen = request.query_params.get("chosen")
     notice = f"已保存为新版本 {done}。" if done else (f"已选定：{chosen}。" if chosen else None)
-    return render(request, PAGE, _context(session, notice=notice))
+    name = request.query_params.get("name") or scoring_templates.DEFAULT_TEMPLATE
+    return render(request, PAGE, _context(session, name, notice=notice))
 
 
 @router.post("/admin/scoring")
 def save_scoring(request: Request, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Store a new version with the posted settings; 422 with the message at the field."""
     require_role(principal, *MANAGERS)
+    name = (form.get("name") or "").strip() or scoring_templates.DEFAULT_TEMPLATE
     text = (form.get("rounding_places") or "").strip()
     errors = {}
     changes: dict = {}
@@ -68,16 +70,19 @@ def save_scoring(request: Request, principal: PagePrincipal, session: SessionDep
     for key in ("given_weights_absolute", "allow_self_scores"):
         changes[key] = form.get(key) == "on"
     if errors:
-        return render(request, PAGE, _context(session, errors=errors), status_code=422)
-    current = scoring_templates.current_template(session=session)
+        return render(request, PAGE, _context(session, name, errors=errors), status_code=422)
+    current = scoring_templates.current_template(session=session, name=name)
     if all(current.settings.get(k) == v for k, v in changes.items()):
-        return see_other(request, "/admin/scoring")
+        return see_other(request, f"/admin/scoring?{urlencode({'name': name})}")
     try:
         row = scoring_templates.new_version(session=session, name=current.name, changes=changes, actor=principal)
     except ValidationFailed as exc:
         session.rollback()
-        return render(request, PAGE, _context(session, errors={"rounding_places": exc.message}), status_code=422)
-    return see_other(request, f"/admin/scoring?done={scoring_templates.label(row)}")
+        errors = {"rounding_places": exc.message}
+        return render(request, PAGE, _context(session, name, errors=errors), status_code=422)
+    return see_other(
+        request, f"/admin/scoring?{urlencode({'name': name, 'done': scoring_templates.label(row)}, safe='@')}"
+    )
 
 
 @router.post("/admin/scoring/choices")

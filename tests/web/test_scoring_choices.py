@@ -41,3 +41,28 @@ def test_the_page_chooses_a_years_template_and_refuses_one_that_would_mix_rules(
     refused = client.post("/admin/scoring/choices", data={"year": "2026", "template": "guideline-2021"})
     assert refused.status_code in (403, 404)
     assert templates.template_name_for(session=session, year=2026) == "national-2020"
+
+
+def test_the_page_edits_the_2021_guideline_as_its_own_template(client, session):
+    from sqlmodel import select
+
+    from app.models import ScoringTemplate
+
+    factories.user(session, "adm", "admin")
+    factories.login(client, "adm")
+    page = client.get("/admin/scoring?name=guideline-2021")
+    assert page.status_code == 200 and "guideline-2021@1" in page.text
+    assert 'name="name" value="guideline-2021"' in page.text
+    saved = client.post(
+        "/admin/scoring",
+        data={"name": "guideline-2021", "rounding_places": "0", "given_weights_absolute": "on"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and "done=guideline-2021@2" in saved.headers["location"]
+    current = {
+        row.name: (row.version, row.settings["rounding_places"])
+        for row in session.exec(select(ScoringTemplate).where(ScoringTemplate.is_current))
+    }
+    assert current["guideline-2021"] == (2, 0)
+    assert current.get("national-2020", (1, 2)) == (1, 2)  # untouched
+    assert client.get("/admin/scoring?name=nonsense").status_code == 404
