@@ -449,6 +449,15 @@ def tokens_create(
     name: Annotated[str, typer.Option(help="令牌名称（用途或使用方，便于识别）")],
     unit: Annotated[str | None, typer.Option(help="单位令牌所属单位（名称或编码）")] = None,
     department: Annotated[str | None, typer.Option(help="主管部门令牌所属部门（名称或编码）")] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="权限，可多个（空格或逗号分隔）：read 查询导出、write 本单位填报、review 审核、"
+            "admin 导入/填报期/模板；"
+            "单位令牌只能 read/write；默认 read"
+        ),
+    ] = "read",
+    days: Annotated[int, typer.Option(min=1, max=3660, help="有效天数，默认 365（一年）")] = 365,
 ) -> None:
     """新建 API 令牌；令牌只显示这一次（库中只存其摘要）。"""
     from app.services import tokens
@@ -456,15 +465,21 @@ def tokens_create(
     settings = settings_or_exit()
     with _session(settings) as session:
         row, secret = _run_service(
-            lambda: tokens.create_token(session=session, role=role, name=name, unit=unit, department=department)
+            lambda: tokens.create_token(
+                session=session, role=role, name=name, unit=unit, department=department, scope=scope, days=days
+            )
         )
-        typer.echo(f"已新建令牌 {row.id}（{row.name}，{row.role}）。请立即妥善保存，之后无法再次查看：", err=True)
+        typer.echo(
+            f"已新建令牌 {row.id}（{row.name}，{row.role}，权限 {row.scope}，"
+            f"有效至 {row.expires_at:%Y-%m-%d}）。请立即妥善保存，之后无法再次查看：",
+            err=True,
+        )
         typer.echo(secret)
 
 
 @tokens_cli.command("list")
 def tokens_list() -> None:
-    """列出 API 令牌（前缀、名称、角色、范围、创建与最近使用时间、是否吊销）。"""
+    """列出 API 令牌（前缀、名称、角色、范围、权限、创建与最近使用时间、有效期、是否吊销）。"""
     from app.services import tokens
 
     def when(value) -> str:
@@ -478,8 +493,8 @@ def tokens_list() -> None:
         for t in rows:
             state = f"已吊销 {when(t.revoked_at)}" if t.revoked_at else "有效"
             typer.echo(
-                f"{t.id:>4}  {t.prefix}…  {t.name}  {t.role}  {t.scope}  创建 {when(t.created_at)}  "
-                f"最近使用 {when(t.last_used_at)}  {state}"
+                f"{t.id:>4}  {t.prefix}…  {t.name}  {t.role}  {t.scope}  权限 {t.scopes}  创建 {when(t.created_at)}  "
+                f"最近使用 {when(t.last_used_at)}  有效至 {when(t.expires_at)}  {state}"
             )
 
 

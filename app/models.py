@@ -313,13 +313,14 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=128, unique=True)
     prefix: str = Field(max_length=16)  # first characters, to recognise a token in lists
     role: str = Field(sa_column=_enum("token_role", ROLES))
-    scope: str = Field(default="read write", max_length=200)
+    scope: str = Field(default="read", max_length=200)  # space-separated: read write review admin
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(sa_column=_created_at())
     last_used_at: datetime | None = Field(default=None, sa_column=_at())
     revoked_at: datetime | None = Field(default=None, sa_column=_at())
+    expires_at: datetime | None = Field(default=None, sa_column=_at())  # refused from then on
 
 
 # Who did what, when, to which record, with the values before and after.

@@ -108,7 +108,7 @@ def call(
 
 @pytest.fixture
 def finance_token(session):
-    _, secret = tokens.create_token(session=session, role="finance", name="财政局")
+    _, secret = tokens.create_token(session=session, role="finance", name="财政局", scope="read admin")
     return {"Authorization": f"Bearer {secret}"}
 
 

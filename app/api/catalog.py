@@ -26,6 +26,7 @@ from app.api.models import (
     rate,
     score,
 )
+from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import STATUS_CODES
@@ -228,6 +229,7 @@ INDICATORS = Listing(
 @router.get(
     "/units", response_model=UnitsPublic, summary="单位列表（含主管部门）", responses={**ERRORS, **EXPORT_RESPONSES}
 )
+@requires("read")
 def list_units(
     request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ListQuery, Query()]
 ) -> Any:
@@ -241,6 +243,7 @@ def list_units(
     summary="项目列表（预算、执行、自评结果）",
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
+@requires("read")
 def list_projects(
     request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ProjectsQuery, Query()]
 ) -> Any:
@@ -254,6 +257,7 @@ def list_projects(
     summary="单个项目（含指标与审核历史）",
     responses={**ERRORS, 404: {"description": "项目不存在或无权查看"}},
 )
+@requires("read")
 def get_project(
     session: SessionDep,
     principal: PrincipalDep,
@@ -297,6 +301,7 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
     summary="指标列表（跨项目）",
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
+@requires("read")
 def list_indicators(
     request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[IndicatorsQuery, Query()]
 ) -> Any:

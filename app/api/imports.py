@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 
 @router.post("/imports", summary="导入绩效目标表（xlsx / csv / 已发布表文本）")
+@requires("admin")
 async def create_import(
     request: Request,
     principal: PrincipalDep,

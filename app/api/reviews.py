@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.models import HistoryEventPublic, history_public, score
+from app.api.scopes import requires
 from app.api.self_evaluations import EvaluationPublic, public
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -141,6 +142,7 @@ Year = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="年度")]
     summary=f"{HISTORY_LABELS['evaluation.approve']}（财政局的即为终审）",
     responses=REVIEW_RESPONSES,
 )
+@requires("review")
 def approve(
     evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep, body: ApproveBody | None = None
 ) -> ReviewedEvaluationPublic:
@@ -163,6 +165,7 @@ def approve(
     summary="退回（须填写意见）",
     responses=REVIEW_RESPONSES,
 )
+@requires("review")
 def return_(
     evaluation_id: EvaluationId, body: ReturnBody, principal: PrincipalDep, session: SessionDep
 ) -> ReviewedEvaluationPublic:
@@ -184,6 +187,7 @@ def return_(
     summary="终审后重新打开（仅财政局，须填写原因）",
     responses=REVIEW_RESPONSES,
 )
+@requires("review")
 def reopen(
     evaluation_id: EvaluationId, body: ReopenBody, principal: PrincipalDep, session: SessionDep
 ) -> ReviewedEvaluationPublic:
@@ -200,6 +204,7 @@ def reopen(
     summary="自评的操作历史",
     responses={404: {"description": "自评不存在或无权查看"}},
 )
+@requires("read")
 def history(evaluation_id: EvaluationId, principal: PrincipalDep, session: SessionDep) -> list[HistoryEventPublic]:
     """Every recorded change of the evaluation, oldest first."""
     return history_public(reviews.history(session=session, principal=principal, evaluation_id=evaluation_id))
@@ -220,6 +225,7 @@ def window_public(w: windows.WindowView) -> FilingWindowPublic:
 @router.get(
     "/filing-windows/{year}", response_model=FilingWindowPublic, summary="某年度的填报期", tags=["filing-windows"]
 )
+@requires("read")
 def get_window(year: Year, principal: PrincipalDep, session: SessionDep) -> FilingWindowPublic:
     """The year's filing window; every signed-in role may read it."""
     return window_public(windows.get_window(session=session, year=year))
@@ -232,6 +238,7 @@ def get_window(year: Year, principal: PrincipalDep, session: SessionDep) -> Fili
     tags=["filing-windows"],
     responses={403: {"description": "仅管理员或财政局可设置"}, 422: {"description": "日期有误（如截止早于开始）"}},
 )
+@requires("admin")
 def put_window(
     year: Year, body: FilingWindowUpdate, principal: PrincipalDep, session: SessionDep
 ) -> FilingWindowPublic:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.models import money, rate, score
+from app.api.scopes import requires
 from app.api.targets import TargetParsePublic
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -183,6 +184,7 @@ class VersionBody(BaseModel):
 
 
 @router.get("", response_model=list[EvaluationSummaryPublic], summary="本单位某年度的全部自评")
+@requires("read")
 def list_(
     principal: PrincipalDep,
     session: SessionDep,
@@ -207,6 +209,7 @@ def list_(
 
 
 @router.get("/{evaluation_id}", response_model=EvaluationPublic, summary="一份自评（项目支出绩效自评表）")
+@requires("read")
 def get(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> EvaluationPublic:
     """One evaluation with its indicators, targets, actuals, scores and flags."""
     return public(evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id))
@@ -221,6 +224,7 @@ def get(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> Eva
         422: {"description": "输入有误，errors 中逐字段说明"},
     },
 )
+@requires("write")
 def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, session: SessionDep) -> EvaluationPublic:
     """Save actuals and figures; answers the recomputed evaluation."""
     given = body.model_fields_set
@@ -252,6 +256,7 @@ def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, ses
 
 
 @router.post("/{evaluation_id}/submit", response_model=EvaluationPublic, summary="送审")
+@requires("write")
 def submit(
     evaluation_id: int, principal: PrincipalDep, session: SessionDep, body: VersionBody | None = None
 ) -> EvaluationPublic:
@@ -264,6 +269,7 @@ def submit(
 
 
 @router.post("/{evaluation_id}/withdraw", response_model=EvaluationPublic, summary="撤回（审核前）")
+@requires("write")
 def withdraw(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> EvaluationPublic:
     """Withdraw a submission nobody has reviewed yet."""
     return public(evaluations.withdraw(session=session, principal=principal, evaluation_id=evaluation_id))

@@ -21,6 +21,7 @@ from app.api.models import (
     rate,
     score,
 )
+from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.services import queries
@@ -91,6 +92,7 @@ DEPARTMENT_STATS = Listing(
     summary="按单位统计（某年度）",
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
+@requires("read")
 def stats_by_unit(
     request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:
@@ -104,6 +106,7 @@ def stats_by_unit(
     summary="按主管部门统计（某年度）",
     responses={**ERRORS, **EXPORT_RESPONSES},
 )
+@requires("read")
 def stats_by_department(
     request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:

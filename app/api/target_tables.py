@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.catalog import project_detail_public
 from app.api.models import ProjectDetailPublic
+from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
@@ -152,6 +153,7 @@ def _fields(body: BaseModel, *, only_given: bool) -> dict[str, Any]:
     summary="新建项目绩效目标表（草稿）",
     responses=WRITE_ERRORS,
 )
+@requires("write")
 def create_project(session: SessionDep, principal: PrincipalDep, body: ProjectCreate) -> Any:
     """新建一个项目及其绩效指标，状态为草稿；每个指标值都经识别（见返回的 target）。"""
     project = target_tables.create_project(
@@ -171,6 +173,7 @@ def create_project(session: SessionDep, principal: PrincipalDep, body: ProjectCr
 @router.put(
     "/projects/{project_id}", response_model=ProjectDetailPublic, summary="整体修改项目字段", responses=WRITE_ERRORS
 )
+@requires("write")
 def put_project(session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: ProjectPut) -> Any:
     """替换项目的名称、目标与资金（未给出的可选字段清空）；仅草稿或已退回的目标表可改。"""
     target_tables.update_project(
@@ -186,6 +189,7 @@ def put_project(session: SessionDep, principal: PrincipalDep, project_id: Projec
 @router.patch(
     "/projects/{project_id}", response_model=ProjectDetailPublic, summary="部分修改项目字段", responses=WRITE_ERRORS
 )
+@requires("write")
 def patch_project(session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: ProjectPatch) -> Any:
     """只修改给出的项目字段；仅草稿或已退回的目标表可改。"""
     target_tables.update_project(
@@ -199,6 +203,7 @@ def patch_project(session: SessionDep, principal: PrincipalDep, project_id: Proj
 
 
 @router.delete("/projects/{project_id}", status_code=204, summary="删除项目（草稿）", responses=WRITE_ERRORS)
+@requires("write")
 def delete_project(
     session: SessionDep,
     principal: PrincipalDep,
@@ -217,6 +222,7 @@ def delete_project(
     summary="新增一行绩效指标",
     responses=WRITE_ERRORS,
 )
+@requires("write")
 def add_indicator(session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: IndicatorWrite) -> Any:
     """在目标表中新增一行指标；返回整个项目（含新的 version）。"""
     target_tables.add_indicator(
@@ -243,6 +249,7 @@ def _indicator_route(session, principal, indicator_id: int, body: BaseModel, *, 
 @router.put(
     "/indicators/{indicator_id}", response_model=ProjectDetailPublic, summary="整体修改一行指标", responses=WRITE_ERRORS
 )
+@requires("write")
 def put_indicator(session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, body: IndicatorWrite) -> Any:
     """替换一行指标的全部字段并重新识别指标值；返回整个项目（含新的 version）。"""
     return _indicator_route(session, principal, indicator_id, body, only_given=False)
@@ -251,6 +258,7 @@ def put_indicator(session: SessionDep, principal: PrincipalDep, indicator_id: In
 @router.patch(
     "/indicators/{indicator_id}", response_model=ProjectDetailPublic, summary="部分修改一行指标", responses=WRITE_ERRORS
 )
+@requires("write")
 def patch_indicator(
     session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, body: IndicatorPatch
 ) -> Any:
@@ -261,6 +269,7 @@ def patch_indicator(
 @router.delete(
     "/indicators/{indicator_id}", response_model=ProjectDetailPublic, summary="删除一行指标", responses=WRITE_ERRORS
 )
+@requires("write")
 def delete_indicator(
     session: SessionDep,
     principal: PrincipalDep,

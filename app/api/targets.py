@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.domain.targets import parse_target
@@ -35,6 +36,7 @@ class TargetParsePublic(BaseModel):
 
 
 @router.get("/targets/parse", response_model=TargetParsePublic, summary="解析一个指标值")
+@requires("read")
 def parse(
     _principal: PrincipalDep,
     text: Annotated[str, Query(max_length=10000, description="指标值原文，如“≥95%”")],

@@ -11,10 +11,24 @@ from app.models import ApiToken, Department, Unit
 from app.security import Principal, new_token, token_digest
 from app.services import audit
 from app.services.accounts import find_department, find_unit
-from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from app.sqltypes import utcnow
 
 TOKEN_ROLES = ("finance", "department", "unit")
+# What a token may do, besides what its role allows: read (queries, exports, report checks),
+# write (a unit's own data entry), review (approve, return, reopen), admin (imports, filing
+# windows, templates, accounts). Each /api/v1 route declares the one it needs.
+SCOPE_LABELS = {"read": "查询", "write": "填报", "review": "审核", "admin": "管理"}
+SCOPES = tuple(SCOPE_LABELS)
+# The scopes a role can carry: a unit token never reviews nor administers.
+ROLE_SCOPES = {
+    "unit": ("read", "write"),
+    "department": ("read", "write", "review"),
+    "finance": ("read", "write", "review", "admin"),
+}
+DEFAULT_SCOPE = "read"
+DEFAULT_LIFETIME_DAYS = 365
+MAX_LIFETIME_DAYS = 3660
 LAST_USED_PRECISION = timedelta(minutes=1)
 PREFIX_LENGTH = 10  # "jx_" and 7 random characters: enough to tell tokens apart in a list
 
@@ -31,6 +45,34 @@ class TokenListing:
     created_at: object
     last_used_at: object
     revoked_at: object
+    scopes: str = ""  # its powers, e.g. "read write"
+    expires_at: object = None
+
+
+def parse_scopes(text: str | None) -> tuple[str, ...]:
+    """A stored or typed scope ("read write", "read,review") as known scopes in a fixed order."""
+    words = {w for w in (text or "").replace(",", " ").replace("，", " ").split() if w}
+    return tuple(s for s in SCOPES if s in words)
+
+
+def check_scopes(role: str, text: str | None) -> tuple[str, ...]:
+    """The scopes asked for, refused when unknown, empty, or beyond what the role may carry."""
+    words = [w for w in (text or "").replace(",", " ").replace("，", " ").split() if w]
+    unknown = [w for w in words if w not in SCOPE_LABELS]
+    if unknown:
+        raise ValidationFailed(f"未知的令牌权限：{'、'.join(unknown)}；可选 {' / '.join(SCOPES)}")
+    scopes = parse_scopes(text)
+    if not scopes:
+        raise ValidationFailed(f"令牌权限不能为空；可选 {' / '.join(SCOPES)}")
+    allowed = ROLE_SCOPES[role]
+    beyond = [s for s in scopes if s not in allowed]
+    if beyond:
+        names = "、".join(f"{SCOPE_LABELS[s]}（{s}）" for s in beyond)
+        raise ValidationFailed(f"{ROLE_LABELS[role]}令牌不能有{names}权限；可选 {' / '.join(allowed)}")
+    return scopes
+
+
+ROLE_LABELS = {"finance": "财政局", "department": "主管部门", "unit": "单位"}
 
 
 def create_token(
@@ -40,6 +82,8 @@ def create_token(
     name: str,
     unit: str | None = None,
     department: str | None = None,
+    scope: str = DEFAULT_SCOPE,
+    days: int = DEFAULT_LIFETIME_DAYS,
     actor: Principal | str = "cli",
 ) -> tuple[ApiToken, str]:
     """A new token bound to its role and scope; returns the row and the secret, shown only this once."""
@@ -62,6 +106,9 @@ def create_token(
             raise ValidationFailed("主管部门令牌必须用 --department 指定所属部门")
     elif unit_row is not None or dept_row is not None:
         raise ValidationFailed("财政局令牌可查看全部数据，不能指定 --unit 或 --department")
+    scopes = check_scopes(role, scope)
+    if not isinstance(days, int) or not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ValidationFailed(f"令牌有效期应为 1 至 {MAX_LIFETIME_DAYS} 天")
     secret = new_token()
     row = ApiToken(
         name=name,
@@ -71,6 +118,8 @@ def create_token(
         unit_id=unit_row.id if unit_row else None,
         department_id=dept_row.id if dept_row else (unit_row.department_id if unit_row else None),
         created_by_id=actor.user_id if isinstance(actor, Principal) else None,
+        scope=" ".join(scopes),
+        expires_at=utcnow() + timedelta(days=days),
     )
     session.add(row)
     session.flush()
@@ -86,6 +135,8 @@ def create_token(
             "prefix": row.prefix,
             "unit_id": row.unit_id,
             "department_id": row.department_id,
+            "scope": row.scope,
+            "expires_at": row.expires_at.isoformat(),
         },
     )
     session.commit()
@@ -105,6 +156,8 @@ def list_tokens(*, session: Session) -> list[TokenListing]:
             ApiToken.created_at,
             ApiToken.last_used_at,
             ApiToken.revoked_at,
+            ApiToken.scope,
+            ApiToken.expires_at,
         )
         .select_from(ApiToken)
         .outerjoin(Unit, Unit.id == ApiToken.unit_id)
@@ -121,6 +174,8 @@ def list_tokens(*, session: Session) -> list[TokenListing]:
             created_at=r[6],
             last_used_at=r[7],
             revoked_at=r[8],
+            scopes=" ".join(parse_scopes(r[9])),
+            expires_at=r[10],
         )
         for r in rows
     ]
@@ -149,22 +204,28 @@ def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "c
 
 
 def authenticate(*, session: Session, token: str) -> Principal | None:
-    """The caller a Bearer token stands for; None when unknown or revoked."""
+    """The caller a Bearer token stands for, with the scopes it carries; None when unknown or
+    revoked; refused (401) when expired."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
+    if row.expires_at is not None and row.expires_at <= now:
+        raise NotAuthenticated(
+            f"令牌「{row.name}」已于 {row.expires_at:%Y-%m-%d %H:%M}（UTC）过期，请联系管理员换发新令牌"
+        )
     # Kept to the minute: a read should not cost a write on every call.
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
         row.last_used_at = now
         session.add(row)
         session.commit()
-    # The lifecycle asks a principal's `scopes` when it has them; a token's stored scope
-    # ("read write") grants no more than its role today, so it is not narrowed here yet.
+    # A token can do what its role allows AND its stored scope grants (tokens made before
+    # scopes were checked keep theirs, "read write"); the lifecycle and the routes ask `scopes`.
     return Principal(
         role=row.role,
         name=f"token:{row.name}",
         unit_id=row.unit_id,
         department_id=row.department_id,
         token_id=row.id,
+        scopes=parse_scopes(row.scope),
     )

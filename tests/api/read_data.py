@@ -340,7 +340,9 @@ def build(session: Session) -> World:
         ("unit_b1", "unit", {"unit": "402001"}),
         ("revoked", "finance", {}),
     ]:
-        row, secret = tokens.create_token(session=session, role=role, name=f"{who} 令牌", **kw)
+        # Each with every scope its role may carry: these tests are about tenancy, not scopes.
+        scope = " ".join(tokens.ROLE_SCOPES[role])
+        row, secret = tokens.create_token(session=session, role=role, name=f"{who} 令牌", scope=scope, **kw)
         w.secrets[who], w.token_ids[who] = secret, row.id
     tokens.revoke_token(session=session, token_id=w.token_ids["revoked"])
     return w
