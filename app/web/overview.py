@@ -271,7 +271,8 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
         "unit": by_unit,
         "department": {d.id: sum(by_unit[u.id] for u in units if u.department_id == d.id) for d in departments},
     }
-    settings = templates.current_settings(session=session)
+    # the thresholds of the template the bureau chose for the year (national-2020 if none)
+    settings = templates.settings_of(templates.template_for(session=session, year=year))
     words = {
         "waiting": lifecycle.QUEUE_DEFAULT_STATUS,
         "sent_back": lifecycle.SENT_BACK[0],

@@ -66,3 +66,29 @@ def test_the_page_edits_the_2021_guideline_as_its_own_template(client, session):
     assert current["guideline-2021"] == (2, 0)
     assert current.get("national-2020", (1, 2)) == (1, 2)  # untouched
     assert client.get("/admin/scoring?name=nonsense").status_code == 404
+
+
+def test_the_overview_words_a_year_by_the_template_chosen_for_it(client, session):
+    """The 执行率 threshold of the overview is the year's template's, not national-2020's."""
+    from sqlmodel import select
+
+    from app.models import SelfEvaluation, User
+    from app.security import principal_for_user
+    from app.services import evaluations
+
+    templates.choose(session=session, year=2024, name="guideline-2021")
+    templates.new_version(session=session, name="guideline-2021", changes={"execution_low_below": "85"})
+    _, mine, _ = two_units(session)
+    project = project_with(session, mine, STANDARD)
+    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).one()
+    principal = principal_for_user(session.exec(select(User).where(User.username == "jcz")).one())
+    view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation.id)
+    evaluations.save(
+        session=session, principal=principal, evaluation_id=evaluation.id, version=view.evaluation.version, spent="87"
+    )
+    factories.user(session, "czj", "finance")
+    factories.login(client, "czj")
+    page = client.get("/overview?year=2024")
+    assert page.status_code == 200 and "87" in page.text
+    # 87% is below national's 90 but not below the 2021 guideline's 85 (this year's template)
+    assert "flag=execution_low" not in page.text
