@@ -26,6 +26,7 @@ from app.domain.evaluation import (
     STATUS_DOC,
     STATUS_LABELS,
     STATUSES,
+    TARGET_FIRST_STATUS,
     TARGET_STATUS_DOC,
     grade_ranges,
 )
@@ -280,7 +281,7 @@ def quality_public(report) -> QualityPublic:
 class ProjectDetailPublic(ProjectPublic):
     """一个项目的完整自评信息：资金、目标、全部指标与审核历史。"""
 
-    target_status: str = F("目标表状态", f"绩效目标表的状态：{TARGET_STATUS_DOC}", "draft")
+    target_status: str = F("目标表状态", f"绩效目标表的状态：{TARGET_STATUS_DOC}", TARGET_FIRST_STATUS)
     version: int = F("目标表版本号", "修改目标表（项目或指标）时原样带回，用于防止互相覆盖", 1)
     initial_budget: str | None = F("年初预算数（万元）", "年初预算数，万元", "60000.00", decimal=True)
     fiscal_funds: str | None = F("本年财政拨款（万元）", "资金来源：本年财政拨款，万元", "50000.00", decimal=True)

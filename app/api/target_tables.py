@@ -12,7 +12,7 @@ from app.api.models import ProjectDetailPublic
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
-from app.domain.evaluation import MAX_YEAR, MIN_YEAR
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR, TARGET_ACTIONS_DOC
 from app.services import target_tables
 from app.services.target_tables import ProjectInput
 
@@ -150,7 +150,7 @@ def _fields(body: BaseModel, *, only_given: bool) -> dict[str, Any]:
     "/projects",
     status_code=201,
     response_model=ProjectDetailPublic,
-    summary="新建项目绩效目标表（草稿）",
+    summary="新建项目绩效目标表",
     responses=WRITE_ERRORS,
 )
 @requires("write")
@@ -202,7 +202,7 @@ def patch_project(session: SessionDep, principal: PrincipalDep, project_id: Proj
     return project_detail_public(session=session, principal=principal, project_id=project_id)
 
 
-@router.delete("/projects/{project_id}", status_code=204, summary="删除项目（草稿）", responses=WRITE_ERRORS)
+@router.delete("/projects/{project_id}", status_code=204, summary="删除未申报的项目", responses=WRITE_ERRORS)
 @requires("write")
 def delete_project(
     session: SessionDep,
@@ -281,3 +281,68 @@ def delete_indicator(
         session=session, principal=principal, indicator_id=indicator_id, version=version
     )
     return project_detail_public(session=session, principal=principal, project_id=project.id)
+
+
+class TargetAction(_Input):
+    """申报、审核通过、批复或退回（带目标表版本号；退回须写意见）。"""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"version": 4, "opinion": "满意度指标请写明调查方式和目标值"}]}
+    )
+
+    version: int = Field(ge=1, le=MAX_ID, description=VERSION_DOC, examples=[4])
+    opinion: str | None = Field(None, max_length=5000, description="意见；退回时必填")
+
+
+def _act(session, principal, project_id: int, action: str, body: TargetAction) -> Any:
+    target_tables.act(
+        session=session,
+        principal=principal,
+        project_id=project_id,
+        action=action,
+        version=body.version,
+        opinion=body.opinion,
+    )
+    return project_detail_public(session=session, principal=principal, project_id=project_id)
+
+
+@router.post(
+    "/projects/{project_id}/target-table/submit",
+    response_model=ProjectDetailPublic,
+    summary="单位申报目标表",
+    description="先做质量检查（有 error 时 422 并逐项列出），通过后申报；返回整个项目。目标表的流转："
+    + TARGET_ACTIONS_DOC,
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def submit_target_table(session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: TargetAction) -> Any:
+    """先做质量检查（有 error 时 422 并逐项列出），通过后申报；返回整个项目。"""
+    return _act(session, principal, project_id, "submit", body)
+
+
+@router.post(
+    "/projects/{project_id}/target-table/approve",
+    response_model=ProjectDetailPublic,
+    summary="主管部门审核通过或财政局批复目标表",
+    description="主管部门审核通过，财政局批复（批复后只读）；返回整个项目。目标表的流转：" + TARGET_ACTIONS_DOC,
+    responses=WRITE_ERRORS,
+)
+@requires("review")
+def approve_target_table(
+    session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: TargetAction
+) -> Any:
+    """主管部门审核通过，财政局批复（批复后只读）；返回整个项目。"""
+    return _act(session, principal, project_id, "approve", body)
+
+
+@router.post(
+    "/projects/{project_id}/target-table/return",
+    response_model=ProjectDetailPublic,
+    summary="退回目标表（须写意见）",
+    description="退回给单位修改，opinion 必填；返回整个项目。目标表的流转：" + TARGET_ACTIONS_DOC,
+    responses=WRITE_ERRORS,
+)
+@requires("review")
+def return_target_table(session: SessionDep, principal: PrincipalDep, project_id: ProjectId, body: TargetAction) -> Any:
+    """退回给单位修改，opinion 必填；返回整个项目。"""
+    return _act(session, principal, project_id, "return", body)

@@ -150,14 +150,40 @@ TARGET_TRANSITIONS: tuple[Transition, ...] = (
     Transition("unit", "save", TARGET_EDITING, None, "write"),
     Transition("finance", "save", TARGET_EDITING, None, "write"),
     Transition("admin", "save", TARGET_EDITING, None, "write"),
+    Transition("unit", "submit", TARGET_EDITING, "declared", "write"),
+    Transition("department", "approve", ("declared",), "department_approved", "review"),
+    Transition("department", "return", ("declared",), "returned", "review", opinion_required=True),
+    # the bureau approves (批复) after the department, or directly for units that report to it
+    Transition("finance", "approve", ("declared", "department_approved"), "approved", "review"),
+    Transition("finance", "return", ("declared", "department_approved"), "returned", "review", opinion_required=True),
 )
+TARGET_ACTION_VERBS: Mapping[str, str] = MappingProxyType(
+    {"save": "修改", "submit": "申报", "approve": "审核通过", "return": "退回"}
+)
+
+
+def _target_actions_doc() -> str:
+    parts = []
+    for row in TARGET_TRANSITIONS:
+        if row.action == "save":
+            continue
+        sources = "、".join(TARGET_STATUS[s].label for s in row.sources)
+        parts.append(
+            f"{row.action} {TARGET_ACTION_VERBS[row.action]}（{ROLE_LABELS[row.role]}）：{sources} → "
+            f"{TARGET_STATUS[row.to].label}" + ("，须写意见" if row.opinion_required else "")
+        )
+    return "；".join(parts)
+
+
+TARGET_ACTIONS_DOC = _target_actions_doc()
 
 
 def target_refusal(action: str, status: str) -> str:
     """Why an action on a target table is refused in this status (Chinese, for the user)."""
     label = TARGET_STATUS[status].label if status in TARGET_STATUS else status
-    verb = ACTION_VERBS.get(action, action)
-    return f"绩效目标表当前为“{label}”，不能{verb}（只有草稿或已退回的目标表可以修改）"
+    verb = TARGET_ACTION_VERBS.get(action, action)
+    why = "（只有草稿或已退回的目标表可以修改）" if action == "save" else ""
+    return f"绩效目标表当前为“{label}”，不能{verb}{why}"
 
 
 # Which statuses a rescoring (a template change, not a person's action) may touch; 已送审 only

@@ -22,7 +22,7 @@ from app.domain.targets import TargetParse, parse_target
 from app.models import FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.security import Principal
 from app.services import audit, scope
-from app.services.errors import Conflict, NotFound, PermissionDenied, Problems
+from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, Problems, ValidationFailed
 from app.services.evaluations import parse_money
 from app.services.templates import settings_of, template_for
 from app.sqltypes import utcnow
@@ -559,3 +559,57 @@ def quality(*, session: Session, project: Project) -> QualityReport:
         select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
     ).all()
     return check_table(rows, year=project.year)
+
+
+# --- the table's lifecycle: 申报, 审核通过, 批复, 退回 ------------------------------------------------
+
+
+def act(
+    *,
+    session: Session,
+    principal: Principal,
+    project_id: int,
+    action: str,
+    version: int | None,
+    opinion: str | None = None,
+) -> Project:
+    """One row of TARGET_TRANSITIONS: submit (申报, after the quality checks), approve or return."""
+    roles = lifecycle.roles_for(action, TABLE)
+    if principal.role not in roles:  # asked before the project is looked up: no existence leak
+        who = "或".join(lifecycle.ROLE_LABELS[r] for r in roles) or "（无人）"
+        raise PermissionDenied(f"只有{who}可以{lifecycle.TARGET_ACTION_VERBS.get(action, action)}绩效目标表")
+    project = scope.visible_project(session=session, principal=principal, project_id=project_id)
+    status = project.target_status
+    row = lifecycle.transition(principal, action, status, table=TABLE)
+    if row is None:
+        if lifecycle.may(lifecycle.RoleOnly(principal.role), action, status, table=TABLE):
+            raise PermissionDenied("令牌的权限范围（scope）不允许此操作")
+        raise Conflict(lifecycle.target_refusal(action, status))
+    if version is None or version != project.version:
+        raise Conflict(STALE)
+    opinion = (opinion or "").strip() or None
+    if row.opinion_required and opinion is None:
+        raise ValidationFailed("退回须写明意见", errors=[FieldError("opinion", "请写明退回的原因和修改要求")])
+    after: dict[str, Any] = {"target_status": lifecycle.target_status(row, status)}
+    if action == "submit":
+        report = quality(session=session, project=project)
+        if report.errors:
+            raise ValidationFailed(
+                "目标表未通过质量检查，请按提示修改后再申报",
+                errors=[FieldError(i.field or "indicators", i.message, i.indicator_id) for i in report.errors],
+            )
+        after["quality"] = {"warnings": len(report.issues), "not_measurable": report.not_measurable}
+    project.target_status = after["target_status"]
+    session.add(project)
+    audit.record(
+        session=session,
+        actor=principal,
+        action=f"target_table.{action}",
+        entity_type="project",
+        entity_id=project.id,
+        before={"target_status": status},
+        after=after,
+        note=opinion,
+    )
+    _commit_versioned(session, project)
+    return project

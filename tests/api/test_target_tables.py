@@ -206,3 +206,78 @@ def test_the_project_read_carries_the_quality_checks(world, client):
     ).json()
     assert "not_measurable" not in {i["code"] for i in fixed["quality"]["issues"]}
     assert fixed["quality"]["quantitative_share"] == "100.00"
+
+
+def act(client, body: dict, action: str, **extra):
+    return client.post(
+        f"/api/v1/projects/{body['id']}/target-table/{action}", json={"version": body["version"], **extra}
+    )
+
+
+def test_a_table_is_declared_after_its_checks_returned_corrected_and_approved(world, client, session):
+    body = client.post(
+        "/api/v1/projects",
+        json={**NEW, "indicators": [{"level1": "output", "name": "监测报告", "annual_target": "≥12份"}]},
+    ).json()
+    # the checks run on submission: a table without 效益 is refused, the message at its place
+    refused = act(client, body, "submit")
+    assert refused.status_code == 422, refused.text
+    assert errors(refused) == {"indicators": "目标表缺少效益指标：每个项目都应设置效益指标"}
+    body = client.post(
+        f"/api/v1/projects/{body['id']}/indicators",
+        json={"version": body["version"], "level1": "outcome", "name": "投诉处理率", "annual_target": "100%"},
+    ).json()
+    declared = act(client, body, "submit")
+    assert declared.status_code == 200, declared.text
+    body = declared.json()
+    assert body["target_status"] == "declared"
+    # declared: the unit can no longer change it, nor approve it
+    frozen = client.patch(f"/api/v1/projects/{body['id']}", json={"version": body["version"], "name": "x"})
+    assert frozen.status_code == 409 and frozen.json()["message"].startswith("绩效目标表当前为“已申报”，不能修改")
+    assert act(client, body, "approve").status_code == 403
+    # the department returns it: an opinion is required
+    client.cookies.clear()
+    factories.login(client, "gxj")
+    assert errors(act(client, body, "return")) == {"opinion": "请写明退回的原因和修改要求"}
+    assert act(client, {**body, "version": 1}, "return", opinion="x").status_code == 409  # stale
+    body = act(client, body, "return", opinion="请补充满意度指标").json()
+    assert body["target_status"] == "returned"
+    # the unit corrects and declares again
+    client.cookies.clear()
+    factories.login(client, "jcz")
+    body = client.patch(f"/api/v1/projects/{body['id']}", json={"version": body["version"], "budget": "130"}).json()
+    body = act(client, body, "submit").json()
+    assert body["target_status"] == "declared"
+    # department approval, then the bureau's 批复; approved is read-only
+    client.cookies.clear()
+    factories.login(client, "gxj")
+    body = act(client, body, "approve").json()
+    assert body["target_status"] == "department_approved"
+    client.cookies.clear()
+    factories.login(client, "czj")
+    body = act(client, body, "approve").json()
+    assert body["target_status"] == "approved"
+    again = act(client, body, "approve")
+    assert again.status_code == 409 and again.json()["message"] == "绩效目标表当前为“已批复”，不能审核通过"
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action.like("target_table.%")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.actor, e.after["target_status"]) for e in events] == [
+        ("target_table.submit", "jcz", "declared"),
+        ("target_table.return", "gxj", "returned"),
+        ("target_table.submit", "jcz", "declared"),
+        ("target_table.approve", "gxj", "department_approved"),
+        ("target_table.approve", "czj", "approved"),
+    ]
+    assert events[1].note == "请补充满意度指标"
+
+
+def test_a_department_reviews_only_its_own_units_tables(world, client, session):
+    body = created(client)
+    body = act(client, body, "submit").json()
+    assert body["target_status"] == "declared"
+    other_dept = factories.department(session, "别的主管部门")
+    factories.user(session, "qt", "department", dept=other_dept)
+    client.cookies.clear()
+    factories.login(client, "qt")
+    assert act(client, body, "approve").status_code == 404
