@@ -133,3 +133,59 @@ def test_writers_that_retry_after_409(db, world):
     assert answers == [200] * WRITERS, counts
     assert _stored(db, world) == {i: f"{i}份" for i in world["indicators"]}
     assert _version(db, world) == start + WRITERS  # one version per acknowledged save, none lost
+
+
+# --- the same three patterns through real HTTP clients against a live server -----------------
+
+
+@pytest.mark.parametrize("pattern", ["one_row", "different_rows", "retry"])
+def test_http_writers_get_409_never_5xx(db, world, session, live_server, pattern):
+    """20 HTTP clients, a unit token with `read write`, one uvicorn: 0 × 5xx in each pattern."""
+    import httpx
+
+    from app.services import tokens
+
+    _, secret = tokens.create_token(
+        session=session, role="unit", name="并发", unit="广州市无线电监测站", scope="read write"
+    )
+    headers = {"Authorization": f"Bearer {secret}"}
+    url = f"/api/v1/self-evaluations/{world['evaluation_id']}"
+    start = _version(db, world)
+    log: list[int] = []
+    lock = threading.Lock()
+
+    def put(client, indicator_id: int, actual: str, version: int) -> int:
+        status = client.put(
+            url, json={"version": version, "results": [{"indicator_id": indicator_id, "actual": actual}]}
+        ).status_code
+        with lock:
+            log.append(status)
+        return status
+
+    def writer(indicator_id: int, actual: str) -> int:
+        with httpx.Client(base_url=live_server, headers=headers, timeout=60) as c:
+            if pattern != "retry":
+                return put(c, indicator_id, actual, start)
+            for _attempt in range(400):
+                version = c.get(url).json()["version"]
+                status = put(c, indicator_id, actual, version)
+                if status != 409:
+                    return status
+                time.sleep(0.002)
+            return 409
+
+    ids = world["indicators"]
+    if pattern == "one_row":
+        jobs = [lambda n=n: writer(ids[0], f"{10 + n}份") for n in range(WRITERS)]
+    else:
+        jobs = [lambda i=i: writer(i, f"{i}份") for i in ids]
+    answers = _race(jobs)
+    assert not [s for s in log if s >= 500], Counter(log)
+    stored = _stored(db, world)
+    if pattern == "retry":
+        assert answers == [200] * WRITERS, Counter(log)
+        assert stored == {i: f"{i}份" for i in ids}
+        assert _version(db, world) == start + WRITERS
+    else:
+        assert Counter(answers) == {200: 1, 409: WRITERS - 1}, Counter(log)
+        assert len(stored) == 1 and _version(db, world) == start + 1
