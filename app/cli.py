@@ -511,6 +511,25 @@ def tokens_revoke(
         typer.echo(f"已吊销令牌 {row.id}（{row.name}）")
 
 
+@tokens_cli.command("rotate")
+def tokens_rotate(
+    token_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="令牌编号（见 jixiao tokens list）")],
+    days: Annotated[int, typer.Option(min=1, max=3660, help="新令牌的有效天数，默认 365")] = 365,
+) -> None:
+    """轮换 API 令牌：新建同名、同角色、同范围与权限的令牌，并吊销旧令牌；新令牌只显示这一次。"""
+    from app.services import tokens
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        row, secret = _run_service(lambda: tokens.rotate_token(session=session, token_id=token_id, days=days))
+        typer.echo(
+            f"已轮换：旧令牌 {token_id} 已吊销，新令牌 {row.id}（{row.name}，权限 {row.scope}，"
+            f"有效至 {row.expires_at:%Y-%m-%d}）。请立即妥善保存，之后无法再次查看：",
+            err=True,
+        )
+        typer.echo(secret)
+
+
 def main() -> None:
     cli()
 

@@ -181,6 +181,48 @@ def list_tokens(*, session: Session) -> list[TokenListing]:
     ]
 
 
+def rotate_token(
+    *, session: Session, token_id: int, days: int = DEFAULT_LIFETIME_DAYS, actor: Principal | str = "cli"
+) -> tuple[ApiToken, str]:
+    """A new token in place of an old one (same name, role, unit or department and scope, a new
+    expiry), the old one revoked in the same transaction; returns the new row and its secret."""
+    old = session.get(ApiToken, token_id)
+    if old is None:
+        raise NotFound(f"令牌 {token_id} 不存在")
+    if old.revoked_at is not None:
+        raise Conflict(f"令牌 {token_id}（{old.name}）已吊销，不能轮换；请用 tokens create 新建")
+    scopes = check_scopes(old.role, old.scope)
+    if not isinstance(days, int) or not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ValidationFailed(f"令牌有效期应为 1 至 {MAX_LIFETIME_DAYS} 天")
+    secret = new_token()
+    now = utcnow()
+    row = ApiToken(
+        name=old.name,
+        token_hash=token_digest(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        role=old.role,
+        unit_id=old.unit_id,
+        department_id=old.department_id,
+        created_by_id=actor.user_id if isinstance(actor, Principal) else None,
+        scope=" ".join(scopes),
+        expires_at=now + timedelta(days=days),
+    )
+    old.revoked_at = now
+    session.add_all([row, old])
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="token.rotate",
+        entity_type="api_token",
+        entity_id=row.id,
+        before={"token_id": old.id, "prefix": old.prefix},
+        after={"token_id": row.id, "prefix": row.prefix, "scope": row.scope, "expires_at": row.expires_at.isoformat()},
+    )
+    session.commit()
+    return row, secret
+
+
 def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "cli") -> ApiToken:
     """Revoke a token: every later call with it is refused (401)."""
     row = session.get(ApiToken, token_id)

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from app.api.scopes import required_scope
 from app.models import ApiToken
+from app.security import token_digest
 from app.services import tokens
 from app.services.errors import ValidationFailed
 from app.sqltypes import utcnow
@@ -172,3 +173,24 @@ def test_cli_creates_a_review_token(settings, session, client, world):
     assert refused.returncode != 0 and "单位令牌不能有" in refused.stderr and "Traceback" not in refused.stderr
     listing = run_cli_tokens(settings, "list").stdout
     assert "权限 read review" in listing and "有效至" in listing
+
+
+def test_cli_rotates_a_token(settings, session, client, world):
+    """The new token has the old one's scope and a new expiry; the old one is refused at once."""
+    old_id = world.token_ids["dept_a"]
+    rotated = run_cli_tokens(settings, "rotate", str(old_id), "--days", "60")
+    assert rotated.returncode == 0, rotated.stderr
+    secret = rotated.stdout.strip()
+    assert secret.startswith("jx_") and "已轮换" in rotated.stderr
+    new = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(secret))).one()
+    assert (new.name, new.role, new.department_id, new.scope) == (
+        "dept_a 令牌",
+        "department",
+        world.dept_a.id,
+        "read write review",
+    )
+    assert timedelta(days=59) < new.expires_at - utcnow() <= timedelta(days=60)
+    assert client.get(f"/api/v1/units?year={YEAR}", headers=world.auth("dept_a")).status_code == 401
+    assert client.get(f"/api/v1/units?year={YEAR}", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    again = run_cli_tokens(settings, "rotate", str(old_id))
+    assert again.returncode != 0 and "已吊销" in again.stderr and "Traceback" not in again.stderr
