@@ -168,9 +168,10 @@ def _target_actions_doc() -> str:
         if row.action == "save":
             continue
         sources = "、".join(TARGET_STATUS[s].label for s in row.sources)
+        to = TARGET_STATUS[row.to].label if row.to is not None else sources
         parts.append(
             f"{row.action} {TARGET_ACTION_VERBS[row.action]}（{ROLE_LABELS[row.role]}）：{sources} → "
-            f"{TARGET_STATUS[row.to].label}" + ("，须写意见" if row.opinion_required else "")
+            f"{to}" + ("，须写意见" if row.opinion_required else "")
         )
     return "；".join(parts)
 
