@@ -359,8 +359,7 @@ def create_project(*, session: Session, principal: Principal, data: ProjectInput
             )
         ).one()
         code = generated_project_code(unit.name_key, data.year, values["name"], same_name + 1)
-    if session.get(FiscalYear, data.year) is None:
-        session.add(FiscalYear(year=data.year))
+    _ensure_fiscal_year(session, data.year)
     position = (
         session.exec(
             select(sa.func.coalesce(sa.func.max(Project.position), 0)).where(
@@ -379,23 +378,44 @@ def create_project(*, session: Session, principal: Principal, data: ProjectInput
         source="在线填报",
         **values,
     )
-    session.add(project)
-    session.flush()
-    for n, row in enumerate(rows, start=1):
-        row["position"] = row["position"] or n
-        session.add(Indicator(project_id=project.id, **row))
-    session.add(SelfEvaluation(project_id=project.id, year=project.year, status=FIRST_STATUS, template_id=template.id))
-    session.flush()
-    audit.record(
-        session=session,
-        actor=principal,
-        action="project.create",
-        entity_type="project",
-        entity_id=project.id,
-        after={**project_state(project), "indicators": len(rows)},
-    )
-    session.commit()
+    try:
+        session.add(project)
+        session.flush()
+        for n, row in enumerate(rows, start=1):
+            row["position"] = row["position"] or n
+            session.add(Indicator(project_id=project.id, **row))
+        session.add(
+            SelfEvaluation(project_id=project.id, year=project.year, status=FIRST_STATUS, template_id=template.id)
+        )
+        session.flush()
+        audit.record(
+            session=session,
+            actor=principal,
+            action="project.create",
+            entity_type="project",
+            entity_id=project.id,
+            after={**project_state(project), "indicators": len(rows)},
+        )
+        session.commit()
+    except sa.exc.IntegrityError as exc:
+        # Another request created the same project (year, unit, code) between our check and our
+        # insert: the database's unique key says so. The client may read and retry: a 409.
+        session.rollback()
+        raise Conflict(
+            f"本单位 {data.year} 年度已有项目编码为“{code}”的项目（可能是同时提交的另一请求），请重新读取"
+        ) from exc
     return project
+
+
+def _ensure_fiscal_year(session: Session, year: int) -> None:
+    """The fiscal year row, created if missing without racing a concurrent creator (its key
+    is the year: a second insert does nothing instead of failing)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(FiscalYear).values(year=year, created_at=utcnow()).on_conflict_do_nothing())
 
 
 def update_project(

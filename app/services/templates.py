@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.domain.categories import Structure
@@ -54,8 +55,14 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
     if name not in BUILT_IN:
         raise NotFound(f"评分模板「{name}」不存在（可用：{'、'.join(BUILT_IN)}）")
     row = ScoringTemplate(name=name, version=1, title=TITLES[name], settings=BUILT_IN[name].to_json())
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: a concurrent first use may create it too
+            session.add(row)
+    except sa.exc.IntegrityError:
+        # the other request's version 1 is there (its commit released our wait on the key)
+        return session.exec(
+            select(ScoringTemplate).where(ScoringTemplate.name == name, ScoringTemplate.version == 1)
+        ).one()
     return row
 
 
