@@ -19,9 +19,6 @@ from app.models import Indicator, IndicatorResult, Project, ScoringTemplate, Sel
 from app.services.templates import settings_of
 from app.sqltypes import utcnow
 
-# How many times each step ran in this process: tests count them per request.
-CALLS = {"load": 0, "score": 0}
-
 
 @dataclass
 class Parts:
@@ -39,7 +36,6 @@ class Parts:
 
 
 def load(session: Session, evaluation: SelfEvaluation) -> Parts:
-    CALLS["load"] += 1
     project = session.get(Project, evaluation.project_id)
     indicators = list(
         session.exec(
@@ -74,7 +70,6 @@ def target_of(ind: Indicator) -> TargetParse:
 
 def score(parts: Parts) -> scoring.EvaluationScore:
     """Score the parts as they stand (typed values not yet stored included)."""
-    CALLS["score"] += 1
     settings, project = parts.settings, parts.project
     inputs = []
     for ind in parts.indicators:
