@@ -1,0 +1,184 @@
+"""The SQL jixiao emits, captured from jixiao itself by an SQLAlchemy event hook, turned into a
+program the floor replays: each statement in asyncpg's `$n` style, each parameter bound to a request
+input, to a value of an earlier statement's first row, to the time of the request, or a constant.
+
+Nothing here is copied by hand: run jixiao on a request, record what its cursor executed (and the
+first row each statement answered, read from the psycopg result without consuming it), and
+explain every parameter value by where it came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+_PARAM = re.compile(r"%\(([^)]+)\)s")
+
+
+@dataclass
+class Executed:
+    sql: str  # as sent to psycopg (pyformat)
+    params: dict[str, Any]
+    executemany: bool
+    first_row: list[str | None]  # text form of the first row answered, [] when none
+
+
+@contextmanager
+def recording():
+    """Every statement any engine executes while inside, with the first row it answered."""
+    seen: list[Executed] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(
+            Executed(statement, dict(parameters or {}) if not executemany else {"_many": parameters}, executemany, [])
+        )
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        result = getattr(cursor, "pgresult", None)
+        if result is not None and result.ntuples > 0 and seen:
+            seen[-1].first_row = [
+                None if result.get_value(0, j) is None else bytes(result.get_value(0, j)).decode()
+                for j in range(result.nfields)
+            ]
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", before)
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", after)
+
+
+# --- programs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bind:
+    kind: str  # input | row | now | const
+    name: str | None = None  # input name
+    step: int | None = None  # row: which earlier statement
+    column: int | None = None  # row: which column of its first row
+    type: str = "str"  # int | str | bool | decimal | datetime | date | none
+    value: Any = None  # const, JSON-encoded by _encode
+
+
+@dataclass
+class Step:
+    sql: str  # asyncpg style ($1, $2, ...)
+    binds: list[Bind] = field(default_factory=list)
+    writes: bool = False
+
+
+def _type(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, Decimal):
+        return "decimal"
+    if isinstance(v, dt.datetime):
+        return "datetime"
+    if isinstance(v, dt.date):
+        return "date"
+    if isinstance(v, bytes):
+        return "bytes"
+    return "str"
+
+
+def _encode(v: Any) -> Any:
+    if isinstance(v, (Decimal, dt.date, dt.datetime)):
+        return str(v) if not isinstance(v, (dt.date, dt.datetime)) else v.isoformat()
+    if isinstance(v, bytes):
+        return base64.b64encode(v).decode()
+    return v
+
+
+def convert(value: Any, type_: str) -> Any:
+    """A value (from a query string, a row's text or JSON) as the Python type asyncpg expects."""
+    if value is None or type_ == "none":
+        return None
+    if type_ == "int":
+        return int(value)
+    if type_ == "bool":
+        return value if isinstance(value, bool) else str(value).lower() in ("t", "true", "1")
+    if type_ == "decimal":
+        return Decimal(str(value))
+    if type_ == "datetime":
+        return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if type_ == "date":
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if type_ == "bytes":
+        return base64.b64decode(value)
+    return str(value)
+
+
+def to_asyncpg(sql: str) -> tuple[str, list[str]]:
+    """psycopg's %(name)s placeholders as $1…$n (in order of first use), and %% as %."""
+    names: list[str] = []
+
+    def number(m: re.Match) -> str:
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    return _PARAM.sub(number, sql).replace("%%", "%"), names
+
+
+def _same(a: Any, text: str | None) -> bool:
+    if text is None or a is None or isinstance(a, (dt.date, dt.datetime, bytes)):
+        return False
+    if isinstance(a, bool):
+        return text in (("t", "true") if a else ("f", "false"))
+    return str(a) == text
+
+
+def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
+    """Explain each parameter of each captured statement by where its value came from."""
+    steps: list[Step] = []
+    for n, ex in enumerate(seen):
+        if ex.executemany:
+            raise ValueError(f"statement {n} ran as executemany: the floor replays single statements only")
+        sql, names = to_asyncpg(ex.sql)
+        step = Step(sql=sql, writes=not sql.lstrip().upper().startswith(("SELECT", "WITH", "SHOW")))
+        for name in names:
+            v = ex.params[name]
+            t = _type(v)
+            bind: Bind | None = None
+            for key, given in inputs.items():
+                if v is not None and not isinstance(v, bool) and str(v) == str(given):
+                    bind = Bind("input", name=key, type=t)
+                    break
+            if bind is None and t == "datetime":
+                bind = Bind("now", type=t)
+            if bind is None:
+                for back in range(n - 1, -1, -1):
+                    row = seen[back].first_row
+                    col = next((j for j, text in enumerate(row) if _same(v, text)), None)
+                    if col is not None and not isinstance(v, bool) and not (isinstance(v, int) and v < 10):
+                        bind = Bind("row", step=back, column=col, type=t)
+                        break
+            step.binds.append(bind or Bind("const", type=t, value=_encode(v)))
+        steps.append(step)
+    return steps
+
+
+def dump(programs: dict[str, list[Step]]) -> str:
+    return json.dumps({k: [asdict(s) for s in v] for k, v in programs.items()}, ensure_ascii=False, indent=1)
+
+
+def load(text: str) -> dict[str, list[Step]]:
+    return {
+        k: [Step(s["sql"], [Bind(**b) for b in s["binds"]], s["writes"]) for s in v]
+        for k, v in json.loads(text).items()
+    }
