@@ -21,6 +21,7 @@ from app.domain.evaluation import (
     TARGET_IMPORTED_STATUS,
     TARGET_STATUS_CODES,
 )
+from app.domain.funds import IMPLEMENTATIONS, NODE_KINDS, RECIPIENT_KINDS
 from app.sqltypes import ExactDecimal, JSONType, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -374,3 +375,91 @@ class ImportRun(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(sa_column=_created_at())
     finished_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+# 专项资金: a special fund (e.g. 2019 省级促进经济高质量发展专项资金（信息化和信息产业发展）), created by
+# the finance bureau or its 主管部门, allocated down a tree of FundNode rows (issue 12 §1).
+class SpecialFund(SQLModel, table=True):
+    __tablename__ = "special_fund"
+    __table_args__ = (sa.UniqueConstraint("year", "department_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    name: str = Field(max_length=500)
+    fiscal_power: str = Field(default="", max_length=200)  # 专项资金“财政事权”名称
+    policy_tasks: int | None = None  # 对应“政策任务”数量
+    total: Decimal = Field(sa_column=_money(nullable=False))  # 本次评价涉及的专项资金 (万元)
+    department_id: int = Field(foreign_key="department.id", index=True)  # 主管部门
+    template_name: str = Field(max_length=64)  # the item-scored template it is evaluated under
+    # figures a report declared (e.g. a stated 资金支出率 97.42), kept beside the recomputed ones
+    declared: dict = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    version: int = Field(default=1)  # optimistic locking of the fund and its tree
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# One node of a fund's allocation tree: a 处室, a 专题, an item (安排 N 万元用于 …) or a recipient
+# (用款单位, or a city when the money goes by 因素法切块). Money in 万元, exact; 支出率, 到位率 and
+# 结余 are computed (app/domain/funds.py), never stored.
+class FundNode(SQLModel, table=True):
+    __tablename__ = "fund_node"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="special_fund.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="fund_node.id", index=True)
+    position: int = Field(default=0)  # order among its siblings
+    kind: str = Field(sa_column=_enum("fund_node_kind", NODE_KINDS))
+    name: str = Field(max_length=500)
+    recipient_kind: str | None = Field(default=None, sa_column=_enum("recipient_kind", RECIPIENT_KINDS, nullable=True))
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)  # the recipient's account
+    allocated: Decimal = Field(sa_column=_money(nullable=False))  # 下达金额
+    arrived: Decimal | None = Field(default=None, sa_column=_money())  # 到位金额
+    arrival_dates: str | None = Field(default=None, max_length=200)  # 到位时间, as written (2019年4月)
+    spent: Decimal | None = Field(default=None, sa_column=_money())  # 实际支出 as entered
+    implementation: str | None = Field(
+        default=None, sa_column=_enum("fund_implementation", IMPLEMENTATIONS, nullable=True)
+    )
+    purpose: str | None = Field(default=None, sa_type=sa.Text)  # 用途 / 绩效目标, as written
+    # a 处室's own evaluation score (the seed prints 100, 99, 96.2): shown, never summed into the total
+    own_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    own_score_note: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# A fund's self-evaluation: the same statuses and transition table as a project's
+# (app/domain/evaluation.py TRANSITIONS, subject "fund"), scored item by item.
+class FundEvaluation(SQLModel, table=True):
+    __tablename__ = "fund_evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="special_fund.id", unique=True)
+    status: str = Field(default=FIRST_STATUS, sa_column=_enum("fund_evaluation_status", EVALUATION_STATUSES))
+    template_id: int = Field(foreign_key="scoring_template.id")
+    total_score: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))
+    grade: str | None = Field(default=None, max_length=2)
+    submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime | None = Field(default=None, sa_column=_at())
+    reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_column=_at())
+    review_opinion: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = Field(default=1)  # optimistic locking
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# One deduction an evaluator recorded against an item of the fund's template: points, reason,
+# optionally the indicator or the node (recipient) it concerns.
+class FundDeduction(SQLModel, table=True):
+    __tablename__ = "fund_deduction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="fund_evaluation.id", index=True)
+    item_code: str = Field(max_length=16)
+    points: Decimal = Field(sa_column=sa.Column(ExactDecimal(10, 2), nullable=False))
+    reason: str = Field(sa_type=sa.Text)
+    indicator: str | None = Field(default=None, max_length=200)
+    node_id: int | None = Field(default=None, foreign_key="fund_node.id")
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(sa_column=_created_at())

@@ -124,7 +124,12 @@ def level2_from_text(text: str) -> Level2 | None:
 # indicators). National 2020 is one instance; others are instances, not code paths.
 
 SCORINGS = ("execution", "indicators", "items")
-ITEM_METHODS = ("deductions", "computed", "indicators")
+# deductions: maximum minus the evaluator's recorded deductions, floored at 0; computed: a rate of
+# the fund's figures × points; indicators: the fund's 绩效目标 indicators by the indicator rules;
+# parts: the sum of its parts (资金管理 = 资金支出率, computed, + 资金使用规范, deductions)
+ITEM_METHODS = ("deductions", "computed", "indicators", "parts")
+# the figures a computed item may use (app/domain/funds.py computes them from the allocation tree)
+ITEM_FIGURES = ("execution_rate", "arrival_rate")
 DIRECTIONS = ("higher", "lower", None)
 
 
@@ -133,7 +138,78 @@ class Item:
     code: str
     name: str
     points: str  # a decimal as text, exact
-    method: str  # deductions | computed | indicators
+    method: str  # deductions | computed | indicators | parts
+    figure: str | None = None  # computed: which rate (execution_rate 资金支出率, arrival_rate 到位率)
+    places: int | None = None  # computed: decimals of its score (None: the template's rounding_places)
+    # where the maximum comes from: a public address, or None = unconfirmed (a setting to check)
+    source: str | None = None
+    parts: tuple[Item, ...] = ()
+
+    def to_json(self) -> dict:
+        out: dict = {"code": self.code, "name": self.name, "points": self.points, "method": self.method}
+        if self.figure is not None:
+            out["figure"] = self.figure
+        if self.places is not None:
+            out["places"] = self.places
+        out["source"] = self.source
+        if self.parts:
+            out["parts"] = [p.to_json() for p in self.parts]
+        return out
+
+    @classmethod
+    def from_json(cls, raw: object) -> Item:
+        if not isinstance(raw, dict) or not all(k in raw for k in ("code", "name", "points", "method")):
+            raise ValueError("每个计分项目须有 code、name、points、method。")
+        places = raw.get("places")
+        if places is not None and (isinstance(places, bool) or not isinstance(places, int)):
+            raise ValueError(f"项目「{raw['name']}」的 places 须为整数。")
+        source = raw.get("source")
+        return cls(
+            code=str(raw["code"]),
+            name=str(raw["name"]),
+            points=str(raw["points"]),
+            method=str(raw["method"]),
+            figure=None if raw.get("figure") is None else str(raw["figure"]),
+            places=places,
+            source=None if source in (None, "") else str(source),
+            parts=tuple(cls.from_json(p) for p in raw.get("parts") or ()),
+        )
+
+    def walk(self):
+        """This item and its parts, depth first."""
+        yield self
+        for part in self.parts:
+            yield from part.walk()
+
+
+def _points(text: str, where: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{where}的分值「{text}」不是数字。") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{where}的分值须为非负数。")
+    return value
+
+
+def _check_item(item: Item) -> None:
+    if item.method not in ITEM_METHODS:
+        raise ValueError(f"项目「{item.name}」的计分方法须为 {' / '.join(ITEM_METHODS)} 之一。")
+    points = _points(item.points, f"项目「{item.name}」")
+    if item.method == "computed" and item.figure not in ITEM_FIGURES:
+        raise ValueError(f"项目「{item.name}」按数据计算，须指明 figure（{' / '.join(ITEM_FIGURES)}）。")
+    if item.places is not None and not 0 <= item.places <= 2:
+        raise ValueError(f"项目「{item.name}」的保留小数位数须为 0 至 2。")
+    if (item.method == "parts") != bool(item.parts):
+        raise ValueError(f"项目「{item.name}」：只有 parts 计分的项目才有分项，且须列出分项。")
+    if item.parts:
+        total = sum((_points(p.points, f"项目「{p.name}」") for p in item.parts), points * 0)
+        if total != points:
+            raise ValueError(f"项目「{item.name}」的分项分值之和（{total}）须等于其分值（{points}）。")
+        for part in item.parts:
+            _check_item(part)
 
 
 @dataclass(frozen=True)
@@ -172,8 +248,14 @@ class Structure:
             if c.scoring == "items" and not c.items:
                 raise ValueError(f"类别「{c.name}」按项目计分，须列出各项目及其计分方法。")
             for item in c.items:
-                if item.method not in ITEM_METHODS:
-                    raise ValueError(f"项目「{item.name}」的计分方法须为 {' / '.join(ITEM_METHODS)} 之一。")
+                _check_item(item)
+            if c.items:
+                total = sum((_points(i.points, f"项目「{i.name}」") for i in c.items), _points("0", ""))
+                if total != _points(c.points, f"类别「{c.name}」"):
+                    raise ValueError(f"类别「{c.name}」各项目分值之和（{total}）须等于类别分值（{c.points}）。")
+                codes = [i.code for item in c.items for i in item.walk()]
+                if len(set(codes)) != len(codes):
+                    raise ValueError(f"类别「{c.name}」的项目代号重复。")
             for child in c.children:
                 if child.level1 != c.slug:
                     raise ValueError(f"二级指标「{child.name}」不属于类别「{c.name}」。")
@@ -205,7 +287,7 @@ class Structure:
                 "scoring": c.scoring,
                 "direction": c.direction,
                 "children": [{"code": k.code, "slug": k.slug, "name": k.name} for k in c.children],
-                "items": [{"code": i.code, "name": i.name, "points": i.points, "method": i.method} for i in c.items],
+                "items": [i.to_json() for i in c.items],
             }
             for c in self.categories
         ]
@@ -222,9 +304,7 @@ class Structure:
             children = tuple(
                 Level2(str(k["code"]), str(k["slug"]), str(k["name"]), slug) for k in raw.get("children") or ()
             )
-            items = tuple(
-                Item(str(i["code"]), str(i["name"]), str(i["points"]), str(i["method"])) for i in raw.get("items") or ()
-            )
+            items = tuple(Item.from_json(i) for i in raw.get("items") or ())
             categories.append(
                 Category(
                     code=raw["code"],

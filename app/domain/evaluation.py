@@ -101,6 +101,11 @@ class Transition:
     scope: str  # the token scope it needs
     unreviewed_only: bool = False  # only while no reviewer has acted
     opinion_required: bool = False
+    # what is evaluated: a project's 自评表 ("project") or a special fund's self-evaluation ("fund")
+    subject: str = "project"
+
+
+SUBJECTS: tuple[str, ...] = ("project", "fund")
 
 
 ACTION_VERBS: Mapping[str, str] = MappingProxyType(
@@ -125,7 +130,29 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("finance", "approve", ("submitted", "approved"), "final", "review"),
     Transition("finance", "return", ("submitted", "approved"), "returned", "review", opinion_required=True),
     Transition("finance", "reopen", ("final",), "returned", "review", opinion_required=True),
+    # A special fund (专项资金) is evaluated by its 主管部门 and reviewed by the finance bureau, through
+    # the same statuses: 草稿 → 已送审 → 已退回 / 审核通过 → 终审通过 (issue 12 §1).
+    Transition("department", "save", ("not_started",), "draft", "write", subject="fund"),
+    Transition("department", "save", ("draft", "returned"), None, "write", subject="fund"),
+    # the bureau may create a fund and enter its tree and deductions for the department too
+    Transition("finance", "save", ("not_started",), "draft", "write", subject="fund"),
+    Transition("finance", "save", ("draft", "returned"), None, "write", subject="fund"),
+    Transition("department", "submit", EDITING, "submitted", "write", subject="fund"),
+    Transition("department", "withdraw", ("submitted",), "draft", "write", unreviewed_only=True, subject="fund"),
+    Transition("finance", "approve", ("submitted",), "approved", "review", subject="fund"),
+    Transition("finance", "approve", ("approved",), "final", "review", subject="fund"),
+    Transition(
+        "finance", "return", ("submitted", "approved"), "returned", "review", opinion_required=True, subject="fund"
+    ),
+    Transition("finance", "reopen", ("final",), "returned", "review", opinion_required=True, subject="fund"),
 )
+
+
+def rows_of(subject: str) -> tuple[Transition, ...]:
+    """The rows of TRANSITIONS about one subject (project or fund): pass as `table=`."""
+    return tuple(row for row in TRANSITIONS if row.subject == subject)
+
+
 # --- the target table's lifecycle (domain.md §1) -------------------------------------------
 # The 绩效目标表 has its own statuses, in rows of the same kind: a unit drafts it (草稿), files it
 # (已申报), its department approves it (主管部门审核通过) and the bureau approves it (已批复), with
@@ -194,7 +221,8 @@ RESCORABLE_SUBMITTED: tuple[str, ...] = (*EDITING, "submitted")
 
 
 def _rows(table: Iterable[Transition] | None) -> Iterable[Transition]:
-    return TRANSITIONS if table is None else table
+    # the project's rows unless a table is given (rows_of("fund"), TARGET_TRANSITIONS)
+    return rows_of("project") if table is None else table
 
 
 def transition(
@@ -414,6 +442,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("self_score_not_allowed", "评分模板不允许单位自评得分，未采用", "不允许自评", "warn"),
     # Not raised by the engine: computed from the table for the review queue.
     Flag("no_satisfaction", "缺少满意度指标", "缺满意度指标", "warn", "缺少满意度指标"),
+    # A special fund's allocation tree (app/domain/funds.py): differences are shown, never fixed.
+    Flag("allocation_mismatch", "下级下达金额合计与本级金额不一致", "下级合计不符", "bad"),
+    Flag("spent_mismatch", "本级填写的实际支出与下级实际支出合计不一致（按下级合计计算）", "支出合计不符", "bad"),
+    Flag("spent_partial", "部分下级未填写实际支出，本级支出率无法由下级汇总", "下级支出不全", "warn"),
+    Flag("spent_over", "实际支出超过下达金额", "超支", "bad"),
+    Flag("fund_spent_missing", "实际支出尚未填全，无法计算资金支出率", "缺实际支出", "warn"),
 )
 FLAG: Mapping[str, Flag] = MappingProxyType({f.code: f for f in FLAGS})
 FLAG_CODES: tuple[str, ...] = tuple(f.code for f in FLAGS)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.domain.categories import Structure
+from app.domain.funds import FUND_TEMPLATE_TITLES, FUND_TEMPLATES, is_item_scored
 from app.domain.scoring import GUIDELINE_2021, NATIONAL_2020, TemplateSettings
 from app.models import Department, Project, ScoringTemplate, SelfEvaluation, TemplateChoice, Unit
 from app.services import audit
@@ -33,10 +34,14 @@ def short_title(name: str) -> str:
 
 
 def structures(*, session: Session) -> list[tuple[str, Structure]]:
-    """The structure of every template there is (the built-in ones first, stored or not)."""
+    """The structure of every project template there is (the built-in ones first, stored or not).
+
+    Item-scored templates (a special fund's 投入/过程/产出/效益) are not project templates: left out.
+    """
     stored = {
-        row.name: settings_of(row).structure
+        row.name: settings.structure
         for row in session.exec(select(ScoringTemplate).where(ScoringTemplate.is_current)).all()
+        if not is_item_scored(settings := settings_of(row))
     }
     names = [*BUILT_IN, *sorted(n for n in stored if n not in BUILT_IN)]
     return [(n, stored[n] if n in stored else BUILT_IN[n].structure) for n in names]
@@ -52,9 +57,11 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
     ).first()
     if row is not None:
         return row
-    if name not in BUILT_IN:
-        raise NotFound(f"评分模板「{name}」不存在（可用：{'、'.join(BUILT_IN)}）")
-    row = ScoringTemplate(name=name, version=1, title=TITLES[name], settings=BUILT_IN[name].to_json())
+    if name not in BUILT_IN and name not in FUND_TEMPLATES:
+        raise NotFound(f"评分模板「{name}」不存在（可用：{'、'.join([*BUILT_IN, *FUND_TEMPLATES])}）")
+    built_in = BUILT_IN.get(name) or FUND_TEMPLATES[name]
+    title = TITLES.get(name) or FUND_TEMPLATE_TITLES[name]
+    row = ScoringTemplate(name=name, version=1, title=title, settings=built_in.to_json())
     try:
         with session.begin_nested():  # a savepoint: a concurrent first use may create it too
             session.add(row)
@@ -154,7 +161,9 @@ def choose(
     Refused when evaluations of that scope already exist under another template: one year's
     figures never mix rules.
     """
-    current_template(session=session, name=name)  # an unknown name is refused, naming the ones there are
+    chosen = current_template(session=session, name=name)  # an unknown name is refused, naming the ones there are
+    if is_item_scored(settings_of(chosen)):
+        raise ValidationFailed(f"评分模板 {name} 按项目逐项计分，用于专项资金自评，不能用于项目支出绩效自评表。")
     dept = None
     if department:
         dept = session.exec(select(Department).where(Department.name == department.strip())).first()

@@ -82,7 +82,8 @@ def test_items_scored_by_method_are_the_shape_and_are_refused_by_the_project_for
     structure = [
         {"code": "1", "slug": "input", "name": "投入", "points": "15", "scoring": "items",
          "items": [{"code": "11", "name": "项目立项", "points": "5", "method": "deductions"},
-                   {"code": "12", "name": "资金落实", "points": "10", "method": "computed"}]},
+                   {"code": "12", "name": "资金落实", "points": "10", "method": "computed",
+                    "figure": "arrival_rate"}]},
         {"code": "2", "slug": "output", "name": "产出", "points": "85"},
     ]  # fmt: skip
     settings = TemplateSettings.from_json({"name": "special-fund", "categories": structure})
