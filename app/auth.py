@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.db import SessionDep
-from app.security import SESSION_COOKIE, Principal, principal_for_user, user_from_cookie
-from app.services import tokens
+from app.security import SESSION_COOKIE, Principal, principal_for_user
+from app.services import sessions, tokens
 from app.services.errors import NotAuthenticated
 
 
@@ -29,9 +29,11 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
         if principal is None:
             raise NotAuthenticated("令牌无效或已被吊销")
         return principal
-    settings = request.app.state.settings
-    user = user_from_cookie(
-        session, request.cookies.get(SESSION_COOKIE), settings.secret_key, settings.session_hours * 3600
+    user = sessions.resolve(
+        session=session,
+        secret=request.cookies.get(SESSION_COOKIE),
+        timeouts=sessions.timeouts_of(request.app.state.settings),
+        now=request.app.state.clock(),
     )
     return principal_for_user(user) if user else None
 

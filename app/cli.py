@@ -231,6 +231,19 @@ def users_disable(username: str) -> None:
         typer.echo(f"已停用 {username}")
 
 
+@users_cli.command("end-sessions")
+def users_end_sessions(username: str) -> None:
+    """结束某账号的全部登录会话（各处都需重新登录）。"""
+    from app.services import accounts
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        ended = _run_service(
+            lambda: accounts.end_sessions(session=session, user=accounts.find_user(session=session, username=username))
+        )
+        typer.echo(f"已结束 {username} 的 {ended} 个登录会话")
+
+
 @cli.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="绩效目标表文件：.xlsx、.csv 或已发布表的 .txt")],

@@ -20,6 +20,7 @@ from app.security import cross_site_reason
 from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge
 from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
+from app.sqltypes import utcnow
 
 log = logging.getLogger("jixiao")
 
@@ -369,6 +370,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.clock = utcnow  # what the session timeouts measure against; tests put their own clock here
 
     from app.api.router import api_router
     from app.web.router import web_router

@@ -360,6 +360,22 @@ class LoginThrottle(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=_at())
 
 
+# A logged-in browser session. The cookie carries a random secret and only its SHA-256 is kept, so a
+# session can be ended on the server (logout, a password change, disabling the user, an administrator)
+# and every replica of the app sees it ended at once. last_seen_at is written at most once a minute.
+class LoginSession(SQLModel, table=True):
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(sa_column=_created_at())
+    last_seen_at: datetime = Field(sa_column=_at(nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=_at())
+    end_reason: str | None = Field(default=None, max_length=40)  # logout, password, disabled, admin, …
+    address: str = Field(default="", max_length=100)
+
+
 # One run of an import (file, progress, report), so the upload page can show progress.
 class ImportRun(SQLModel, table=True):
     __tablename__ = "import_run"

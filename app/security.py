@@ -1,4 +1,4 @@
-"""Who is calling, as plain data, and the secrets that prove it: passwords, session cookies,
+"""Who is calling, as plain data, and the secrets that prove it: passwords, session secrets,
 token digests, the cross-site check. No web framework and no use case here: services import
 `Principal`; the faces' request dependencies live in app/auth.py."""
 
@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session
 
 from app.models import User
 
@@ -34,11 +32,6 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def burn_password_check(password: str) -> None:
     verify_password(_DUMMY_HASH, password)
-
-
-def password_fingerprint(password_hash: str) -> str:
-    """Changes when the password changes, so old session cookies stop working."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -66,27 +59,16 @@ def principal_for_user(user: User) -> Principal:
 
 
 # --- session cookies ---------------------------------------------------------------------
+# The cookie is a random secret naming a row of login_session (app/services/sessions.py); only its
+# digest is stored, so a leaked database does not hand out live sessions.
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="jixiao-session")
+def new_session_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
-def session_cookie_value(user: User, secret_key: str) -> str:
-    return _serializer(secret_key).dumps({"u": user.id, "p": password_fingerprint(user.password_hash)})
-
-
-def user_from_cookie(session: Session, cookie: str | None, secret_key: str, max_age: int) -> User | None:
-    if not cookie:
-        return None
-    try:
-        data = _serializer(secret_key).loads(cookie, max_age=max_age)
-    except BadSignature:
-        return None
-    user = session.get(User, data.get("u"))
-    if user is None or not user.is_active or password_fingerprint(user.password_hash) != data.get("p"):
-        return None
-    return user
+def session_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     database_url: str = Field(f"sqlite:///{ROOT / 'data' / 'jixiao.db'}", alias="DATABASE_URL")
     secret_key: str = Field(DEV_SECRET, alias="SECRET_KEY")
     cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
+    # Login sessions (app.services.sessions): the absolute lifetime from login, and how long one may
+    # sit unused (measured to the minute, as last-seen is written at most once a minute).
     session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
+    session_idle_minutes: int = Field(30, alias="JIXIAO_SESSION_IDLE_MINUTES", ge=2, le=24 * 60 * 30)
     db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
     import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
     # What an import reads at most (app.importers.rows.ReadLimits): rows and cells of all sheets, and the

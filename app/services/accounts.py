@@ -9,7 +9,7 @@ from sqlmodel import Session, or_, select
 from app.domain.evaluation import ROLES
 from app.models import Department, Unit, User
 from app.security import Principal, burn_password_check, hash_password, verify_password
-from app.services import audit
+from app.services import audit, sessions
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.sqltypes import utcnow
 
@@ -111,6 +111,19 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)))
 
 
+def get_user(*, session: Session, user_id: int) -> User:
+    """A user by id."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户（编号 {user_id}）不存在")
+    return user
+
+
+def find_user(*, session: Session, username: str) -> User:
+    """A user by username."""
+    return _get_user(session, username)
+
+
 def _get_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None:
@@ -118,13 +131,23 @@ def _get_user(session: Session, username: str) -> User:
     return user
 
 
-def change_password(*, session: Session, username: str, password: str, actor: str = "cli") -> User:
-    """Set a new password; existing sessions of that user end."""
+def change_password(
+    *, session: Session, username: str, password: str, actor: str = "cli", keep_session: str | None = None
+) -> User:
+    """Set a new password; the user's sessions end (but `keep_session`, the one that changed it)."""
     check_password(password)
     user = _get_user(session, username)
     user.password_hash = hash_password(password)
     session.add(user)
-    audit.record(session=session, actor=actor, action="user.passwd", entity_type="user", entity_id=user.id)
+    ended = sessions.end_all(session=session, user=user, reason="password", now=utcnow(), keep=keep_session)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.passwd",
+        entity_type="user",
+        entity_id=user.id,
+        after={"sessions_ended": ended},
+    )
     session.commit()
     return user
 
@@ -134,6 +157,7 @@ def disable_user(*, session: Session, username: str, actor: str = "cli") -> User
     user = _get_user(session, username)
     user.is_active = False
     session.add(user)
+    ended = sessions.end_all(session=session, user=user, reason="disabled", now=utcnow())
     audit.record(
         session=session,
         actor=actor,
@@ -141,10 +165,17 @@ def disable_user(*, session: Session, username: str, actor: str = "cli") -> User
         entity_type="user",
         entity_id=user.id,
         before={"is_active": True},
-        after={"is_active": False},
+        after={"is_active": False, "sessions_ended": ended},
     )
     session.commit()
     return user
+
+
+def end_sessions(*, session: Session, user: User, actor="cli") -> int:
+    """An administrator logs a user out everywhere: every session of the user ends; audited."""
+    ended = sessions.end_all(session=session, user=user, reason="admin", now=utcnow(), actor=actor)
+    session.commit()
+    return ended
 
 
 def whoami(*, session: Session, principal: Principal) -> tuple[User | None, str | None]:

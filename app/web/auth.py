@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from app.auth import OptionalPrincipalDep
 from app.db import SessionDep
-from app.security import SESSION_COOKIE, session_cookie_value
-from app.services import accounts, logins
+from app.security import SESSION_COOKIE
+from app.services import accounts, logins, sessions
 from app.web.render import render
 from app.web.toolkit import see_other
 
@@ -69,9 +69,16 @@ def login(
     target = _safe_next(next)
     response = see_other(request, target)
     secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
+    secret = sessions.start(
+        session=session,
+        user=user,
+        address=address,
+        now=request.app.state.clock(),
+        replaces=request.cookies.get(SESSION_COOKIE),
+    )
     response.set_cookie(
         SESSION_COOKIE,
-        session_cookie_value(user, settings.secret_key),
+        secret,
         max_age=settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
@@ -82,8 +89,9 @@ def login(
 
 
 @router.post("/logout")
-def logout():
-    """End the session."""
+def logout(request: Request, session: SessionDep):
+    """End the session on the server (the cookie stops working everywhere) and drop the cookie."""
+    sessions.end(session=session, secret=request.cookies.get(SESSION_COOKIE), now=request.app.state.clock())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -16,8 +16,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from app.models import Indicator, IndicatorResult, Project, SelfEvaluation
-from app.services import evaluations
+from app.models import Indicator, IndicatorResult, Project, SelfEvaluation, User
+from app.services import accounts, evaluations
 from app.services.demo import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -288,7 +288,11 @@ def test_a_save_that_meets_an_expired_session_keeps_the_value_and_resends_it_aft
 ):
     saves = _open_form(page, live_server, session)
     form_url = page.url
-    page.context.clear_cookies()  # the session expired while the form was open
+    # The session ends on the server while the form is open (as the idle timeout or an administrator
+    # would end it): the browser still sends its cookie, and the server refuses it.
+    user = session.exec(select(User).where(User.username == "wuxian_jiancezhan")).one()
+    assert accounts.end_sessions(session=session, user=user) == 1
+    assert page.context.cookies()  # the cookie is still there
     actual = _row(page, COUNT).locator("input[name=actual]")
     _type(actual, "12", 80)
     actual.blur()
