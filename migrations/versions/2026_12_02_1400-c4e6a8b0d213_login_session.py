@@ -1,7 +1,7 @@
 """login session: server-side sessions that logout, a password change and an administrator end
 
 Revision ID: c4e6a8b0d213
-Revises: b7e1d3c5a911
+Revises: c4f1a2b3d5e6
 Create Date: 2026-12-02 14:00:00
 
 """
@@ -16,7 +16,7 @@ import app.sqltypes
 
 # revision identifiers, used by Alembic.
 revision: str = "c4e6a8b0d213"
-down_revision: str | Sequence[str] | None = "b7e1d3c5a911"
+down_revision: str | Sequence[str] | None = "c4f1a2b3d5e6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
