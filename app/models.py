@@ -152,6 +152,8 @@ class Project(SQLModel, table=True):
         sa.UniqueConstraint("year", "unit_id", "project_code"),
         # Year-wide keyset lists (ORDER BY id within a year) start at the year, not at id 1.
         sa.Index("ix_project_year_id", "year", "id"),
+        # The quality dashboard: a year's tables, most problems first.
+        sa.Index("ix_project_year_quality", "year", "quality_errors", "quality_not_measurable", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -178,6 +180,11 @@ class Project(SQLModel, table=True):
         sa_column=_enum("target_status", TARGET_STATUS_CODES, server_default=TARGET_IMPORTED_STATUS),
     )
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # optimistic locking of the table
+    # the counts of the table's last quality check (app/domain/target_quality.py); None: not checked yet
+    quality_errors: int | None = None
+    quality_warnings: int | None = None
+    quality_not_measurable: int | None = None
+    quality_share: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(5, 2)))  # 定量指标占比 %
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())
 

@@ -293,6 +293,15 @@ HISTORY_LABELS: Mapping[str, str] = MappingProxyType(
         "evaluation.return": "退回",
         "evaluation.reopen": "终审后重新打开（退回）",
         "evaluation.rescore": "重新计分",
+        "project.create": "新建目标表",
+        "project.copy": "从上年的目标表复制",
+        "project.update": "修改项目信息",
+        "indicator.create": "添加指标",
+        "indicator.update": "修改指标",
+        "indicator.delete": "删除指标",
+        "target_table.submit": "申报",
+        "target_table.approve": "审核通过",
+        "target_table.return": "退回",
     }
 )
 
@@ -306,6 +315,18 @@ NOTICES: Mapping[str, str] = MappingProxyType(
         "approve": "已{status}。",
         "return": "已退回，单位可修改后重新送审。",
         "reopen": "已重新打开，退回单位修改。",
+    }
+)
+
+
+# What the 绩效目标表 page says once an action went through.
+TARGET_NOTICES: Mapping[str, str] = MappingProxyType(
+    {
+        "create": "已新建目标表草稿，请逐行添加指标。",
+        "copy": "已按上年的目标表新建草稿：请逐行核对今年的指标值与分值。",
+        "submit": f"已申报（{TARGET_STATUS['declared'].label}），等待审核。",
+        "approve": "审核已通过。",
+        "return": "已退回单位，单位修改后可重新申报。",
     }
 )
 

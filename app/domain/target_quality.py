@@ -9,13 +9,13 @@ indicators for every project; time indicators state when, rates are percentages.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
 from app.domain.categories import LEVEL1_BY_SLUG
-from app.domain.targets import parse_target
+from app.domain.targets import TargetParse, parse_target
 
 Severity = Literal["error", "warning"]
 
@@ -104,9 +104,14 @@ def _share(part: int, whole: int) -> Decimal:
 
 
 def check_table(
-    indicators: Sequence[IndicatorLike], *, year: int | None = None, settings: QualitySettings | None = None
+    indicators: Sequence[IndicatorLike],
+    *,
+    year: int | None = None,
+    settings: QualitySettings | None = None,
+    parse: Callable[..., TargetParse] = parse_target,
 ) -> QualityReport:
-    """Every quality check over one project's indicators, in table order."""
+    """Every quality check over one project's indicators, in table order (`parse` may be a cached
+    parse_target, as the import's)."""
     settings = settings or QualitySettings()
     issues: list[QualityIssue] = []
     present = {ind.level1 for ind in indicators}
@@ -122,7 +127,7 @@ def check_table(
     quantitative = not_measurable = 0
     seen: dict[tuple[str, str | None, str], int] = {}
     for n, ind in enumerate(indicators, start=1):
-        annual = parse_target(ind.annual_target or "", year=year)
+        annual = parse(ind.annual_target or "", year=year)
         where = _place(ind, n)
         if annual.kind != "qualitative":
             quantitative += 1
@@ -139,7 +144,7 @@ def check_table(
                 )
             )
         if ind.period_target:
-            period = parse_target(ind.period_target, year=year)
+            period = parse(ind.period_target, year=year)
             if annual.unit_class and period.unit_class and annual.unit_class != period.unit_class:
                 issues.append(
                     QualityIssue(

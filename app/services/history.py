@@ -52,6 +52,17 @@ def evaluation_history(session: Session, evaluation_id: int) -> list[HistoryEntr
     return describe(session, where)
 
 
+def target_table_history(session: Session, project_id: int) -> list[HistoryEntry]:
+    """Every recorded change of a project's 绩效目标表 (its fields, its rows, its status), oldest first
+    (the caller checked it may see the project)."""
+    rows = select(Indicator.id).where(Indicator.project_id == project_id)
+    where = sa.or_(
+        sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == project_id),
+        sa.and_(AuditEvent.entity_type == "indicator", AuditEvent.entity_id.in_(rows)),
+    )
+    return describe(session, where)
+
+
 def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEntry]:
     """The audit events matching `where`, oldest first, in the history's words."""
     rows = session.exec(
@@ -81,6 +92,29 @@ def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEnt
     return entries
 
 
+FIELD_LABELS = {
+    "name": "名称",
+    "period_goal": "实施周期目标",
+    "annual_goal": "年度目标",
+    "initial_budget": "年初预算数",
+    "budget": "全年预算数",
+    "fiscal_funds": "本年财政拨款",
+    "carried_over": "上年结转资金",
+    "other_funds": "其他资金",
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "period_target": "实施周期指标值",
+    "annual_target": "年度指标值",
+    "weight": "分值",
+    "position": "序号",
+}
+
+
+def _short(value: object) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _indicator_names(session: Session, evaluation_ids: set[int]) -> dict[str, str]:
     if not evaluation_ids:
         return {}
@@ -99,6 +133,13 @@ def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
     if "status" in after and before.get("status") != after.get("status"):
         old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
         lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")
+    if "target_status" in after and before.get("target_status") != after.get("target_status"):
+        labels = {s.code: s.label for s in lifecycle.TARGET_STATUSES}
+        old = labels.get(before.get("target_status") or "", "—")
+        lines.append(f"目标表状态：{old} → {labels.get(after['target_status'], after['target_status'])}")
+    if event.entity_type in ("project", "indicator") and event.action.endswith(".update"):
+        for key, new in after.items():
+            lines.append(f"{FIELD_LABELS.get(key, key)}：{_short(before.get(key))} → {_short(new)}")
     if "total_score" in after and before.get("total_score") != after.get("total_score") and "status" in before:
         lines.append(f"总分：{before.get('total_score') or '—'} → {after.get('total_score') or '—'}")
     for key, new in after.items():

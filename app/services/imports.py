@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from app.domain.categories import fit_problem
 from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
+from app.domain.target_quality import check_table
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
@@ -35,7 +37,11 @@ from app.models import (
 )
 from app.services import audit, templates
 from app.services.accounts import name_key
-from app.services.target_tables import indicator_columns, target_columns  # noqa: F401 (target_columns: re-exported)
+from app.services.target_tables import (  # noqa: F401 (target_columns: re-exported)
+    indicator_columns,
+    quality_columns,
+    target_columns,
+)
 from app.services.templates import current_template, settings_of
 from app.sqltypes import utcnow
 
@@ -429,7 +435,7 @@ def _store(
     now = utcnow()
     # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
     if new_projects:
-        rows = [dict(values, created_at=now, updated_at=now) for values, _, _ in new_projects]
+        rows = [dict(values, created_at=now, updated_at=now, **_quality_of(p, year)) for values, p, _ in new_projects]
         ids = (
             session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
             .scalars()
@@ -470,6 +476,9 @@ def _store(
             for i, n in _numbered(existing_indicators.get(project.id, []))
         }
         new_values = _indicator_values(project.id, year, p, report)
+        for key, value in _quality_of(p, year).items():
+            setattr(project, key, value)
+        session.add(project)
         storing(p)
         keep: set[int] = set()
         for values in _numbered_values(new_values):
@@ -559,6 +568,22 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
             report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
         values.append({"project_id": project_id, **columns})
     return values
+
+
+def _quality_of(p: ProjectRow, year: int) -> dict:
+    """The table's quality counts as project columns (with the import's cached parse)."""
+    rows = [
+        SimpleNamespace(
+            id=None,
+            level1=row.level1,
+            level2=row.level2,
+            name=row.name,
+            period_target=row.period_target,
+            annual_target=row.annual_target,
+        )
+        for row in p.indicators
+    ]
+    return quality_columns(check_table(rows, year=year, parse=_parse))
 
 
 def _indicator_key(level1, level2, name, n) -> tuple:

@@ -19,7 +19,7 @@ from app.domain.evaluation import FIRST_STATUS, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import TemplateSettings
 from app.domain.target_quality import QualityReport, check_table
 from app.domain.targets import TargetParse, parse_target
-from app.models import FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
+from app.models import Department, FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.security import Principal
 from app.services import audit, scope
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, Problems, ValidationFailed
@@ -387,7 +387,7 @@ def create_project(*, session: Session, principal: Principal, data: ProjectInput
         session.add(
             SelfEvaluation(project_id=project.id, year=project.year, status=FIRST_STATUS, template_id=template.id)
         )
-        session.flush()
+        _recheck(session, project)
         audit.record(
             session=session,
             actor=principal,
@@ -511,6 +511,7 @@ def add_indicator(
         entity_id=ind.id,
         after=indicator_state(ind),
     )
+    _recheck(session, project)
     _commit_versioned(session, project)
     return project
 
@@ -546,6 +547,7 @@ def update_indicator(
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
         )
+    _recheck(session, project)
     _commit_versioned(session, project)
     return project
 
@@ -566,6 +568,7 @@ def delete_indicator(*, session: Session, principal: Principal, indicator_id: in
         entity_id=indicator_id,
         before=before,
     )
+    _recheck(session, project)
     _commit_versioned(session, project)
     return project
 
@@ -579,6 +582,46 @@ def quality(*, session: Session, project: Project) -> QualityReport:
         select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
     ).all()
     return check_table(rows, year=project.year)
+
+
+def quality_columns(report: QualityReport) -> dict[str, Any]:
+    """The counts of a quality check as the project's columns (the dashboard sorts by them)."""
+    return {
+        "quality_errors": len(report.errors),
+        "quality_warnings": len(report.issues) - len(report.errors),
+        "quality_not_measurable": report.not_measurable,
+        "quality_share": report.quantitative_share,
+    }
+
+
+def keep_quality(project: Project, report: QualityReport) -> None:
+    """Keep the counts of a quality check on the project."""
+    for key, value in quality_columns(report).items():
+        setattr(project, key, value)
+
+
+def _recheck(session: Session, project: Project) -> QualityReport:
+    """After a change of the table's indicators (flushed): check again and keep the counts."""
+    session.flush()
+    report = quality(session=session, project=project)
+    keep_quality(project, report)
+    session.add(project)
+    return report
+
+
+def recheck_year(*, session: Session, year: int, only_unchecked: bool = True) -> int:
+    """Check the tables of a year again (those stored before the counts were kept, or all); returns how many."""
+    where = [Project.year == year]
+    if only_unchecked:
+        where.append(Project.quality_errors.is_(None))
+    done = 0
+    for project in session.exec(select(Project).where(*where).order_by(Project.id)).all():
+        _recheck(session, project)
+        done += 1
+        if done % 500 == 0:
+            session.commit()
+    session.commit()
+    return done
 
 
 # --- the table's lifecycle: 申报, 审核通过, 批复, 退回 ------------------------------------------------
@@ -619,6 +662,7 @@ def act(
                 errors=[FieldError(i.field or "indicators", i.message, i.indicator_id) for i in report.errors],
             )
         after["quality"] = {"warnings": len(report.issues), "not_measurable": report.not_measurable}
+        keep_quality(project, report)
     project.target_status = after["target_status"]
     session.add(project)
     audit.record(
@@ -633,3 +677,251 @@ def act(
     )
     _commit_versioned(session, project)
     return project
+
+
+# --- starting from last year's table --------------------------------------------------------------
+
+
+def copy_table(*, session: Session, principal: Principal, source_id: int, year: int | None = None) -> Project:
+    """A new draft for `year` (default: the year after the source's) with the source table's project
+    code, name, goals and indicators; money is the new year's and is left empty."""
+    source = scope.visible_project(session=session, principal=principal, project_id=source_id)
+    year = year or source.year + 1
+    if year == source.year:
+        raise ValidationFailed("复制须选择另一个年度", errors=[FieldError("year", "请选择目标表的新年度")])
+    indicators = session.exec(
+        select(Indicator).where(Indicator.project_id == source.id).order_by(Indicator.position, Indicator.id)
+    ).all()
+    code = None if source.code_generated else source.project_code
+    data = ProjectInput(
+        year=year,
+        unit_id=source.unit_id,
+        project_code=code,
+        fields={"name": source.name, "period_goal": source.period_goal, "annual_goal": source.annual_goal},
+        indicators=[
+            {
+                "level1": ind.level1,
+                "level2": ind.level2 or ind.level2_name,
+                "name": ind.name,
+                "period_target": ind.period_target,
+                "annual_target": ind.annual_target,
+                "weight": ind.weight,
+                "position": n,
+            }
+            for n, ind in enumerate(indicators, start=1)
+        ],
+    )
+    project = create_project(session=session, principal=principal, data=data)
+    audit.record(
+        session=session,
+        actor=principal,
+        action="project.copy",
+        entity_type="project",
+        entity_id=project.id,
+        after={"copied_from": source.id, "year": year},
+    )
+    session.commit()
+    return project
+
+
+# --- lists: a unit's tables, and the reviewers' quality dashboard ---------------------------------
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One 绩效目标表 in a list: the project, its unit and department, status and quality counts."""
+
+    id: int
+    year: int
+    project_code: str
+    name: str
+    unit_name: str
+    department_name: str | None
+    target_status: str
+    version: int
+    indicators: int
+    quality_errors: int | None
+    quality_warnings: int | None
+    quality_not_measurable: int | None
+    quality_share: Decimal | None
+    updated_at: Any
+
+
+@dataclass(frozen=True)
+class TablePage:
+    rows: list[TableRow]
+    next_cursor: str | None
+    total: int
+
+
+def _cursor_of(row: TableRow) -> str:
+    return f"{-1 if row.quality_errors is None else row.quality_errors}.{row.quality_not_measurable or 0}.{row.id}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, int, int] | None:
+    if not cursor:
+        return None
+    try:
+        errors, not_measurable, last = (int(p) for p in cursor.split("."))
+    except ValueError:
+        return None
+    return errors, not_measurable, last
+
+
+def list_tables(
+    *,
+    session: Session,
+    principal: Principal,
+    year: int,
+    statuses: tuple[str, ...] = (),
+    q: str | None = None,
+    worst_first: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> TablePage:
+    """The 绩效目标表 of a year the caller may see; reviewers' dashboard lists the worst first
+    (most quality errors, then most targets that cannot be measured). Keyset pages."""
+    count = (
+        select(sa.func.count(Indicator.id))
+        .where(Indicator.project_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    errors_key = sa.func.coalesce(Project.quality_errors, -1)
+    nm_key = sa.func.coalesce(Project.quality_not_measurable, 0)
+    where: list[sa.ColumnElement[bool]] = [Project.year == year, scope.unit_filter(principal, Project.unit_id)]
+    if statuses:
+        where.append(Project.target_status.in_(statuses))
+    if q and q.strip():
+        pattern = f"%{q.strip()}%"
+        where.append(sa.or_(Project.name.like(pattern), Project.project_code.like(pattern)))
+    total = session.exec(select(sa.func.count(Project.id)).where(*where)).one()
+    after = _parse_cursor(cursor)
+    if worst_first:
+        order = (errors_key.desc(), nm_key.desc(), Project.id)
+        if after is not None:
+            e, n, last = after
+            where.append(
+                sa.or_(
+                    errors_key < e,
+                    sa.and_(errors_key == e, nm_key < n),
+                    sa.and_(errors_key == e, nm_key == n, Project.id > last),
+                )
+            )
+    else:
+        order = (Project.id,)
+        if after is not None:
+            where.append(Project.id > after[2])
+    stmt = (
+        select(
+            Project.id,
+            Project.year,
+            Project.project_code,
+            Project.name,
+            Unit.name.label("unit_name"),
+            Department.name.label("department_name"),
+            Project.target_status,
+            Project.version,
+            count.label("indicators"),
+            Project.quality_errors,
+            Project.quality_warnings,
+            Project.quality_not_measurable,
+            Project.quality_share,
+            Project.updated_at,
+        )
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(*where)
+        .order_by(*order)
+        .limit(limit + 1)
+    )
+    rows = [TableRow(**r._mapping) for r in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TablePage(rows=rows, next_cursor=_cursor_of(rows[-1]) if more and rows else None, total=total)
+
+
+# --- what the table's page shows ----------------------------------------------------------------
+
+
+def check_row_of(*, session: Session, project_id: int, indicator_id: int) -> None:
+    """The row belongs to the table in the address (who may see the table is checked by the caller's service call)."""
+    ind = session.get(Indicator, indicator_id)
+    if ind is None or ind.project_id != project_id:
+        raise NotFound("指标不存在或无权查看")
+
+
+def latest_year(*, session: Session, principal: Principal) -> int | None:
+    """The latest year with a table the caller may see."""
+    return session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
+
+
+@dataclass
+class TableView:
+    """One table on its page: the project, its rows in order, their parses, the checks, and what the
+    viewer may do."""
+
+    project: Project
+    unit: Unit
+    department: Department | None
+    indicators: list[Indicator]
+    report: QualityReport
+    categories: list[Any]
+    editable: bool
+    actions: list[str]
+    history: list[Any]
+
+    @property
+    def status(self) -> lifecycle.Status:
+        return lifecycle.TARGET_STATUS[self.project.target_status]
+
+    def issues_of(self, indicator_id: int | None) -> list[Any]:
+        return [i for i in self.report.issues if i.indicator_id == indicator_id]
+
+    def parse(self, ind: Indicator):
+        return parse_target(ind.annual_target or "", year=self.project.year)
+
+
+def _may_edit(principal: Principal, project: Project) -> bool:
+    try:
+        check_editable(principal, project)
+    except (PermissionDenied, Conflict):
+        return False
+    return True
+
+
+def _actions(principal: Principal, project: Project) -> list[str]:
+    return [
+        row.action
+        for row in TABLE
+        if row.action != "save" and lifecycle.may(principal, row.action, project.target_status, table=TABLE)
+    ]
+
+
+def page_view(*, session: Session, principal: Principal, project_id: int) -> TableView:
+    """Everything the table's page shows (the caller must be able to see the project)."""
+    from app.services import history
+
+    project = scope.visible_project(session=session, principal=principal, project_id=project_id)
+    unit = session.get(Unit, project.unit_id)
+    department = session.get(Department, unit.department_id) if unit and unit.department_id else None
+    indicators = list(
+        session.exec(
+            select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
+        ).all()
+    )
+    report = quality(session=session, project=project)
+    categories = [
+        c for c in settings_of(_template(session, project.year, unit)).structure.categories if c.scoring == "indicators"
+    ]
+    return TableView(
+        project=project,
+        unit=unit,
+        department=department,
+        indicators=indicators,
+        report=report,
+        categories=categories,
+        editable=_may_edit(principal, project),
+        actions=_actions(principal, project),
+        history=history.target_table_history(session, project.id),
+    )

@@ -4,7 +4,19 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from app.settings import ROOT
-from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, scoring, users, windows
+from app.web import (
+    api_docs,
+    auth,
+    evaluations,
+    home,
+    imports,
+    overview,
+    reviews,
+    scoring,
+    targets,
+    users,
+    windows,
+)
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(api_docs.router)
@@ -12,6 +24,7 @@ web_router.include_router(auth.router)
 web_router.include_router(home.router)
 web_router.include_router(imports.router)
 web_router.include_router(evaluations.router)
+web_router.include_router(targets.router)
 web_router.include_router(reviews.router)
 web_router.include_router(overview.router)
 web_router.include_router(windows.router)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.domain.evaluation import FLAG, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import score_text
+from app.domain.targets import magnitude_of
 from app.services.errors import FieldError, ValidationFailed
 from app.web.render import wants_fragment
 
@@ -142,5 +143,38 @@ def describe(parsed: Any) -> str:
     return f"文字（{FLAG['target_unparsed'].short}）"
 
 
+OP_WORDS = {">=": "不少于", ">": "多于", "<=": "不超过", "<": "少于", "=": "等于", "~": "约为"}
+DIRECTION_WORDS = {"higher": "越高越好", "lower": "越低越好"}
+
+
+def understood(parsed: Any) -> str:
+    """What jixiao understood of a target, in a user's words, the number in the unit as written:
+    "不少于 12 份（越高越好）", "在 2025-12-31 前（含当天）完成", "文字描述：按达成程度评分"."""
+    if parsed is None:
+        return ""
+    if parsed.kind == "deadline":
+        if parsed.deadline is None:
+            return "完成时间（未能确定日期）"
+        return f"在 {parsed.deadline.isoformat()} 前（含当天）完成"
+    if parsed.kind == "quantity" and parsed.value is not None:
+        exponent = magnitude_of(parsed)
+        value = plain(parsed.value.scaleb(-exponent))
+        unit = parsed.unit_raw or parsed.unit or ""
+        if parsed.op == "range" and parsed.value_max is not None:
+            text = f"在 {value} 至 {plain(parsed.value_max.scaleb(-exponent))} {unit} 之间"
+        else:
+            text = f"{OP_WORDS.get(parsed.op or '=', '等于')} {value} {unit}"
+        direction = DIRECTION_WORDS.get(parsed.direction or "")
+        return text.rstrip() + (f"（{direction}）" if direction else "")
+    return "文字描述：按达成程度评分，不按数值计算"
+
+
 # Formatting helpers every template of the evaluation screens uses.
-HELPERS: dict[str, Any] = {"money": money, "pct": pct, "sc": sc, "plain": plain, "describe": describe}
+HELPERS: dict[str, Any] = {
+    "money": money,
+    "pct": pct,
+    "sc": sc,
+    "plain": plain,
+    "describe": describe,
+    "understood": understood,
+}
