@@ -7,7 +7,7 @@ NULL means "not checked yet" (tables stored before this revision): `jixiao targe
 fills them.
 
 Revision ID: c4d2e6f8a130
-Revises: c4f1a2b3d5e6
+Revises: c4e6a8b0d213
 Create Date: 2026-12-02 14:00:00
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c4d2e6f8a130"
-down_revision: str | Sequence[str] | None = "c4f1a2b3d5e6"
+down_revision: str | Sequence[str] | None = "c4e6a8b0d213"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
