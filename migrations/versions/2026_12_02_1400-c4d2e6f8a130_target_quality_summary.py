@@ -15,9 +15,9 @@ Create Date: 2026-12-02 14:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import app.sqltypes
-from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c4d2e6f8a130"
