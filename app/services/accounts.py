@@ -178,6 +178,17 @@ def end_sessions(*, session: Session, user: User, actor="cli") -> int:
     return ended
 
 
+def scope_name(*, session: Session, unit_id: int | None, department_id: int | None) -> str | None:
+    """The name of the unit or department an account belongs to (None for the bureau)."""
+    if unit_id:
+        unit = session.get(Unit, unit_id)
+        return unit.name if unit else None
+    if department_id:
+        department = session.get(Department, department_id)
+        return department.name if department else None
+    return None
+
+
 def whoami(*, session: Session, principal: Principal) -> tuple[User | None, str | None]:
     """The logged-in user and the name of the unit or department it belongs to (None for the bureau)."""
     user = session.get(User, principal.user_id) if principal.user_id else None

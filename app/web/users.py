@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 
 from app.db import SessionDep
 from app.domain.evaluation import ROLE_LABELS
-from app.models import Department, Unit
 from app.services import accounts, sessions
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
@@ -26,11 +25,7 @@ def users_page(request: Request, principal: PagePrincipal, session: SessionDep):
     counts = sessions.live_counts(session=session, timeouts=timeouts, now=request.app.state.clock())
     rows = []
     for user in accounts.list_users(session=session):
-        scope = ""
-        if user.unit_id:
-            scope = session.get(Unit, user.unit_id).name
-        elif user.department_id:
-            scope = session.get(Department, user.department_id).name
+        scope = accounts.scope_name(session=session, unit_id=user.unit_id, department_id=user.department_id) or ""
         live, seen = counts.get(user.id, (0, None))
         rows.append(
             {"user": user, "role": ROLE_LABELS.get(user.role, user.role), "scope": scope, "live": live, "seen": seen}
