@@ -4,7 +4,19 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from app.settings import ROOT
-from app.web import api_docs, auth, evaluations, home, imports, overview, reviews, scoring, users, windows
+from app.web import (
+    api_docs,
+    auth,
+    evaluations,
+    home,
+    imports,
+    overview,
+    report_checks,
+    reviews,
+    scoring,
+    users,
+    windows,
+)
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(api_docs.router)
@@ -17,6 +29,7 @@ web_router.include_router(overview.router)
 web_router.include_router(windows.router)
 web_router.include_router(scoring.router)
 web_router.include_router(users.router)
+web_router.include_router(report_checks.router)
 
 
 @web_router.get("/favicon.ico")
