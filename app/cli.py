@@ -304,6 +304,61 @@ def import_(
         raise typer.Exit(1)
 
 
+@cli.command("check-report")
+def check_report_(
+    file: Annotated[Path, typer.Argument(help="自评报告：.docx、文字版 .pdf 或 .txt（UTF-8 或 GBK）")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出全部数字与核对项")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="也列出相符的核对项和全部申报数字")] = False,
+) -> None:
+    """核对自评报告中的数字：分配数之和、支出加结余、支出率与到位率、得分之和、等级。
+
+    退出码：0 全部相符；1 有不符之处；2 文件无法读取。不需要数据库。
+    """
+    import json
+
+    from app.services import report_checks
+    from app.services.errors import DomainError
+
+    if not file.is_file():
+        fail(f"文件不存在：{file}", 2)
+    settings = settings_or_exit()
+    data = file.read_bytes()
+    if len(data) > settings.report_check_max_bytes:
+        fail(f"文件过大（{len(data) / 1048576:.1f} MB），上限为 JIXIAO_REPORT_CHECK_MAX_BYTES", 2)
+    try:
+        result = report_checks.check_file(data=data, filename=file.name)
+    except DomainError as exc:
+        fail(exc.message, 2)
+    if as_json:
+        typer.echo(json.dumps({"filename": file.name, **result.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        _print_check(result, show_all)
+    if result.flags:
+        raise typer.Exit(1)
+
+
+def _print_check(result, show_all: bool) -> None:
+    flags = result.flags
+    typer.echo(
+        f"共 {result.line_count} 行，识别出 {len(result.figures)} 个申报数字，做了 {len(result.findings)} 项核对，"
+        + (f"{len(flags)} 项不符：" if flags else "全部相符。")
+    )
+    for finding in result.findings if show_all else flags:
+        typer.echo(f"\n[{finding.label}] {finding.message}")
+        for fig in finding.figures:
+            typer.echo(f"  第{fig.line}行 {fig.kind_label} {fig.written}：{fig.line_text}")
+    if result.expected_grade:
+        typer.echo(f"\n按申报的总分应得等级：{result.expected_grade}")
+    if result.not_derivable:
+        typer.echo(f"\n仅列出、无法推算的数字 {len(result.not_derivable)} 个：")
+        for fig in result.not_derivable:
+            typer.echo(f"  第{fig.line}行 {fig.kind_label} {fig.label} {fig.written}")
+    if show_all:
+        typer.echo("\n全部申报数字：")
+        for fig in result.figures:
+            typer.echo(f"  第{fig.line}行 {fig.kind_label} {fig.label} {fig.written}")
+
+
 # What to do about a refusal, in this face's words (the service says only what is wrong).
 CLI_REMEDIES = {"year_missing": "请用 --year 指定年度", "removes_actuals": "确认删除请加 --force"}
 COUNT_LABELS = {

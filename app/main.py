@@ -21,6 +21,7 @@ from app.services.errors import DomainError, NotAuthenticated, NotFound, Permiss
 from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
 from app.sqltypes import utcnow
+from app.uploads import FORM_ALLOWANCE, route_upload_limit
 
 log = logging.getLogger("jixiao")
 
@@ -95,7 +96,11 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
 
 
-def too_large(limit: int, *, upload: bool) -> TooLarge:
+def too_large(limit: int, *, upload: bool, own: int | None = None) -> TooLarge:
+    if own is not None:
+        return TooLarge(
+            f"上传的文件过大：此处每个文件最多 {_size(limit - FORM_ALLOWANCE)}（设置 JIXIAO_REPORT_CHECK_MAX_BYTES）。"
+        )
     if upload:
         return TooLarge(
             f"上传的内容过大：每次请求最多 {_size(limit)}（设置 JIXIAO_MAX_REQUEST_BYTES）。"
@@ -151,10 +156,13 @@ class RequestLimitMiddleware:
         settings = scope["app"].state.settings
         upload = headers.get("content-type", "").lower().startswith("multipart/")
         limit = settings.max_request_bytes if upload else settings.max_json_bytes
+        own = route_upload_limit(settings, scope["method"], scope["path"]) if upload else None
+        if own is not None:
+            limit = min(limit, own)
         request = Request(scope)
         declared = _content_length(headers)
         if declared is not None and declared > limit:
-            await domain_error_response(request, too_large(limit, upload=upload))(scope, receive, send)
+            await domain_error_response(request, too_large(limit, upload=upload, own=own))(scope, receive, send)
             return
         method = scope["method"]
         if method in UNSAFE_METHODS and (method, scope["path"]) not in ANONYMOUS_BODIES:
@@ -172,7 +180,7 @@ class RequestLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise too_large(limit, upload=upload)
+                    raise too_large(limit, upload=upload, own=own)
             return message
 
         async def guarded_send(message):
@@ -188,7 +196,7 @@ class RequestLimitMiddleware:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await domain_error_response(request, too_large(limit, upload=upload))(scope, receive, send)
+            await domain_error_response(request, too_large(limit, upload=upload, own=own))(scope, receive, send)
 
 
 def _content_length(headers: Headers) -> int | None:

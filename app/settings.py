@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     login_free_failures: int = Field(5, alias="JIXIAO_LOGIN_FREE_FAILURES", ge=1, le=1000)
     login_address_free_failures: int = Field(30, alias="JIXIAO_LOGIN_ADDRESS_FREE_FAILURES", ge=1, le=100_000)
     login_max_delay_seconds: int = Field(900, alias="JIXIAO_LOGIN_MAX_DELAY_SECONDS", ge=1, le=86_400)
+    # A report uploaded to jixiao check-report (page and API): refused above this, before it is read.
+    report_check_max_bytes: int = Field(20 * 1024 * 1024, alias="JIXIAO_REPORT_CHECK_MAX_BYTES", ge=1024)
     # Every request body (file uploads included): checked on Content-Length and while it streams in.
     max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.

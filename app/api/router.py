@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter, Depends
 
-from app.api import catalog, health, imports, reviews, self_evaluations, stats, target_tables, targets
+from app.api import (
+    catalog,
+    health,
+    imports,
+    report_checks,
+    reviews,
+    self_evaluations,
+    stats,
+    target_tables,
+    targets,
+)
 from app.api.scopes import check_scope
 
 api_router = APIRouter()
@@ -16,3 +26,4 @@ api_router.include_router(catalog.router, dependencies=SCOPED)
 api_router.include_router(target_tables.router, dependencies=SCOPED)
 api_router.include_router(stats.router, dependencies=SCOPED)
 api_router.include_router(reviews.router, dependencies=SCOPED)
+api_router.include_router(report_checks.router, dependencies=SCOPED)

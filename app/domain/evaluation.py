@@ -516,3 +516,31 @@ def queue_flags(settings: TemplateSettings | None = None) -> dict[str, str]:
     """The review queue's flag filters: code → wording, thresholds from the template."""
     texts = flag_texts(settings)
     return {code: texts[code]["queue"] for code in QUEUE_FLAG_CODES}
+
+
+# --- checking a submitted report (jixiao check-report, domain.md §6) -------------------------
+# A declared figure is compared with what the report's own figures give; each check says what it
+# compares (label) and, when the figures do not agree, the badge it shows (flag).
+
+
+@dataclass(frozen=True)
+class ReportCheckKind:
+    code: str
+    label: str
+    flag: str
+
+
+REPORT_CHECKS: tuple[ReportCheckKind, ...] = (
+    ReportCheckKind("allocations", "各分配数之和与其总数", "分配数之和与总数不符"),
+    ReportCheckKind("spent_balance", "实际支出加结余与下达数", "支出加结余与下达数不符"),
+    ReportCheckKind("rate", "申报的比率与按金额重算的比率", "比率与重算不符"),
+    ReportCheckKind("item_scores", "各项得分之和与所属类别得分", "分项得分之和与类别得分不符"),
+    ReportCheckKind("category_scores", "各类别得分之和与总分", "类别得分之和与总分不符"),
+    ReportCheckKind("grade", "申报的等级与按总分应得的等级", "等级与总分不符"),
+)
+REPORT_CHECK: Mapping[str, ReportCheckKind] = MappingProxyType({k.code: k for k in REPORT_CHECKS})
+# A declared rate is flagged when it differs from the recomputed one, rounded to the declared
+# precision, by more than this many percentage points (97.42% declared, 97.35% recomputed).
+RATE_TOLERANCE_POINTS = Decimal("0.05")
+REPORT_CHECK_OK = "相符"
+REPORT_NOT_DERIVABLE = "无法由报告中的其他数字推算，仅列出，未核对"

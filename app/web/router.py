@@ -11,6 +11,7 @@ from app.web import (
     home,
     imports,
     overview,
+    report_checks,
     reviews,
     scoring,
     targets,
@@ -30,6 +31,7 @@ web_router.include_router(overview.router)
 web_router.include_router(windows.router)
 web_router.include_router(scoring.router)
 web_router.include_router(users.router)
+web_router.include_router(report_checks.router)
 
 
 @web_router.get("/favicon.ico")
