@@ -29,6 +29,7 @@ class Executed:
     params: dict[str, Any]
     executemany: bool
     first_row: list[str | None]  # text form of the first row answered, [] when none
+    rows: list[list[str | None]] = field(default_factory=list)  # every row, when there are few
 
 
 @contextmanager
@@ -44,10 +45,13 @@ def recording():
     def after(conn, cursor, statement, parameters, context, executemany):
         result = getattr(cursor, "pgresult", None)
         if result is not None and result.ntuples > 0 and seen:
-            seen[-1].first_row = [
-                None if result.get_value(0, j) is None else bytes(result.get_value(0, j)).decode()
-                for j in range(result.nfields)
-            ]
+
+            def text(i: int, j: int) -> str | None:
+                v = result.get_value(i, j)
+                return None if v is None else bytes(v).decode()
+
+            rows = [[text(i, j) for j in range(result.nfields)] for i in range(min(result.ntuples, 500))]
+            seen[-1].first_row, seen[-1].rows = rows[0], rows
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
@@ -76,9 +80,17 @@ class Step:
     sql: str  # asyncpg style ($1, $2, ...)
     binds: list[Bind] = field(default_factory=list)
     writes: bool = False
+    many_from: int | None = None  # executemany: once per row of that earlier step ("row" binds read that row)
+
+
+def _json(v: Any) -> Any:
+    """psycopg's Json/Jsonb wrapper's object, else None."""
+    return v.obj if type(v).__name__ in ("Json", "Jsonb") else None
 
 
 def _type(v: Any) -> str:
+    if _json(v) is not None:
+        return "json"
     if v is None:
         return "none"
     if isinstance(v, bool):
@@ -97,6 +109,8 @@ def _type(v: Any) -> str:
 
 
 def _encode(v: Any) -> Any:
+    if _json(v) is not None:
+        return _json(v)
     if isinstance(v, (Decimal, dt.date, dt.datetime)):
         return str(v) if not isinstance(v, (dt.date, dt.datetime)) else v.isoformat()
     if isinstance(v, bytes):
@@ -120,6 +134,8 @@ def convert(value: Any, type_: str) -> Any:
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     if type_ == "bytes":
         return base64.b64decode(value)
+    if type_ == "json":
+        return value
     return str(value)
 
 
@@ -147,9 +163,10 @@ def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
     """Explain each parameter of each captured statement by where its value came from."""
     steps: list[Step] = []
     for n, ex in enumerate(seen):
-        if ex.executemany:
-            raise ValueError(f"statement {n} ran as executemany: the floor replays single statements only")
         sql, names = to_asyncpg(ex.sql)
+        if ex.executemany:
+            steps.append(_many(n, sql, names, ex, seen, inputs))
+            continue
         step = Step(sql=sql, writes=not sql.lstrip().upper().startswith(("SELECT", "WITH", "SHOW")))
         for name in names:
             v = ex.params[name]
@@ -171,6 +188,36 @@ def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
             step.binds.append(bind or Bind("const", type=t, value=_encode(v)))
         steps.append(step)
     return steps
+
+
+def _many(n: int, sql: str, names: list[str], ex: Executed, seen: list[Executed], inputs: dict) -> Step:
+    """An executemany: find the earlier statement whose rows, one by one, gave its parameter sets."""
+    sets = list(ex.params["_many"])
+    for back in range(n - 1, -1, -1):
+        rows = seen[back].rows
+        if len(rows) < len(sets) or not rows:
+            continue
+        binds = []
+        for name in names:
+            values = [p[name] for p in sets]
+            t = _type(values[0])
+            # every set's value found in one column of those rows (jixiao may skip a row it wrote
+            # separately: the floor then writes that one row twice, a little more work than jixiao)
+            col = next(
+                (j for j in range(len(rows[0])) if all(any(_same(v, r[j]) for r in rows) for v in values)),
+                None,
+            )
+            if col is not None:
+                binds.append(Bind("row", step=back, column=col, type=t))
+            elif t == "datetime":
+                binds.append(Bind("now", type=t))
+            elif any(str(values[0]) == str(g) for g in inputs.values()):
+                binds.append(Bind("input", name=next(k for k, g in inputs.items() if str(g) == str(values[0])), type=t))
+            else:
+                binds.append(Bind("const", type=t, value=_encode(values[0])))
+        if any(b.kind == "row" for b in binds):
+            return Step(sql=sql, binds=binds, writes=True, many_from=back)
+    raise ValueError(f"statement {n} ran as executemany and no earlier statement's rows explain its parameters")
 
 
 def dump(programs: dict[str, list[Step]]) -> str:

@@ -33,6 +33,7 @@ UNMET_SHARE = 0.25  # of those, saved short of the target
 SUBMITTED_SHARE = 0.3  # evaluations sent in (the review queue)
 TOKEN_PREFIX = "bench-"
 SECRET_KEY = "bench-secret-key-0123456789abcdef-not-a-real-one"
+FINANCE_USER = 1_000_000
 
 
 def indicators_in(p: int) -> int:
@@ -296,51 +297,60 @@ class Credentials:
     unit_cookies: dict[int, str]  # unit id -> a session cookie of that unit's user
 
 
-def add_credentials(url: str, *, units: int, secret_key: str = SECRET_KEY) -> Credentials:
-    """A finance token and login, and one token and one login per unit, written by COPY."""
-    from itsdangerous import URLSafeTimedSerializer
-
-    from app.security import hash_password, password_fingerprint, token_digest
+def add_credentials(url: str, *, units: int) -> Credentials:
+    """A finance token and login, and one token and one login per unit, written by COPY; each login has
+    a live session (login_session rows, as a login would leave them), whose secret is the cookie."""
+    from app.security import hash_password, session_digest, token_digest
 
     pw = hash_password("bench-password-1")
-    fp = password_fingerprint(pw)
-    signer = URLSafeTimedSerializer(secret_key, salt="jixiao-session")
     now = "2025-06-01 00:00:00+00"
     unit_tokens = {u: f"{TOKEN_PREFIX}unit-{u}" for u in range(1, units + 1)}
     finance = f"{TOKEN_PREFIX}finance"
+    cookies = {u: f"bench-session-{u}" for u in (*unit_tokens, FINANCE_USER)}
+    users = [
+        "id",
+        "username",
+        "display_name",
+        "password_hash",
+        "role",
+        "unit_id",
+        "department_id",
+        "is_active",
+        "created_at",
+    ]
+    tokens = ["name", "token_hash", "prefix", "role", "scope", "unit_id", "created_at", "last_used_at"]
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         _write(
             cur,
             "app_user",
-            [
-                "id",
-                "username",
-                "display_name",
-                "password_hash",
-                "role",
-                "unit_id",
-                "department_id",
-                "is_active",
-                "created_at",
-            ],
-            [f"1000000\tbench-finance\t财政局\t{pw}\tfinance\t\\N\t\\N\tt\t{now}"]
+            users,
+            [f"{FINANCE_USER}\tbench-finance\t财政局\t{pw}\tfinance\t\\N\t\\N\tt\t{now}"]
             + [f"{u}\tbench-u{u}\t\t{pw}\tunit\t{u}\t\\N\tt\t{now}" for u in unit_tokens],
         )
         _write(
             cur,
             "api_token",
-            ["name", "token_hash", "prefix", "role", "scope", "unit_id", "created_at", "last_used_at"],
+            tokens,
             [f"bench-finance\t{token_digest(finance)}\tbench-fin\tfinance\tread\t\\N\t{now}\t\\N"]
             + [
                 f"bench-unit-{u}\t{token_digest(t)}\tbench-u\tunit\tread write\t{u}\t{now}\t\\N"
                 for u, t in unit_tokens.items()
             ],
         )
-        cur.execute("SELECT setval(pg_get_serial_sequence('app_user', 'id'), 1000000)")
+        # last seen now: the sessions' idle timeout (30 minutes) outlasts the run
+        cur.execute("SELECT now()")
+        seen = cur.fetchone()[0].isoformat()
+        _write(
+            cur,
+            "login_session",
+            ["secret_hash", "user_id", "created_at", "last_seen_at", "address"],
+            [f"{session_digest(c)}\t{u}\t{seen}\t{seen}\t127.0.0.1" for u, c in cookies.items()],
+        )
+        cur.execute(f"SELECT setval(pg_get_serial_sequence('app_user', 'id'), {FINANCE_USER})")
         conn.commit()
     return Credentials(
         finance_token=finance,
         unit_tokens=unit_tokens,
-        finance_cookie=signer.dumps({"u": 1000000, "p": fp}),
-        unit_cookies={u: signer.dumps({"u": u, "p": fp}) for u in unit_tokens},
+        finance_cookie=cookies[FINANCE_USER],
+        unit_cookies={u: cookies[u] for u in unit_tokens},
     )

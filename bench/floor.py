@@ -9,6 +9,7 @@ BENCH_PROGRAMS (a file written by capture.dump) and BENCH_DB (a libpq URL) in th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -54,6 +55,21 @@ async def shutdown() -> None:
         await POOL.close()
 
 
+def _args(step: Step, inputs: dict, answered: list, now: dt.datetime, row=None) -> list:
+    args = []
+    for b in step.binds:
+        if b.kind == "input":
+            args.append(convert(inputs[b.name], b.type))
+        elif b.kind == "row":
+            source = row if row is not None else (answered[b.step][0] if answered[b.step] else None)
+            args.append(None if source is None else source[b.column])
+        elif b.kind == "now":
+            args.append(now)
+        else:
+            args.append(convert(b.value, b.type))
+    return args
+
+
 async def run(request: Request) -> Response:
     program = PROGRAMS.get(request.path_params["scenario"])
     if program is None:
@@ -62,6 +78,9 @@ async def run(request: Request) -> Response:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         inputs["token_hash"] = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+    cookie = request.cookies.get("jixiao_session")
+    if cookie:
+        inputs["session_hash"] = hashlib.sha256(cookie.encode()).hexdigest()
     now = dt.datetime.now(dt.UTC)
     answered: list[list] = []
     assert POOL is not None
@@ -72,18 +91,13 @@ async def run(request: Request) -> Response:
             await tx.start()
         try:
             for step in program:
-                args = []
-                for b in step.binds:
-                    if b.kind == "input":
-                        args.append(convert(inputs[b.name], b.type))
-                    elif b.kind == "row":
-                        first = answered[b.step][0] if answered[b.step] else None
-                        args.append(None if first is None else first[b.column])
-                    elif b.kind == "now":
-                        args.append(now)
-                    else:
-                        args.append(convert(b.value, b.type))
-                answered.append(await conn.fetch(step.sql, *args))
+                if step.many_from is not None:
+                    sets = [_args(step, inputs, answered, now, row) for row in answered[step.many_from]]
+                    if sets:
+                        await conn.executemany(step.sql, sets)
+                    answered.append([])
+                    continue
+                answered.append(await conn.fetch(step.sql, *_args(step, inputs, answered, now)))
         except Exception:
             if tx is not None:
                 await tx.rollback()
@@ -94,4 +108,11 @@ async def run(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-app = Starlette(routes=[Route("/run/{scenario}", run)], on_startup=[startup], on_shutdown=[shutdown])
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    await startup()
+    yield
+    await shutdown()
+
+
+app = Starlette(routes=[Route("/run/{scenario}", run)], lifespan=lifespan)

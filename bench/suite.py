@@ -8,8 +8,13 @@ Writes bench/results/latest.json and .md and rewrites the figures part of bench/
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import datetime as dt
 import hashlib
+import json
 import os
+import platform
 import random
 import signal
 import socket
@@ -18,16 +23,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from bench import capture, data
+from bench import capture, data, load, pgcluster
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BEFORE_FILE = HERE / "sql" / "department_unmet_before.json"
+BEFORE_FILE = HERE / "sql" / "before.json"
 DEFAULT_SCALE = 0.25
 YEAR = data.YEAR
 
@@ -153,7 +158,7 @@ def s_department_stats(w: World, rng: random.Random):
 def s_html_evaluation(w: World, rng: random.Random):
     e, u = rng.choice(w.evaluations)
     headers = {"cookie": f"jixiao_session={w.creds.unit_cookies[u]}"}
-    return {"evaluation_id": e, "user": u}, ("GET", f"/evaluations/{e}", headers, None)
+    return {"evaluation_id": e}, ("GET", f"/evaluations/{e}", headers, None)
 
 
 def _items(body) -> list:
@@ -185,14 +190,14 @@ SCENARIOS = [
         "stats of one unit",
         s_unit_stats,
         "≥ 0.5× floor; ≥ 20× full scan",
-        keys=lambda b: [i["id"] for i in b["items"]],
+        keys=lambda b: [i.get("unit_id", i.get("department_id")) for i in b["items"]],
     ),
     Scenario(
         "department_stats",
         "stats of one department",
         s_department_stats,
         "≥ 0.5× floor; ≥ 20× full scan",
-        keys=lambda b: [i["id"] for i in b["items"]],
+        keys=lambda b: [i.get("unit_id", i.get("department_id")) for i in b["items"]],
     ),
     Scenario(
         "html_evaluation",
@@ -294,14 +299,561 @@ def capture_program(w: World, scenario: Scenario, seed: int = 99) -> list[captur
     auth = headers.get("authorization", "")
     if auth:
         inputs = {**inputs, "token_hash": _digest(auth[7:])}
+    cookie = headers.get("cookie", "")
+    if cookie:
+        inputs = {**inputs, "session_hash": _digest(cookie.split("=", 1)[1])}
     app.state.engine.dispose()
     return capture.program(seen, inputs)
 
 
-def before_program(w: World) -> list[capture.Step]:
-    """Today's department unmet list (the 'before'): captured once and kept in bench/sql/."""
-    if not BEFORE_FILE.exists():
+BEFORE = ("department_unmet", "unit_stats", "department_stats")
+
+
+def before_programs(w: World) -> dict[str, list[capture.Step]]:
+    """Today's department unmet list and full-scan statistics (the 'before' the bars compare with):
+    captured from jixiao once and kept in bench/sql/; a scenario missing there is captured now."""
+    kept = capture.load(BEFORE_FILE.read_text(encoding="utf-8")) if BEFORE_FILE.exists() else {}
+    missing = [n for n in BEFORE if f"{n}_before" not in kept]
+    if missing:
+        for name in missing:
+            kept[f"{name}_before"] = capture_program(w, next(s for s in SCENARIOS if s.name == name))
         BEFORE_FILE.parent.mkdir(exist_ok=True)
-        steps = capture_program(w, next(s for s in SCENARIOS if s.name == "department_unmet"))
-        BEFORE_FILE.write_text(capture.dump({"department_unmet_before": steps}), encoding="utf-8")
-    return capture.load(BEFORE_FILE.read_text(encoding="utf-8"))["department_unmet_before"]
+        BEFORE_FILE.write_text(capture.dump(kept), encoding="utf-8")
+    return kept
+
+
+# --- running ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    rate: float
+    p50: float
+    p99: float
+    requests: int
+    non_2xx: int
+    statuses: dict
+    load: float  # 1-minute load average at the end of the run
+
+    @classmethod
+    def of(cls, run: load.Run) -> Figures:
+        return cls(
+            rate=run.rate,
+            p50=run.pct(50),
+            p99=run.pct(99),
+            requests=run.requests,
+            non_2xx=run.non_2xx,
+            statuses={str(k): v for k, v in run.statuses.items()} | {k: v for k, v in run.errors.items()},
+            load=os.getloadavg()[0],
+        )
+
+
+@dataclass
+class Outcome:
+    name: str
+    title: str
+    bar: str
+    jixiao: Figures | None = None
+    floor: Figures | None = None
+    ratio: float | None = None
+    met: bool | None = None
+    why: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def floor_request(scenario: str, inputs: dict, req: Req) -> Req:
+    method, _, headers, _ = req
+    query = "&".join(f"{k}={v}" for k, v in inputs.items())
+    return ("GET", f"/run/{scenario}?{query}", headers, None)
+
+
+def compare_sample(w: World, sc: Scenario, jx: Server, fl: Server, floor_name: str, n: int = 5) -> str:
+    """The ids jixiao's body shows against the rows the floor's statements answered, for n requests."""
+    import httpx
+
+    rng = random.Random(7)
+    bad = []
+    for _ in range(n):
+        inputs, req = sc.make(w, rng)
+        method, path, headers, body = req
+        a = httpx.request(method, jx.base + path, headers=headers, json=body, timeout=60)
+        fm, fp, fh, _ = floor_request(floor_name, inputs, req)
+        b = httpx.request(fm, fl.base + fp, headers=fh, timeout=60)
+        if a.status_code != 200 or b.status_code != 200:
+            bad.append(f"{path}: {a.status_code}/{b.status_code}")
+            continue
+        if sc.keys is None:
+            continue
+        want = sc.keys(a.json())
+        columns = [[r.get(c) for r in rows] for rows in b.json() if rows for c in rows[0]]
+        if not any(col[: len(want)] == want for col in columns):
+            bad.append(f"{path}: jixiao shows {want[:5]}, no column of the floor's rows starts so")
+    return "; ".join(bad)
+
+
+def drive(base: str, sc: Scenario, w: World, *, seconds: float, floor_name: str | None = None) -> load.Run:
+    def make(rng: random.Random):
+        inputs, req = sc.make(w, rng)
+        if floor_name is not None:
+            req = floor_request(floor_name, inputs, req)
+        method, path, headers, body = req
+        return method, base + path, headers, body
+
+    return asyncio.run(load.closed(make, clients=sc.clients, seconds=seconds))
+
+
+def run_reads(w: World, jx: Server, fl: Server, scenarios: list[Scenario], seconds: float) -> list[Outcome]:
+    out = []
+    for sc in scenarios:
+        o = Outcome(sc.name, sc.title, sc.bar)
+        print(f"-- {sc.name}: {sc.title}", flush=True)
+        mismatch = compare_sample(w, sc, jx, fl, sc.name)
+        if mismatch:
+            o.extra["body_mismatch"] = mismatch
+            print(f"   bodies differ: {mismatch[:300]}", flush=True)
+        o.jixiao = Figures.of(drive(jx.base, sc, w, seconds=seconds))
+        o.floor = Figures.of(drive(fl.base, sc, w, seconds=seconds, floor_name=sc.name))
+        o.ratio = o.jixiao.rate / o.floor.rate if o.floor.rate else None
+        print(
+            f"   jixiao {o.jixiao.rate:8.1f} req/s p99 {o.jixiao.p99:7.1f} ms  floor {o.floor.rate:8.1f} req/s"
+            f" p99 {o.floor.p99:7.1f} ms  ratio {o.ratio or 0:.2f}  load {o.floor.load:.2f}",
+            flush=True,
+        )
+        out.append(o)
+    return out
+
+
+# --- saving actuals -----------------------------------------------------------------------------------
+
+
+class Saves:
+    """Saves of one stack: random draft evaluations (never two at once on one evaluation), each writing a
+    unique deviation reason on the evaluation's first indicator; every acknowledged save is recorded."""
+
+    def __init__(self, w: World, stack: str, pool: list[tuple[int, int, int, int]]):
+        self.w, self.stack, self.pool = w, stack, pool
+        self.version = {e: v for e, _, _, v in pool}
+        self.inflight: set[int] = set()
+        self.acked: dict[int, list[str]] = {}
+        self.bad_versions = 0
+        self.n = 0
+
+    def pick(self, rng: random.Random) -> tuple[int, int, int, str, int]:
+        for _ in range(100):
+            e, u, ind, _ = rng.choice(self.pool)
+            if e not in self.inflight:
+                break
+        self.inflight.add(e)
+        self.n += 1
+        return e, u, ind, f"bench-{self.stack}-{self.n}", self.version[e]
+
+    def jixiao(self, rng: random.Random) -> Req:
+        e, u, ind, reason, v = self.pick(rng)
+        body = {"version": v, "results": [{"indicator_id": ind, "deviation_reason": reason}]}
+        headers = {**_bearer(self.w.creds.unit_tokens[u]), "x-bench-save": f"{e}:{reason}:{v}"}
+        return ("PUT", f"/api/v1/self-evaluations/{e}", headers, body)
+
+    def floor(self, rng: random.Random) -> Req:
+        e, u, ind, reason, v = self.pick(rng)
+        q = f"evaluation_id={e}&indicator_id={ind}&reason={reason}&version={v}&version_next={v + 1}"
+        headers = {**_bearer(self.w.creds.unit_tokens[u]), "x-bench-save": f"{e}:{reason}:{v}"}
+        return ("GET", f"/run/save?{q}", headers, None)
+
+    def check(self, req: tuple, status: int, body: bytes) -> None:
+        e, reason, v = req[2]["x-bench-save"].split(":")
+        e = int(e)
+        self.inflight.discard(e)
+        if status != 200:
+            return
+        if self.stack == "jixiao":
+            import orjson
+
+            if orjson.loads(body).get("version") != int(v) + 1:
+                self.bad_versions += 1
+        self.version[e] = int(v) + 1
+        self.acked.setdefault(e, []).append(reason)
+
+    def verify(self) -> dict:
+        """Every acknowledged save found afterwards; versions grown by exactly the saves acknowledged."""
+        ids = list(self.acked)
+        with psycopg.connect(self.w.url) as c:
+            rows = c.execute(
+                "SELECT e.id, e.version, r.deviation_reason FROM self_evaluation e"
+                " JOIN LATERAL (SELECT min(id) AS id FROM indicator i WHERE i.project_id = e.project_id) f ON true"
+                " JOIN indicator_result r ON r.indicator_id = f.id WHERE e.id = ANY(%s)",
+                (ids,),
+            ).fetchall()
+        found = {e: (v, reason) for e, v, reason in rows}
+        if self.stack == "floor":
+            # the floor replays jixiao's statements with the result row jixiao's SELECT answered first,
+            # which is not always the first indicator's: look for the reason in any of its results
+            with psycopg.connect(self.w.url) as c:
+                written = {
+                    r[0]
+                    for r in c.execute(
+                        "SELECT deviation_reason FROM indicator_result WHERE self_evaluation_id = ANY(%s)", (ids,)
+                    )
+                }
+            lost = sum(1 for reasons in self.acked.values() if reasons[-1] not in written)
+        else:
+            lost = sum(1 for e, reasons in self.acked.items() if found.get(e, (0, None))[1] != reasons[-1])
+        versions_off = sum(1 for e in self.acked if found.get(e, (None,))[0] != self.version[e])
+        return {
+            "acknowledged": sum(len(r) for r in self.acked.values()),
+            "lost": lost,
+            "versions_off": versions_off + self.bad_versions,
+        }
+
+
+def capture_save(w: World) -> list[capture.Step]:
+    """The save's statements, captured from jixiao on an evaluation whose version is unmistakable."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import load_settings
+
+    warm, target = w.saves[0], w.saves[-1]
+    with psycopg.connect(w.url) as c:
+        c.execute("UPDATE self_evaluation SET version = 7341 WHERE id = %s", (target[0],))
+    app = create_app(load_settings(DATABASE_URL=w.sa_url, SECRET_KEY=data.SECRET_KEY, DB_POOL_SIZE=2))
+    with TestClient(app) as client:
+        for e, u, ind, v in (warm, (*target[:3], 7341)):
+            headers = _bearer(w.creds.unit_tokens[u])
+            body = {"version": v, "results": [{"indicator_id": ind, "deviation_reason": f"bench-capture-{e}"}]}
+            with capture.recording() as seen:
+                r = client.put(f"/api/v1/self-evaluations/{e}", headers=headers, json=body)
+            assert r.status_code == 200, r.text[:300]
+    app.state.engine.dispose()
+    e, u, ind, _ = target
+    inputs = {
+        "evaluation_id": e,
+        "indicator_id": ind,
+        "reason": f"bench-capture-{e}",
+        "version": 7341,
+        "version_next": 7342,
+        "token_hash": _digest(w.creds.unit_tokens[u]),
+    }
+    w.saves = [s for s in w.saves if s[0] not in (warm[0], target[0])]
+    return capture.program(seen, inputs)
+
+
+def run_saves(w: World, jx: Server, fl: Server, seconds: float) -> list[Outcome]:
+    out = []
+    half = len(w.saves) // 2
+    pools = {"jixiao": w.saves[:half], "floor": w.saves[half:]}
+    for mode, clients in (("closed", 200), ("paced", 200)):
+        name = f"save_{mode}"
+        o = Outcome(
+            name,
+            f"saving actuals, 200 {'closed-loop clients' if mode == 'closed' else 'paced users (~1 save/s each)'}",
+            "≥ 0.4× floor, 0 × 5xx, 0 lost, no worker restarted"
+            if mode == "closed"
+            else "p99 ≤ 3× the floor's p99, 0 × 5xx",
+        )
+        print(f"-- {name}: {o.title}", flush=True)
+        for stack, server in (("jixiao", jx), ("floor", fl)):
+            saves = Saves(w, stack, pools[stack])
+            maker = saves.jixiao if stack == "jixiao" else saves.floor
+
+            def make(rng, maker=maker, server=server):
+                method, path, headers, body = maker(rng)
+                return method, server.base + path, headers, body
+
+            if mode == "closed":
+                run = asyncio.run(load.closed(make, clients=clients, seconds=seconds, check=saves.check))
+            else:
+                run = asyncio.run(load.paced(make, users=clients, seconds=seconds, check=saves.check))
+            figures = Figures.of(run)
+            setattr(o, stack, figures)
+            o.extra[stack] = saves.verify()
+            # the next mode starts from the versions this one left
+            pools[stack] = [(e, u, i, saves.version[e]) for e, u, i, _ in pools[stack]]
+            print(
+                f"   {stack:6} {figures.rate:8.1f} saves/s p50 {figures.p50:7.1f} ms p99 {figures.p99:7.1f} ms"
+                f" non-2xx {figures.non_2xx} {figures.statuses} {o.extra[stack]} load {figures.load:.2f}",
+                flush=True,
+            )
+        o.extra["jixiao_restarts"] = jx.restarts()
+        o.ratio = o.jixiao.rate / o.floor.rate if o.floor.rate else None
+        out.append(o)
+    return out
+
+
+# --- the review queue (jixiao alone: its bar compares its own pages) ----------------------------------
+
+
+def run_review_queue(w: World, jx: Server, seconds: float) -> Outcome:
+    """The queue's first page against its last, as the finance bureau opens them."""
+    import re
+
+    import httpx
+
+    o = Outcome("review_queue", "review queue, first page vs last page", "keyset, no OFFSET; any page ≤ 2× the first")
+    print(f"-- review_queue: {o.title}", flush=True)
+    headers = {"cookie": f"jixiao_session={w.creds.finance_cookie}"}
+    first = f"/reviews?year={YEAR}&status=submitted"
+    page1 = httpx.get(jx.base + first, headers=headers, timeout=120)
+    pages = [int(n) for n in re.findall(r"[?&;]page=(\d+)", page1.text)]
+    last = f"{first}&page={max(pages)}" if pages else None
+    o.extra["last_page_url"] = last or "no page= link on page 1 (keyset?)"
+    sc = Scenario("review_queue", o.title, lambda w_, rng: ({}, ("GET", first, headers, None)), o.bar, clients=8)
+    o.jixiao = Figures.of(drive(jx.base, sc, w, seconds=seconds))
+    if last:
+        sc_last = Scenario(
+            "review_queue_last", o.title, lambda w_, rng: ({}, ("GET", last, headers, None)), o.bar, clients=8
+        )
+        o.floor = Figures.of(drive(jx.base, sc_last, w, seconds=seconds))  # "floor" column: the last page
+        o.ratio = o.floor.rate / o.jixiao.rate if o.jixiao.rate else None
+    print(
+        f"   first {o.jixiao.rate:.1f} req/s p50 {o.jixiao.p50:.1f} ms; last {o.floor.rate if o.floor else 0:.1f}"
+        f" req/s p50 {o.floor.p50 if o.floor else 0:.1f} ms",
+        flush=True,
+    )
+    return o
+
+
+# --- judging, reporting ------------------------------------------------------------------------------------
+
+
+def judge(o: Outcome, by_name: dict[str, Outcome]) -> None:
+    j, f = o.jixiao, o.floor
+    if j is None:
+        return
+    errors = j.non_2xx
+    before = by_name.get(f"{o.name}_before")
+    times = None
+    if before is not None and before.floor and before.floor.rate:
+        times = j.rate / before.floor.rate
+        o.extra["times_before"] = times
+    if o.name == "department_unmet":
+        if times is not None:
+            o.met = times >= 20 and errors == 0
+            o.why = f"{times:.1f}× the before query ({before.floor.rate:.1f} req/s on the floor); {errors} non-2xx"
+        return
+    if o.name.endswith("_before"):
+        o.met, o.why = None, "today's SQL replayed by the floor: the reference for the bar of ≥ 20×"
+        return
+    if o.name == "review_queue":
+        offsets = (
+            subprocess.run(
+                ["grep", "-rnE", "--include=*.py", r"\.offset\(|OFFSET [0-9:%$]", str(ROOT / "app")],
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()
+        )
+        o.extra["offset_in_app"] = offsets
+        if f is None:
+            o.met, o.why = None, "no last page found to compare"
+        else:
+            slower = j.rate / f.rate if f.rate else float("inf")
+            o.met = slower <= 2 and errors == 0 and not offsets
+            o.why = f"last page {slower:.2f}× the first page's time ({o.extra.get('last_page_url')})" + (
+                f"; OFFSET still in app/: {offsets[0][:80]}" if offsets else "; no OFFSET in app/"
+            )
+        return
+    if f is None or o.ratio is None:
+        o.met, o.why = None, "no floor figure"
+        return
+    if o.name == "save_paced":
+        x = j.p99 / f.p99 if f.p99 else float("inf")
+        o.met = x <= 3 and errors == 0
+        o.why = f"p99 {j.p99:.0f} ms vs floor {f.p99:.0f} ms ({x:.1f}×); {errors} non-2xx"
+        return
+    need = {"html_evaluation": 0.3, "save_closed": 0.4}.get(o.name, 0.5)
+    ok = o.ratio >= need and errors == 0
+    why = f"{o.ratio:.2f}× floor (needs {need}); {errors} non-2xx"
+    if o.name == "save_closed":
+        lost = o.extra.get("jixiao", {}).get("lost", 0)
+        restarts = o.extra.get("jixiao_restarts", 0)
+        ok = ok and lost == 0 and restarts == 0
+        why += f"; {lost} lost; {restarts} worker restarts"
+    if times is not None:
+        ok = ok and times >= 20
+        why += f"; {times:.1f}× the full-scan query of before (needs 20×)"
+    if o.extra.get("body_mismatch"):
+        why += "; bodies differ from the floor's rows"
+    o.met, o.why = ok, why
+
+
+def markdown(meta: dict, outcomes: list[Outcome]) -> str:
+    lines = [
+        "| scenario | jixiao req/s | p50 / p99 ms | floor req/s | p50 / p99 ms | ratio | non-2xx (jixiao/floor)"
+        " | load avg | bar | met? |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for o in outcomes:
+        j, f = o.jixiao, o.floor
+
+        def cell(x: Figures | None) -> tuple[str, str]:
+            if x is None:
+                return "—", "—"
+            return f"{x.rate:,.1f}", f"{x.p50:,.1f} / {x.p99:,.1f}"
+
+        jr, jl = cell(j)
+        fr, fl = cell(f)
+        load_avg = max((x.load for x in (j, f) if x), default=0)
+        met = {True: "**met**", False: "**missed**", None: "—"}[o.met]
+        errs = f"{j.non_2xx if j else '—'}/{f.non_2xx if f else '—'}"
+        ratio = f"{o.ratio:.2f}" if o.ratio is not None else "—"
+        lines.append(
+            f"| {o.title} | {jr} | {jl} | {fr} | {fl} | {ratio} | {errs} | {load_avg:.1f} | {o.bar} | {met}: {o.why} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem) / 1048576, 1),
+        "python": platform.python_version(),
+        "load_at_start": os.getloadavg()[0],
+    }
+
+
+def setup(cluster: pgcluster.Cluster, scale: float) -> tuple[World, data.Province]:
+    from tests.conftest import migrate
+
+    t = time.perf_counter()
+    template = cluster.create_database("jixiao_bench_template")
+    migrate(template.replace("postgresql://", "postgresql+psycopg://"))
+    data.build_template(template.replace("postgresql://", "postgresql+psycopg://"))
+    url = cluster.create_database("jixiao_bench")
+    migrate(url.replace("postgresql://", "postgresql+psycopg://"))
+    province = data.load_province(template, url, scale=scale)
+    creds = data.add_credentials(url, units=province.units)
+    cluster.drop_database(template)
+    print(f"data: {province} (with the template: {time.perf_counter() - t:.0f} s)", flush=True)
+    return world(url, creds), province
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="1 = the province (1,036,000 indicators)")
+    ap.add_argument("--seconds", type=float, default=8, help="per stack per scenario")
+    ap.add_argument("--only", nargs="*", help="scenario names (default: all)")
+    ap.add_argument("--quick", action="store_true", help="CI: the query plans and the no-stall test only")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    args = ap.parse_args(argv)
+    if args.quick:
+        from bench import quick
+
+        return quick.main()
+    started = time.time()
+    meta = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "seconds": args.seconds,
+        **machine(),
+    }
+    cluster = pgcluster.start()
+    meta["database"] = cluster.how
+    servers: list[Server] = []
+    outcomes: list[Outcome] = []
+    want = lambda name: not args.only or any(name.startswith(o) for o in args.only)  # noqa: E731
+    try:
+        w, province = setup(cluster, args.scale)
+        meta["data"] = province.__dict__
+        programs = {s.name: capture_program(w, s) for s in SCENARIOS if s.floor and want(s.name)}
+        programs.update(before_programs(w))
+        if want("save"):
+            programs["save"] = capture_save(w)
+        path = Path(tempfile.mkdtemp(prefix="jixiao-bench-")) / "programs.json"
+        path.write_text(capture.dump(programs), encoding="utf-8")
+        jx, fl = start_jixiao(w), start_floor(w, path)
+        servers += [jx, fl]
+        reads = [s for s in SCENARIOS if want(s.name)]
+        outcomes += run_reads(w, jx, fl, reads, args.seconds)
+        for name in BEFORE:
+            if not want(name):
+                continue
+            sc = next(s for s in SCENARIOS if s.name == name)
+            o = Outcome(
+                f"{name}_before",
+                f"{sc.title}: the SQL before issue 14 (captured, kept in bench/sql/), on the floor",
+                "reference",
+            )
+            o.floor = Figures.of(drive(fl.base, sc, w, seconds=args.seconds, floor_name=f"{name}_before"))
+            print(f"-- {name}_before (floor): {o.floor.rate:.2f} req/s p50 {o.floor.p50:.0f} ms", flush=True)
+            outcomes.append(o)
+        if want("review"):
+            outcomes.append(run_review_queue(w, jx, args.seconds))
+        if want("save"):
+            outcomes += run_saves(w, jx, fl, args.seconds)
+        if want("import") or want("export"):
+            from bench import bulk
+
+            outcomes += bulk.run(w, jx, cluster, scale=args.scale, want=want)
+    finally:
+        for s in servers:
+            s.stop()
+        cluster.stop()
+    by_name = {o.name: o for o in outcomes}
+    for o in outcomes:
+        judge(o, by_name)
+    meta["minutes"] = round((time.time() - started) / 60, 1)
+    table = markdown(meta, outcomes)
+    print("\n" + table)
+    args.out.mkdir(exist_ok=True)
+    (args.out / "latest.json").write_text(
+        json.dumps(
+            {"meta": meta, "outcomes": [_plain(o) for o in outcomes]}, ensure_ascii=False, indent=1, default=str
+        ),
+        encoding="utf-8",
+    )
+    (args.out / "latest.md").write_text(table + "\n", encoding="utf-8")
+    write_results(meta, table, outcomes)
+    return 0
+
+
+def _plain(o: Outcome) -> dict:
+    from dataclasses import asdict
+
+    return asdict(o)
+
+
+def write_results(meta: dict, table: str, outcomes: list[Outcome]) -> None:
+    """Rewrite the figures part of bench/RESULTS.md (between the markers), keeping the prose."""
+    path = HERE / "RESULTS.md"
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.exists()
+        else "# Benchmark results\n\n<!-- figures -->\n<!-- /figures -->\n"
+    )
+    d = meta.get("data", {})
+    block = "\n".join(
+        [
+            "<!-- figures -->",
+            f"Latest run: {meta['started']}, {meta['minutes']} min, scale {meta['scale']} "
+            f"({d.get('departments')} departments, {d.get('units'):,} units, {d.get('projects'):,} projects, "
+            f"{d.get('indicators'):,} indicators, {d.get('results'):,} results), {meta['seconds']} s per stack per"
+            f" scenario.",
+            f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['memory_gb']} GB; Python {meta['python']};"
+            f" {meta['database']}. Load average (1 min) at start: {meta['load_at_start']:.1f}"
+            " — the machine is shared with other sessions: compare ratios within this run only.",
+            "",
+            table,
+            "",
+            "Extra figures per scenario (correctness checks, mismatches): `bench/results/latest.json`.",
+            "<!-- /figures -->",
+        ]
+    )
+    start, end = text.find("<!-- figures -->"), text.find("<!-- /figures -->")
+    if start < 0 or end < 0:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    else:
+        text = text[:start] + block + text[end + len("<!-- /figures -->") :]
+    path.write_text(text, encoding="utf-8")
