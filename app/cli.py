@@ -598,6 +598,26 @@ def tokens_rotate(
         typer.echo(secret)
 
 
+targets_cli = typer.Typer(help="绩效目标表", no_args_is_help=True)
+cli.add_typer(targets_cli, name="targets")
+
+
+@targets_cli.command("recheck")
+def targets_recheck(
+    year: Annotated[int, typer.Option(help="年度")],
+    all_tables: Annotated[bool, typer.Option("--all", help="全部重新检查（默认只检查尚未检查过的）")] = False,
+) -> None:
+    """重新运行目标表质量检查，保存每张表的问题数（审核人的“按质量排序”据此排序）。"""
+    from app.services import target_tables
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        done = _run_service(
+            lambda: target_tables.recheck_year(session=session, year=year, only_unchecked=not all_tables)
+        )
+    typer.echo(f"已检查 {year} 年度 {done} 张目标表。")
+
+
 def main() -> None:
     cli()
 

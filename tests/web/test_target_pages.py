@@ -214,3 +214,16 @@ def test_the_dashboard_lists_the_worst_first(client, session, people):
     as_user(client, "gxj")
     board = client.get(f"/targets?year={YEAR}&status=").text
     assert board.index(f'id="table-{bad}"') < board.index(f'id="table-{good}"')
+
+
+def test_recheck_fills_the_counts_of_tables_stored_before_they_were_kept(session, people):
+    from app.services import target_tables
+
+    _, mine, _ = people
+    old = project_with(session, mine, [("output", "监测能力", "进一步提升")], name="旧表")
+    assert session.get(Project, old.id).quality_errors is None  # stored without the counts
+    assert target_tables.recheck_year(session=session, year=YEAR) == 1
+    session.expire_all()
+    checked = session.get(Project, old.id)
+    assert (checked.quality_errors, checked.quality_not_measurable) == (2, 1)  # no 效益, 0% quantitative
+    assert target_tables.recheck_year(session=session, year=YEAR) == 0  # only unchecked by default
