@@ -9,7 +9,7 @@ The application's own PostgreSQL role (JIXIAO_DB_APP_ROLE) gets its grants after
 migration, not here: see migrations/env.py.
 
 Revision ID: c4d8e2f6a1b3
-Revises: c4e6a8b0d213
+Revises: c4d2e6f8a130
 Create Date: 2026-12-02 14:10:00
 
 """
@@ -25,7 +25,7 @@ from app.services.audit import GENESIS, event_hash, stream_of
 
 # revision identifiers, used by Alembic.
 revision: str = "c4d8e2f6a1b3"
-down_revision: str | Sequence[str] | None = "c4e6a8b0d213"
+down_revision: str | Sequence[str] | None = "c4d2e6f8a130"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
