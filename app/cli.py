@@ -618,6 +618,28 @@ def targets_recheck(
     typer.echo(f"已检查 {year} 年度 {done} 张目标表。")
 
 
+audit_cli = typer.Typer(help="审计记录（只增不改，按记录流以 SHA-256 链接）", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """逐条核对审计记录的摘要链：发现被改动、删除或调换的记录时列出并以状态 1 退出。"""
+    from app.services import audit
+
+    settings = settings_or_exit()
+    with _session(settings) as session:
+        result = audit.verify(session=session)
+    for item in result.breaks[:200]:
+        typer.echo(f"记录流 {item.stream} 第 {item.seq} 条（编号 {item.event_id}）：{item.problem}")
+    if len(result.breaks) > 200:
+        typer.echo(f"……另有 {len(result.breaks) - 200} 处问题")
+    typer.echo(f"共 {result.events} 条记录、{result.streams} 个记录流；各记录流末条的总摘要：{result.digest}")
+    if not result.ok:
+        fail(f"审计记录的摘要链有 {len(result.breaks)} 处不符：上面列出的记录在写入后被改动或删除过")
+    typer.echo("审计记录完整：每条记录的摘要都与内容相符，且与前一条衔接。")
+
+
 def main() -> None:
     cli()
 

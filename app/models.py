@@ -331,10 +331,17 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=_at())  # refused from then on
 
 
-# Who did what, when, to which record, with the values before and after.
+# Who did what, when, to which record, with the values before and after. Append-only: the
+# application's database role may only INSERT and SELECT here (app/services/audit.py), and each
+# event is chained to the one before it in its stream by SHA-256 (`jixiao audit verify`).
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),
+        # one chain per stream; two writers taking the same number collide here and one retries
+        sa.UniqueConstraint("stream", "seq"),
+        sa.Index("ix_audit_event_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=_created_at())
@@ -346,6 +353,10 @@ class AuditEvent(SQLModel, table=True):
     before: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
     after: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
     note: str | None = Field(default=None, sa_type=sa.Text)
+    stream: str = Field(max_length=200)  # e.g. "self_evaluation:12", "project:7", "user:3"
+    seq: int  # 1, 2, 3 … within the stream
+    prev_hash: str = Field(max_length=64)  # the stream's previous event's hash (64 zeros for the first)
+    hash: str = Field(max_length=64)  # SHA-256 over this event's content and prev_hash
 
 
 LOGIN_THROTTLE_SCOPES = ("account", "address", "pair")

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     login_max_delay_seconds: int = Field(900, alias="JIXIAO_LOGIN_MAX_DELAY_SECONDS", ge=1, le=86_400)
     # A report uploaded to jixiao check-report (page and API): refused above this, before it is read.
     report_check_max_bytes: int = Field(20 * 1024 * 1024, alias="JIXIAO_REPORT_CHECK_MAX_BYTES", ge=1024)
+    # PostgreSQL: the role the application connects as (DATABASE_URL's user), distinct from the role
+    # that runs migrations. `jixiao migrate` (run as the owner) grants it every table's rows but only
+    # SELECT and INSERT on the audit table, and creates it when JIXIAO_DB_APP_PASSWORD is given.
+    db_app_role: str | None = Field(None, alias="JIXIAO_DB_APP_ROLE", max_length=63, pattern=r"^[a-z_][a-z0-9_]*$")
+    db_app_password: str | None = Field(None, alias="JIXIAO_DB_APP_PASSWORD")
     # Every request body (file uploads included): checked on Content-Length and while it streams in.
     max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.

@@ -39,6 +39,14 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _app_role() -> tuple[str | None, str | None]:
+    # Tests and the CLI may pass them explicitly; otherwise JIXIAO_DB_APP_ROLE / _PASSWORD.
+    if "app_role" in config.attributes:
+        return config.attributes["app_role"], config.attributes.get("app_password")
+    settings = load_settings()
+    return settings.db_app_role, settings.db_app_password
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -48,6 +56,15 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        # The application's PostgreSQL role is granted after every migration (not in one
+        # migration): tables added later are covered, and a role created after the schema is
+        # granted at the next `jixiao migrate`. On the audit table it gets SELECT and INSERT only.
+        role, password = _app_role()
+        if role and connection.dialect.name == "postgresql":
+            from app.services.audit import ensure_app_role, grant_app_role
+
+            ensure_app_role(connection, role, password)
+            grant_app_role(connection, role)
 
 
 if context.is_offline_mode():

@@ -42,12 +42,28 @@ def pg_server() -> Iterator[pg.PgServer]:
     server.stop()
 
 
+# On PostgreSQL the tests run as production does: migrations as the owner, the application as
+# its own role, which may only INSERT and SELECT on the audit table (granted by migrations/env.py).
+APP_ROLE = "jixiao_test_app"
+APP_PASSWORD = "jixiao-test-app"
+
+
 def migrate(url: str) -> None:
     from alembic import command
 
     from app.cli import alembic_config
 
-    command.upgrade(alembic_config(url), "head")
+    config = alembic_config(url)
+    if url.startswith("postgresql"):
+        config.attributes["app_role"] = APP_ROLE
+        config.attributes["app_password"] = APP_PASSWORD
+    command.upgrade(config, "head")
+
+
+def as_app_role(owner_url: str) -> str:
+    """The same database, reached as the application's role (what DATABASE_URL is in production)."""
+    url = sa.engine.make_url(owner_url).set(username=APP_ROLE, password=APP_PASSWORD)
+    return url.render_as_string(hide_password=False)
 
 
 def new_database(request, kind: str, tmp_path_factory) -> tuple[str, callable]:
@@ -60,13 +76,36 @@ def new_database(request, kind: str, tmp_path_factory) -> tuple[str, callable]:
     return url.replace("postgresql://", "postgresql+psycopg://"), lambda: server.drop_database(url)
 
 
+_owners: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def db_url(request, tmp_path_factory) -> Iterator[str]:
-    """A migrated database for this test run, on SQLite and on PostgreSQL."""
+    """A migrated database for this test run, on SQLite and on PostgreSQL, as the application
+    reaches it: on PostgreSQL as its own restricted role, the migrations having run as the owner."""
     url, drop = new_database(request, request.param, tmp_path_factory)
     migrate(url)
-    yield url
+    app_url = as_app_role(url) if url.startswith("postgresql") else url
+    _owners[app_url] = url
+    yield app_url
     drop()
+
+
+@pytest.fixture(scope="session")
+def owner_url(db_url) -> str:
+    """The same database as the role that owns the schema (it ran the migrations)."""
+    return _owners[db_url]
+
+
+@pytest.fixture(scope="session")
+def owner_engine(owner_url, db_url, engine) -> Iterator[sa.Engine]:
+    """The schema owner's engine: what an administrator with the migration role could do."""
+    if owner_url == db_url:
+        yield engine
+        return
+    owner = sa.create_engine(owner_url, pool_size=2)
+    yield owner
+    owner.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -97,10 +136,10 @@ def _has_sqlite_sequence(conn) -> bool:
 
 
 @pytest.fixture
-def db(engine) -> Iterator[sa.Engine]:
-    """The test database, emptied after the test."""
+def db(engine, owner_engine) -> Iterator[sa.Engine]:
+    """The test database, emptied after the test (by its owner: the app's role cannot empty the audit)."""
     yield engine
-    _empty_tables(engine)
+    _empty_tables(owner_engine)
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DUMMY_ENV = {
     "POSTGRES_PASSWORD": "dummy0password0for0tests",
     "SECRET_KEY": "dummy-secret-key-for-offline-tests",
+    "POSTGRES_APP_PASSWORD": "dummy0app0password0for0tests",
 }
-REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "SECRET_KEY")
+REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "SECRET_KEY", "POSTGRES_APP_PASSWORD")
 
 
 # --- small readers -----------------------------------------------------------------------------
@@ -225,8 +226,24 @@ def test_no_secret_is_written_in_the_compose_file():
     config = compose()
     app_env = config["services"]["app"]["environment"]
     assert app_env["SECRET_KEY"] == DUMMY_ENV["SECRET_KEY"]
-    assert DUMMY_ENV["POSTGRES_PASSWORD"] in app_env["DATABASE_URL"]
+    assert DUMMY_ENV["POSTGRES_APP_PASSWORD"] in app_env["DATABASE_URL"]
+    assert DUMMY_ENV["POSTGRES_PASSWORD"] in config["services"]["migrate"]["environment"]["DATABASE_URL"]
     assert config["services"]["db"]["environment"]["POSTGRES_PASSWORD"] == DUMMY_ENV["POSTGRES_PASSWORD"]
+
+
+def test_the_app_runs_as_a_role_other_than_the_one_that_migrates():
+    """The audit is append-only only if the app's role is not the owner (SECURITY.md)."""
+    from sqlalchemy.engine import make_url
+
+    services = compose()["services"]
+    app_url = make_url(services["app"]["environment"]["DATABASE_URL"])
+    migrate_env = services["migrate"]["environment"]
+    owner_url = make_url(migrate_env["DATABASE_URL"])
+    assert app_url.username != owner_url.username
+    assert owner_url.username == services["db"]["environment"]["POSTGRES_USER"]
+    assert migrate_env["JIXIAO_DB_APP_ROLE"] == app_url.username
+    assert migrate_env["JIXIAO_DB_APP_PASSWORD"] == app_url.password
+    assert (app_url.host, app_url.database) == (owner_url.host, owner_url.database)
 
 
 def test_every_depends_on_names_an_existing_service():

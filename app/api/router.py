@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from app.api import (
     catalog,
+    funds,
     health,
     imports,
     report_checks,
@@ -27,3 +28,4 @@ api_router.include_router(target_tables.router, dependencies=SCOPED)
 api_router.include_router(stats.router, dependencies=SCOPED)
 api_router.include_router(reviews.router, dependencies=SCOPED)
 api_router.include_router(report_checks.router, dependencies=SCOPED)
+api_router.include_router(funds.router, dependencies=SCOPED)

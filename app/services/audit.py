@@ -1,13 +1,84 @@
-"""Recording who did what: one audit event per change."""
+"""Recording who did what: one audit event per change, append-only, hash-chained per stream.
+
+Each event belongs to a stream (by default its entity, e.g. `self_evaluation:12`; an import's
+changes to one target table share `project:7`). Within a stream events are numbered 1, 2, 3 …
+(`seq`, unique with the stream) and each carries the SHA-256 of its content and of the event
+before it (`prev_hash`), so an edited, removed or re-ordered event breaks the chain that
+`jixiao audit verify` walks. Writers on different streams never wait for each other; two writers
+appending to one stream at once collide on the unique (stream, seq): the loser re-reads the head
+and appends after it (a savepoint, so the change being recorded is not lost).
+
+The chain proves integrity against edits made without recomputing every later hash; the
+database role the application runs as cannot UPDATE or DELETE this table at all (PostgreSQL,
+see `grant_app_role`), so edits need the owner's role. See SECURITY.md.
+"""
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from app.security import Principal
+from app.sqltypes import utcnow
+
+GENESIS = "0" * 64
+MAX_ATTEMPTS = 20
+STREAM_MAX = 200
+
+
+def stream_of(entity_type: str, entity_id: int | None, actor: str) -> str:
+    """The chain an event joins: its entity's, or (an event about no single row) its actor's."""
+    key = str(entity_id) if entity_id is not None else actor
+    return f"{entity_type}:{key}"[:STREAM_MAX]
+
+
+def _plain_json(value: Any) -> Any:
+    """The value as the JSON column will give it back (so the hash matches after a round trip)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the event's content and the hash of the event before it in its stream."""
+    at: datetime = event.at
+    content = {
+        "stream": event.stream,
+        "seq": event.seq,
+        "prev_hash": event.prev_hash,
+        "at": at.isoformat(),
+        "user_id": event.user_id,
+        "actor": event.actor,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "note": event.note,
+    }
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cli_operator() -> str:
+    """The operating-system account running the jixiao command (and who sudo'ed into it)."""
+    try:
+        import pwd
+
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        name = getpass.getuser()
+    sudo = os.environ.get("SUDO_USER")
+    return f"cli:{name}" + (f"（sudo：{sudo}）" if sudo and sudo != name else "")
 
 
 def record(
@@ -20,21 +91,188 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
+    stream: str | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (committed with the change it records)."""
+    """Append an audit event to its stream (committed with the change it records)."""
     if isinstance(actor, Principal):
         user_id, name = actor.user_id, actor.name
     else:
         user_id, name = None, actor
+    name = name[:200]
     event = AuditEvent(
         user_id=user_id,
         actor=name,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
-        before=before,
-        after=after,
+        before=_plain_json(before),
+        after=_plain_json(after),
         note=note,
+        at=utcnow(),
+        stream=stream or stream_of(entity_type, entity_id, name),
     )
-    session.add(event)
+    _append(session, event)
     return event
+
+
+def _head(session: Session, stream: str) -> tuple[int, str]:
+    row = session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.stream == stream)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def _append(session: Session, event: AuditEvent) -> None:
+    # What the event records is flushed first, outside the retry: its own errors are the caller's.
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # SQLite has one writer at a time: take the write lock before reading the head, so no one
+        # can append between the read and the insert (a no-op when this transaction already wrote).
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        event.seq, event.prev_hash = _next(session, event.stream)
+        event.hash = event_hash(event)
+        session.add(event)
+        session.flush()
+        return
+    for _ in range(MAX_ATTEMPTS):
+        event.seq, event.prev_hash = _next(session, event.stream)
+        event.hash = event_hash(event)
+        try:
+            with session.begin_nested():
+                session.add(event)
+            return
+        except sa.exc.IntegrityError:
+            # Another writer took this seq (its commit released our wait on the key): read the new
+            # head and append after it.
+            session.expunge(event) if event in session else None
+            continue
+    raise RuntimeError(f"审计记录无法追加到 {event.stream}：{MAX_ATTEMPTS} 次都与其他写入冲突")
+
+
+def _next(session: Session, stream: str) -> tuple[int, str]:
+    seq, last = _head(session, stream)
+    return seq + 1, last
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class Break:
+    """One place where a stream's chain does not hold."""
+
+    stream: str
+    seq: int
+    event_id: int | None
+    problem: str
+
+
+@dataclass
+class Verification:
+    streams: int
+    events: int
+    breaks: list[Break]
+    digest: str  # SHA-256 over every stream's head: record it elsewhere to notice a truncated tail
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def verify(*, session: Session, batch: int = 5000) -> Verification:
+    """Walk every stream's chain: contiguous numbers from 1, each hash recomputed and linked."""
+    breaks: list[Break] = []
+    heads = hashlib.sha256()
+    streams = events = 0
+    current: str | None = None
+    expected_seq, expected_prev = 1, GENESIS
+    last_key: tuple[str, int] | None = None
+
+    def close(stream: str, seq: int, last_hash: str) -> None:
+        heads.update(f"{stream}\n{seq}\n{last_hash}\n".encode())
+
+    last_hash = GENESIS
+    while True:
+        query = select(AuditEvent).order_by(AuditEvent.stream, AuditEvent.seq).limit(batch)
+        if last_key is not None:
+            query = query.where(sa.tuple_(AuditEvent.stream, AuditEvent.seq) > sa.tuple_(*last_key))
+        rows = session.exec(query).all()
+        if not rows:
+            break
+        for event in rows:
+            events += 1
+            if event.stream != current:
+                if current is not None:
+                    close(current, expected_seq - 1, last_hash)
+                current, expected_seq, expected_prev = event.stream, 1, GENESIS
+                streams += 1
+            if event.seq != expected_seq:
+                breaks.append(
+                    Break(
+                        event.stream,
+                        event.seq,
+                        event.id,
+                        f"序号不连续：应为 {expected_seq}，实为 {event.seq}（其间的记录被删除）",
+                    )
+                )
+            if event.prev_hash != expected_prev:
+                breaks.append(
+                    Break(event.stream, event.seq, event.id, "与前一条记录的摘要不衔接（前一条被改动或删除）")
+                )
+            actual = event_hash(event)
+            if actual != event.hash:
+                breaks.append(Break(event.stream, event.seq, event.id, "内容与其摘要不符（这条记录被改动过）"))
+            expected_seq, expected_prev, last_hash = event.seq + 1, event.hash, event.hash
+        last_key = (rows[-1].stream, rows[-1].seq)
+        session.expunge_all()
+    if current is not None:
+        close(current, expected_seq - 1, last_hash)
+    return Verification(streams=streams, events=events, breaks=breaks, digest=heads.hexdigest())
+
+
+# --- the database role the application runs as (PostgreSQL) ------------------------------------
+
+AUDIT_TABLE = "audit_event"
+
+
+def grant_app_role(connection: sa.Connection, role: str) -> None:
+    """Give the application's role what it needs and no more on the audit: every table's rows,
+    but on the audit table only SELECT and INSERT (never UPDATE, DELETE or TRUNCATE). Run after
+    every migration (migrations/env.py), so tables added later are granted too."""
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    if not exists:
+        raise RuntimeError(
+            f"数据库中没有角色「{role}」（JIXIAO_DB_APP_ROLE）：请先建立它，"
+            f"例如 CREATE ROLE {quoted} LOGIN PASSWORD '…'，或同时设置 JIXIAO_DB_APP_PASSWORD 由迁移建立"
+        )
+    connection.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+    connection.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+    connection.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+    connection.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}"))
+    connection.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
+    connection.execute(sa.text(f"GRANT SELECT ON alembic_version TO {quoted}"))
+
+
+def ensure_app_role(connection: sa.Connection, role: str, password: str | None) -> None:
+    """Create the application's login role if it is missing and a password is given; set the
+    password when given (so a changed password in .env takes effect at the next migration)."""
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    if not password:
+        return
+    literal = "'" + password.replace("'", "''") + "'"
+    exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    statement = "ALTER" if exists else "CREATE"
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text(f"{statement} ROLE {quoted} LOGIN PASSWORD {literal}"))
+    except sa.exc.DBAPIError:
+        # Another migration (of another database in the cluster: roles are per cluster) created or
+        # altered it at the same moment, with the password it was given; grant_app_role checks it exists.
+        pass

@@ -29,6 +29,7 @@ from app.domain.funds import (
     IMPLEMENTATIONS,
     NODE_KIND_LABELS,
     NODE_KINDS,
+    RECIPIENT_KIND_LABELS,
     RECIPIENT_KINDS,
     Deduction,
     Figures,
@@ -715,16 +716,16 @@ def replace_tree(*, session: Session, principal: Principal, fund_id: int, rows: 
         where = f"{row.place}."
         key = (*row.path, row.fields.name.strip())
         if len(row.path) >= MAX_DEPTH:
-            problems.add(where + "上级路径", f"资金分配树最多 {MAX_DEPTH} 级")
+            problems.add(where + "parent_id", f"资金分配树最多 {MAX_DEPTH} 级")
         if key in seen:
-            problems.add(where + "名称", f"与{seen[key].place}重复：同一上级下的名称须唯一")
+            problems.add(where + "name", f"与{seen[key].place}重复：同一上级下的名称须唯一")
         if row.path and tuple(row.path) not in seen:
-            problems.add(where + "上级路径", f"上级「{' / '.join(row.path)}」不在它之前的行中")
+            problems.add(where + "parent_id", f"上级「{' / '.join(row.path)}」不在它之前的行中")
         elif row.path and seen[tuple(row.path)].fields.kind == "recipient":
-            problems.add(where + "上级路径", "用款单位/地市是末级节点，下面不能再分配")
+            problems.add(where + "parent_id", "用款单位/地市是末级节点，下面不能再分配")
         if row.unit_name:
             if row.unit_name not in units:
-                problems.add(where + "关联单位", f"单位「{row.unit_name}」不存在")
+                problems.add(where + "unit_id", f"单位「{row.unit_name}」不存在")
             else:
                 row.fields.unit_id = units[row.unit_name]
         seen.setdefault(key, row)
@@ -767,6 +768,7 @@ def tree_rows(view: FundView) -> list[dict[str, Any]]:
             "implementation": v.node.implementation,
             "purpose": v.node.purpose,
             "own_score": v.node.own_score,
+            "own_score_note": v.node.own_score_note,
         }
         for v in view.nodes
     ]
@@ -943,3 +945,92 @@ def departments(*, session: Session, principal: Principal) -> list[Department]:
         row = session.get(Department, principal.department_id) if principal.department_id else None
         return [row] if row else []
     return list(session.exec(select(Department).order_by(Department.name)).all())
+
+
+# --- the xlsx template: export and import ---------------------------------------------------------
+
+
+def tree_xlsx(view: FundView) -> bytes:
+    """The fund's tree as the import template (one row per node with its parent path); text never a formula."""
+    import io
+
+    from openpyxl import Workbook
+
+    from app.importers import fund_tree as template
+    from app.services.spreadsheet import set_cell
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = template.SHEET
+    for k, header in enumerate(template.COLUMNS, 1):
+        set_cell(sheet.cell(row=1, column=k), header)
+    for r, row in enumerate(tree_rows(view), 2):
+        values = (
+            template.SEPARATOR.join(row["path"]),
+            NODE_KIND_LABELS[row["kind"]],
+            row["name"],
+            RECIPIENT_KIND_LABELS[row["recipient_kind"]] if row["recipient_kind"] else None,
+            row["unit_name"],
+            row["allocated"],
+            row["arrived"],
+            row["arrival_dates"],
+            row["spent"],
+            IMPLEMENTATION_LABELS[row["implementation"]] if row["implementation"] else None,
+            row["purpose"],
+            row["own_score"],
+            row["own_score_note"],
+        )
+        for k, value in enumerate(values, 1):
+            if value is not None:
+                set_cell(sheet.cell(row=r, column=k), value)
+    for k, width in enumerate((36, 10, 36, 10, 24, 16, 16, 16, 16, 12, 40, 12, 30), 1):
+        sheet.column_dimensions[sheet.cell(row=1, column=k).column_letter].width = width
+    notes = book.create_sheet("说明")
+    set_cell(notes.cell(row=1, column=1), "列")
+    set_cell(notes.cell(row=1, column=2), "填写说明")
+    for r, (column, text) in enumerate(template.HELP, 2):
+        set_cell(notes.cell(row=r, column=1), column)
+        set_cell(notes.cell(row=r, column=2), text)
+    set_cell(
+        notes.cell(row=len(template.HELP) + 3, column=1),
+        f"专项资金：{view.fund.name}（{view.fund.year} 年度，总额 {view.fund.total} 万元）。"
+        "导入时整张表替换现有的资金分配，有任何错误则一行也不写入。",
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def import_tree(
+    *, session: Session, principal: Principal, fund_id: int, data: bytes, filename: str, limits=None
+) -> int:
+    """Replace the fund's tree from the xlsx template, all or nothing; every error names its row and column."""
+    from app.importers import fund_tree as template
+
+    _editable(session, principal, fund_id)  # refused before the file is read
+    read = template.read_fund_tree(data, filename=filename, limits=limits)
+    errors = [p for p in read.problems if p.severity == "error"]
+    if errors:
+        problems = Problems()
+        for p in errors:
+            problems.add(p.place.describe(), p.message)
+        problems.raise_if_any(f"导入未完成：共 {len(errors)} 处错误，文件中的内容一条也没有写入")
+    if not read.rows:
+        raise ValidationFailed("文件中没有任何节点行：请在“资金分配”工作表中逐行填写")
+    rows = [
+        TreeRow(
+            path=r.path,
+            fields=NodeFields(**{k: v for k, v in r.values.items()}),  # type: ignore[arg-type]
+            place=f"第{r.row}行",
+            unit_name=r.unit_name,
+        )
+        for r in read.rows
+    ]
+    try:
+        return replace_tree(session=session, principal=principal, fund_id=fund_id, rows=rows)
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            place, _, key = error.field.partition(".")
+            column = template.FIELD_COLUMNS.get(key, key)
+            error.field = f"{filename} {place}“{column}”列"
+        raise

@@ -176,7 +176,7 @@ def test_an_imported_tree_is_all_or_nothing_with_row_and_column(session):
     with pytest.raises(ValidationFailed) as err:
         funds.replace_tree(session=session, principal=FINANCE, fund_id=fund.id, rows=rows)
     fields = [e.field for e in err.value.errors]
-    assert fields == ["第 3 行.allocated", "第 4 行.上级路径"]
+    assert fields == ["第 3 行.allocated", "第 4 行.parent_id"]
     session.rollback()
     assert len(funds.fund_view(session=session, principal=FINANCE, fund_id=fund.id).nodes) == before
     ok = [rows[0], funds.TreeRow(("甲处",), funds.NodeFields("recipient", "乙单位", "57550", spent="1"), "第 3 行")]
