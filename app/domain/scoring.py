@@ -132,6 +132,15 @@ class TemplateSettings:
     # scores and weights, rounded half-up; stored, shown, printed and exported at this precision.
     # At most 2: the score columns hold two places (a region printing 9 for 86.20% sets 0).
     rounding_places: int = 2
+    # 绩效目标表 quality checks (财预〔2021〕101号; app/domain/target_quality.py): the least share of
+    # quantitative indicators (百分点); the categories every table must have (else it cannot be
+    # declared) and those it should have (a suggestion: 满意度 for projects that serve people);
+    # whether 分值 given for every row must sum to the indicator points (a suggestion otherwise).
+    # Categories the template's structure lacks are ignored.
+    quality_min_quantitative_share: Decimal = _d("60")
+    quality_required_categories: tuple[str, ...] = ("output", "outcome")
+    quality_suggested_categories: tuple[str, ...] = ("satisfaction",)
+    quality_weight_sum: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -179,6 +188,10 @@ class TemplateSettings:
             "execution_over_above": str(self.execution_over_above),
             "grade_thresholds": [[grade, str(low)] for grade, low in self.grade_thresholds],
             "rounding_places": self.rounding_places,
+            "quality_min_quantitative_share": str(self.quality_min_quantitative_share),
+            "quality_required_categories": list(self.quality_required_categories),
+            "quality_suggested_categories": list(self.quality_suggested_categories),
+            "quality_weight_sum": self.quality_weight_sum,
         }
 
     @classmethod
@@ -227,7 +240,27 @@ class TemplateSettings:
             # a version stored before the setting existed keeps scoring as it did then
             if key not in data:
                 kw[key] = legacy
-        for key in ("use_given_weights", "cap_at_weight", "given_weights_absolute", "allow_self_scores"):
+        if "quality_min_quantitative_share" in data:
+            kw["quality_min_quantitative_share"] = _as_decimal(
+                data["quality_min_quantitative_share"], "quality_min_quantitative_share"
+            )
+        known = set(kw["structure"].indicator_slugs if "structure" in kw else default.structure.indicator_slugs)
+        for key in ("quality_required_categories", "quality_suggested_categories"):
+            if key in data:
+                raw = data[key]
+                if not isinstance(raw, (list, tuple)) or not all(isinstance(c, str) for c in raw):
+                    raise ValueError(f"评分模板设置 {key} 须为类别代号的列表。")
+                unknown = [c for c in raw if c not in known]
+                if unknown:
+                    raise ValueError(f"评分模板设置 {key} 中的类别不在模板中：{'、'.join(unknown)}。")
+                kw[key] = tuple(raw)
+        for key in (
+            "use_given_weights",
+            "cap_at_weight",
+            "given_weights_absolute",
+            "allow_self_scores",
+            "quality_weight_sum",
+        ):
             if key in data:
                 if not isinstance(data[key], bool):
                     raise ValueError(f"评分模板设置 {key} 须为 true 或 false。")
@@ -286,7 +319,13 @@ class TemplateSettings:
             raise ValueError("越低越好指标的计分公式须为 linear 或 ratio。")
         if self.equality not in EQUALITY_RULES:
             raise ValueError("等值指标的计分规则须为 higher 或 two_sided。")
-        switches = (self.use_given_weights, self.cap_at_weight, self.given_weights_absolute, self.allow_self_scores)
+        switches = (
+            self.use_given_weights,
+            self.cap_at_weight,
+            self.given_weights_absolute,
+            self.allow_self_scores,
+            self.quality_weight_sum,
+        )
         if not all(isinstance(flag, bool) for flag in switches):
             raise ValueError("开关类设置须为 true 或 false。")
 
@@ -319,6 +358,10 @@ class TemplateSettings:
             raise ValueError("超额完成的提示比例须大于 100%。")
         if not (0 <= self.execution_low_below <= self.execution_over_above):
             raise ValueError("预算执行率的偏低提示线须不高于偏高提示线。")
+
+        _check_decimal(self.quality_min_quantitative_share, "quality_min_quantitative_share")
+        if not 0 <= self.quality_min_quantitative_share <= 100:
+            raise ValueError("定量指标占比的要求须在 0% 至 100% 之间。")
 
         thresholds = self.grade_thresholds
         if not thresholds:

@@ -9,12 +9,13 @@ indicators for every project; time indicators state when, rates are percentages.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
 from app.domain.categories import LEVEL1_BY_SLUG
+from app.domain.scoring import TemplateSettings
 from app.domain.targets import TargetParse, parse_target
 
 Severity = Literal["error", "warning"]
@@ -43,10 +44,26 @@ SUGGESTION_PERCENT = "“率”类指标请以百分比表示，如“≥95%”"
 
 @dataclass(frozen=True)
 class QualitySettings:
-    """What the checks ask for (defaults from 财预〔2021〕101号; a caller may pass others)."""
+    """What the checks ask for (defaults from 财预〔2021〕101号); the template in force gives them
+    (quality_settings)."""
 
     min_quantitative_share: Decimal = Decimal("60")  # 百分点
     required_categories: tuple[str, ...] = ("output", "outcome")
+    suggested_categories: tuple[str, ...] = ()
+    weight_total: Decimal | None = None  # 分值 given for every row must sum to this (None: not checked)
+    category_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def quality_settings(settings: TemplateSettings) -> QualitySettings:
+    """The checks a scoring template asks for (its quality_* settings, limited to its categories)."""
+    present = set(settings.structure.indicator_slugs)
+    return QualitySettings(
+        min_quantitative_share=settings.quality_min_quantitative_share,
+        required_categories=tuple(c for c in settings.quality_required_categories if c in present),
+        suggested_categories=tuple(c for c in settings.quality_suggested_categories if c in present),
+        weight_total=(100 - settings.execution_points) if settings.quality_weight_sum else None,
+        category_names={c.slug: c.name for c in settings.structure.categories},
+    )
 
 
 class IndicatorLike(Protocol):
@@ -56,6 +73,7 @@ class IndicatorLike(Protocol):
     name: str
     period_target: str | None
     annual_target: str | None
+    weight: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,11 @@ def _field(ind: IndicatorLike, n: int, name: str) -> str:
     return f"indicators[{key}].{name}"
 
 
+def _plain(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _share(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -117,10 +140,47 @@ def check_table(
     present = {ind.level1 for ind in indicators}
     for slug in settings.required_categories:
         if slug not in present:
-            name = _category_name(slug)
+            name = settings.category_names.get(slug) or _category_name(slug)
             issues.append(
                 QualityIssue(
                     "missing_category", "error", f"目标表缺少{name}：每个项目都应设置{name}", field="indicators"
+                )
+            )
+    for slug in settings.suggested_categories:
+        if indicators and slug not in present:
+            name = settings.category_names.get(slug) or _category_name(slug)
+            issues.append(
+                QualityIssue(
+                    "suggested_category",
+                    "warning",
+                    f"目标表没有{name}：项目面向服务对象时应设置{name}",
+                    field="indicators",
+                    suggestion=f"如项目有服务对象，请添加{name}（如“服务对象满意度≥90%”）",
+                )
+            )
+    weights = [getattr(ind, "weight", None) for ind in indicators]
+    given = [w for w in weights if w is not None]
+    if settings.weight_total is not None and given:
+        if len(given) < len(weights):
+            issues.append(
+                QualityIssue(
+                    "weights_incomplete",
+                    "warning",
+                    f"有 {len(weights) - len(given)} 行指标未填分值："
+                    "分值要么每行都填，要么都不填（都不填时按模板的类别分值计分）",
+                    field="indicators",
+                )
+            )
+        elif sum(given, Decimal(0)) != settings.weight_total:
+            total = sum(given, Decimal(0))
+            issues.append(
+                QualityIssue(
+                    "weights_sum",
+                    "warning",
+                    f"各行分值合计 {_plain(total)}，评分模板要求指标分值合计 {_plain(settings.weight_total)}"
+                    "（预算执行率另计）：自评时将按比例折算",
+                    field="indicators",
+                    suggestion=f"请调整分值，使合计为 {_plain(settings.weight_total)}",
                 )
             )
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from app.domain.categories import fit_problem
 from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
-from app.domain.target_quality import check_table
+from app.domain.target_quality import check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
@@ -397,17 +397,28 @@ def _store(
             "source": file[:500],
             "warnings": project_warnings,
         }
+        quality = _quality_of(p, year, settings)
         current = existing.get((unit.id, code))
         if current is None:
             new_projects.append(
                 (
-                    {"year": year, "unit_id": unit.id, "project_code": code, "code_generated": generated, **values},
+                    {
+                        "year": year,
+                        "unit_id": unit.id,
+                        "project_code": code,
+                        "code_generated": generated,
+                        **values,
+                        **quality,
+                    },
                     p,
                     template.id,
                 )
             )
         else:
             changed_projects.append((current, p))
+            for key, value in quality.items():
+                setattr(current, key, value)
+            session.add(current)
             differs = any(getattr(current, k) != v for k, v in values.items() if k not in ("position", "source"))
             if differs:
                 for k, v in values.items():
@@ -435,7 +446,7 @@ def _store(
     now = utcnow()
     # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
     if new_projects:
-        rows = [dict(values, created_at=now, updated_at=now, **_quality_of(p, year)) for values, p, _ in new_projects]
+        rows = [dict(values, created_at=now, updated_at=now) for values, _, _ in new_projects]
         ids = (
             session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
             .scalars()
@@ -476,9 +487,6 @@ def _store(
             for i, n in _numbered(existing_indicators.get(project.id, []))
         }
         new_values = _indicator_values(project.id, year, p, report)
-        for key, value in _quality_of(p, year).items():
-            setattr(project, key, value)
-        session.add(project)
         storing(p)
         keep: set[int] = set()
         for values in _numbered_values(new_values):
@@ -570,8 +578,8 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
     return values
 
 
-def _quality_of(p: ProjectRow, year: int) -> dict:
-    """The table's quality counts as project columns (with the import's cached parse)."""
+def _quality_of(p: ProjectRow, year: int, settings: TemplateSettings) -> dict:
+    """The table's quality counts as project columns, by the template in force (with the import's cached parse)."""
     rows = [
         SimpleNamespace(
             id=None,
@@ -580,10 +588,11 @@ def _quality_of(p: ProjectRow, year: int) -> dict:
             name=row.name,
             period_target=row.period_target,
             annual_target=row.annual_target,
+            weight=row.weight,
         )
         for row in p.indicators
     ]
-    return quality_columns(check_table(rows, year=year, parse=_parse))
+    return quality_columns(check_table(rows, year=year, settings=quality_settings(settings), parse=_parse))
 
 
 def _indicator_key(level1, level2, name, n) -> tuple:

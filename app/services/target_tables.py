@@ -17,7 +17,7 @@ from app.domain import evaluation as lifecycle
 from app.domain.categories import LEVEL2_BY_SLUG, level2_from_text
 from app.domain.evaluation import FIRST_STATUS, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import TemplateSettings
-from app.domain.target_quality import QualityReport, check_table
+from app.domain.target_quality import QualityReport, check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
 from app.models import Department, FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.security import Principal
@@ -581,7 +581,8 @@ def quality(*, session: Session, project: Project) -> QualityReport:
     rows = session.exec(
         select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
     ).all()
-    return check_table(rows, year=project.year)
+    settings = settings_of(_template(session, project.year, session.get(Unit, project.unit_id)))
+    return check_table(rows, year=project.year, settings=quality_settings(settings))
 
 
 def quality_columns(report: QualityReport) -> dict[str, Any]:

@@ -1,0 +1,90 @@
+"""The 绩效目标表 quality checks are settings of the scoring template in force (per year and
+department): the quantitative share, the categories required and suggested, the 分值 sum."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from app.domain.scoring import NATIONAL_2020, TemplateSettings
+from app.domain.target_quality import check_table, quality_settings
+from app.services import target_tables, templates
+from tests.services.evaluation_data import YEAR, project_with, two_units
+
+
+def _row(level1, name, target, weight=None, n=1):
+    return SimpleNamespace(
+        id=n, level1=level1, level2=None, name=name, period_target=None, annual_target=target, weight=weight
+    )
+
+
+def _codes(report):
+    return sorted(i.code for i in report.issues)
+
+
+def test_the_defaults_follow_the_2021_guideline():
+    rows = [
+        _row("output", "监测报告", "≥12份", Decimal("60"), 1),
+        _row("outcome", "监测能力", "提升", Decimal("30"), 2),
+    ]
+    report = check_table(rows, year=YEAR, settings=quality_settings(NATIONAL_2020))
+    # 1 of 2 quantitative (50% < 60%), no 满意度 (a suggestion), 分值 sum 90 (fine)
+    assert _codes(report) == ["low_quantitative_share", "not_measurable", "suggested_category"]
+
+
+def test_a_template_may_ask_for_less_or_more():
+    settings = TemplateSettings.from_json(
+        {
+            "quality_min_quantitative_share": "50",
+            "quality_required_categories": ["output"],
+            "quality_suggested_categories": [],
+        }
+    )
+    rows = [_row("output", "监测报告", "≥12份", n=1), _row("output", "监测能力", "提升", n=2)]
+    assert _codes(check_table(rows, year=YEAR, settings=quality_settings(settings))) == ["not_measurable"]
+
+
+def test_given_points_must_sum_as_the_template_says():
+    rows = [_row("output", "报告", "≥12份", Decimal("40"), 1), _row("outcome", "覆盖率", "≥95%", Decimal("30"), 2)]
+    report = check_table(rows, year=YEAR, settings=quality_settings(NATIONAL_2020))
+    sums = [i for i in report.issues if i.code == "weights_sum"]
+    assert len(sums) == 1 and "合计 70" in sums[0].message and "合计 90" in sums[0].message
+    rows[1].weight = None
+    assert "weights_incomplete" in _codes(check_table(rows, year=YEAR, settings=quality_settings(NATIONAL_2020)))
+    off = TemplateSettings.from_json({"quality_weight_sum": False})
+    assert not {"weights_sum", "weights_incomplete"} & set(
+        _codes(check_table(rows, year=YEAR, settings=quality_settings(off)))
+    )
+
+
+def test_a_category_the_template_lacks_is_refused_as_a_setting():
+    with pytest.raises(ValueError, match="cost"):
+        TemplateSettings.from_json({"quality_required_categories": ["output", "cost"]})
+    from app.domain.scoring import GUIDELINE_2021
+
+    guideline = TemplateSettings.from_json(
+        {**GUIDELINE_2021.to_json(), "quality_required_categories": ["output", "cost"]}
+    )
+    missing = [
+        i
+        for i in check_table([_row("output", "报告", "≥1份")], year=YEAR, settings=quality_settings(guideline)).issues
+        if i.code == "missing_category"
+    ]
+    assert [i.message for i in missing] == ["目标表缺少成本指标：每个项目都应设置成本指标"]
+
+
+def test_the_stored_template_version_in_force_decides_the_checks(session):
+    _, mine, _ = two_units(session)
+    project = project_with(session, mine, [("output", "监测报告", "≥12份"), ("outcome", "监测能力", "提升")])
+    before = target_tables.quality(session=session, project=project)
+    assert [i.code for i in before.errors] == ["low_quantitative_share"]  # 1 of 2 < the default 60%
+    templates.new_version(session=session, name="national-2020", changes={"quality_min_quantitative_share": "40"})
+    after = target_tables.quality(session=session, project=project)
+    assert "low_quantitative_share" not in _codes(after)
+    templates.new_version(session=session, name="national-2020", changes={"quality_min_quantitative_share": "100"})
+    strict = target_tables.quality(session=session, project=project)
+    assert [i.message for i in strict.errors if i.code == "low_quantitative_share"] == [
+        "定量指标占比 50.00%（1/2），低于要求的 100%"
+    ]
