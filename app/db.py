@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from app import timeouts
 from app.settings import Settings
 
 
@@ -27,8 +28,8 @@ def make_engine(settings: Settings) -> sa.Engine:
         engine = sa.create_engine(
             url,
             pool_size=settings.db_pool_size,
-            max_overflow=10,
-            pool_timeout=30,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
 
@@ -42,14 +43,27 @@ def make_engine(settings: Settings) -> sa.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(
+    # Bounded: at most pool_size + max_overflow connections; a checkout waits at most pool_timeout;
+    # LIFO reuse leaves the surplus idle at the bottom, where pool_recycle replaces it. app/timeouts.py
+    # bounds connecting, pinging (the pool_pre_ping of SQLAlchemy, with a bound) and every statement.
+    engine = sa.create_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=10,
-        pool_timeout=30,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_use_lifo=True,
+        connect_args={"connect_timeout": settings.db_connect_timeout_seconds},
     )
+    timeouts.install(
+        engine,
+        timeouts.Limits(
+            statement=settings.db_statement_timeout_seconds,
+            long_statement=settings.db_long_statement_timeout_seconds,
+            ping=settings.db_connect_timeout_seconds,
+        ),
+    )
+    return engine
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -17,7 +18,7 @@ from starlette.responses import Response
 
 from app.db import make_engine
 from app.security import cross_site_reason
-from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge
+from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, Unavailable
 from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
 from app.sqltypes import utcnow
@@ -111,6 +112,9 @@ def too_large(limit: int, *, upload: bool, own: int | None = None) -> TooLarge:
     )
 
 
+DATABASE_UNAVAILABLE = Unavailable("数据库暂时无法响应（连接或查询超时），本次操作未完成，请稍后重试")
+
+
 def _why_refused(request: Request) -> DomainError | None:
     """Why the body may not be read: not signed in (the route dependencies' own check and message),
     or an upload from a role that may not make it; None when it may."""
@@ -124,6 +128,9 @@ def _why_refused(request: Request) -> DomainError | None:
             principal = optional_principal(request, session)
         except NotAuthenticated as exc:
             return exc
+        except (sa.exc.OperationalError, sa.exc.TimeoutError) as exc:
+            log.warning("database unavailable while authenticating %s: %s", request.url.path, exc)
+            return DATABASE_UNAVAILABLE
     if principal is None:
         return NotAuthenticated("请先登录")
     roles = UPLOAD_ROLES.get((request.method, request.url.path))
@@ -251,6 +258,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
         return domain_error_response(request, exc)
+
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(sa.exc.TimeoutError)
+    async def database_unavailable(request: Request, exc: Exception):
+        # Connect, checkout or statement timeout, or a lost connection: the client may retry later.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = domain_error_response(request, DATABASE_UNAVAILABLE)
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.exception_handler(ClientDisconnect)
     async def client_left(request: Request, exc: ClientDisconnect):

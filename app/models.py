@@ -268,12 +268,26 @@ class IndicatorResult(SQLModel, table=True):
             sqlite_where=sa.text("NOT met"),
         ),
         sa.Index("ix_indicator_result_covering", "indicator_id", postgresql_include=["met", "score"]),
+        # A department's (or a unit's) unmet list reads its own entries only, in id order.
+        sa.Index(
+            "ix_indicator_result_department_unmet",
+            "year",
+            "department_id",
+            "indicator_id",
+            postgresql_where=sa.text("NOT met"),
+            sqlite_where=sa.text("NOT met"),
+        ),
+        sa.Index("ix_indicator_result_unit", "unit_id", "year", "indicator_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     self_evaluation_id: int = Field(foreign_key="self_evaluation.id", index=True)
     indicator_id: int = Field(foreign_key="indicator.id", unique=True)
     year: int
+    # Denormalised from indicator → project → unit, filled and kept by database triggers (migration
+    # "maintained unit stats"): the department's unmet list is an index range, not a scan of the year.
+    unit_id: int | None = None
+    department_id: int | None = None
     actual: str | None = Field(default=None, sa_type=sa.Text)  # raw, as typed
     actual_parsed: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
     qualitative_level: str | None = Field(
@@ -497,3 +511,53 @@ class FundDeduction(SQLModel, table=True):
     node_id: int | None = Field(default=None, foreign_key="fund_node.id")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(sa_column=_created_at())
+
+
+def _count() -> sa.Column:
+    return sa.Column(sa.Integer, nullable=False, server_default="0")
+
+
+def _sum(scale: int) -> sa.Column:
+    return sa.Column(ExactDecimal(24, scale), nullable=False, server_default="0")
+
+
+# The figures of one unit in one year, kept by database triggers in the same transaction as every
+# write to project, self_evaluation and indicator_result (saves, imports, deletions, transitions),
+# so that statistics read a few thousand rows instead of scanning a million. A sum's `*_n` counts
+# the values that were not empty (an all-empty sum is empty, as SQL's SUM is).
+class UnitStats(SQLModel, table=True):
+    __tablename__ = "unit_stats"
+
+    year: int = Field(primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False})
+    unit_id: int = Field(primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False})
+    projects: int = Field(sa_column=_count())
+    evaluations: int = Field(sa_column=_count())
+    status_not_started: int = Field(sa_column=_count())
+    status_draft: int = Field(sa_column=_count())
+    status_submitted: int = Field(sa_column=_count())
+    status_returned: int = Field(sa_column=_count())
+    status_approved: int = Field(sa_column=_count())
+    status_final: int = Field(sa_column=_count())
+    scored: int = Field(sa_column=_count())  # handed in, with a total score
+    score_sum: Decimal = Field(sa_column=_sum(2))
+    grade_0: int = Field(sa_column=_count())  # grades in the order of app.domain.scoring.GRADES
+    grade_1: int = Field(sa_column=_count())
+    grade_2: int = Field(sa_column=_count())
+    grade_3: int = Field(sa_column=_count())
+    bin_0: int = Field(sa_column=_count())  # app.services.queries.SCORE_BINS
+    bin_1: int = Field(sa_column=_count())
+    bin_2: int = Field(sa_column=_count())
+    bin_3: int = Field(sa_column=_count())
+    bin_4: int = Field(sa_column=_count())
+    bin_5: int = Field(sa_column=_count())
+    bin_6: int = Field(sa_column=_count())
+    bin_7: int = Field(sa_column=_count())
+    bin_8: int = Field(sa_column=_count())
+    bin_9: int = Field(sa_column=_count())
+    budget_sum: Decimal = Field(sa_column=_sum(6))
+    budget_n: int = Field(sa_column=_count())
+    spent_sum: Decimal = Field(sa_column=_sum(6))
+    spent_n: int = Field(sa_column=_count())
+    budget_reported_sum: Decimal = Field(sa_column=_sum(6))  # budgets of the projects that report spending
+    budget_reported_n: int = Field(sa_column=_count())
+    unmet: int = Field(sa_column=_count())

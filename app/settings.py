@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
     session_idle_minutes: int = Field(30, alias="JIXIAO_SESSION_IDLE_MINUTES", ge=2, le=24 * 60 * 30)
     db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
+    # Waiting for the database (app/timeouts.py): connections beyond the pool, how long a request waits
+    # for a free connection, for a new one, and for a statement (imports and exports get the long one);
+    # connections older than the recycle age are replaced; /readyz answers within its own bound.
+    db_max_overflow: int = Field(10, alias="JIXIAO_DB_MAX_OVERFLOW", ge=0, le=1000)
+    db_pool_timeout_seconds: float = Field(10, alias="JIXIAO_DB_POOL_TIMEOUT", gt=0, le=600)
+    db_connect_timeout_seconds: int = Field(5, alias="JIXIAO_DB_CONNECT_TIMEOUT", ge=1, le=600)
+    db_statement_timeout_seconds: float = Field(30, alias="JIXIAO_DB_STATEMENT_TIMEOUT", gt=0, le=3600)
+    db_long_statement_timeout_seconds: float = Field(900, alias="JIXIAO_DB_LONG_STATEMENT_TIMEOUT", gt=0, le=24 * 3600)
+    db_pool_recycle_seconds: int = Field(1800, alias="JIXIAO_DB_POOL_RECYCLE", ge=-1)
+    readyz_timeout_seconds: float = Field(3, alias="JIXIAO_READYZ_TIMEOUT", gt=0, le=60)
     import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
     # What an import reads at most (app.importers.rows.ReadLimits): rows and cells of all sheets, and the
     # unpacked size of an xlsx, checked in its zip directory before anything is unpacked.

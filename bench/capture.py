@@ -220,6 +220,21 @@ def _many(n: int, sql: str, names: list[str], ex: Executed, seen: list[Executed]
     raise ValueError(f"statement {n} ran as executemany and no earlier statement's rows explain its parameters")
 
 
+def agree(a: list[Step], b: list[Step]) -> list[Step]:
+    """Two captures of one scenario merged: a bind that is not the same in both is a constant."""
+    if [s.sql for s in a] != [s.sql for s in b]:
+        # the statements differ between requests (a branch taken once): keep the later one
+        return b
+    out = []
+    for sa_, sb in zip(a, b, strict=True):
+        binds = []
+        for x, y in zip(sa_.binds, sb.binds, strict=True):
+            same = (x.kind, x.name, x.step, x.column) == (y.kind, y.name, y.step, y.column)
+            binds.append(x if same else (x if x.kind == "const" else y if y.kind == "const" else x))
+        out.append(Step(sql=sb.sql, binds=binds, writes=sb.writes, many_from=sb.many_from))
+    return out
+
+
 def dump(programs: dict[str, list[Step]]) -> str:
     return json.dumps({k: [asdict(s) for s in v] for k, v in programs.items()}, ensure_ascii=False, indent=1)
 

@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import aiohttp
-
 # (method, url, headers, json body or None) for the next request; random ids from the whole data set
 Make = Callable[[random.Random], tuple[str, str, dict, object]]
 # called with (request, status, body) after each answer: correctness checks record what they need
@@ -42,7 +40,7 @@ class Run:
         return sum(n for s, n in self.statuses.items() if not 200 <= s < 300) + sum(self.errors.values())
 
 
-async def _one(session: aiohttp.ClientSession, req, run: Run, check: Check | None) -> None:
+async def _one(session, req, run: Run, check: Check | None) -> None:
     method, url, headers, body = req
     t = time.perf_counter()
     try:
@@ -64,6 +62,8 @@ async def _one(session: aiohttp.ClientSession, req, run: Run, check: Check | Non
 async def closed(
     make: Make, *, clients: int, seconds: float, seed: int = 1, check: Check | None = None, timeout: float = 60
 ) -> Run:
+    import aiohttp
+
     run = Run()
     conn = aiohttp.TCPConnector(limit=clients, force_close=False)
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
@@ -91,6 +91,8 @@ async def paced(
     timeout: float = 60,
 ) -> Run:
     """Each user sends about `per_second` requests a second (exponential gaps), whatever the answers' speed."""
+    import aiohttp
+
     run = Run()
     conn = aiohttp.TCPConnector(limit=users)
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=timeout)) as session:

@@ -20,6 +20,7 @@ class PgServer:
     admin_url: str  # a URL to a maintenance database, for CREATE/DROP DATABASE
     how: str
     _cleanup: list = field(default_factory=list)
+    data_dir: str | None = None  # set for a private server started here (it can be frozen: processes())
 
     def create_database(self, prefix: str = "jixiao_test") -> str:
         name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -31,6 +32,23 @@ class PgServer:
         name = url.rsplit("/", 1)[1].split("?")[0]
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def processes(self) -> list[int]:
+        """The private server's postmaster and every process it started (to SIGSTOP / SIGCONT them)."""
+        assert self.data_dir is not None, "only a private server's processes are known"
+        with open(os.path.join(self.data_dir, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == postmaster:
+                    children.append(int(entry))
+        return [postmaster, *children]
 
     def stop(self) -> None:
         for fn in reversed(self._cleanup):
@@ -55,6 +73,11 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_private() -> PgServer | None:
+    """A throwaway server of our own (initdb into a temporary directory, a random loopback port)."""
+    return _start_private()
 
 
 def _start_private() -> PgServer | None:
@@ -97,7 +120,7 @@ def _start_private() -> PgServer | None:
         check=True,
         capture_output=True,
     )
-    server = PgServer(f"postgresql://{user}@127.0.0.1:{port}/postgres", f"private server on port {port}")
+    server = PgServer(f"postgresql://{user}@127.0.0.1:{port}/postgres", f"private server on port {port}", data_dir=data)
 
     def stop():
         subprocess.run(prefix + [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)

@@ -23,6 +23,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app import timeouts
 from app.api.deps import decode_cursor, page
 from app.services import spreadsheet
 
@@ -103,6 +104,7 @@ def _rows(
 ) -> Iterator[BaseModel]:
     after = None
     with Session(engine) as session:
+        timeouts.allow_long(session)
         while True:
             batch = fetch(session, after, PAGE_SIZE)
             session.rollback()  # end the read transaction between pages: no long-lived snapshot

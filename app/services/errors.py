@@ -52,6 +52,13 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class Unavailable(DomainError):
+    """The database did not answer in time (it is down, hung, or every connection is busy)."""
+
+    status = 503
+    code = "database_unavailable"
+
+
 class WindowClosed(DomainError):
     status = 409
     code = "filing_window_closed"

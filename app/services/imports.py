@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app import timeouts
 from app.domain.categories import fit_problem
 from app.domain.evaluation import FIRST_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
@@ -156,6 +157,7 @@ def import_file(
 ) -> ImportReport:
     """Import one file; on any error nothing is written and the report says what and where."""
     report = ImportReport(file=filename, year=year, dry_run=dry_run)
+    timeouts.allow_long(session)  # a province-scale file runs statements far longer than a page's
     if Path(filename).suffix.lower() not in SUPPORTED:
         report.errors.append(
             _error(filename, "unsupported_type", "不支持的文件类型：请上传 .xlsx、.csv 或已发布绩效目标表的 .txt 文本")

@@ -8,7 +8,7 @@ goes through `unit_filter`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from app.models import (
     ScoringTemplate,
     SelfEvaluation,
     Unit,
+    UnitStats,
 )
 from app.security import Principal
 from app.services import templates
@@ -347,7 +348,24 @@ def list_indicators(
         if filters.level1 not in known:
             message = f"一级指标应为评分模板中的类别：{'、'.join(known)}"
             raise ValidationFailed("请求参数有误", errors=[FieldError("level1", message)])
-    where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
+    # Only results can be unmet: for an unmet list the result leads, through the partial indexes
+    # WHERE NOT met — (year, department_id, indicator_id) when the list is one department's.
+    unmet = filters.met is False and filters.year is not None
+    departments = _departments_of(session, principal, filters) if unmet else None
+    if departments is not None:
+        # The department resolved to ids once, compared to the results' maintained copy of their
+        # unit's department (database triggers keep it). That predicate alone also enforces a
+        # department's tenancy (its own id, see _departments_of): a second, equal predicate on the
+        # units would make the planner count the same selectivity twice and walk the units instead.
+        if len(departments) == 1:  # an equality, so that the index also gives the order
+            where = [IndicatorResult.department_id == departments[0]]
+        else:
+            where = [IndicatorResult.department_id.in_(departments)]
+        if principal.role != "department":
+            where.append(unit_filter(principal, Project.unit_id))
+        where += _scope_where(replace(filters, department=None))
+    else:
+        where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
     on_result = [IndicatorResult.indicator_id == Indicator.id]
     if after is not None:
         where.append(Indicator.id > after)
@@ -366,18 +384,37 @@ def list_indicators(
         where.append(IndicatorResult.met.is_(filters.met))
     if filters.flag is not None:
         where.append(_json_array_contains(session, IndicatorResult.flags, filters.flag))
+    if unmet:
+        # written as the partial indexes' own WHERE: SQLite renders not_(met) as "met = 0", which its
+        # planner does not match with "NOT met"
+        where.append(sa.text("NOT indicator_result.met"))
     stmt = (
         select(*_indicator_columns())
         .select_from(Indicator)
         .join(Project, Project.id == Indicator.project_id)
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
-        .outerjoin(IndicatorResult, sa.and_(*on_result))
+        .join(IndicatorResult, sa.and_(*on_result), isouter=not unmet)
         .where(*where)
-        .order_by(Indicator.id)
+        # the same ids (an inner join on them): ordered by the result, its index gives the order
+        .order_by(IndicatorResult.indicator_id if unmet else Indicator.id)
         .limit(limit)
     )
     return list(session.exec(stmt).mappings())
+
+
+def _departments_of(session: Session, principal: Principal, filters: ScopeFilters) -> list[int] | None:
+    """The department ids a list is limited to (by its filter and, for a department, its own id and
+    nothing else), None when it is not limited to departments."""
+    found: set[int] | None = None
+    if principal.role == "unit":
+        return None
+    if filters.department:
+        found = set(session.exec(select(Department.id).where(department_match(filters.department))).all())
+    if principal.role == "department":
+        own = {principal.department_id} if principal.department_id is not None else set()
+        found = own if found is None else found & own
+    return None if found is None else sorted(found)
 
 
 # --- statistics ---------------------------------------------------------------------------
@@ -495,10 +532,118 @@ def _unmet_counts(
     return {ident: count for ident, count in rows}
 
 
+_STAT_COUNTS = tuple(
+    c.name for c in UnitStats.__table__.columns if c.name not in ("year", "unit_id") and not c.name.endswith("_sum")
+)
+_STAT_SUMS = tuple(c.name for c in UnitStats.__table__.columns if c.name.endswith("_sum"))
+
+
+def _maintained(row: sa.RowMapping) -> dict:
+    """A unit_stats row (or a sum of them) in the shape `_finish` reads, as the full scan gives it."""
+    figures = dict(row)
+    evaluated = sum(figures[f"status_{s}"] for s in STATUS_CODES)
+    # a project whose evaluation row does not exist yet counts as not started, as in the scan
+    figures[f"status_{FIRST_STATUS}"] += figures["projects"] - evaluated
+    figures["handed_in_count"] = sum(figures[f"status_{s}"] for s in HANDED_IN)
+    figures["approved_count"] = sum(figures[f"status_{s}"] for s in APPROVED)
+    figures["score_sum"] = figures["score_sum"] if figures["scored"] else None
+    for name in ("budget", "spent", "budget_reported"):
+        figures[name] = figures[f"{name}_sum"] if figures[f"{name}_n"] else None
+    return figures
+
+
 def unit_stats(
     *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
 ) -> list[GroupStats]:
-    """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id."""
+    """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id.
+
+    Read from the maintained unit_stats rows (kept by database triggers), not from a scan."""
+    year = filters.year
+    stmt = (
+        select(
+            Unit.code,
+            Unit.name,
+            Unit.department_id,
+            Department.name.label("department_name"),
+            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_COUNTS, *_STAT_SUMS)],
+        )
+        .select_from(UnitStats)
+        .join(Unit, Unit.id == UnitStats.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(
+            UnitStats.year == year,
+            UnitStats.projects > 0,
+            unit_filter(principal, UnitStats.unit_id),
+            *_scope_where(filters),
+        )
+        .order_by(UnitStats.unit_id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(UnitStats.unit_id > after)
+    return [
+        _finish(
+            _maintained(r),
+            ident=r["unit_id"],
+            code=r["code"],
+            name=r["name"],
+            department_id=r["department_id"],
+            department_name=r["department_name"],
+            year=year,
+            unmet=r["unmet"],
+        )
+        for r in session.exec(stmt).mappings()
+    ]
+
+
+def department_stats(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> list[GroupStats]:
+    """Per department, for one year, over the units the caller may see; ordered by department id.
+
+    The sum of the maintained unit_stats rows of the department's units (a few thousand rows at
+    province scale), not a scan of projects and results."""
+    year = filters.year
+    stmt = (
+        select(
+            Department.id.label("department_id"),
+            Department.code,
+            Department.name,
+            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in (*_STAT_COUNTS, *_STAT_SUMS)],
+        )
+        .select_from(UnitStats)
+        .join(Unit, Unit.id == UnitStats.unit_id)
+        .join(Department, Department.id == Unit.department_id)
+        .where(UnitStats.year == year, unit_filter(principal, UnitStats.unit_id), *_scope_where(filters))
+        .group_by(Department.id, Department.code, Department.name)
+        .having(sa.func.sum(UnitStats.projects) > 0)
+        .order_by(Department.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Department.id > after)
+    return [
+        _finish(
+            _maintained(r),
+            ident=r["department_id"],
+            code=r["code"],
+            name=r["name"],
+            department_id=r["department_id"],
+            department_name=r["name"],
+            year=year,
+            unmet=r["unmet"],
+        )
+        for r in session.exec(stmt).mappings()
+    ]
+
+
+# --- the same figures counted from the base tables -------------------------------------------
+# What the maintained rows must always equal: the check after random writes (tests), and
+# `jixiao stats check`.
+
+
+def recount_unit_stats(*, session: Session, principal: Principal, filters: ScopeFilters) -> list[GroupStats]:
+    """unit_stats counted from projects, evaluations and results (a full scan of the year)."""
     year = filters.year
     stmt = (
         select(
@@ -516,10 +661,7 @@ def unit_stats(
         .where(Project.year == year, unit_filter(principal, Project.unit_id), *_scope_where(filters))
         .group_by(Unit.id, Unit.code, Unit.name, Unit.department_id, Department.name)
         .order_by(Unit.id)
-        .limit(limit)
     )
-    if after is not None:
-        stmt = stmt.where(Project.unit_id > after, Unit.id > after)
     rows = list(session.exec(stmt).mappings())
     unmet = _unmet_counts(session, principal, filters, Project.unit_id, [r["unit_id"] for r in rows])
     return [
@@ -537,10 +679,8 @@ def unit_stats(
     ]
 
 
-def department_stats(
-    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
-) -> list[GroupStats]:
-    """Per department, for one year, over the units the caller may see; ordered by department id."""
+def recount_department_stats(*, session: Session, principal: Principal, filters: ScopeFilters) -> list[GroupStats]:
+    """department_stats counted from the base tables (a full scan of the year)."""
     year = filters.year
     stmt = (
         select(Department.id.label("department_id"), Department.code, Department.name, *_stats_columns())
@@ -551,10 +691,7 @@ def department_stats(
         .where(Project.year == year, unit_filter(principal, Project.unit_id), *_scope_where(filters))
         .group_by(Department.id, Department.code, Department.name)
         .order_by(Department.id)
-        .limit(limit)
     )
-    if after is not None:
-        stmt = stmt.where(Department.id > after)
     rows = list(session.exec(stmt).mappings())
     unmet = _unmet_counts(session, principal, filters, Unit.department_id, [r["department_id"] for r in rows])
     return [

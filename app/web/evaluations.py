@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
@@ -119,6 +120,7 @@ def print_year(request: Request, principal: PagePrincipal, session: SessionDep, 
 @router.get("/evaluations/export.xlsx")
 def export_year(principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
     """All the caller's 自评表 of a year as one workbook: a summary sheet and one sheet per project."""
+    timeouts.allow_long(session)  # a whole year of a province's self-evaluations
     year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
     body = exports.evaluations_workbook(views, title=f"{year or ''}年度项目支出绩效自评表")

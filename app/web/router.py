@@ -8,6 +8,7 @@ from app.web import (
     api_docs,
     auth,
     evaluations,
+    funds,
     home,
     imports,
     overview,
@@ -32,6 +33,7 @@ web_router.include_router(windows.router)
 web_router.include_router(scoring.router)
 web_router.include_router(users.router)
 web_router.include_router(report_checks.router)
+web_router.include_router(funds.router)
 
 
 @web_router.get("/favicon.ico")

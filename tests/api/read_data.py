@@ -12,7 +12,6 @@ from decimal import Decimal as D
 from sqlmodel import Session
 
 from app.models import (
-    AuditEvent,
     Department,
     FiscalYear,
     Indicator,
@@ -22,9 +21,8 @@ from app.models import (
     SelfEvaluation,
     Unit,
 )
-from app.services import tokens
+from app.services import audit, tokens
 from app.services.accounts import name_key
-from app.sqltypes import utcnow
 from tests import factories
 
 YEAR = 2025
@@ -306,28 +304,25 @@ def build(session: Session) -> World:
     )
 
     e1 = w.evaluations["p1"]
-    session.add_all(
-        [
-            AuditEvent(
-                actor="wxjcz", action="evaluation.submit", entity_type="self_evaluation", entity_id=e1.id, at=utcnow()
-            ),
-            AuditEvent(
-                actor="gxj_shenhe",
-                action="evaluation.approve",
-                entity_type="self_evaluation",
-                entity_id=e1.id,
-                note="同意",
-                at=utcnow(),
-            ),
-            AuditEvent(
-                actor="gxj_shenhe",
-                action="evaluation.approve",
-                entity_type="self_evaluation",
-                entity_id=w.evaluations["p5"].id,
-                note=f"{SECRET_MARK}意见",
-                at=utcnow(),
-            ),
-        ]
+    # Through the service: events carry their stream's place and hash (the audit chain).
+    audit.record(
+        session=session, actor="wxjcz", action="evaluation.submit", entity_type="self_evaluation", entity_id=e1.id
+    )
+    audit.record(
+        session=session,
+        actor="gxj_shenhe",
+        action="evaluation.approve",
+        entity_type="self_evaluation",
+        entity_id=e1.id,
+        note="同意",
+    )
+    audit.record(
+        session=session,
+        actor="gxj_shenhe",
+        action="evaluation.approve",
+        entity_type="self_evaluation",
+        entity_id=w.evaluations["p5"].id,
+        note=f"{SECRET_MARK}意见",
     )
     # A user with a password hash that must never appear in any response.
     factories.user(session, "gxj_shenhe", "department", dept=dept_a)

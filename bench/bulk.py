@@ -1,0 +1,187 @@
+"""The bulk scenarios of make bench: importing a province's 绩效目标表 through jixiao's import path
+(peak memory of the process, time against a raw COPY of the same rows), and the full-year CSV export
+through the running app (rows per second against a COPY … TO STDOUT of the same query, memory of the
+workers before and after)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench import data
+from bench.tables import HEADER, write_csv
+
+IMPORT_SCRIPT = r"""
+import json, resource, sys, time
+from pathlib import Path
+from sqlmodel import Session
+from app.db import make_engine
+from app.services import imports
+from app.settings import load_settings
+
+url, path = sys.argv[1], Path(sys.argv[2])
+settings = load_settings(DATABASE_URL=url, DB_POOL_SIZE=2)
+engine = make_engine(settings)
+refused = None
+body = path.read_bytes()
+with Session(engine) as session:
+    # as the API and the CLI call it: the settings' size limits in force
+    start = time.perf_counter()
+    report = imports.import_file(session=session, data=body, filename=path.name, year=2024,
+                                 max_bytes=settings.import_max_bytes, limits=imports.read_limits(settings))
+    seconds = time.perf_counter() - start
+if not report.ok:
+    refused = report.errors[:2]
+print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "ok": report.ok, "refused": refused, "counts": dict(report.counts)}, default=str))
+"""
+
+
+def run_import(cluster, *, indicators: int) -> dict:
+    """jixiao's import of `indicators` rows in a fresh process (its peak RSS is the process's), and a
+    COPY of the same csv into a table of its columns, on the same server."""
+    from tests.conftest import migrate
+
+    tmp = Path(tempfile.mkdtemp(prefix="jixiao-bench-import-"))
+    path = write_csv(tmp / "province.csv", indicators)
+    size_mb = path.stat().st_size / 1048576
+    url = cluster.create_database("jixiao_bench_import")
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+    migrate(sa_url)
+    out: dict = {"indicators": indicators, "file_mb": round(size_mb, 1)}
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_SCRIPT, sa_url, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        out["jixiao"] = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        out["jixiao"] = {"ok": False, "refused": proc.stderr[-500:]}
+    # the raw bulk load: the same rows by COPY into a table of the file's columns
+    with psycopg.connect(url) as conn:
+        cols = ", ".join(f'"c{n}" text' for n in range(len(HEADER)))
+        conn.execute(f"CREATE TABLE raw_import ({cols})")
+        start = time.perf_counter()
+        with conn.cursor().copy("COPY raw_import FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+            with path.open("rb") as f:
+                f.read(3)  # the BOM
+                while chunk := f.read(1 << 20):
+                    cp.write(chunk)
+        conn.commit()
+        out["copy_seconds"] = time.perf_counter() - start
+    cluster.drop_database(url)
+    path.unlink()
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn's workers), in MB."""
+    import psutil
+
+    p = psutil.Process(pid)
+    return sum(x.memory_info().rss for x in [p, *p.children(recursive=True)]) / 1048576
+
+
+def run_export(w, jx) -> dict:
+    """GET …/indicators?year=…&format=csv streamed through the app, against COPY (the same query) TO STDOUT."""
+    import httpx
+
+    from bench import capture
+    from bench.suite import YEAR, _bearer
+
+    out: dict = {}
+    before = _rss_mb(jx.proc.pid)
+    start, rows, peak = time.perf_counter(), 0, before
+    with httpx.stream(
+        "GET",
+        f"{jx.base}/api/v1/indicators?year={YEAR}&format=csv",
+        headers=_bearer(w.creds.finance_token),
+        timeout=600,
+    ) as r:
+        out["status"] = r.status_code
+        for n, chunk in enumerate(r.iter_bytes()):
+            rows += chunk.count(b"\n")
+            if n % 200 == 0:
+                peak = max(peak, _rss_mb(jx.proc.pid))
+    out["jixiao_seconds"] = time.perf_counter() - start
+    out["rows"] = rows - 1
+    out["rss_mb_before"], out["rss_mb_peak"] = round(before, 1), round(peak, 1)
+    # the same query: the list's statement as jixiao emits it (captured), without its page limit
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import load_settings
+
+    app = create_app(load_settings(DATABASE_URL=w.sa_url, SECRET_KEY=data.SECRET_KEY, DB_POOL_SIZE=2))
+    with TestClient(app) as client, capture.recording() as seen:
+        client.get(f"/api/v1/indicators?year={YEAR}&limit=1000", headers=_bearer(w.creds.finance_token))
+    app.state.engine.dispose()
+    listing = next(s for s in reversed(seen) if "FROM indicator" in s.sql)
+    with psycopg.connect(w.url) as conn:
+        cur = psycopg.ClientCursor(conn)
+        sql = cur.mogrify(listing.sql, listing.params)
+        sql = sql[: sql.rfind("LIMIT")]
+        start, copied = time.perf_counter(), 0
+        with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as cp:
+            for chunk in cp:
+                copied += bytes(chunk).count(b"\n")
+        out["copy_seconds"] = time.perf_counter() - start
+        out["copy_rows"] = copied - 1
+    return out
+
+
+def run(w, jx, cluster, *, scale: float, want) -> list:
+    from bench.suite import Outcome
+
+    outcomes = []
+    if want("import"):
+        n = round(1_036_000 * scale)
+        print(f"-- import: {n:,} indicators through jixiao's import path, and by COPY", flush=True)
+        r = run_import(cluster, indicators=n)
+        j = r["jixiao"]
+        o = Outcome(
+            "import",
+            f"import of {n:,} indicators ({r['file_mb']} MB csv)",
+            "streams: peak RSS ≤ 500 MB; ≤ 3× a raw COPY; a province-scale file fits the limits",
+        )
+        o.extra = {**r, "load": os.getloadavg()[0]}
+        if not j.get("ok"):
+            o.met, o.why = False, f"refused or failed with the default settings: {str(j.get('refused'))[:200]}"
+        else:
+            x = j["seconds"] / r["copy_seconds"]
+            o.ratio = r["copy_seconds"] / j["seconds"]
+            o.met = j["peak_rss_mb"] <= 500 and x <= 3
+            o.why = (
+                f"{j['seconds']:.1f} s vs COPY {r['copy_seconds']:.1f} s ({x:.1f}×); peak RSS {j['peak_rss_mb']:.0f} MB"
+            )
+        print(f"   {o.why}", flush=True)
+        outcomes.append(o)
+    if want("export"):
+        print("-- export: the full year as csv through the app, and COPY … TO STDOUT", flush=True)
+        r = run_export(w, jx)
+        o = Outcome(
+            "export",
+            f"full-year csv export ({r['rows']:,} rows)",
+            "≥ 0.5× a COPY … TO STDOUT of the same query; memory flat",
+        )
+        o.extra = {**r, "load": os.getloadavg()[0]}
+        rate, copy_rate = r["rows"] / r["jixiao_seconds"], r["copy_rows"] / r["copy_seconds"]
+        o.ratio = rate / copy_rate
+        grew = r["rss_mb_peak"] - r["rss_mb_before"]
+        o.met = r["status"] == 200 and o.ratio >= 0.5 and grew < 100
+        o.why = (
+            f"{rate:,.0f} rows/s vs COPY {copy_rate:,.0f} rows/s ({o.ratio:.2f}×); workers' RSS"
+            f" {r['rss_mb_before']:.0f} → {r['rss_mb_peak']:.0f} MB"
+        )
+        print(f"   {o.why}", flush=True)
+        outcomes.append(o)
+    return outcomes
