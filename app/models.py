@@ -561,3 +561,23 @@ class UnitStats(SQLModel, table=True):
     budget_reported_sum: Decimal = Field(sa_column=_sum(6))  # budgets of the projects that report spending
     budget_reported_n: int = Field(sa_column=_count())
     unmet: int = Field(sa_column=_count())
+
+
+# The 自评报告 a unit writes beside its 自评表 (issue 12 §3): the narrative of each section and the
+# sign-off; the figures and tables are generated from the evaluation, never typed here.
+class EvaluationReport(SQLModel, table=True):
+    __tablename__ = "evaluation_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="self_evaluation.id", unique=True)
+    basic: str | None = Field(default=None, sa_type=sa.Text)  # 一、基本情况
+    scores: str | None = Field(default=None, sa_type=sa.Text)  # 二、（一）自评分数
+    performance: str | None = Field(default=None, sa_type=sa.Text)  # 二、（二）使用绩效
+    problems: str | None = Field(default=None, sa_type=sa.Text)  # 二、（三）存在的问题
+    improvements: str | None = Field(default=None, sa_type=sa.Text)  # 三、改进意见
+    filled_by: str | None = Field(default=None, max_length=50)  # 填表人
+    phone: str | None = Field(default=None, max_length=40)  # 联系电话
+    report_date: date | None = Field(default=None)  # 日期
+    version: int = Field(default=1)  # optimistic locking, as the 自评表
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(sa_column=_created_at())

@@ -13,6 +13,7 @@ from app.web import (
     imports,
     overview,
     report_checks,
+    reports,
     reviews,
     scoring,
     targets,
@@ -34,6 +35,7 @@ web_router.include_router(scoring.router)
 web_router.include_router(users.router)
 web_router.include_router(report_checks.router)
 web_router.include_router(funds.router)
+web_router.include_router(reports.router)
 
 
 @web_router.get("/favicon.ico")
