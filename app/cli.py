@@ -113,6 +113,13 @@ def migrate() -> None:
     typer.echo("数据库已是最新结构。")
 
 
+def operator() -> str:
+    """Who the audit names for a command: the operating-system account running it."""
+    from app.services.audit import cli_operator
+
+    return cli_operator()
+
+
 def _session(settings: Settings):
     from sqlmodel import Session
 
@@ -169,7 +176,13 @@ def users_add(
     with _session(settings) as session:
         user = _run_service(
             lambda: accounts.add_user(
-                session=session, username=username, password=password, role=role, unit=unit, department=department
+                session=session,
+                username=username,
+                password=password,
+                role=role,
+                unit=unit,
+                department=department,
+                actor=operator(),
             )
         )
         typer.echo(f"已新增账号 {user.username}（{ROLE_LABELS[user.role]}）")
@@ -216,7 +229,9 @@ def users_passwd(
     password = _read_password(password_stdin)
     settings = settings_or_exit()
     with _session(settings) as session:
-        _run_service(lambda: accounts.change_password(session=session, username=username, password=password))
+        _run_service(
+            lambda: accounts.change_password(session=session, username=username, password=password, actor=operator())
+        )
         typer.echo(f"已修改 {username} 的密码")
 
 
@@ -227,7 +242,7 @@ def users_disable(username: str) -> None:
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        _run_service(lambda: accounts.disable_user(session=session, username=username))
+        _run_service(lambda: accounts.disable_user(session=session, username=username, actor=operator()))
         typer.echo(f"已停用 {username}")
 
 
@@ -239,7 +254,9 @@ def users_end_sessions(username: str) -> None:
     settings = settings_or_exit()
     with _session(settings) as session:
         ended = _run_service(
-            lambda: accounts.end_sessions(session=session, user=accounts.find_user(session=session, username=username))
+            lambda: accounts.end_sessions(
+                session=session, user=accounts.find_user(session=session, username=username), actor=operator()
+            )
         )
         typer.echo(f"已结束 {username} 的 {ended} 个登录会话")
 
@@ -286,7 +303,7 @@ def import_(
                     year=year,
                     dry_run=dry_run,
                     force=force,
-                    actor="cli",
+                    actor=operator(),
                     max_bytes=settings.import_max_bytes,
                     on_progress=progress,
                     limits=imports.read_limits(settings),
@@ -447,7 +464,9 @@ def scoring_use(
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        _run_service(lambda: templates.choose(session=session, year=year, name=template, department=department))
+        _run_service(
+            lambda: templates.choose(session=session, year=year, name=template, department=department, actor=operator())
+        )
         scope = f"{year} 年度" + (f"“{department}”" if department else "")
         typer.echo(f"{scope}的自评使用评分模板 {template}")
 
@@ -484,7 +503,7 @@ def scoring_set(
         fail('设置应为 JSON 对象，如 {"lower_formula": "ratio"}', 2)
     settings = settings_or_exit()
     with _session(settings) as session:
-        row = _run_service(lambda: templates.new_version(session=session, name=name, changes=parsed))
+        row = _run_service(lambda: templates.new_version(session=session, name=name, changes=parsed, actor=operator()))
         typer.echo(f"已保存 {templates.label(row)}；用 jixiao scoring rescore --year 年度 让已有自评改用新版本计分")
 
 
@@ -502,7 +521,9 @@ def scoring_rescore(
     settings = settings_or_exit()
     with _session(settings) as session:
         count = _run_service(
-            lambda: evaluations.rescore_year(session=session, year=year, name=name, include_submitted=include_submitted)
+            lambda: evaluations.rescore_year(
+                session=session, year=year, name=name, include_submitted=include_submitted, actor=operator()
+            )
         )
         typer.echo(f"已重新计分 {count} 份自评")
 
@@ -534,7 +555,14 @@ def tokens_create(
     with _session(settings) as session:
         row, secret = _run_service(
             lambda: tokens.create_token(
-                session=session, role=role, name=name, unit=unit, department=department, scope=scope, days=days
+                session=session,
+                role=role,
+                name=name,
+                unit=unit,
+                department=department,
+                scope=scope,
+                days=days,
+                actor=operator(),
             )
         )
         typer.echo(
@@ -575,7 +603,7 @@ def tokens_revoke(
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        row = _run_service(lambda: tokens.revoke_token(session=session, token_id=token_id))
+        row = _run_service(lambda: tokens.revoke_token(session=session, token_id=token_id, actor=operator()))
         typer.echo(f"已吊销令牌 {row.id}（{row.name}）")
 
 
@@ -589,7 +617,9 @@ def tokens_rotate(
 
     settings = settings_or_exit()
     with _session(settings) as session:
-        row, secret = _run_service(lambda: tokens.rotate_token(session=session, token_id=token_id, days=days))
+        row, secret = _run_service(
+            lambda: tokens.rotate_token(session=session, token_id=token_id, days=days, actor=operator())
+        )
         typer.echo(
             f"已轮换：旧令牌 {token_id} 已吊销，新令牌 {row.id}（{row.name}，权限 {row.scope}，"
             f"有效至 {row.expires_at:%Y-%m-%d}）。请立即妥善保存，之后无法再次查看：",

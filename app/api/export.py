@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app import timeouts
 from app.api.deps import decode_cursor, page
-from app.services import spreadsheet
+from app.services import audit, spreadsheet
 
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
@@ -201,6 +201,13 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
     fmt, cursor, limit = query.format, query.cursor, query.limit
     filename = listing.filename(query) if listing.filename else None
     if fmt != "json":
+        audit.exported(
+            session=session,
+            actor=principal,
+            what=request.url.path,
+            fmt=fmt,
+            filters=dataclasses.asdict(filters) if dataclasses.is_dataclass(filters) else {},
+        )
         return export_response(
             request,
             fmt=fmt,

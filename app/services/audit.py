@@ -115,6 +115,19 @@ def record(
     return event
 
 
+def exported(*, session: Session, actor: Principal | str, what: str, fmt: str, filters: dict[str, Any]) -> None:
+    """A download of data (a list as csv/xlsx, a workbook of 自评表): who took what, with which filters."""
+    record(
+        session=session,
+        actor=actor,
+        action="export",
+        entity_type="export",
+        entity_id=None,
+        after={"what": what, "format": fmt, "filters": {k: v for k, v in filters.items() if v is not None}},
+    )
+    session.commit()
+
+
 def _head(session: Session, stream: str) -> tuple[int, str]:
     row = session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash)

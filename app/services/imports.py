@@ -11,6 +11,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -191,7 +193,15 @@ def import_file(
     if not report.ok:
         return report
     try:
-        _store(session, report, result.projects, force=force, actor=actor, on_progress=on_progress)
+        _store(
+            session,
+            report,
+            result.projects,
+            force=force,
+            actor=actor,
+            on_progress=on_progress,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
         if report.ok and not dry_run:
             session.commit()
             report.committed = True
@@ -291,6 +301,7 @@ def _store(
     force: bool,
     actor: Any,
     on_progress: Progress | None,
+    sha256: str = "",
 ) -> None:
     year = report.year
     file = report.file
@@ -364,6 +375,8 @@ def _store(
     occurrences: Counter = Counter()
     new_projects: list[tuple[dict, ProjectRow, int]] = []
     changed_projects: list[tuple[Project, ProjectRow]] = []
+    # What the import changes in rows that exist, per target table: {project id: (before, after)}.
+    changes: dict[int, tuple[dict, dict]] = {}
     for position, p in enumerate(projects, start=1):
         unit = unit_for(p)
         if unit.id not in seen_units:
@@ -423,6 +436,11 @@ def _store(
             session.add(current)
             differs = any(getattr(current, k) != v for k, v in values.items() if k not in ("position", "source"))
             if differs:
+                before, after = changes.setdefault(current.id, ({}, {}))
+                for k, v in values.items():
+                    if getattr(current, k) != v:
+                        before.setdefault("project", {})[k] = _plain(getattr(current, k))
+                        after.setdefault("project", {})[k] = _plain(v)
                 for k, v in values.items():
                     setattr(current, k, v)
                 current.updated_at = utcnow()
@@ -500,6 +518,12 @@ def _store(
                 continue
             keep.add(ind.id)
             if any(getattr(ind, k) != v for k, v in values.items()):
+                before, after = changes.setdefault(project.id, ({}, {}))
+                key = f"indicator:{ind.id}"
+                for k, v in values.items():
+                    if getattr(ind, k) != v:
+                        before.setdefault(key, {"name": ind.name})[k] = _plain(getattr(ind, k))
+                        after.setdefault(key, {"name": ind.name})[k] = _plain(v)
                 for k, v in values.items():
                     setattr(ind, k, v)
                 session.add(ind)
@@ -516,6 +540,10 @@ def _store(
                 )
                 if not force:
                     continue
+            # Deleted: everything it held, the unit's entries included, stays readable in the audit.
+            before, after = changes.setdefault(project.id, ({}, {}))
+            before[f"indicator:{ind.id}"] = _deleted_state(session, ind)
+            after[f"indicator:{ind.id}"] = None
             session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
             session.delete(ind)
     if inserts:
@@ -534,14 +562,46 @@ def _store(
 
     if on_progress:
         on_progress(total_rows, total_rows, "store")
+    source = f"导入 {file}（SHA-256 {sha256}）"
+    # Changes to rows that existed, and deletions: before and after, one event per target table.
+    for project_id, (before, after) in changes.items():
+        audit.record(
+            session=session,
+            actor=actor,
+            action="import.update",
+            entity_type="project",
+            entity_id=project_id,
+            before=before,
+            after=after,
+            note=source,
+        )
+    # Rows it created: one event for the file (a first import does not double its writes).
     audit.record(
         session=session,
         actor=actor,
         action="import",
         entity_type="import",
         entity_id=None,
-        after={"file": file, "year": year, "counts": dict(report.counts)},
+        after={"file": file, "sha256": sha256, "year": year, "counts": dict(report.counts)},
     )
+
+
+def _plain(value: Any) -> Any:
+    """A column value as the audit stores it (exact decimals as strings, dates as ISO text)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _deleted_state(session: Session, ind: Indicator) -> dict[str, Any]:
+    """Every column of an indicator about to be deleted, and of its result (the unit's text)."""
+    state = {c.key: _plain(getattr(ind, c.key)) for c in Indicator.__table__.columns}
+    result = session.exec(select(IndicatorResult).where(IndicatorResult.indicator_id == ind.id)).first()
+    if result is not None:
+        state["result"] = {c.key: _plain(getattr(result, c.key)) for c in IndicatorResult.__table__.columns}
+    return state
 
 
 @lru_cache(maxsize=65536)

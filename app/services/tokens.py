@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.models import ApiToken, Department, Unit
@@ -256,14 +257,9 @@ def authenticate(*, session: Session, token: str) -> Principal | None:
         raise NotAuthenticated(
             f"令牌「{row.name}」已于 {row.expires_at:%Y-%m-%d %H:%M}（UTC）过期，请联系管理员换发新令牌"
         )
-    # Kept to the minute: a read should not cost a write on every call.
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
-        row.last_used_at = now
-        session.add(row)
-        session.commit()
     # A token can do what its role allows AND its stored scope grants (tokens made before
     # scopes were checked keep theirs, "read write"); the lifecycle and the routes ask `scopes`.
-    return Principal(
+    principal = Principal(
         role=row.role,
         name=f"token:{row.name}",
         unit_id=row.unit_id,
@@ -271,3 +267,26 @@ def authenticate(*, session: Session, token: str) -> Principal | None:
         token_id=row.id,
         scopes=parse_scopes(row.scope),
     )
+    # Kept to the minute, and audited as often: a read should not cost a write on every call.
+    # The compare-and-set lets one of several simultaneous calls record the minute, not each.
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+        claimed = session.execute(
+            sa.update(ApiToken)
+            .where(
+                ApiToken.id == row.id,
+                sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_PRECISION),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            audit.record(
+                session=session,
+                actor=principal,
+                action="token.use",
+                entity_type="api_token",
+                entity_id=row.id,
+                after={"last_used_at": now.isoformat()},
+            )
+        session.commit()
+    return principal

@@ -14,7 +14,7 @@ from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
-from app.services import evaluations, exports
+from app.services import audit, evaluations, exports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
@@ -123,6 +123,9 @@ def export_year(principal: PagePrincipal, session: SessionDep, year: YearQuery =
     timeouts.allow_long(session)  # a whole year of a province's self-evaluations
     year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
+    audit.exported(
+        session=session, actor=principal, what="/evaluations/export.xlsx", fmt="xlsx", filters={"year": year}
+    )
     body = exports.evaluations_workbook(views, title=f"{year or ''}年度项目支出绩效自评表")
     return _xlsx(body, f"{year or ''}年度项目支出绩效自评表.xlsx")
 
@@ -273,5 +276,12 @@ def print_one(request: Request, evaluation_id: int, principal: PagePrincipal, se
 def export_one(evaluation_id: int, principal: PagePrincipal, session: SessionDep):
     """The same 自评表 as an xlsx workbook."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
+    audit.exported(
+        session=session,
+        actor=principal,
+        what=f"/evaluations/{evaluation_id}/export.xlsx",
+        fmt="xlsx",
+        filters={"evaluation_id": evaluation_id},
+    )
     body = exports.evaluations_workbook([ev], title="项目支出绩效自评表")
     return _xlsx(body, f"{ev.project.year}年度项目支出绩效自评表-{ev.project.name[:40]}.xlsx")

@@ -56,7 +56,7 @@ def test_create_use_list_revoke(settings, session, client):
     assert again.returncode != 0 and "已于" in again.stderr and "Traceback" not in again.stderr
 
     actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity_type == "api_token"))]
-    assert actions == ["token.create", "token.revoke"]
+    assert actions == ["token.create", "token.use", "token.revoke"]  # its use recorded (once a minute)
 
 
 def test_scoped_tokens_name_their_unit_or_department(settings, session, client):
