@@ -648,6 +648,57 @@ def targets_recheck(
     typer.echo(f"已检查 {year} 年度 {done} 张目标表。")
 
 
+@cli.command("backup")
+def backup_cmd(
+    directory: Annotated[Path, typer.Argument(help="新建的备份目录")],
+    files_dir: Annotated[
+        Path | None, typer.Option(help="另行指定存放附件等文件的目录（默认 JIXIAO_FILES_DIR）")
+    ] = None,
+) -> None:
+    """在服务运行时备份数据库（SQLite 在线备份 / PostgreSQL pg_dump）和存储的文件，附 SHA-256 清单。"""
+    from app.services import audit, backup
+
+    settings = settings_or_exit()
+    engine_or_exit(settings).dispose()
+    result = _run_service(
+        lambda: backup.backup(settings=settings, directory=directory, files_dir=files_dir or settings.files_dir)
+    )
+    with _session(settings) as session:
+        audit.record(
+            session=session,
+            actor=operator(),
+            action="backup",
+            entity_type="backup",
+            entity_id=None,
+            after={"directory": str(directory.resolve()), "database": result.database, "files": result.files},
+        )
+        session.commit()
+    typer.echo(
+        f"已备份到 {directory}：数据库 {result.database}，文件 {result.files} 个（清单 manifest.json 含 SHA-256）"
+    )
+
+
+@cli.command("restore")
+def restore_cmd(
+    directory: Annotated[Path, typer.Argument(help="jixiao backup 生成的备份目录")],
+    files_dir: Annotated[Path | None, typer.Option(help="恢复文件到此目录（默认 JIXIAO_FILES_DIR）")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="确认用备份替换当前数据库的全部内容")] = False,
+) -> None:
+    """用备份替换当前数据库和文件（先核对清单中的 SHA-256）；请先停止服务。"""
+    from app.services import backup
+
+    if not yes:
+        fail("恢复会用备份替换当前数据库的全部内容：请先停止服务，确认后加 --yes 再执行", 2)
+    settings = settings_or_exit()
+    manifest = _run_service(
+        lambda: backup.restore(settings=settings, directory=directory, files_dir=files_dir or settings.files_dir)
+    )
+    # The restored schema may be older than this code, and the app's role needs its grants again.
+    migrate_database(settings)
+    count = len(manifest["files"])
+    typer.echo(f"已从 {directory}（{manifest['created_at']} 的备份）恢复数据库和 {count} 个文件，并升级到最新结构。")
+
+
 audit_cli = typer.Typer(help="审计记录（只增不改，按记录流以 SHA-256 链接）", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 
