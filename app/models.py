@@ -180,6 +180,8 @@ class Project(SQLModel, table=True):
         sa_column=_enum("target_status", TARGET_STATUS_CODES, server_default=TARGET_IMPORTED_STATUS),
     )
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # optimistic locking of the table
+    # the table's version: 1 as approved, +1 for each adjustment (调整) that took effect
+    target_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     # the counts of the table's last quality check (app/domain/target_quality.py); None: not checked yet
     quality_errors: int | None = None
     quality_warnings: int | None = None
@@ -243,6 +245,8 @@ class SelfEvaluation(SQLModel, table=True):
     declared: dict = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
     # the template's rounding_places when the scores were stored: lists and exports show them so
     score_places: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    # the version of the 绩效目标表 the scores were computed against (project.target_version)
+    target_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     submitted_at: datetime | None = Field(default=None, sa_column=_at())
     reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -580,4 +584,26 @@ class EvaluationReport(SQLModel, table=True):
     report_date: date | None = Field(default=None)  # 日期
     version: int = Field(default=1)  # optimistic locking, as the 自评表
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# 调整: a request to change an approved 绩效目标表 (target values, 分值, goals) with a reason,
+# reviewed like the table; the bureau's approval applies it as the table's next version. Each
+# change keeps the value before it, so the self-evaluation shows the original beside it.
+class TargetAdjustment(SQLModel, table=True):
+    __tablename__ = "target_adjustment"
+    __table_args__ = (sa.UniqueConstraint("project_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    number: int  # 1, 2, … per project
+    status: str = Field(sa_column=_enum("adjustment_status", TARGET_STATUS_CODES))
+    reason: str = Field(sa_type=sa.Text)
+    # [{"indicator_id": id or None (a project field), "name": …, "field": …, "old": …, "new": …}]
+    changes: list = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    opinion: str | None = Field(default=None, sa_type=sa.Text)
+    applied_version: int | None = None  # the table version it created
+    version: int = Field(default=1)  # optimistic locking
+    created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.api import (
+    adjustments,
     catalog,
     funds,
     health,
@@ -25,6 +26,7 @@ api_router.include_router(imports.router, dependencies=SCOPED)
 api_router.include_router(self_evaluations.router, dependencies=SCOPED)
 api_router.include_router(catalog.router, dependencies=SCOPED)
 api_router.include_router(target_tables.router, dependencies=SCOPED)
+api_router.include_router(adjustments.router, dependencies=SCOPED)
 api_router.include_router(stats.router, dependencies=SCOPED)
 api_router.include_router(reviews.router, dependencies=SCOPED)
 api_router.include_router(report_checks.router, dependencies=SCOPED)

@@ -184,6 +184,22 @@ TARGET_TRANSITIONS: tuple[Transition, ...] = (
     Transition("finance", "approve", ("declared", "department_approved"), "approved", "review"),
     Transition("finance", "return", ("declared", "department_approved"), "returned", "review", opinion_required=True),
 )
+# 调整: after approval (已批复) a unit asks to change target values, 分值 or goals with a reason. The
+# request carries its own status (the table's status codes) and is reviewed like the table; the
+# bureau's approval applies it as the table's next version. "request" is asked of the TABLE's
+# status; approve/return of the request's.
+ADJUSTMENT_TRANSITIONS: tuple[Transition, ...] = (
+    Transition("unit", "request", ("approved",), None, "write"),
+    Transition("department", "approve", ("declared",), "department_approved", "review"),
+    Transition("department", "return", ("declared",), "returned", "review", opinion_required=True),
+    Transition("finance", "approve", ("declared", "department_approved"), "approved", "review"),
+    Transition("finance", "return", ("declared", "department_approved"), "returned", "review", opinion_required=True),
+)
+ADJUSTMENT_PENDING: tuple[str, ...] = ("declared", "department_approved")
+ADJUSTMENT_APPLIED = "approved"
+ADJUSTMENT_VERBS: Mapping[str, str] = MappingProxyType(
+    {"request": "申请调整", "approve": "同意调整", "return": "退回调整申请"}
+)
 TARGET_ACTION_VERBS: Mapping[str, str] = MappingProxyType(
     {"save": "修改", "submit": "申报", "approve": "审核通过", "return": "退回"}
 )
@@ -302,6 +318,10 @@ HISTORY_LABELS: Mapping[str, str] = MappingProxyType(
         "target_table.submit": "申报",
         "target_table.approve": "审核通过",
         "target_table.return": "退回",
+        "adjustment.request": "申请调整",
+        "adjustment.approve": "同意调整",
+        "adjustment.return": "退回调整申请",
+        "adjustment.apply": "调整生效（新版本）",
     }
 )
 
@@ -327,6 +347,10 @@ TARGET_NOTICES: Mapping[str, str] = MappingProxyType(
         "submit": f"已申报（{TARGET_STATUS['declared'].label}），等待审核。",
         "approve": "审核已通过。",
         "return": "已退回单位，单位修改后可重新申报。",
+        "adjustment.request": "已提交调整申请，等待审核；审核通过前目标表按原值计分。",
+        "adjustment.approve": "已同意调整。",
+        "adjustment.apply": "调整已生效：目标表进入新版本，自评按调整后的值计分，并列出调整前的值。",
+        "adjustment.return": "已退回调整申请。",
     }
 )
 

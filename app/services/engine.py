@@ -109,6 +109,7 @@ def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> No
         res.updated_at = utcnow()
         session.add(res)
     evaluation.score_places = result.places
+    evaluation.target_version = parts.project.target_version
     evaluation.execution_rate = result.execution_rate
     evaluation.execution_score = result.execution_score
     evaluation.total_score = result.total if result.indicators else None

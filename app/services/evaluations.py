@@ -121,6 +121,8 @@ class EvaluationView:
     weights_note: str | None = None  # how the table's 分值 were used, when not as written
     self_scores_allowed: bool = True  # the template lets a unit enter its own score on a row
     places: int = 2  # the template's rounding_places: scores are shown at this precision
+    # values changed by 调整 that took effect: {indicator id (None: the project): {field: value before}}
+    originals: dict = field(default_factory=dict)
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -355,7 +357,16 @@ def build_view(
         weights_note=_weights_note(settings, result, indicators),
         self_scores_allowed=settings.allow_self_scores,
         places=settings.rounding_places,
+        originals=_originals(session, project),
     )
+
+
+def _originals(session: Session, project: Project) -> dict:
+    if project.target_version <= 1:  # never adjusted: no query
+        return {}
+    from app.services.adjustments import originals
+
+    return originals(session, project.id)
 
 
 def _weights_note(settings: scoring.TemplateSettings, result: scoring.EvaluationScore, indicators) -> str | None:

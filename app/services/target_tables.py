@@ -5,7 +5,7 @@ indicator columns (`indicator_columns`)."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -871,6 +871,8 @@ class TableView:
     editable: bool
     actions: list[str]
     history: list[Any]
+    adjustments: list[Any] = field(default_factory=list)  # (TargetAdjustment, requester), newest first
+    may_request: bool = False  # 申请调整 is open to this viewer now
 
     @property
     def status(self) -> lifecycle.Status:
@@ -915,6 +917,13 @@ def page_view(*, session: Session, principal: Principal, project_id: int) -> Tab
     categories = [
         c for c in settings_of(_template(session, project.year, unit)).structure.categories if c.scoring == "indicators"
     ]
+    from app.services import adjustments
+
+    listed = adjustments.list_for(session=session, principal=principal, project_id=project.id)
+    pending = any(a.status in lifecycle.ADJUSTMENT_PENDING for a, _ in listed)
+    may_request = not pending and lifecycle.may(
+        principal, "request", project.target_status, table=lifecycle.ADJUSTMENT_TRANSITIONS
+    )
     return TableView(
         project=project,
         unit=unit,
@@ -925,4 +934,6 @@ def page_view(*, session: Session, principal: Principal, project_id: int) -> Tab
         editable=_may_edit(principal, project),
         actions=_actions(principal, project),
         history=history.target_table_history(session, project.id),
+        adjustments=listed,
+        may_request=may_request,
     )

@@ -5,6 +5,7 @@ app.services.target_tables."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from app.domain import evaluation as lifecycle
 from app.domain.targets import parse_target
 from app.models import Indicator
 from app.security import Principal
-from app.services import target_tables
+from app.services import adjustments, target_tables
 from app.services.errors import FieldError, ValidationFailed
 from app.services.target_tables import ProjectInput, TableView
 from app.web.deps import PagePrincipal
@@ -44,6 +45,11 @@ def context(view: TableView, **extra: Any) -> dict[str, Any]:
         "TARGET_STATUS": lifecycle.TARGET_STATUS,
         "VERBS": lifecycle.TARGET_ACTION_VERBS,
         "opinion_required": {r.action for r in TABLE if r.opinion_required},
+        "ADJUSTMENT_TABLE": lifecycle.ADJUSTMENT_TRANSITIONS,
+        "ADJUSTMENT_VERBS": lifecycle.ADJUSTMENT_VERBS,
+        "changes_of": adjustments.changes_of,
+        "adjust_errors": [],
+        "adjust_typed": None,
     }
     ctx.update(extra)
     return ctx
@@ -287,6 +293,74 @@ def act(
     if not wants_fragment(request):
         return see_other(request, f"/targets/{project_id}?done={action}")
     return render(request, PAGE, context(view, notice=DONE.get(action)), block="table")
+
+
+# --- 调整: requests to change an approved table --------------------------------------------------
+
+
+@router.post("/targets/{project_id:int}/adjustments")
+def request_adjustment(
+    request: Request, project_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """申请调整: the values typed that differ from the approved table, with the reason."""
+    indicators: dict[int, dict[str, str]] = {}
+    for key, value in form.items():
+        name, _, rest = key.partition("-")
+        if name in adjustments.INDICATOR_FIELDS and rest.isdigit():
+            indicators.setdefault(int(rest), {})[name] = value
+    fields = {k: form[k] for k in adjustments.PROJECT_FIELDS if k in form}
+    try:
+        adjustments.request(
+            session=session,
+            principal=principal,
+            project_id=project_id,
+            reason=form.get("reason"),
+            indicators=indicators,
+            project_fields=fields,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        view = target_tables.page_view(session=session, principal=principal, project_id=project_id)
+        names = {ind.id: ind.name for ind in view.indicators}
+        named = []
+        for e in exc.errors:
+            match = re.match(r"indicators\[(\d+)\]", e.field)
+            where = names.get(int(match.group(1))) if match else None
+            named.append(FieldError(e.field, f"“{where}”：{e.message}" if where else e.message))
+        ctx = context(view, adjust_errors=named, adjust_typed=form)
+        return render(request, PAGE, ctx, block="table", status_code=422)
+    return _done(request, principal, session, project_id, "adjustment.request")
+
+
+@router.post("/targets/adjustments/{adjustment_id:int}/act/{action}")
+def act_on_adjustment(
+    request: Request, adjustment_id: int, action: str, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """同意 or 退回 an adjustment request (the bureau's approval applies it)."""
+    try:
+        adjustment = adjustments.act(
+            session=session,
+            principal=principal,
+            adjustment_id=adjustment_id,
+            action=action,
+            version=parse_version(form),
+            opinion=form.get("opinion"),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        adjustment, project = adjustments.visible(session=session, principal=principal, adjustment_id=adjustment_id)
+        view = target_tables.page_view(session=session, principal=principal, project_id=project.id)
+        ctx = context(view, adjust_errors=exc.errors)
+        return render(request, PAGE, ctx, block="table", status_code=422)
+    done = "adjustment.apply" if adjustment.applied_version else f"adjustment.{action}"
+    return _done(request, principal, session, adjustment.project_id, done)
+
+
+def _done(request: Request, principal, session, project_id: int, done: str) -> Response:
+    if not wants_fragment(request):
+        return see_other(request, f"/targets/{project_id}?done={done}")
+    view = target_tables.page_view(session=session, principal=principal, project_id=project_id)
+    return render(request, PAGE, context(view, notice=DONE.get(done)), block="table")
 
 
 @router.get("/targets/understand")

@@ -227,3 +227,46 @@ def test_recheck_fills_the_counts_of_tables_stored_before_they_were_kept(session
     checked = session.get(Project, old.id)
     assert (checked.quality_errors, checked.quality_not_measurable) == (2, 1)  # no 效益, 0% quantitative
     assert target_tables.recheck_year(session=session, year=YEAR) == 0  # only unchecked by default
+
+
+def test_an_adjustment_on_the_pages_takes_effect_and_the_self_evaluation_shows_the_original(client, session, people):
+    from app.models import SelfEvaluation
+
+    _, mine, _ = people
+    project = project_with(session, mine, [("output", "监测报告", "≥12份"), ("outcome", "覆盖率", "≥95%")], name="监测")
+    rows = {i.name: i.id for i in session.exec(select(Indicator).where(Indicator.project_id == project.id))}
+    as_user(client, "jcz")
+    page = client.get(f"/targets/{project.id}").text
+    assert 'id="adjust-form"' in page  # approved: 申请调整 offered
+    form = {f"annual_target-{rid}": t for rid, t in ((rows["监测报告"], "≥10份"), (rows["覆盖率"], "≥95%"))}
+    refused = client.post(f"/targets/{project.id}/adjustments", data=form, headers=HX)
+    assert refused.status_code == 422 and "请写明调整的原因" in refused.text
+    bad = client.post(
+        f"/targets/{project.id}/adjustments",
+        data={**form, f"weight-{rows['覆盖率']}": "很多", "reason": "x"},
+        headers=HX,
+    )
+    assert bad.status_code == 422 and "“覆盖率”：分值应为数字" in bad.text
+    sent = client.post(f"/targets/{project.id}/adjustments", data={**form, "reason": "任务量调减"}, headers=HX)
+    assert sent.status_code == 200 and "第 1 次调整申请" in sent.text and "≥12份" in sent.text
+    assert 'id="adjust-form"' not in sent.text  # one pending request at a time
+
+    from app.models import TargetAdjustment
+
+    adj = session.exec(select(TargetAdjustment).where(TargetAdjustment.project_id == project.id)).one()
+    as_user(client, "gxj")
+    client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": str(adj.version)})
+    session.expire_all()
+    adj = session.get(TargetAdjustment, adj.id)
+    as_user(client, "czj")
+    done = client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": str(adj.version)}, headers=HX)
+    assert "调整已生效" in done.text and "现行为第 2 版" in done.text
+    session.expire_all()
+    assert session.get(Indicator, rows["监测报告"]).annual_target == "≥10份"
+    eid = session.exec(select(SelfEvaluation.id).where(SelfEvaluation.project_id == project.id)).one()
+    as_user(client, "jcz")
+    form_page = client.get(f"/evaluations/{eid}").text
+    assert "调整前：≥12份" in form_page
+    assert "调整前：≥12份" in client.get(f"/evaluations/{eid}/print").text
+    as_user(client, "zx")
+    assert client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": "9"}).status_code in (403, 404)
