@@ -129,7 +129,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/funds/{fund_id}"): SIGNED_IN,
     ("GET", "/fund-nodes/{node_id}/edit"): SIGNED_IN,
     ("GET", "/funds/{fund_id}/tree.xlsx"): SIGNED_IN,
-    # pages: a unit fills in its self-evaluation
+    ("GET", "/evaluations/{evaluation_id:int}/report"): SIGNED_IN,
+    ("GET", "/evaluations/{evaluation_id:int}/report.docx"): SIGNED_IN,
+    ("GET", "/evaluations/{evaluation_id:int}/report.pdf"): SIGNED_IN,
+    ("GET", "/evaluations/{evaluation_id:int}/report/print"): SIGNED_IN,
+    # pages: a unit fills in its self-evaluation and its 自评报告
+    ("POST", "/evaluations/{evaluation_id:int}/report/save"): Rule(UNIT),
     ("POST", "/evaluations/{evaluation_id:int}/rows/{indicator_id:int}"): Rule(UNIT),
     ("POST", "/evaluations/{evaluation_id:int}/money"): Rule(UNIT),
     ("POST", "/evaluations/{evaluation_id:int}/goal"): Rule(UNIT),
