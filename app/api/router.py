@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.api import (
+    audit,
     catalog,
     funds,
     health,
@@ -29,3 +30,4 @@ api_router.include_router(stats.router, dependencies=SCOPED)
 api_router.include_router(reviews.router, dependencies=SCOPED)
 api_router.include_router(report_checks.router, dependencies=SCOPED)
 api_router.include_router(funds.router, dependencies=SCOPED)
+api_router.include_router(audit.router, dependencies=SCOPED)
