@@ -80,6 +80,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/funds/{fund_id}/tree.xlsx"): SIGNED_IN,
     # /api/v1 decisions and administration
     ("POST", "/api/v1/imports"): Rule(BUREAU),
+    ("GET", "/api/v1/audit"): Rule(BUREAU),
     ("PUT", "/api/v1/filing-windows/{year}"): Rule(BUREAU),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/submit"): Rule(UNIT),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/withdraw"): Rule(UNIT),
