@@ -56,16 +56,30 @@ def run_import(cluster, *, indicators: int) -> dict:
     sa_url = url.replace("postgresql://", "postgresql+psycopg://")
     migrate(sa_url)
     out: dict = {"indicators": indicators, "file_mb": round(size_mb, 1)}
-    proc = subprocess.run(
-        [sys.executable, "-c", IMPORT_SCRIPT, sa_url, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    try:
-        out["jixiao"] = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        out["jixiao"] = {"ok": False, "refused": proc.stderr[-500:]}
+
+    def attempt(env: dict) -> dict:
+        proc = subprocess.run(
+            [sys.executable, "-c", IMPORT_SCRIPT, sa_url, str(path)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, **env},
+        )
+        try:
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        except (IndexError, json.JSONDecodeError):
+            return {"ok": False, "refused": proc.stderr[-500:]}
+
+    out["jixiao"] = attempt({})
+    if not out["jixiao"].get("ok"):
+        # refused by the default limits: measured again with limits the file fits under
+        out["refused_by_default"] = out["jixiao"].get("refused")
+        out["raised_limits"] = {
+            "JIXIAO_IMPORT_MAX_ROWS": str(indicators + 1000),
+            "JIXIAO_IMPORT_MAX_CELLS": str((indicators + 1000) * 20),
+            "IMPORT_MAX_BYTES": str(path.stat().st_size * 2),
+        }
+        out["jixiao"] = attempt(out["raised_limits"])
     # the raw bulk load: the same rows by COPY into a table of the file's columns
     with psycopg.connect(url) as conn:
         cols = ", ".join(f'"c{n}" text' for n in range(len(HEADER)))
@@ -154,14 +168,20 @@ def run(w, jx, cluster, *, scale: float, want) -> list:
             "streams: peak RSS ≤ 500 MB; ≤ 3× a raw COPY; a province-scale file fits the limits",
         )
         o.extra = {**r, "load": os.getloadavg()[0]}
+        refused = r.get("refused_by_default")
+        note = ""
+        if refused:
+            first = refused[0].get("message", refused) if isinstance(refused, list) and refused else refused
+            note = f"; refused with the default limits ({str(first)[:60]}…), measured with them raised"
         if not j.get("ok"):
-            o.met, o.why = False, f"refused or failed with the default settings: {str(j.get('refused'))[:200]}"
+            o.met, o.why = False, f"failed: {str(j.get('refused'))[:200]}"
         else:
             x = j["seconds"] / r["copy_seconds"]
             o.ratio = r["copy_seconds"] / j["seconds"]
-            o.met = j["peak_rss_mb"] <= 500 and x <= 3
+            o.met = j["peak_rss_mb"] <= 500 and x <= 3 and not refused
             o.why = (
-                f"{j['seconds']:.1f} s vs COPY {r['copy_seconds']:.1f} s ({x:.1f}×); peak RSS {j['peak_rss_mb']:.0f} MB"
+                f"{j['seconds']:.1f} s vs COPY {r['copy_seconds']:.1f} s ({x:.1f}×);"
+                f" peak RSS {j['peak_rss_mb']:.0f} MB{note}"
             )
         print(f"   {o.why}", flush=True)
         outcomes.append(o)

@@ -71,8 +71,9 @@ class Bind:
     name: str | None = None  # input name
     step: int | None = None  # row: which earlier statement
     column: int | None = None  # row: which column of its first row
-    type: str = "str"  # int | str | bool | decimal | datetime | date | none
-    value: Any = None  # const, JSON-encoded by _encode
+    type: str = "str"  # int | str | bool | decimal | datetime | date | json | none
+    value: Any = None  # const (JSON-encoded by _encode); format: a template such as "self_evaluation:{id}"
+    add: int = 0  # row: the value plus this (a sequence number taken as the last one + 1); 0 when no row
 
 
 @dataclass
@@ -83,13 +84,17 @@ class Step:
     many_from: int | None = None  # executemany: once per row of that earlier step ("row" binds read that row)
 
 
+def _is_json(v: Any) -> bool:
+    return type(v).__name__ in ("Json", "Jsonb")
+
+
 def _json(v: Any) -> Any:
     """psycopg's Json/Jsonb wrapper's object, else None."""
-    return v.obj if type(v).__name__ in ("Json", "Jsonb") else None
+    return v.obj if _is_json(v) else None
 
 
 def _type(v: Any) -> str:
-    if _json(v) is not None:
+    if _is_json(v):
         return "json"
     if v is None:
         return "none"
@@ -109,7 +114,7 @@ def _type(v: Any) -> str:
 
 
 def _encode(v: Any) -> Any:
-    if _json(v) is not None:
+    if _is_json(v):
         return _json(v)
     if isinstance(v, (Decimal, dt.date, dt.datetime)):
         return str(v) if not isinstance(v, (dt.date, dt.datetime)) else v.isoformat()
@@ -178,12 +183,20 @@ def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
                     break
             if bind is None and t == "datetime":
                 bind = Bind("now", type=t)
+            if bind is None and isinstance(v, str):
+                bind = _embedded(v, inputs, seen[:n])
             if bind is None:
                 for back in range(n - 1, -1, -1):
                     row = seen[back].first_row
                     col = next((j for j, text in enumerate(row) if _same(v, text)), None)
                     if col is not None and not isinstance(v, bool) and not (isinstance(v, int) and v < 10):
                         bind = Bind("row", step=back, column=col, type=t)
+                        break
+            if bind is None and t == "int" and v > 1:
+                for back in range(n - 1, -1, -1):
+                    col = next((j for j, text in enumerate(seen[back].first_row) if _same(v - 1, text)), None)
+                    if col is not None:
+                        bind = Bind("row", step=back, column=col, type=t, add=1)
                         break
             step.binds.append(bind or Bind("const", type=t, value=_encode(v)))
         steps.append(step)
@@ -218,6 +231,34 @@ def _many(n: int, sql: str, names: list[str], ex: Executed, seen: list[Executed]
         if any(b.kind == "row" for b in binds):
             return Step(sql=sql, binds=binds, writes=True, many_from=back)
     raise ValueError(f"statement {n} ran as executemany and no earlier statement's rows explain its parameters")
+
+
+def _embedded(v: str, inputs: dict, earlier: list[Executed]) -> Bind | None:
+    """A string made of an input or an earlier row's value (a stream name such as "api_token:50")."""
+    escaped = v.replace("{", "{{").replace("}", "}}")
+    for key, given in inputs.items():
+        pattern = rf"(?<![0-9A-Za-z]){re.escape(str(given))}(?![0-9A-Za-z])"
+        if len(str(given)) >= 3 and re.search(pattern, v):
+            return Bind("format", type="str", value=re.sub(pattern, "{" + key + "}", escaped))
+    m = re.fullmatch(r"([a-z_]+:)(\d+)", v)
+    if m:
+        for back in range(len(earlier) - 1, -1, -1):
+            col = next((j for j, text in enumerate(earlier[back].first_row) if text == m.group(2)), None)
+            if col is not None:
+                return Bind("format", type="str", value=m.group(1) + "{_row}", step=back, column=col)
+    return None
+
+
+def defaults(program_: list[Step], without_rows: list[Step]) -> list[Step]:
+    """Where a statement's earlier row was missing in another capture (a new audit stream has no head),
+    the constant used then is the default when the floor finds no row either."""
+    if [s.sql for s in program_] != [s.sql for s in without_rows]:
+        return program_
+    for step, other in zip(program_, without_rows, strict=True):
+        for b, o in zip(step.binds, other.binds, strict=True):
+            if b.kind == "row" and not b.add and o.kind == "const":
+                b.value = o.value
+    return program_
 
 
 def agree(a: list[Step], b: list[Step]) -> list[Step]:

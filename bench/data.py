@@ -243,6 +243,9 @@ def load_province(template_url: str, url: str, *, scale: float) -> Province:
             )
             for t, fks in REPLICATED.items():
                 cols, rows = tpl[t]
+                # denormalised unit and department columns (kept by triggers, e.g. on indicator_result)
+                # follow the copy's unit like the foreign keys do
+                fks = {**fks, **{c: c.removesuffix("_id") for c in ("unit_id", "department_id") if c in cols}}
                 where = {c: cols.index(c) for c in fks}
 
                 def lines(rows=rows, where=where, fks=fks, t=t):
@@ -252,8 +255,14 @@ def load_province(template_url: str, url: str, *, scale: float) -> Province:
                             r[0] = str(int(r[0]) + k * max_id[t])
                             for c, i in where.items():
                                 target = fks[c]
+                                if r[i] == "\\N":
+                                    continue
                                 if target == "unit":
                                     r[i] = str(k * UNITS_PER_COPY + tpl_units[int(r[i])] + 1)
+                                elif target == "department":
+                                    if "unit_id" in where:
+                                        unit = int(r[where["unit_id"]])  # mapped above: unit_id comes first
+                                        r[i] = str((unit - 1) * n_depts // n_units + 1)
                                 else:
                                     r[i] = str(int(r[i]) + k * max_id[target])
                             yield "\t".join(r)

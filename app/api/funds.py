@@ -139,6 +139,14 @@ class FundNodeWrite(_Input):
     position: int | None = Field(None, ge=1, le=100000, description="在同级中的顺序")
 
 
+class FundSpendingReport(_Input):
+    """用款单位填报本单位节点的实际支出和到位情况。"""
+
+    spent: str | None = Field(None, max_length=30, description="实际支出" + MONEY_DOC, examples=["1305"])
+    arrived: str | None = Field(None, max_length=30, description="到位金额" + MONEY_DOC)
+    arrival_dates: str | None = Field(None, max_length=200, description="到位时间，原样保存")
+
+
 class FundDeductionCreate(_Input):
     """记录一项扣分：扣分制项目、分数、理由，可注明所涉指标或节点。"""
 
@@ -465,6 +473,20 @@ def put_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId, body
     node = funds.update_node(
         session=session, principal=principal, node_id=node_id, data=funds.NodeFields(**body.model_dump())
     )
+    view = funds.fund_view(session=session, principal=principal, fund_id=node.fund_id)
+    return _node_public(view.node(node_id))
+
+
+@router.put(
+    "/fund-nodes/{node_id}/spending",
+    response_model=FundNodePublic,
+    summary="用款单位填报实际支出",
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def report_spending(session: SessionDep, principal: PrincipalDep, node_id: NodeId, body: FundSpendingReport) -> Any:
+    """用款单位填报本单位节点的实际支出（及到位），支出率逐级重新汇总；自评送审后不能再改。"""
+    node = funds.report_spending(session=session, principal=principal, node_id=node_id, **body.model_dump())
     view = funds.fund_view(session=session, principal=principal, fund_id=node.fund_id)
     return _node_public(view.node(node_id))
 

@@ -439,6 +439,28 @@ class _Page(BaseModel):
     limit: int = F("每页条数", "本次请求的每页条数", 100)
 
 
+class AuditEventPublic(_Public):
+    """一条审计记录：谁、何时、对什么、做了什么，修改前后的值。"""
+
+    id: int = F("编号", "审计记录编号，按写入顺序递增", 1024)
+    at: datetime = F("时间", "发生时间（UTC）", "2024-12-31T08:00:00Z")
+    actor: str = F("操作者", "用户名、token:令牌名，或命令行的 cli:系统账号", "caizhengju")
+    user_id: int | None = F("用户ID", "登录用户的编号；令牌与命令行为 null", 3)
+    action: str = F("操作", "如 evaluation.save、import.update、login.failure、export", "import.update")
+    entity_type: str = F("对象类型", "如 project、self_evaluation、user、api_token", "project")
+    entity_id: int | None = F("对象编号", "被操作对象的编号；不针对单一对象时为 null", 7)
+    stream: str = F("记录流", "摘要链所属的记录流", "project:7")
+    seq: int = F("序号", "在记录流中的序号，从 1 起连续", 3)
+    before: dict | None = F("修改前", "修改或删除前的值", {"project": {"budget": "100"}})
+    after: dict | None = F("修改后", "修改后的值；删除的为 null", {"project": {"budget": "999"}})
+    note: str | None = F("说明", "意见、原因或来源（如导入文件及其 SHA-256）", None)
+    hash: str = F("摘要", "SHA-256，链接本条内容与前一条的摘要", "9f86d081884c7d65…")
+
+
+class AuditEventsPublic(_Page):
+    items: list[AuditEventPublic] = F("审计记录", "本页的审计记录，按编号升序", [])
+
+
 class UnitsPublic(_Page):
     items: list[UnitPublic] = F("单位", "本页的单位，按 id 升序", [])
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from app.api import (
     adjustments,
+    audit,
     catalog,
     funds,
     health,
@@ -31,3 +32,4 @@ api_router.include_router(stats.router, dependencies=SCOPED)
 api_router.include_router(reviews.router, dependencies=SCOPED)
 api_router.include_router(report_checks.router, dependencies=SCOPED)
 api_router.include_router(funds.router, dependencies=SCOPED)
+api_router.include_router(audit.router, dependencies=SCOPED)

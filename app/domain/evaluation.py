@@ -116,6 +116,7 @@ ACTION_VERBS: Mapping[str, str] = MappingProxyType(
         "approve": "审核通过",
         "return": "退回",
         "reopen": "重新打开",
+        "report": "填报实际支出",
     }
 )
 EDITING = ("not_started", "draft", "returned")
@@ -134,6 +135,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # the same statuses: 草稿 → 已送审 → 已退回 / 审核通过 → 终审通过 (issue 12 §1).
     Transition("department", "save", ("not_started",), "draft", "write", subject="fund"),
     Transition("department", "save", ("draft", "returned"), None, "write", subject="fund"),
+    # a recipient unit reports its own node's 实际支出 and 到位 while the evaluation is being written
+    Transition("unit", "report", EDITING, None, "write", subject="fund"),
     # the bureau may create a fund and enter its tree and deductions for the department too
     Transition("finance", "save", ("not_started",), "draft", "write", subject="fund"),
     Transition("finance", "save", ("draft", "returned"), None, "write", subject="fund"),

@@ -400,6 +400,9 @@ GUANGDONG_FUND_JSON: dict = {
     "name": GUANGDONG_FUND,
     "rounding_places": 1,
     "allow_self_scores": False,
+    # a fund has no 绩效目标表 of the project kind: no table quality checks by category
+    "quality_required_categories": [],
+    "quality_suggested_categories": [],
     "categories": [
         {
             "code": "1",
@@ -459,6 +462,8 @@ FUJIAN_PROJECT_JSON: dict = {
     "name": FUJIAN_PROJECT,
     "rounding_places": 2,
     "allow_self_scores": False,
+    "quality_required_categories": [],
+    "quality_suggested_categories": [],
     "categories": [
         {
             "code": "1",

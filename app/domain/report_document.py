@@ -54,6 +54,8 @@ class ReportDocument:
     subtitle: str
     sections: tuple[Section, ...]
     sign_off: Mapping[str, str] = field(default_factory=dict)  # 填表人 → 张三; blank when not given
+    # what travels with the report (两表一报告): the 自评表 of a project, the fund's 自评表 and 评分表
+    attachments: tuple[Section, ...] = ()
 
 
 def numbered(level_counts: list[int], level: int) -> str:
@@ -73,6 +75,7 @@ def build_document(
     narratives: Mapping[str, str],
     tables: Mapping[str, Sequence[Table]],
     sign_off: Mapping[str, str] | None = None,
+    attachments: Sequence[tuple[str, Sequence[Table]]] = (),
 ) -> ReportDocument:
     """The report's sections in the seed's order, numbered, with the unit's text and the generated tables."""
     counts = [0, 0]
@@ -81,7 +84,11 @@ def build_document(
         text = (narratives.get(key) or "").strip()
         paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
         sections.append(Section(key, numbered(counts, level), heading, level, paragraphs, tuple(tables.get(key, ()))))
-    return ReportDocument(title, subtitle, tuple(sections), dict(sign_off or {}))
+    attached = tuple(
+        Section(f"attachment{n}", f"附件{n}：" if len(attachments) > 1 else "附件：", name, 1, (), tuple(tbls))
+        for n, (name, tbls) in enumerate(attachments, 1)
+    )
+    return ReportDocument(title, subtitle, tuple(sections), dict(sign_off or {}), attached)
 
 
 def money_text(value: Decimal | None) -> str:

@@ -128,6 +128,59 @@ def exported(*, session: Session, actor: Principal | str, what: str, fmt: str, f
     session.commit()
 
 
+# Who may read the audit (the admin page and GET /api/v1/audit).
+READER_ROLES = ("finance", "admin")
+
+
+@dataclass
+class AuditFilters:
+    """What the audit list can be narrowed by; every field optional."""
+
+    action: str | None = None
+    entity_type: str | None = None
+    entity_id: int | None = None
+    actor: str | None = None
+    stream: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def check_reader(principal: Principal) -> None:
+    """Only the finance bureau and administrators read the audit."""
+    from app.services.errors import PermissionDenied
+
+    if principal.role not in READER_ROLES:
+        raise PermissionDenied("只有财政局和管理员可以查看审计记录")
+
+
+def list_events(
+    *, session: Session, principal: Principal, filters: AuditFilters, after: int | None = None, limit: int = 100
+) -> list[sa.RowMapping]:
+    """Audit events matching the filters, by id after the keyset `after` (finance and admin only)."""
+    check_reader(principal)
+    t = AuditEvent
+    stmt = select(
+        t.id, t.at, t.actor, t.user_id, t.action, t.entity_type, t.entity_id, t.stream, t.seq,
+        t.before, t.after, t.note, t.hash,
+    ).order_by(t.id).limit(limit)  # fmt: skip
+    if after is not None:
+        stmt = stmt.where(t.id > after)
+    for column, value in (
+        (t.action, filters.action),
+        (t.entity_type, filters.entity_type),
+        (t.entity_id, filters.entity_id),
+        (t.actor, filters.actor),
+        (t.stream, filters.stream),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.since is not None:
+        stmt = stmt.where(t.at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(t.at < filters.until)
+    return list(session.exec(stmt).mappings())
+
+
 def _head(session: Session, stream: str) -> tuple[int, str]:
     row = session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash)

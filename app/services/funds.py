@@ -211,6 +211,7 @@ class FundView:
     actions: tuple[str, ...]  # what the caller may do with the evaluation now
     editable: bool  # the caller may change the tree and the deductions now
     whole_tree: bool  # False for a recipient: siblings are left out
+    may_report: bool = False  # a recipient may report its own nodes' 实际支出 now
 
     def node(self, node_id: int) -> NodeView:
         return next(v for v in self.nodes if v.node.id == node_id)
@@ -303,6 +304,9 @@ def fund_view(*, session: Session, principal: Principal, fund_id: int) -> FundVi
         reviewed = evaluation.reviewed_at is not None
         actions = lifecycle.allowed_actions(principal, evaluation.status, reviewed=reviewed, table=_fund_table())
         editable = lifecycle.may(principal, "save", evaluation.status, table=_fund_table())
+    may_report = principal.role == "unit" and lifecycle.may(
+        principal, "report", _evaluation(session, fund).status, table=_fund_table()
+    )
     return FundView(
         fund=fund,
         department_name=department.name if department else "",
@@ -317,6 +321,7 @@ def fund_view(*, session: Session, principal: Principal, fund_id: int) -> FundVi
         actions=tuple(a for a in actions if a != "save"),
         editable=editable,
         whole_tree=keys is None,
+        may_report=may_report,
     )
 
 
@@ -690,6 +695,54 @@ def _node_json(node: FundNode) -> dict[str, Any]:
         "spent": None if node.spent is None else str(node.spent),
         "arrived": None if node.arrived is None else str(node.arrived),
     }
+
+
+def report_spending(
+    *,
+    session: Session,
+    principal: Principal,
+    node_id: int,
+    spent: Any,
+    arrived: Any = None,
+    arrival_dates: str | None = None,
+) -> FundNode:
+    """A recipient unit reports its own node's 实际支出 (and 到位) while the fund's evaluation is open."""
+    node = visible_node(session=session, principal=principal, node_id=node_id)
+    if principal.role != "unit" or node.unit_id is None or node.unit_id != principal.unit_id:
+        raise PermissionDenied("只有该节点关联的用款单位可以填报本节点的实际支出")
+    fund = session.get(SpecialFund, node.fund_id)
+    evaluation = _evaluation(session, fund)  # type: ignore[arg-type]
+    if not lifecycle.may(principal, "report", evaluation.status, table=_fund_table()):
+        if lifecycle.may(lifecycle.RoleOnly(principal.role), "report", evaluation.status, table=_fund_table()):
+            raise PermissionDenied("此令牌没有「填报」权限（write），不能填报实际支出")
+        if any(r.action == "report" and r.role == principal.role for r in _fund_table()):
+            raise Conflict(f"专项资金自评当前状态为“{lifecycle.STATUS_LABELS[evaluation.status]}”，不能再填报实际支出")
+        raise PermissionDenied("您的账号不能填报实际支出")
+    problems = Problems()
+    amount = parse_money(spent, "spent", "实际支出", problems)
+    got = parse_money(arrived, "arrived", "到位金额", problems)
+    dates = (arrival_dates or "").strip() or None
+    if dates is not None and len(dates) > 200:
+        problems.add("arrival_dates", "到位时间不能超过 200 个字符")
+    problems.raise_if_any()
+    before = _node_json(node)
+    node.spent, node.arrived, node.arrival_dates = amount, got, dates
+    node.updated_at = _now()
+    session.add(node)
+    fund.version += 1  # type: ignore[union-attr]
+    session.add(fund)
+    _store_score(session, fund, evaluation)  # type: ignore[arg-type]
+    audit.record(
+        session=session,
+        actor=principal,
+        action="fund.node.report",
+        entity_type="fund_node",
+        entity_id=node.id,
+        before=before,
+        after=_node_json(node),
+    )
+    session.commit()
+    return node
 
 
 @dataclass

@@ -45,7 +45,24 @@ def write_docx(document: ReportDocument) -> bytes:
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(subtitle.add_run(document.subtitle), BODY_FONT, 16)
 
-    for section in document.sections:
+    _sections(out, document.sections)
+    out.add_paragraph()
+    for label in SIGN_OFF:
+        line = out.add_paragraph()
+        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, 16)
+    for attachment in document.attachments:
+        out.add_page_break()
+        _sections(out, (attachment,))
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def _sections(out, sections) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
+    for section in sections:
         heading = out.add_heading(level=section.level)
         _font(heading.add_run(section.heading), HEADING_FONT, 16)
         for text in section.paragraphs:
@@ -63,11 +80,3 @@ def write_docx(document: ReportDocument) -> bytes:
                     cell = grid.cell(i, j)
                     cell.text = ""
                     _font(cell.paragraphs[0].add_run(text), HEADING_FONT if i == 0 else BODY_FONT, 12)
-
-    out.add_paragraph()
-    for label in SIGN_OFF:
-        line = out.add_paragraph()
-        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, 16)
-    buffer = io.BytesIO()
-    out.save(buffer)
-    return buffer.getvalue()

@@ -113,6 +113,14 @@ def save(*, session: Session, principal: Principal, evaluation_id: int, version:
     return ReportView(ev, row, ev.editable)
 
 
+def sign_offs(*, session: Session, evaluation_ids: list[int]) -> dict[int, EvaluationReport]:
+    """The reports (for their 填表人, 联系电话, 日期) of evaluations already shown to the caller."""
+    if not evaluation_ids:
+        return {}
+    rows = session.exec(select(EvaluationReport).where(EvaluationReport.evaluation_id.in_(evaluation_ids))).all()
+    return {row.evaluation_id: row for row in rows}
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -185,6 +193,31 @@ def tables(ev: EvaluationView) -> dict[str, list[Table]]:
     return {"basic": [basic], "scores": [scores], "performance": [performance]}
 
 
+def evaluation_form_tables(ev: EvaluationView, performance: Table) -> list[Table]:
+    """The project's 自评表, attached to its report: funds, the year's goal, the indicators."""
+    project, s = ev.project, ev.evaluation
+    places = ev.places
+    funds = Table(
+        "项目资金（万元）",
+        ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"),
+        (
+            (
+                _m(project.initial_budget),
+                _m(project.budget),
+                _m(project.spent),
+                score_text(ev.execution_weight, places) or "",
+                "—" if s.execution_rate is None else f"{_m(s.execution_rate)}%",
+                score_text(s.execution_score, places) or "—",
+            ),
+        ),
+    )
+    goal = Table("年度总体目标", ("预期目标", "实际完成情况"), ((project.annual_goal or "", s.goal_completion or ""),))
+    points = score_text(ev.execution_weight + sum((g.points for g in ev.groups), Decimal(0)), places) or ""
+    total = ("总分", "", "", "", "", points, score_text(s.total_score, places) or "—", f"自评等级：{s.grade or '—'}")
+    indicators = Table("绩效指标", performance.header, (*performance.rows, total))
+    return [funds, goal, indicators]
+
+
 def document(rv: ReportView) -> ReportDocument:
     """The project's report: its sections, the unit's text in them, the tables from the 自评表."""
     ev, row = rv.ev, rv.report
@@ -195,12 +228,14 @@ def document(rv: ReportView) -> ReportDocument:
         "联系电话": row.phone or "",
         "日期": row.report_date.isoformat() if row.report_date else "",
     }
+    generated = tables(ev)
     return build_document(
         title=f"{ev.project.year}年度项目支出绩效自评报告",
         subtitle=ev.project.name,
         narratives=narratives,
-        tables=tables(ev),
+        tables=generated,
         sign_off=sign_off,
+        attachments=[("项目支出绩效自评表", evaluation_form_tables(ev, generated["performance"][0]))],
     )
 
 

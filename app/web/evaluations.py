@@ -14,7 +14,7 @@ from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
-from app.services import audit, evaluations, exports
+from app.services import audit, evaluations, exports, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
@@ -76,9 +76,13 @@ def sheet_rows(ev: EvaluationView) -> list[dict[str, Any]]:
     return rows
 
 
-def print_context(views: list[EvaluationView], year: int | None, *, single: bool) -> dict[str, Any]:
+def print_context(
+    views: list[EvaluationView], year: int | None, *, single: bool, session: Session | None = None
+) -> dict[str, Any]:
+    ids = [v.evaluation.id for v in views]
     return {
         **HELPERS,
+        "sign_offs": reports.sign_offs(session=session, evaluation_ids=ids) if session is not None else {},
         "views": views,
         "year": year,
         "single": single,
@@ -114,7 +118,9 @@ def print_year(request: Request, principal: PagePrincipal, session: SessionDep, 
     """All the caller's 自评表 of a year, one per page, for the browser's print."""
     year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
-    return render(request, "evaluations/print.html", print_context(views, year, single=False), block="sheets")
+    return render(
+        request, "evaluations/print.html", print_context(views, year, single=False, session=session), block="sheets"
+    )
 
 
 @router.get("/evaluations/export.xlsx")
@@ -269,7 +275,12 @@ def withdraw(request: Request, evaluation_id: int, principal: PagePrincipal, ses
 def print_one(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep):
     """The 项目支出绩效自评表 of one project for the browser's print (A4 landscape)."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
-    return render(request, "evaluations/print.html", print_context([ev], ev.project.year, single=True), block="sheets")
+    return render(
+        request,
+        "evaluations/print.html",
+        print_context([ev], ev.project.year, single=True, session=session),
+        block="sheets",
+    )
 
 
 @router.get("/evaluations/{evaluation_id:int}/export.xlsx")

@@ -253,6 +253,27 @@ def save_node(request: Request, node_id: int, principal: PagePrincipal, session:
     return _after(request, principal, session, fund_id, f"已保存“{form.get('name', '')}”。")
 
 
+@router.post("/fund-nodes/{node_id}/spending")
+def report_spending(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
+    """A recipient reports its own node's 实际支出 and 到位."""
+    node = funds.visible_node(session=session, principal=principal, node_id=node_id)
+    fund_id = node.fund_id
+    try:
+        funds.report_spending(
+            session=session,
+            principal=principal,
+            node_id=node_id,
+            spent=form.get("spent"),
+            arrived=form.get("arrived"),
+            arrival_dates=form.get("arrival_dates"),
+        )
+    except DomainError as exc:
+        return _refused(
+            request, principal, session, fund_id, exc, {**form, "node_id": str(node_id)}, f"report-{node_id}"
+        )
+    return _after(request, principal, session, fund_id, f"已填报“{node.name}”的实际支出。")
+
+
 @router.post("/fund-nodes/{node_id}/delete")
 def delete_node(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep):
     """Remove a node and everything below it."""

@@ -366,6 +366,8 @@ def _done(request: Request, principal, session, project_id: int, done: str) -> R
 @router.get("/targets/understand")
 def understand(request: Request, principal: PagePrincipal, year: YearQuery = None):
     """What jixiao understands of a value being typed in the new-row form (no save)."""
+    if not wants_fragment(request):  # only the new-row form asks (htmx); opened directly: the list
+        return see_other(request, "/targets")
     text = (request.query_params.get("annual_target") or "")[: target_tables.MAX_TARGET]
     words = HELPERS["understood"](parse_target(text, year=year)) if text.strip() else ""
     return render(request, PAGE, {**HELPERS, "words": words}, block="understood")

@@ -163,3 +163,36 @@ def test_text_in_the_export_is_never_a_formula(client, session, finance):
     cells = [c for row in load_workbook(io.BytesIO(sheet.content))["资金分配"].iter_rows() for c in row]
     cell = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert cell.data_type == "s"
+
+
+def test_a_recipient_reports_its_spending_and_the_rate_is_summed_up_again(client, session, finance):
+    fund = enter(session, deductions=False)
+    agency = factories.unit(session, "广东省通信管理局")
+    node = session.exec(select(FundNode).where(FundNode.name == agency.name)).one()
+    node.unit_id = agency.id
+    session.add(node)
+    session.commit()
+    headers = _token(session, "unit", "read write", unit=agency.name)
+    r = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "500", "arrived": "500"}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["spent"] == "500.00" and r.json()["execution_rate"] == "100.00"
+    detail = client.get(f"/api/v1/funds/{fund.id}", headers=finance).json()
+    assert detail["spent"] == "56522.2398" and detail["execution_rate"] == "98.21"
+    bad = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "-1"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "spent"
+    sibling = session.exec(select(FundNode).where(FundNode.name == "广州市")).one()
+    assert (
+        client.put(f"/api/v1/fund-nodes/{sibling.id}/spending", json={"spent": "1"}, headers=headers).status_code == 404
+    )
+    # the bureau does not report for a unit through this route; once sent in, the unit cannot change it
+    assert client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "1"}, headers=finance).status_code == 403
+    dept = _token(session, "department", "read write", department=SEED["fund"]["department"])
+    for d in SEED["deductions"][:1]:
+        client.post(
+            f"/api/v1/funds/{fund.id}/deductions",
+            json={"item_code": d["item"], "points": "0.5", "reason": "x"},
+            headers=dept,
+        )
+    assert client.post(f"/api/v1/funds/{fund.id}/submit", headers=dept).status_code == 200
+    late = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "400"}, headers=headers)
+    assert late.status_code == 409 and "不能再填报实际支出" in late.json()["message"]

@@ -137,3 +137,10 @@ def test_a_template_whose_items_do_not_add_up_is_refused():
     bad["categories"][1] = {**bad["categories"][1], "points": "19"}
     with pytest.raises(ValueError, match="各项目分值之和"):
         TemplateSettings.from_json(bad)
+
+
+def test_the_fund_templates_survive_storage():
+    from app.domain.funds import FUND_TEMPLATES
+
+    for settings in FUND_TEMPLATES.values():
+        assert TemplateSettings.from_json(settings.to_json()) == settings

@@ -183,3 +183,20 @@ def test_an_imported_tree_is_all_or_nothing_with_row_and_column(session):
     assert funds.replace_tree(session=session, principal=FINANCE, fund_id=fund.id, rows=ok) == 2
     view = funds.fund_view(session=session, principal=FINANCE, fund_id=fund.id)
     assert [v.path for v in view.nodes] == [(), ("甲处",)] and view.figures.spent == D("1")
+
+
+def test_the_fund_rows_are_the_rule_take_one_out_and_the_action_is_refused(session, monkeypatch):
+    from app.domain import evaluation as lifecycle
+
+    fund = enter(session)
+    dept = Principal(role="department", name="gxt", department_id=fund.department_id)
+    rows = tuple(
+        r for r in lifecycle.TRANSITIONS if not (r.subject == "fund" and (r.role, r.action) == ("department", "submit"))
+    )
+    assert len(rows) == len(lifecycle.TRANSITIONS) - 1
+    monkeypatch.setattr(lifecycle, "TRANSITIONS", rows)
+    assert "submit" not in funds.fund_view(session=session, principal=dept, fund_id=fund.id).actions
+    with pytest.raises(PermissionDenied):
+        funds.act(session=session, principal=dept, fund_id=fund.id, action="submit")
+    # the project's own submit row is untouched
+    assert lifecycle.may(lifecycle.RoleOnly("unit"), "submit", "draft")

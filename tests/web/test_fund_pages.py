@@ -110,3 +110,19 @@ def test_an_upload_with_errors_lists_them_by_row_and_column(client, session):
     assert r.status_code == 422
     assert "tree.xlsx 第3行“上级路径”列：上级「乙处」不在它之前的行中" in r.text
     assert session.exec(select(FundNode).where(FundNode.name == "甲处")).first() is None
+
+
+def test_a_recipient_reports_its_spending_on_the_page(client, session):
+    fund = enter(session, deductions=False)
+    agency = factories.unit(session, "广东省通信管理局")
+    node = session.exec(select(FundNode).where(FundNode.name == agency.name)).one()
+    node.unit_id = agency.id
+    session.add(node)
+    session.commit()
+    factories.user(session, "tongxin", "unit", unit_row=agency)
+    factories.login(client, "tongxin")
+    assert "填报本单位的实际支出" in client.get(f"/funds/{fund.id}").text
+    r = client.post(f"/fund-nodes/{node.id}/spending", data={"spent": "250"}, headers=HX)
+    assert r.status_code == 200 and "已填报“广东省通信管理局”的实际支出" in r.text and "50.00%" in r.text
+    bad = client.post(f"/fund-nodes/{node.id}/spending", data={"spent": "二百"}, headers=HX)
+    assert bad.status_code == 422 and "实际支出应为数字" in bad.text

@@ -97,6 +97,7 @@ def test_the_docx_has_the_numbered_headings_the_tables_the_figures_and_the_sign_
         "（二）使用绩效",
         "（三）存在的问题",
         "三、改进意见",
+        "附件：项目支出绩效自评表",  # 两表一报告: the 自评表 travels with the report
     ]
     texts = [p.text for p in document.paragraphs]
     assert "部分指标设置偏低。" in texts
@@ -107,7 +108,10 @@ def test_the_docx_has_the_numbered_headings_the_tables_the_figures_and_the_sign_
         and "填表人：张三" in texts
         and "联系电话：020-12345678" in texts
     )
-    basic, scores, indicators = document.tables
+    basic, scores, indicators, funds, goal, form = document.tables
+    assert [c.text for c in funds.rows[1].cells][1:3] == ["57550", "56022.2398"]
+    assert goal.rows[1].cells[0].text == "完成年度监测任务"
+    assert form.rows[-1].cells[0].text == "总分" and form.rows[-1].cells[6].text == body["total_score"]
     assert basic.rows[1].cells[4].text == "57550" and basic.rows[1].cells[5].text == "56022.2398"
     assert basic.rows[1].cells[6].text == f"{body['execution_rate']}%"
     assert scores.rows[-2].cells[0].text == "合计" and scores.rows[-2].cells[2].text == body["total_score"]
@@ -149,3 +153,18 @@ def test_another_unit_cannot_read_or_write_the_report(client, session):
     assert client.get(f"/evaluations/{eid}/report").status_code == 404
     assert client.get(f"/evaluations/{eid}/report.docx").status_code == 404
     assert _save(client, eid, 0, basic="别人的报告").status_code == 404
+
+
+def test_the_evaluation_form_print_carries_the_reports_sign_off(client, session):
+    eid, _ = _filled(client, session)
+    version = _version(client.get(f"/evaluations/{eid}/report").text)
+    _save(client, eid, version, filled_by="张三", phone="020-12345678", report_date="2026-03-31")
+    sheet = client.get(f"/evaluations/{eid}/print")
+    assert sheet.status_code == 200
+    for words in (
+        "填报单位（盖章）：广州市无线电监测站",
+        "填表人：张三",
+        "联系电话：020-12345678",
+        "日期：2026年03月31日",
+    ):
+        assert words in sheet.text, words
