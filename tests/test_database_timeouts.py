@@ -187,3 +187,15 @@ def test_a_statement_on_a_frozen_server_is_cut_past_its_timeout(private_pg):
             assert connection.execute(sa.text("SELECT 3")).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+def test_batch_engines_of_the_cli_and_migrations_get_the_long_timeout(pg_server):
+    """A migration or a CLI rescore over a province's rows must not be cut at a page's 2 s."""
+    url = pg_server.create_database().replace("postgresql://", "postgresql+psycopg://")
+    engine = make_engine(_settings(url), batch=True)
+    try:
+        with Session(engine) as session:
+            assert _show(session) == "7s"
+    finally:
+        engine.dispose()
+        pg_server.drop_database(url.replace("postgresql+psycopg://", "postgresql://"))
