@@ -199,3 +199,14 @@ def test_batch_engines_of_the_cli_and_migrations_get_the_long_timeout(pg_server)
     finally:
         engine.dispose()
         pg_server.drop_database(url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def test_the_pool_is_bounded_and_connections_go_back(client, app, settings):
+    pool = app.state.engine.pool
+    assert pool.size() == settings.db_pool_size and pool._max_overflow == settings.db_max_overflow
+    assert pool._timeout == settings.db_pool_timeout_seconds
+    for path in ("/readyz", "/api/v1/units", "/login"):
+        client.get(path)
+    assert pool.checkedout() == 0  # every request returned its connection
+    if app.state.engine.dialect.name == "postgresql":
+        assert pool._recycle == settings.db_pool_recycle_seconds
