@@ -34,7 +34,7 @@ def engine_or_exit(settings: Settings):
 
     from app.db import make_engine
 
-    engine = make_engine(settings)
+    engine = make_engine(settings, batch=True)  # an administrator's batch job: the long statement timeout
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))

@@ -18,8 +18,11 @@ from app import timeouts
 from app.settings import Settings
 
 
-def make_engine(settings: Settings) -> sa.Engine:
-    """Create the engine for settings.database_url (SQLite in WAL mode, or PostgreSQL via psycopg)."""
+def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
+    """Create the engine for settings.database_url (SQLite in WAL mode, or PostgreSQL via psycopg).
+
+    A batch engine (the CLI, migrations) gives every transaction the long statement timeout.
+    """
     url = settings.database_url
     if settings.is_sqlite:
         path = url.removeprefix("sqlite:///")
@@ -58,7 +61,7 @@ def make_engine(settings: Settings) -> sa.Engine:
     timeouts.install(
         engine,
         timeouts.Limits(
-            statement=settings.db_statement_timeout_seconds,
+            statement=settings.db_long_statement_timeout_seconds if batch else settings.db_statement_timeout_seconds,
             long_statement=settings.db_long_statement_timeout_seconds,
             ping=settings.db_connect_timeout_seconds,
         ),

@@ -33,7 +33,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(load_settings(DATABASE_URL=_url(), DB_POOL_SIZE=1))
+    # batch: a migration over a province's rows gets the long statement timeout, not a page's.
+    engine = make_engine(load_settings(DATABASE_URL=_url(), DB_POOL_SIZE=1), batch=True)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

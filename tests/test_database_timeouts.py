@@ -187,3 +187,26 @@ def test_a_statement_on_a_frozen_server_is_cut_past_its_timeout(private_pg):
             assert connection.execute(sa.text("SELECT 3")).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+def test_batch_engines_of_the_cli_and_migrations_get_the_long_timeout(pg_server):
+    """A migration or a CLI rescore over a province's rows must not be cut at a page's 2 s."""
+    url = pg_server.create_database().replace("postgresql://", "postgresql+psycopg://")
+    engine = make_engine(_settings(url), batch=True)
+    try:
+        with Session(engine) as session:
+            assert _show(session) == "7s"
+    finally:
+        engine.dispose()
+        pg_server.drop_database(url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def test_the_pool_is_bounded_and_connections_go_back(client, app, settings):
+    pool = app.state.engine.pool
+    assert pool.size() == settings.db_pool_size and pool._max_overflow == settings.db_max_overflow
+    assert pool._timeout == settings.db_pool_timeout_seconds
+    for path in ("/readyz", "/api/v1/units", "/login"):
+        client.get(path)
+    assert pool.checkedout() == 0  # every request returned its connection
+    if app.state.engine.dialect.name == "postgresql":
+        assert pool._recycle == settings.db_pool_recycle_seconds

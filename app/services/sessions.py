@@ -22,6 +22,7 @@ from app.security import new_session_secret, session_digest
 from app.services import audit
 
 SEEN_EVERY = timedelta(minutes=1)
+KEEP_ENDED = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,15 @@ def timeouts_of(settings) -> Timeouts:
     )
 
 
-def start(*, session: Session, user: User, address: str, now: datetime, replaces: str | None = None) -> str:
+def start(
+    *,
+    session: Session,
+    user: User,
+    address: str,
+    now: datetime,
+    replaces: str | None = None,
+    timeouts: Timeouts = Timeouts(),
+) -> str:
     """A new session for a user who just logged in; returns the cookie's secret.
 
     The secret is always new (a session id chosen before login is never promoted), and the session
@@ -46,6 +55,9 @@ def start(*, session: Session, user: User, address: str, now: datetime, replaces
     """
     if replaces:
         _end_where(session, LoginSession.secret_hash == session_digest(replaces), "replaced", now)
+    # Sessions past their absolute lifetime are over whatever their row says; after KEEP_ENDED more
+    # they go (logins themselves stay in the audit), so the table does not grow for ever.
+    session.execute(sa.delete(LoginSession).where(LoginSession.created_at < now - timeouts.absolute - KEEP_ENDED))
     secret = new_session_secret()
     session.add(
         LoginSession(

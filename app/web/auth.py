@@ -75,6 +75,7 @@ def login(
         address=address,
         now=request.app.state.clock(),
         replaces=request.cookies.get(SESSION_COOKIE),
+        timeouts=sessions.timeouts_of(settings),
     )
     response.set_cookie(
         SESSION_COOKIE,

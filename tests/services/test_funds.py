@@ -200,3 +200,16 @@ def test_the_fund_rows_are_the_rule_take_one_out_and_the_action_is_refused(sessi
         funds.act(session=session, principal=dept, fund_id=fund.id, action="submit")
     # the project's own submit row is untouched
     assert lifecycle.may(lifecycle.RoleOnly("unit"), "submit", "draft")
+
+
+def test_deleting_a_node_removes_its_subtree_and_keeps_deductions_reasons(session):
+    fund = enter(session)
+    division = session.exec(select(FundNode).where(FundNode.name == "工业互联网处")).one()
+    funds.delete_node(session=session, principal=FINANCE, node_id=division.id)
+    view = funds.fund_view(session=session, principal=FINANCE, fund_id=fund.id)
+    assert [v.node.name for v in view.nodes if v.depth == 0] == ["电子信息工业处", "信息化与软件服务业处"]
+    assert session.exec(select(FundNode).where(FundNode.name == "广东省通信管理局")).first() is None
+    assert view.figures.flags == ("allocation_mismatch",) and view.figures.allocation_difference == D("30590")
+    effect = next(d for d in view.deductions if d.item_code == "41")
+    assert effect.node_id is None and "省通信管理局" in effect.reason
+    assert view.score.item("41").score == D("24.5")

@@ -222,3 +222,15 @@ def test_two_app_instances_on_one_database_share_the_sessions(app, people, setti
         assert not _signed_in(_with_cookie(other, cookie))
     finally:
         other.state.engine.dispose()
+
+
+def test_sessions_long_over_are_removed_at_a_later_login(app, people, clock, session):
+    _logged_in(app, "jcz")
+    clock.advance(hours=1)
+    _logged_in(app, "root")
+    assert len(session.exec(select(LoginSession)).all()) == 2  # both kept: neither is a month past its lifetime
+    clock.advance(days=31)
+    _logged_in(app, "czj")
+    session.expire_all()
+    rows = session.exec(select(LoginSession)).all()
+    assert len(rows) == 1 and rows[0].user_id == people["finance"].id
