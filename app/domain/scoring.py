@@ -149,6 +149,12 @@ class TemplateSettings:
         set_(self, "qualitative_bands", _frozen_map({k: tuple(v) for k, v in self.qualitative_bands.items()}))
         set_(self, "qualitative_defaults", _frozen_map(self.qualitative_defaults))
         set_(self, "grade_thresholds", tuple(tuple(pair) for pair in self.grade_thresholds))
+        # the quality checks name only categories this structure scores by indicators: the national
+        # defaults (output, outcome, satisfaction) fall away for a structure without them, so what
+        # is stored always reads back (a category named explicitly is checked in from_json)
+        present = set(self.structure.indicator_slugs)
+        for key in ("quality_required_categories", "quality_suggested_categories"):
+            set_(self, key, tuple(c for c in getattr(self, key) if c in present))
         self._validate()
 
     def __hash__(self) -> int:

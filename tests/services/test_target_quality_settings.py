@@ -88,3 +88,17 @@ def test_the_stored_template_version_in_force_decides_the_checks(session):
     assert [i.message for i in strict.errors if i.code == "low_quantitative_share"] == [
         "定量指标占比 50.00%（1/2），低于要求的 100%"
     ]
+
+
+def test_a_structure_without_the_default_categories_stores_and_reads_back():
+    from app.domain.categories import Structure
+
+    national = NATIONAL_2020.to_json()["categories"]
+    only_output = [
+        {**c, "points": "90"} if c["slug"] == "output" else c for c in national if c["slug"] in ("execution", "output")
+    ]
+    settings = TemplateSettings.from_json({"categories": only_output})
+    assert settings.quality_required_categories == ("output",)
+    assert settings.quality_suggested_categories == ()
+    assert TemplateSettings.from_json(settings.to_json()) == settings
+    assert Structure.from_json(only_output).indicator_slugs == ("output",)
