@@ -83,6 +83,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/audit"): Rule(BUREAU),
     ("PUT", "/api/v1/filing-windows/{year}"): Rule(BUREAU),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/submit"): Rule(UNIT),
+    ("GET", "/api/v1/projects/{project_id}/adjustments"): SIGNED_IN,
+    ("POST", "/api/v1/projects/{project_id}/adjustments"): Rule(UNIT, body=True),
+    ("POST", "/api/v1/adjustments/{adjustment_id}/approve"): Rule(DECIDERS, body=True),
+    ("POST", "/api/v1/adjustments/{adjustment_id}/return"): Rule(DECIDERS, body=True),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/withdraw"): Rule(UNIT),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/approve"): Rule(DECIDERS),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/return"): Rule(DECIDERS),
@@ -150,6 +154,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/targets/{project_id:int}/rows"): Rule(TABLE_EDITORS),
     ("POST", "/targets/{project_id:int}/rows/{indicator_id:int}/delete"): Rule(TABLE_EDITORS),
     ("POST", "/targets/{project_id:int}/act/{action}"): Rule(UNIT),
+    ("POST", "/targets/{project_id:int}/adjustments"): Rule(UNIT),
+    ("POST", "/targets/adjustments/{adjustment_id:int}/approve"): Rule(DECIDERS),
+    ("POST", "/targets/adjustments/{adjustment_id:int}/return"): Rule(DECIDERS),
     # pages: review and overview
     ("GET", "/reviews"): Rule(REVIEWERS),
     ("GET", "/reviews/{evaluation_id:int}"): Rule(REVIEWERS),
@@ -228,6 +235,7 @@ def _ids(w) -> dict[str, int | str]:
         "fund_id": 1,
         "node_id": 1,
         "deduction_id": 1,
+        "adjustment_id": 1,
         "user_id": w.users["unit"].id,
         "action": "submit",
     }

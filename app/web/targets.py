@@ -332,11 +332,23 @@ def request_adjustment(
     return _done(request, principal, session, project_id, "adjustment.request")
 
 
-@router.post("/targets/adjustments/{adjustment_id:int}/act/{action}")
-def act_on_adjustment(
-    request: Request, adjustment_id: int, action: str, principal: PagePrincipal, session: SessionDep, form: FormFields
+@router.post("/targets/adjustments/{adjustment_id:int}/approve")
+def approve_adjustment(
+    request: Request, adjustment_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
 ):
-    """同意 or 退回 an adjustment request (the bureau's approval applies it)."""
+    """同意 an adjustment request (the bureau's approval applies it)."""
+    return _act_on_adjustment(request, adjustment_id, "approve", principal, session, form)
+
+
+@router.post("/targets/adjustments/{adjustment_id:int}/return")
+def return_adjustment(
+    request: Request, adjustment_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """退回 an adjustment request (an opinion is required); the table stays as it is."""
+    return _act_on_adjustment(request, adjustment_id, "return", principal, session, form)
+
+
+def _act_on_adjustment(request: Request, adjustment_id: int, action: str, principal, session, form) -> Response:
     try:
         adjustment = adjustments.act(
             session=session,

@@ -255,11 +255,11 @@ def test_an_adjustment_on_the_pages_takes_effect_and_the_self_evaluation_shows_t
 
     adj = session.exec(select(TargetAdjustment).where(TargetAdjustment.project_id == project.id)).one()
     as_user(client, "gxj")
-    client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": str(adj.version)})
+    client.post(f"/targets/adjustments/{adj.id}/approve", data={"version": str(adj.version)})
     session.expire_all()
     adj = session.get(TargetAdjustment, adj.id)
     as_user(client, "czj")
-    done = client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": str(adj.version)}, headers=HX)
+    done = client.post(f"/targets/adjustments/{adj.id}/approve", data={"version": str(adj.version)}, headers=HX)
     assert "调整已生效" in done.text and "现行为第 2 版" in done.text
     session.expire_all()
     assert session.get(Indicator, rows["监测报告"]).annual_target == "≥10份"
@@ -269,4 +269,4 @@ def test_an_adjustment_on_the_pages_takes_effect_and_the_self_evaluation_shows_t
     assert "调整前：≥12份" in form_page
     assert "调整前：≥12份" in client.get(f"/evaluations/{eid}/print").text
     as_user(client, "zx")
-    assert client.post(f"/targets/adjustments/{adj.id}/act/approve", data={"version": "9"}).status_code in (403, 404)
+    assert client.post(f"/targets/adjustments/{adj.id}/approve", data={"version": "9"}).status_code in (403, 404)
