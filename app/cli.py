@@ -83,12 +83,19 @@ def schema_is_current(engine, settings: Settings) -> bool:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
-    workers: Annotated[int, typer.Option(help="进程数")] = 1,
+    workers: Annotated[int | None, typer.Option(help="进程数（默认取 JIXIAO_WORKERS，即 1）", min=1, max=64)] = None,
 ) -> None:
     """启动网页与 API 服务。"""
     import uvicorn
 
+    from app.settings import check_connection_budget
+
     settings = settings_or_exit()
+    workers = workers or settings.workers
+    try:
+        check_connection_budget(settings, workers)
+    except ValueError as exc:
+        fail(str(exc))
     engine = engine_or_exit(settings)
     if not schema_is_current(engine, settings):
         fail("数据库结构不是最新版本：请先运行 jixiao migrate")

@@ -1,7 +1,14 @@
-"""The engine and the per-request session dependency.
+"""The engine, the per-request session dependency, and the gate that keeps requests from
+waiting on the pool.
 
-Endpoints are sync (run in AnyIO's threadpool of 40), so the pool must be at least as large
-as that limit or requests stall waiting for connections (shared/perf-notes.md).
+Endpoints are sync: FastAPI runs a request's dependencies and its handler in AnyIO's threadpool
+(40 threads), one piece at a time, and the request's session keeps its connection in between. With
+more requests in flight than pooled connections, threads that hold a connection wait for a thread
+while threads wait for a connection: the whole worker stalls until the pool times out
+(shared/perf-notes.md: 0.5 req/s, pool timeouts, 5xx). DatabaseGate admits at most DB_POOL_SIZE
+requests at once; the others wait in line without a thread or a connection, so a request never
+waits on the pool. The overflow connections stay free for what runs beside requests (imports in
+the background, a streamed export's second connection, /readyz).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -76,3 +84,38 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# Paths that never wait behind the gate: files, and the probes (a probe that queued behind a busy
+# worker would get it restarted).
+UNGATED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon")
+
+
+class DatabaseGate:
+    """At most `limit` requests in flight per process (DB_POOL_SIZE); the rest wait their turn, in
+    order, for at most `wait_seconds`, then get `busy(scope)` (a 503 that says so)."""
+
+    def __init__(self, app, limit: int, wait_seconds: float, busy) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self.busy = busy
+        self._slots: anyio.Semaphore | None = None  # made on first use, inside the event loop
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNGATED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = anyio.Semaphore(self.limit)
+        admitted = False
+        with anyio.move_on_after(self.wait_seconds):
+            await self._slots.acquire()
+            admitted = True  # no await in between: a timeout cannot fall after the acquire
+        if not admitted:
+            await self.busy(scope)(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._slots.release()

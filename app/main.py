@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from app.db import make_engine
+from app.db import DatabaseGate, make_engine
 from app.security import cross_site_reason
 from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, Unavailable
 from app.services.imports import IMPORT_ROLES
@@ -112,6 +112,7 @@ def too_large(limit: int, *, upload: bool, own: int | None = None) -> TooLarge:
     )
 
 
+SERVER_BUSY = Unavailable("服务繁忙：同时处理的请求已满，排队等候超时，本次操作未完成，请稍后重试")
 DATABASE_UNAVAILABLE = Unavailable("数据库暂时无法响应（连接或查询超时），本次操作未完成，请稍后重试")
 
 
@@ -403,6 +404,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
     app.add_middleware(RequestLimitMiddleware)
+    # before anything that touches the database (the request limits read the session): app/db.py
+    app.add_middleware(
+        DatabaseGate,
+        limit=settings.db_pool_size,
+        wait_seconds=settings.request_queue_seconds,
+        busy=lambda scope: domain_error_response(Request(scope), SERVER_BUSY),
+    )
     app.add_middleware(SecurityMiddleware)  # outermost: cross-site requests go before anything else
     _install_error_handlers(app)
     return app

@@ -31,11 +31,18 @@ class Settings(BaseSettings):
     # sit unused (measured to the minute, as last-seen is written at most once a minute).
     session_hours: int = Field(12, alias="SESSION_HOURS", ge=1, le=24 * 30)
     session_idle_minutes: int = Field(30, alias="JIXIAO_SESSION_IDLE_MINUTES", ge=2, le=24 * 60 * 30)
-    db_pool_size: int = Field(40, alias="DB_POOL_SIZE", ge=1)
+    # Connections per process: DB_POOL_SIZE kept open, and as many requests served at once (the rest
+    # wait in line, app/db.py DatabaseGate); the overflow is for work beside requests. Every process
+    # (JIXIAO_WORKERS) may open pool + overflow: the total must fit the budget, which must stay
+    # below PostgreSQL's max_connections (100 by default) with room for migrations and psql.
+    db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1, le=1000)
+    workers: int = Field(1, alias="JIXIAO_WORKERS", ge=1, le=64)
+    request_queue_seconds: float = Field(30, alias="JIXIAO_REQUEST_QUEUE_TIMEOUT", gt=0, le=600)
+    db_connection_budget: int = Field(60, alias="JIXIAO_DB_CONNECTION_BUDGET", ge=1, le=100_000)
     # Waiting for the database (app/timeouts.py): connections beyond the pool, how long a request waits
     # for a free connection, for a new one, and for a statement (imports and exports get the long one);
     # connections older than the recycle age are replaced; /readyz answers within its own bound.
-    db_max_overflow: int = Field(10, alias="JIXIAO_DB_MAX_OVERFLOW", ge=0, le=1000)
+    db_max_overflow: int = Field(5, alias="JIXIAO_DB_MAX_OVERFLOW", ge=0, le=1000)
     db_pool_timeout_seconds: float = Field(10, alias="JIXIAO_DB_POOL_TIMEOUT", gt=0, le=600)
     db_connect_timeout_seconds: int = Field(5, alias="JIXIAO_DB_CONNECT_TIMEOUT", ge=1, le=600)
     db_statement_timeout_seconds: float = Field(30, alias="JIXIAO_DB_STATEMENT_TIMEOUT", gt=0, le=3600)
@@ -101,9 +108,27 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _connections_fit_the_budget(self) -> Settings:
+        check_connection_budget(self, self.workers)
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def check_connection_budget(settings: Settings, workers: int) -> None:
+    """workers × (pool + overflow) connections at most: refused when that exceeds the budget."""
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    if settings.is_sqlite or workers * per_process <= settings.db_connection_budget:
+        return
+    raise ValueError(
+        f"数据库连接数超出预算：{workers} 个进程 ×（DB_POOL_SIZE {settings.db_pool_size} + "
+        f"JIXIAO_DB_MAX_OVERFLOW {settings.db_max_overflow}）= {workers * per_process}，大于 "
+        f"JIXIAO_DB_CONNECTION_BUDGET {settings.db_connection_budget}。请减少进程数或连接池，"
+        "或在确认 PostgreSQL 的 max_connections 足够后调大预算"
+    )
 
 
 def load_settings(**overrides) -> Settings:

@@ -5,15 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.models import HistoryEventPublic, history_public, score
+from app.api.models import HistoryEventPublic, history_public, rate, score
 from app.api.scopes import requires
 from app.api.self_evaluations import EvaluationPublic, public
 from app.auth import PrincipalDep
 from app.db import SessionDep
-from app.domain.evaluation import HISTORY_LABELS, MAX_YEAR, MIN_YEAR
+from app.domain.evaluation import (
+    HISTORY_LABELS,
+    MAX_YEAR,
+    MIN_YEAR,
+    QUEUE_DEFAULT_STATUS,
+    QUEUE_FLAG_CODES,
+    STATUS_DOC,
+)
 from app.services import reviews, windows
 from app.services.reviews import OverrideInput, ReviewView
 
@@ -247,4 +254,106 @@ def put_window(
         windows.set_window(
             session=session, principal=principal, year=year, opens_date=body.opens_date, closes_date=body.closes_date
         )
+    )
+
+
+# --- the review queue --------------------------------------------------------------------------
+
+
+class QueueItemPublic(BaseModel):
+    """审核队列中的一份自评。"""
+
+    id: int = Field(description="自评编号")
+    project_code: str = Field(description="项目编码")
+    project: str = Field(description="项目名称")
+    unit_id: int = Field(description="单位编号")
+    unit: str = Field(description="单位名称")
+    department: str | None = Field(description="主管部门名称")
+    status: str = Field(description=f"状态：{STATUS_DOC}")
+    submitted_at: dt.datetime | None = Field(description="送审时间（UTC）")
+    total_score: str | None = Field(description="总分")
+    grade: str | None = Field(description="等级")
+    execution_rate: str | None = Field(description="预算执行率（百分点）")
+    flags: list[str] = Field(description="队列提示：" + " / ".join(QUEUE_FLAG_CODES) + " / no_satisfaction")
+    version: int = Field(description="版本号（审核时可传回，已被他人修改时 409）")
+
+
+class QueuePagePublic(BaseModel):
+    """审核队列的一页（键集分页：沿 next_page_token / previous_page_token 翻页，深页与首页一样快）。"""
+
+    items: list[QueueItemPublic] = Field(description="本页的自评，按所选排序，空值在后，同值按编号")
+    total: int = Field(description="符合条件的自评总数")
+    page: int = Field(description="本页是第几页（仅供显示）")
+    pages: int = Field(description="总页数")
+    next_page_token: str | None = Field(
+        description="下一页的翻页标记（不透明，原样作 page_token 传回）；无下一页为 null"
+    )
+    previous_page_token: str | None = Field(description="上一页的翻页标记；第一页为 null")
+
+
+@router.get(
+    "/review-queue",
+    response_model=QueuePagePublic,
+    summary="审核队列（主管部门、财政局）",
+    tags=["reviews"],
+    responses={403: {"description": "资金使用单位没有审核队列"}, 422: {"description": "筛选条件或翻页标记无效"}},
+)
+@requires("read")
+def review_queue(
+    principal: PrincipalDep,
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")] = None,
+    status: Annotated[
+        str, Query(max_length=20, description="状态；all 为全部，awaiting 为待我审核；默认 submitted")
+    ] = QUEUE_DEFAULT_STATUS,
+    department_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="主管部门编号")] = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="单位编号")] = None,
+    grade: Annotated[str | None, Query(max_length=2, description="等级")] = None,
+    flag: Annotated[list[str], Query(max_length=10, description="提示（可多个，须同时具备）")] = [],  # noqa: B006
+    sort: Annotated[str, Query(max_length=20, description="排序：" + " / ".join(reviews.SORTS))] = "submitted_at",
+    descending: Annotated[bool, Query(description="降序")] = False,
+    page_size: Annotated[int, Query(ge=1, le=500, description="每页条数")] = reviews.PAGE_SIZE,
+    page_token: Annotated[str | None, Query(max_length=1000, description="翻页标记；第一页不传")] = None,
+) -> QueuePagePublic:
+    """The evaluations to review, filtered, sorted and paged by keyset, as on the 自评审核 page."""
+    found = reviews.review_queue(
+        session=session,
+        principal=principal,
+        filters=reviews.QueueFilters(
+            year=year,
+            status=status,
+            department_id=department_id,
+            unit_id=unit_id,
+            grade=grade,
+            flags=tuple(dict.fromkeys(flag)),
+            sort=sort,
+            descending=descending,
+            page_size=page_size,
+            page_token=page_token,
+        ),
+    )
+    return QueuePagePublic(
+        items=[
+            QueueItemPublic(
+                id=r.id,
+                project_code=r.project_code,
+                project=r.project_name,
+                unit_id=r.unit_id,
+                unit=r.unit,
+                department=r.department,
+                status=r.status,
+                submitted_at=r.submitted_at,
+                total_score=score(r.total_score),
+                grade=r.grade,
+                execution_rate=rate(r.execution_rate),
+                flags=r.queue_flags,
+                version=r.version,
+            )
+            for r in found.rows
+        ],
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        next_page_token=found.next_token,
+        previous_page_token=found.previous_token,
     )

@@ -1,7 +1,7 @@
 """Read queries for the finance bureau's API: units, projects, indicators, statistics.
 
 Query shape follows shared/perf-notes.md: columns rather than ORM entities for lists,
-keyset pagination by id (never OFFSET), and the keyset and year predicates written on both
+keyset pagination by id (never an offset), and the keyset and year predicates written on both
 sides of a join, because PostgreSQL does not carry an inequality across one. Tenancy always
 goes through `unit_filter`.
 """

@@ -9,6 +9,9 @@ total counts the override. Every transition is an audit event, shown as the hist
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -33,7 +36,7 @@ from app.models import (
 )
 from app.security import Principal
 from app.services import audit, engine, scope
-from app.services.errors import Problems
+from app.services.errors import FieldError, Problems, ValidationFailed
 from app.services.evaluations import (
     MAX_TEXT,
     EvaluationView,
@@ -349,7 +352,7 @@ class QueueFilters:
     flags: tuple[str, ...] = ()
     sort: str = "submitted_at"
     descending: bool = False
-    page: int = 1
+    page_token: str | None = None  # opaque: the next_token / previous_token of a page (first page: none)
     page_size: int = PAGE_SIZE
 
     def check(self) -> None:
@@ -364,8 +367,6 @@ class QueueFilters:
                 problems.add("flag", f"未知的提示类型：{flag}")
         if self.sort not in SORTS:
             problems.add("sort", "排序字段无效")
-        if self.page < 1:
-            problems.add("page", "页码应从 1 开始")
         if not 1 <= self.page_size <= 500:
             problems.add("page_size", "每页条数应在 1 至 500 之间")
         problems.raise_if_any("筛选条件有误")
@@ -405,9 +406,88 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     total: int
-    page: int
+    page: int  # its number, for the reader (the tokens carry it)
     pages: int
     filters: QueueFilters
+    next_token: str | None = None
+    previous_token: str | None = None
+
+
+# --- keyset pages ----------------------------------------------------------------------------
+# A page token names the row a page starts after (or before): the sort column's value (or that it
+# is empty) and the id, with the sort it belongs to and the page's number. The query asks for rows
+# past it in the queue's order — never an offset: the deepest page costs what the first does.
+
+_SORT_KINDS = {
+    "submitted_at": "time",
+    "score": "decimal",
+    "execution_rate": "decimal",
+    "unit": "text",
+    "project": "text",
+}
+BAD_TOKEN = "翻页标记无效或已过期（排序已改变），请从第一页重新翻页"
+
+
+@dataclass(frozen=True)
+class _Mark:
+    sort: str
+    descending: bool
+    empty: bool  # the sort value is empty (those rows come last)
+    value: Any
+    id: int
+    page: int
+    forward: bool  # the rows after the mark (next page) or before it (previous page)
+
+
+def _encode(mark: _Mark) -> str:
+    value = mark.value.isoformat() if isinstance(mark.value, datetime) else mark.value
+    data = [mark.sort, int(mark.descending), int(mark.empty), None if value is None else str(value)]
+    data += [mark.id, mark.page, int(mark.forward)]
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(token: str, filters: QueueFilters) -> _Mark:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        sort, descending, empty, value, ident, page, forward = raw
+        if sort != filters.sort or bool(descending) != filters.descending:
+            raise ValueError("another sort")
+        if not all(isinstance(n, int) for n in (ident, page)) or page < 1 or not 0 < ident < 2**31:
+            raise ValueError("numbers")
+        kind = _SORT_KINDS[sort]
+        if empty:
+            parsed: Any = None
+        elif kind == "time":
+            parsed = datetime.fromisoformat(value)
+        elif kind == "decimal":
+            parsed = Decimal(value)
+            if not parsed.is_finite():
+                raise ValueError("decimal")
+        else:
+            parsed = str(value)
+    except (ValueError, TypeError, KeyError, InvalidOperation, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("筛选条件有误", errors=[FieldError("page_token", BAD_TOKEN)]) from None
+    return _Mark(sort, bool(descending), bool(empty), parsed, ident, page, bool(forward))
+
+
+def _past(column, id_column, mark: _Mark) -> sa.ColumnElement[bool]:
+    """Rows after the mark in the queue's order (empty values last, ties by id), or before it."""
+    smaller = mark.descending == mark.forward  # the wanted rows have smaller values (and ids)
+    ahead = (lambda a, b: a < b) if smaller else (lambda a, b: a > b)
+    if mark.forward:
+        if mark.empty:
+            return sa.and_(column.is_(None), ahead(id_column, mark.id))
+        return sa.or_(
+            column.is_(None),
+            ahead(column, mark.value),
+            sa.and_(column == mark.value, ahead(id_column, mark.id)),
+        )
+    if mark.empty:
+        return sa.or_(column.is_not(None), sa.and_(column.is_(None), ahead(id_column, mark.id)))
+    return sa.and_(
+        column.is_not(None),
+        sa.or_(ahead(column, mark.value), sa.and_(column == mark.value, ahead(id_column, mark.id))),
+    )
 
 
 def _json_contains(session: Session, column, item: str) -> sa.ColumnElement[bool]:
@@ -440,9 +520,10 @@ def _queue_where(session: Session, principal: Principal, filters: QueueFilters, 
 
 
 def review_queue(*, session: Session, principal: Principal, filters: QueueFilters) -> QueuePage:
-    """The evaluations to review, filtered, sorted (ties by id, so pages never overlap) and paged."""
+    """The evaluations to review, filtered, sorted (ties by id, so pages never overlap) and paged by keyset."""
     require_role(principal, *REVIEWERS, "admin")
     filters.check()
+    mark = _decode(filters.page_token, filters) if filters.page_token else None
     has_satisfaction = sa.exists().where(Indicator.project_id == Project.id, Indicator.level1 == "satisfaction")
     where = _queue_where(session, principal, filters, has_satisfaction)
     base = (
@@ -453,7 +534,6 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
     )
     total = session.exec(select(sa.func.count()).select_from(base.subquery())).one()
     pages = max(1, -(-total // filters.page_size))
-    page = min(filters.page, pages)
     sort_column = {
         "submitted_at": SelfEvaluation.submitted_at,
         "score": SelfEvaluation.total_score,
@@ -461,8 +541,15 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
         "unit": Unit.name,
         "project": Project.name,
     }[filters.sort]
-    direction = sort_column.desc() if filters.descending else sort_column.asc()
-    tie = SelfEvaluation.id.desc() if filters.descending else SelfEvaluation.id.asc()
+    forward = mark is None or mark.forward
+    # Empty values last whichever the direction, the same on SQLite and PostgreSQL; a previous page
+    # reads the order backwards from its mark, then turns its rows round.
+    descending = filters.descending != (not forward)
+    direction = sort_column.desc() if descending else sort_column.asc()
+    tie = SelfEvaluation.id.desc() if descending else SelfEvaluation.id.asc()
+    empty_last = sort_column.is_(None) if forward else sort_column.is_not(None)
+    if mark is not None:
+        where.append(_past(sort_column, SelfEvaluation.id, mark))
     query = (
         select(
             SelfEvaluation.id,
@@ -479,18 +566,40 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
             SelfEvaluation.flags,
             has_satisfaction.label("has_satisfaction"),
             SelfEvaluation.version,
+            sort_column.label("sort_value"),
         )
         .join(Project, Project.id == SelfEvaluation.project_id)
         .join(Unit, Unit.id == Project.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(*where)
-        # Empty values last whichever the direction, the same on SQLite and PostgreSQL.
-        .order_by(sort_column.is_(None), direction, tie)
-        .offset((page - 1) * filters.page_size)
-        .limit(filters.page_size)
+        .order_by(empty_last, direction, tie)
+        .limit(filters.page_size + 1)
     )
-    rows = [QueueRow(*row[:11], list(row[11] or []), bool(row[12]), row[13]) for row in session.exec(query)]
-    return QueuePage(rows=rows, total=total, page=page, pages=pages, filters=filters)
+    found = list(session.exec(query))
+    more = len(found) > filters.page_size
+    found = found[: filters.page_size]
+    if not forward:
+        found.reverse()
+    rows = [QueueRow(*row[:11], list(row[11] or []), bool(row[12]), row[13]) for row in found]
+    page = 1 if mark is None else max(1, mark.page + (1 if forward else -1))
+    if not forward and not more:
+        page = 1  # walked back to the start, whatever the token said
+
+    def token(row, ahead: bool) -> str:
+        value = row[14]
+        return _encode(_Mark(filters.sort, filters.descending, value is None, value, row[0], page, ahead))
+
+    has_next = more if forward else True
+    has_previous = (mark is not None) if forward else more
+    return QueuePage(
+        rows=rows,
+        total=total,
+        page=min(page, pages),
+        pages=pages,
+        filters=filters,
+        next_token=token(found[-1], True) if found and has_next else None,
+        previous_token=token(found[0], False) if found and has_previous else None,
+    )
 
 
 @dataclass

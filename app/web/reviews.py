@@ -51,7 +51,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
         flags=tuple(dict.fromkeys(f for f in params.getlist("flag") if f)),
         sort=(params.get("sort") or "submitted_at").strip(),
         descending=params.get("desc") == "1",
-        page=collect(problems, parse_id, params.get("page"), "page") or 1,
+        page_token=(params.get("page") or "").strip() or None,  # the opaque token of a page, not a number
     )
     if problems:
         raise ValidationFailed("筛选条件有误", errors=problems)
@@ -60,7 +60,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
 
 
 def queue_url(filters: QueueFilters, **changes: Any) -> str:
-    """The queue's URL for these filters with some changed (page back to 1 unless given)."""
+    """The queue's URL for these filters with some changed (back to the first page unless a page token is given)."""
     values = {
         "year": filters.year,
         "status": filters.status,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -353,20 +355,70 @@ def test_queue_sorts_and_pages_without_overlap(session, world, queue_world):
     )
     scores = [r.total_score for r in everything.rows]
     assert scores == sorted(scores, reverse=True) and everything.total == 5
-    seen = []
-    for page in (1, 2, 3):
+    seen, token = [], None
+    for number in (1, 2, 3):
         got = reviews.review_queue(
             session=session,
             principal=fin,
-            filters=QueueFilters(year=YEAR, sort="score", descending=True, page=page, page_size=2),
+            filters=QueueFilters(year=YEAR, sort="score", descending=True, page_token=token, page_size=2),
         )
-        assert got.pages == 3 and got.page == page
+        assert got.pages == 3 and got.page == number
         seen += ids(got)
-    assert seen == ids(everything)
-    beyond = reviews.review_queue(session=session, principal=fin, filters=QueueFilters(year=YEAR, page=99, page_size=2))
-    assert beyond.page == 3 and len(beyond.rows) == 1
+        token = got.next_token
+    assert seen == ids(everything) and token is None
+    # the tokens are opaque, and belong to their sort
+    with pytest.raises(ValidationFailed, match="筛选条件有误"):
+        reviews.review_queue(session=session, principal=fin, filters=QueueFilters(year=YEAR, page_token="abc"))
+    first = reviews.review_queue(session=session, principal=fin, filters=QueueFilters(year=YEAR, page_size=2))
+    with pytest.raises(ValidationFailed):
+        reviews.review_queue(
+            session=session, principal=fin, filters=QueueFilters(year=YEAR, sort="unit", page_token=first.next_token)
+        )
     with pytest.raises(ValidationFailed):
         reviews.review_queue(session=session, principal=fin, filters=QueueFilters(flags=("bogus",)))
+
+
+@pytest.mark.parametrize("sort", list(reviews.SORTS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_queue_keyset_pages_walk_forward_and_back_through_every_sort(session, world, queue_world, sort, descending):
+    """Page by page forwards and then backwards gives the whole list in order, empty values (the
+    final evaluation has no execution rate, ties abound) included, with no row twice."""
+    fin = world["people"]["finance"]
+    evaluations.withdraw(session=session, principal=world["people"]["unit"], evaluation_id=world["ev"].id)
+    base = dict(year=YEAR, status="all", sort=sort, descending=descending)
+    whole = ids(reviews.review_queue(session=session, principal=fin, filters=QueueFilters(**base)))
+    assert len(whole) == 5
+    pages, token = [], None
+    while True:
+        got = reviews.review_queue(
+            session=session, principal=fin, filters=QueueFilters(**base, page_size=2, page_token=token)
+        )
+        pages.append(ids(got))
+        assert got.page == len(pages)
+        if got.next_token is None:
+            break
+        token = got.next_token
+    assert [i for p in pages for i in p] == whole and len(pages) == 3
+    back, token = [], got.previous_token
+    while token is not None:
+        got = reviews.review_queue(
+            session=session, principal=fin, filters=QueueFilters(**base, page_size=2, page_token=token)
+        )
+        back.insert(0, ids(got))
+        token = got.previous_token
+    assert back == pages[:-1] and got.page == 1
+
+
+def test_no_offset_anywhere_in_the_application():
+    """Every list pages by keyset (shared/perf-notes.md: OFFSET 100000 took 77 ms, the keyset 0.17 ms)."""
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in sorted((root / "app").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.offset\(|\bOFFSET\b", line)
+    ]
+    assert found == []
 
 
 # --- filing windows --------------------------------------------------------------------------
