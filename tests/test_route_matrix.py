@@ -65,6 +65,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # /api/v1 reads: every role, filtered to what it may see
     ("GET", "/api/v1/targets/parse"): SIGNED_IN,
     ("GET", "/api/v1/self-evaluations"): SIGNED_IN,
+    ("GET", "/api/v1/review-queue"): Rule(REVIEWERS),  # a unit has no review queue: 403
     ("GET", "/api/v1/self-evaluations/{evaluation_id}"): SIGNED_IN,
     ("GET", "/api/v1/self-evaluations/{evaluation_id}/history"): SIGNED_IN,
     ("GET", "/api/v1/units"): SIGNED_IN,
