@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.models import SelfEvaluation
+from app.models import SelfEvaluation, Unit
 from tests import factories
 from tests.services.evaluation_data import STANDARD, YEAR, project_with, two_units
 
@@ -181,3 +181,37 @@ def test_filing_window_api(setup):
     seen = client.get(f"/api/v1/filing-windows/{YEAR}").json()
     assert "2025-02-28" in seen["deadline_text"]
     assert client.get("/api/v1/filing-windows/99999").status_code == 422
+
+
+def test_review_queue_api_pages_by_opaque_tokens_like_the_page(setup, session):
+    client, eid, _ = setup
+    mine = session.get(SelfEvaluation, eid)
+    unit = session.exec(select(Unit).where(Unit.name == "广州市无线电监测站")).one()
+    other = project_with(session, unit, STANDARD, name="第二个项目")
+    second = session.exec(select(SelfEvaluation.id).where(SelfEvaluation.project_id == other.id)).one()
+    _fill_and_submit(client, second)
+    assert mine.status == "submitted"
+    assert client.get("/api/v1/review-queue").status_code == 403  # a unit has no queue
+    as_user(client, "gxj")
+    first = client.get("/api/v1/review-queue", params={"year": YEAR, "page_size": 1, "sort": "project"})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["total"] == 2 and body["pages"] == 2 and body["page"] == 1 and body["previous_page_token"] is None
+    # by project name (code points, on both databases): 测试项目 (U+6D4B) before 第二个项目 (U+7B2C)
+    order = [eid, second]
+    assert [i["id"] for i in body["items"]] == order[:1]
+    nxt = client.get(
+        "/api/v1/review-queue",
+        params={"year": YEAR, "page_size": 1, "sort": "project", "page_token": body["next_page_token"]},
+    ).json()
+    assert [i["id"] for i in nxt["items"]] == order[1:] and nxt["page"] == 2 and nxt["next_page_token"] is None
+    back = client.get(
+        "/api/v1/review-queue",
+        params={"year": YEAR, "page_size": 1, "sort": "project", "page_token": nxt["previous_page_token"]},
+    ).json()
+    assert back["items"] == body["items"] and back["page"] == 1
+    # the page follows the same tokens
+    page = client.get("/reviews", params={"year": YEAR, "status": "submitted", "sort": "project"})
+    assert page.status_code == 200
+    bad = client.get("/api/v1/review-queue", params={"page_token": "not-a-token"})
+    assert bad.status_code == 422 and "翻页标记无效" in bad.text
