@@ -171,6 +171,7 @@ def live_server(db, settings) -> Iterator[str]:
     import socket
     import subprocess
     import sys
+    import tempfile
     import time
 
     import httpx
@@ -179,6 +180,9 @@ def live_server(db, settings) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=settings.database_url, JIXIAO_ENV="test", SECRET_KEY=settings.secret_key)
+    # The server's output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the
+    # server, and reading one before the process ends blocks the test run forever.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -196,21 +200,24 @@ def live_server(db, settings) -> Iterator[str]:
             "warning",
         ],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded shared machine starts a Python server slowly
     while True:
         try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             proc.kill()
-            pytest.fail(f"uvicorn did not start:\n{out}")
+            proc.wait(10)
+            log.seek(0)
+            out = log.read().decode(errors="replace")
+            log.close()
+            pytest.fail(f"uvicorn did not start within 90 s:\n{out}")
         time.sleep(0.1)
     yield base
     proc.terminate()
@@ -218,3 +225,5 @@ def live_server(db, settings) -> Iterator[str]:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(10)
+    log.close()
