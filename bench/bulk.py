@@ -94,6 +94,7 @@ def run_import(cluster, *, indicators: int) -> dict:
         out["copy_seconds"] = time.perf_counter() - start
     cluster.drop_database(url)
     path.unlink()
+    tmp.rmdir()
     return out
 
 

@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
@@ -188,6 +189,7 @@ def no_stall(w, *, per_worker: int = 200, workers: int = 2, timeout: float = 120
         return result
     finally:
         server.stop()
+        Path(server.log.name).unlink(missing_ok=True)
 
 
 # --- the province for the quick checks --------------------------------------------------------------------

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -664,6 +665,8 @@ def run_sqlite(w: World, done: list[Outcome], seconds: float) -> list[Outcome]:
             out.append(o)
     finally:
         server.stop()
+        Path(server.log.name).unlink(missing_ok=True)
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
     return out
 
 
@@ -827,6 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     meta["database"] = cluster.how
     servers: list[Server] = []
     outcomes: list[Outcome] = []
+    cleanup: list = []
     want = lambda name: not args.only or any(name.startswith(o) for o in args.only)  # noqa: E731
     try:
         w, province = setup(cluster, args.scale)
@@ -836,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
         if want("save"):
             programs["save"] = capture_save(w)
         path = Path(tempfile.mkdtemp(prefix="jixiao-bench-")) / "programs.json"
+        cleanup.append(lambda: shutil.rmtree(path.parent, ignore_errors=True))
         path.write_text(capture.dump(programs), encoding="utf-8")
         jx, fl = start_jixiao(w), start_floor(w, path)
         servers += [jx, fl]
@@ -866,7 +871,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s in servers:
             s.stop()
+            Path(s.log.name).unlink(missing_ok=True)
         cluster.stop()
+        for fn in cleanup:
+            fn()
     by_name = {o.name: o for o in outcomes}
     for o in outcomes:
         judge(o, by_name)

@@ -201,6 +201,10 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
     fmt, cursor, limit = query.format, query.cursor, query.limit
     filename = listing.filename(query) if listing.filename else None
     if fmt != "json":
+        # The filters are checked now, not when the first page streams: a refused filter is a 422,
+        # never an error after the download has begun (schemathesis found level1=… as a broken 500).
+        fetch(session, None, 1)
+        session.rollback()
         audit.exported(
             session=session,
             actor=principal,

@@ -166,6 +166,7 @@ API_EXPORTS = [
     "/api/v1/indicators",
     f"/api/v1/stats/units?year={YEAR}",
     f"/api/v1/stats/departments?year={YEAR}",
+    "/api/v1/audit",  # the audit holds every text above, as before/after and opinions
 ]
 PAGE_EXPORTS = [
     f"/evaluations/export.xlsx?year={YEAR}",
@@ -223,6 +224,7 @@ def _numeric_titles(url: str) -> set[str]:
         "/api/v1/indicators": "IndicatorPublic",
         "/api/v1/stats/units": "UnitStatsPublic",
         "/api/v1/stats/departments": "DepartmentStatsPublic",
+        "/api/v1/audit": "AuditEventPublic",
     }[url.split("?")[0]]
     from app.api import models
 
