@@ -129,6 +129,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/evaluations/{evaluation_id:int}/export.xlsx"): SIGNED_IN,
     ("GET", "/targets"): SIGNED_IN,
     ("GET", "/targets/{project_id:int}"): SIGNED_IN,
+    ("GET", "/targets/{project_id:int}/print"): SIGNED_IN,
     ("GET", "/targets/understand"): SIGNED_IN,
     ("GET", "/report-checks"): SIGNED_IN,
     ("GET", "/admin/imports/template.xlsx"): SIGNED_IN,

@@ -295,6 +295,22 @@ def act(
     return render(request, PAGE, context(view, notice=DONE.get(action)), block="table")
 
 
+@router.get("/targets/{project_id:int}/print")
+def print_table(request: Request, project_id: int, principal: PagePrincipal, session: SessionDep):
+    """The 项目支出绩效目标申报表 for the browser's print (A4 portrait), with its status, approval
+    date, version and, beside every adjusted value, the value before it."""
+    view = target_tables.page_view(session=session, principal=principal, project_id=project_id)
+    approved = [h for h in view.history if h.action == "target_table.approve"]
+    ctx = {
+        **HELPERS,
+        "view": view,
+        "p": view.project,
+        "originals": adjustments.originals(session, project_id),
+        "approved_at": approved[-1].at if view.status.approved and approved else None,
+    }
+    return render(request, "targets/print.html", ctx)
+
+
 # --- 调整: requests to change an approved table --------------------------------------------------
 
 

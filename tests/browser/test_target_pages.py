@@ -158,3 +158,54 @@ def test_submit_review_and_the_dashboard_as_people_see_it(page: Page, live_serve
     page.goto(f"{live_server}/targets/{pid}")
     expect(page.locator(".notice-warn")).to_contain_text("满意度指标请写明调查方式")
     page.screenshot(path=str(artifacts / "targets-editor-returned.png"), full_page=True)
+
+
+def test_the_printed_table_is_a4_portrait_and_page_two_repeats_the_header(page: Page, live_server, session, artifacts):
+    import io
+
+    import pypdf
+    import pypdfium2
+
+    from app.security import Principal
+    from app.services import target_tables
+    from app.services.target_tables import ProjectInput
+
+    load_demo(session=session)
+    from app.models import User
+
+    user = session.exec(select(User).where(User.username == "wuxian_jiancezhan")).one()
+    unit = Principal(role="unit", name=user.username, user_id=user.id, unit_id=user.unit_id)
+    rows = [
+        {
+            "level1": "output",
+            "level2": "数量指标",
+            "name": f"监测站点巡检第{n}组",
+            "annual_target": f"≥{n}次",
+            "weight": "2",
+        }
+        for n in range(1, 46)
+    ]
+    project = target_tables.create_project(
+        session=session,
+        principal=unit,
+        data=ProjectInput(
+            year=DEMO_YEAR, unit_id=None, project_code=None, fields={"name": "全市无线电监测网运维"}, indicators=rows
+        ),
+    )
+    _login(page, live_server, "wuxian_jiancezhan")
+    page.goto(f"{live_server}/targets/{project.id}/print")
+    expect(page.locator("h1.sheet-title")).to_have_text("项目支出绩效目标申报表")
+    page.emulate_media(media="print")
+    pdf_bytes = page.pdf(prefer_css_page_size=True, print_background=True)
+    reader = pypdf.PdfReader(io.BytesIO(pdf_bytes))
+    assert len(reader.pages) >= 2
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2  # A4 portrait
+    second = reader.pages[1].extract_text().replace(" ", "")
+    assert "全市无线电监测网运维·绩效目标申报表" in second  # the repeated header names the project
+    assert "三级指标" in second and "年度指标值" in second  # and carries the column heads
+    last = reader.pages[-1].extract_text().replace(" ", "")
+    assert "填报单位（盖章）" in last and "联系电话" in last
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    for n in range(min(len(document), 2)):
+        document[n].render(scale=1.3).to_pil().save(artifacts / f"targets-print-page{n + 1}.png")
