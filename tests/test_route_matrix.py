@@ -76,7 +76,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/stats/departments"): SIGNED_IN,
     ("GET", "/api/v1/filing-windows/{year}"): SIGNED_IN,
     ("GET", "/api/v1/funds"): SIGNED_IN,
-    ("GET", "/api/v1/review-queue"): Rule(REVIEWERS),
     ("GET", "/api/v1/funds/{fund_id}"): SIGNED_IN,
     ("GET", "/api/v1/fund-nodes/{node_id}"): SIGNED_IN,
     ("GET", "/api/v1/funds/{fund_id}/tree.xlsx"): SIGNED_IN,
