@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # /api/v1 decisions and administration
     ("POST", "/api/v1/imports"): Rule(BUREAU),
     ("GET", "/api/v1/audit"): Rule(BUREAU),
+    ("GET", "/admin/audit"): Rule(BUREAU),
     ("PUT", "/api/v1/filing-windows/{year}"): Rule(BUREAU),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/submit"): Rule(UNIT),
     ("GET", "/api/v1/projects/{project_id}/adjustments"): SIGNED_IN,

@@ -122,10 +122,17 @@
   }
 
   function answered(region, sent, response, html) {
-    if (response.status === 401) { // the session expired: keep what was typed, log in elsewhere, resend
+    if (response.status === 401) { // the session ended: keep what was typed, log in again here or elsewhere, resend
       loggedOut = true;
-      toast('<section class="notice notice-error" role="alert"><p>登录已过期，刚才输入的内容仍在本页，尚未保存。请' +
-        '<a href="/login" target="_blank" rel="noopener">在新窗口重新登录</a>，回到本页后会自动重新保存。</p></section>');
+      if (document.querySelector("#toast form[data-relogin]")) { return; } // already offered: keep what is typed there
+      toast('<section class="notice notice-error" role="alert"><p>登录已过期，刚才输入的内容仍在本页，尚未保存。' +
+        '请在此重新登录，登录后自动重新保存（也可<a href="/login" target="_blank" rel="noopener">在新窗口重新登录</a>，' +
+        '回到本页后会自动重新保存）。</p>' +
+        '<form class="toolbar" data-relogin>' +
+        '<label>用户名 <input name="username" autocomplete="username" required maxlength="200"></label> ' +
+        '<label>密码 <input type="password" name="password" autocomplete="current-password" required maxlength="500"></label> ' +
+        '<button type="submit" class="primary">重新登录并保存</button> <span data-relogin-error role="status"></span>' +
+        '</form></section>');
       return;
     }
     var retarget = response.headers.get("HX-Retarget");
@@ -225,7 +232,31 @@
     });
   }
   window.addEventListener("focus", resendAfterLogin);
-  document.addEventListener("pointerdown", resendAfterLogin);
+  document.addEventListener("pointerdown", function (event) {
+    if (event.target.closest && event.target.closest("form[data-relogin]")) { return; } // logging in here
+    resendAfterLogin();
+  });
+  // Logging in again in place: the login form's own POST, then the refused saves are sent again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-relogin]")) { return; }
+    event.preventDefault();
+    var error = form.querySelector("[data-relogin-error]");
+    var body = new URLSearchParams(new FormData(form));
+    body.append("next", "/");
+    error.textContent = "正在登录…";
+    fetch("/login", { method: "POST", body: body, credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" } }).then(function (response) {
+      if (response.ok && response.redirected && new URL(response.url).pathname !== "/login") {
+        resendAfterLogin();
+        return;
+      }
+      error.textContent = response.status === 429 ? "登录失败次数过多，请稍后再试（账号不会被锁定）。"
+        : "用户名或密码错误，请重新输入。";
+    }).catch(function () {
+      error.textContent = "网络连接失败，请稍后再试。";
+    });
+  });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { resendAfterLogin(); }
   });

@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse
 from app.settings import ROOT
 from app.web import (
     api_docs,
+    audit,
     auth,
     evaluations,
     funds,
@@ -31,6 +32,7 @@ web_router.include_router(targets.router)
 web_router.include_router(reviews.router)
 web_router.include_router(overview.router)
 web_router.include_router(windows.router)
+web_router.include_router(audit.router)
 web_router.include_router(scoring.router)
 web_router.include_router(users.router)
 web_router.include_router(report_checks.router)

@@ -313,3 +313,30 @@ def test_a_save_that_meets_an_expired_session_keeps_the_value_and_resends_it_aft
     assert _stored(session)["rows"][COUNT] is not None and _stored(session)["rows"][COUNT].actual == "12"
     page.goto(form_url)
     expect(_row(page, COUNT).locator("input[name=actual]")).to_have_value("12")
+
+
+def test_a_save_that_meets_an_ended_session_logs_in_again_in_place_and_resends(page: Page, live_server, session):
+    """The toast carries a login form: a wrong password is said there, the right one saves what was typed."""
+    saves = _open_form(page, live_server, session)
+    form_url = page.url
+    user = session.exec(select(User).where(User.username == "wuxian_jiancezhan")).one()
+    assert accounts.end_sessions(session=session, user=user) == 1
+    actual = _row(page, COUNT).locator("input[name=actual]")
+    _type(actual, "13", 80)
+    actual.blur()
+    saves.settle(page)
+    relogin = page.locator("#toast form[data-relogin]")
+    expect(relogin).to_be_visible()
+    relogin.locator("input[name=username]").fill("wuxian_jiancezhan")
+    relogin.locator("input[name=password]").fill("not-the-password")
+    relogin.locator("button[type=submit]").click()
+    expect(relogin.locator("[data-relogin-error]")).to_contain_text("用户名或密码错误")
+    assert _stored(session)["rows"][COUNT] is None or _stored(session)["rows"][COUNT].actual != "13"
+    expect(actual).to_have_value("13")
+    relogin.locator("input[name=password]").fill("jixiao-demo")
+    relogin.locator("button[type=submit]").click()
+    saves.settle(page)
+    expect(page.locator("#toast form[data-relogin]")).to_have_count(0)
+    assert _stored(session)["rows"][COUNT] is not None and _stored(session)["rows"][COUNT].actual == "13"
+    page.goto(form_url)
+    expect(_row(page, COUNT).locator("input[name=actual]")).to_have_value("13")
