@@ -431,6 +431,24 @@ def _window_message(window: FilingWindow) -> str:
     return f"当前不在 {window.year} 年度填报期内（{opens} 至 {closes}），不能填报或送审"
 
 
+# 执行率 is stored with 4 places in 12 digits (百分点): the largest it can hold.
+MAX_EXECUTION_RATE = Decimal("99999999.9999")
+
+
+def _check_rate_fits(project: Project, field_name: str, problems: Problems) -> None:
+    """An execution rate beyond what can be recorded is a typing or unit mistake: said at the field."""
+    budget, spent = project.budget, project.spent
+    if budget is None or spent is None or budget <= 0:
+        return
+    if spent * 100 / budget > MAX_EXECUTION_RATE:
+        times = (spent / budget).quantize(Decimal(1))
+        problems.add(
+            field_name,
+            f"全年执行数（{decimal_text(spent)} 万元）是全年预算数（{decimal_text(budget)} 万元）的约 {times} 倍，"
+            "请核对金额和单位（万元）",
+        )
+
+
 def check_version(evaluation: SelfEvaluation, version: int | None) -> None:
     if version is None or version != evaluation.version:
         raise Conflict(STALE)
@@ -527,6 +545,8 @@ def save(
                 before["budget"], after["budget"] = decimal_text(project.budget), decimal_text(amount)
                 project.budget = amount
                 project.budget_entered_by_unit = amount is not None
+    if (spent is not UNSET or budget is not UNSET) and not problems.items:
+        _check_rate_fits(project, "spent" if spent is not UNSET else "budget", problems)
     if goal_completion is not UNSET:
         text = (goal_completion or "").strip() or None
         if text and len(text) > MAX_TEXT:
