@@ -320,7 +320,7 @@ def grant_app_role(connection: sa.Connection, role: str) -> None:
         )
     connection.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
     connection.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
-    connection.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+    connection.execute(sa.text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
     connection.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}"))
     connection.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
     connection.execute(sa.text(f"GRANT SELECT ON alembic_version TO {quoted}"))
