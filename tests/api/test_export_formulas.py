@@ -173,6 +173,12 @@ PAGE_EXPORTS = [
     "/evaluations/{id}/export.xlsx",
     "/admin/imports/template.xlsx",
 ]
+# a special fund's allocation tree (the page's and the API's download), checked in test_fund_tree_exports
+FUND_EXPORTS = ["/funds/{fund_id}/tree.xlsx", "/api/v1/funds/{fund_id}/tree.xlsx"]
+FUND = '=HYPERLINK("http://evil.example/","专项资金")'
+DIVISION = "@SUM(1+1) 处室"
+RECIPIENT = "-1+1 用款单位"
+ARRIVAL = "=1+1 2019年4月"
 
 
 def test_the_lists_above_are_every_export_of_the_application(app):
@@ -188,7 +194,7 @@ def test_the_lists_above_are_every_export_of_the_application(app):
         if context.path_format.endswith((".xlsx", ".csv")):
             pages.add(context.path_format.replace("{evaluation_id}", "{id}"))
     assert api == {url.split("?")[0] for url in API_EXPORTS}
-    assert pages == {url.split("?")[0] for url in PAGE_EXPORTS}
+    assert pages == {url.split("?")[0] for url in PAGE_EXPORTS + FUND_EXPORTS}
 
 
 def _xlsx_cells(content: bytes) -> list:
@@ -287,3 +293,36 @@ def test_a_negative_amount_is_a_number_and_a_negative_text_is_neutralised():
     first, second = list(book.active.iter_rows(min_row=2))
     assert [c.data_type for c in first] == ["n", "s", "n"] and first[2].value == pytest.approx(-1.5)
     assert second[1].data_type == "s" and second[1].value == "\t=1+1"
+
+
+def test_fund_tree_exports_hold_no_formula(client, session):
+    """The allocation tree's names and dates, typed as formulas, come back as text in both downloads."""
+    dept = factories.department(session, "广东省工业和信息化厅")
+    factories.user(session, "czj", "finance")
+    _as(client, "czj")
+    created = client.post("/api/v1/funds", json={"year": YEAR, "name": FUND, "total": "100", "department_id": dept.id})
+    assert created.status_code == 201, created.text
+    fid = created.json()["id"]
+    division = client.post(
+        f"/api/v1/funds/{fid}/nodes", json={"kind": "division", "name": DIVISION, "allocated": "100"}
+    )
+    assert division.status_code == 201, division.text
+    recipient = client.post(
+        f"/api/v1/funds/{fid}/nodes",
+        json={
+            "kind": "recipient",
+            "name": RECIPIENT,
+            "parent_id": division.json()["id"],
+            "allocated": "100",
+            "spent": "95.5",
+            "arrival_dates": ARRIVAL,
+        },
+    )
+    assert recipient.status_code == 201, recipient.text
+    texts: set[str] = set()
+    for url in FUND_EXPORTS:
+        response = client.get(url.replace("{fund_id}", str(fid)))
+        assert response.status_code == 200, url
+        texts |= _check_xlsx(response.content, url)
+    for payload in (DIVISION, RECIPIENT, ARRIVAL):
+        assert any(payload in text for text in texts), payload
