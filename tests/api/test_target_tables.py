@@ -194,7 +194,9 @@ def test_the_project_read_carries_the_quality_checks(world, client):
         1,
     )
     by_code = {i["code"]: i for i in quality["issues"]}
-    assert set(by_code) == {"missing_category", "not_measurable", "low_quantitative_share"}
+    # 满意度 is a suggestion of the template in force (quality_suggested_categories)
+    assert set(by_code) == {"missing_category", "not_measurable", "low_quantitative_share", "suggested_category"}
+    assert by_code["suggested_category"]["severity"] == "warning"
     vague = by_code["not_measurable"]
     assert vague["indicator_id"] == body["indicators"][1]["id"] and vague["severity"] == "warning"
     assert vague["field"] == f"indicators[{vague['indicator_id']}].annual_target"
