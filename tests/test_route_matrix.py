@@ -168,6 +168,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # pages: the bureau's administration
     ("GET", "/admin/imports"): Rule(BUREAU),
     ("POST", "/admin/imports"): Rule(BUREAU),
+    ("POST", "/admin/imports/{run_id:int}/cancel"): Rule(BUREAU),
     ("GET", "/admin/imports/{run_id:int}"): Rule(BUREAU),
     ("GET", "/admin/windows"): Rule(BUREAU),
     ("POST", "/admin/windows"): Rule(BUREAU),

@@ -24,6 +24,18 @@ log = logging.getLogger("jixiao.imports")
 # workers of a multi-process server.
 _progress: dict[int, tuple[int, int | None, str]] = {}
 PHASES = {"read": "读取文件", "store": "写入数据库"}
+# Cancellations asked of the imports running in this process (run id -> who asked). On PostgreSQL the
+# request is also written in the run's row (report.cancel_requested_by) for the other workers.
+_cancelled: dict[int, str] = {}
+CANCELLED = "导入已由{who}取消，未写入任何内容（导入是一个整体：要么全部写入，要么什么都不写）。"
+
+
+class ImportCancelled(Exception):
+    """Raised inside the import's progress callback: the transaction is rolled back, nothing is written."""
+
+    def __init__(self, who: str):
+        super().__init__(who)
+        self.who = who
 
 
 def start(
@@ -61,13 +73,18 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
 
     def progress(done: int, total: int | None, phase: str) -> None:
         _progress[run_id] = (done, total, phase)
+        if run_id in _cancelled:
+            raise ImportCancelled(_cancelled[run_id])
         now = time.monotonic()
         if engine.dialect.name == "sqlite" or (now - last[0] < 0.5 and done != total):
             return
         last[0] = now
         with Session(engine) as s:  # its own short transaction, beside the import's one
             s.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(rows_done=done, rows_total=total))
+            asked = s.execute(sa.select(ImportRun.report).where(ImportRun.id == run_id)).scalar()
             s.commit()
+        if isinstance(asked, dict) and asked.get("cancel_requested_by"):
+            raise ImportCancelled(str(asked["cancel_requested_by"]))
 
     try:
         _progress[run_id] = (0, None, "read")
@@ -89,6 +106,15 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
             )
         body = report.to_json()
         status = "done" if report.ok else "failed"
+    except ImportCancelled as cancelled:
+        body = {
+            "ok": False,
+            "cancelled": True,
+            "errors": [{"message": CANCELLED.format(who=cancelled.who), "where": filename}],
+            "warnings": [],
+            "counts": {},
+        }
+        status = "failed"
     except Exception as exc:  # reported on the page, never a silent death of the thread
         log.exception("import %s failed", run_id)
         body = {
@@ -107,6 +133,29 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
         )
         s.commit()
     _progress.pop(run_id, None)
+    _cancelled.pop(run_id, None)
+
+
+def cancel(*, engine: sa.Engine, run_id: int, principal: Principal) -> bool:
+    """Ask a pending or running import to stop; it rolls back at its next progress step. False when
+    it has already finished (then nothing changes)."""
+    require_role(principal, "admin", "finance")
+    with Session(engine) as s:
+        run = s.get(ImportRun, run_id)
+        if run is None:
+            raise NotFound("导入记录不存在")
+        if run.status not in ("pending", "running"):
+            return False
+        who = principal.name or "管理员"
+        _cancelled[run_id] = who
+        if engine.dialect.name != "sqlite":  # other workers' imports read it from the row
+            s.execute(
+                sa.update(ImportRun)
+                .where(ImportRun.id == run_id, ImportRun.status.in_(("pending", "running")))
+                .values(report={"cancel_requested_by": who})
+            )
+            s.commit()
+    return True
 
 
 # An import is one transaction: a process that died mid-import wrote all of it or (far more likely) none.

@@ -82,6 +82,13 @@ def template_download(principal: PagePrincipal):
     )
 
 
+@router.post("/admin/imports/{run_id:int}/cancel")
+def cancel_import(request: Request, run_id: int, principal: PagePrincipal):
+    """取消导入: the running import stops at its next step and writes nothing."""
+    import_runs.cancel(engine=request.app.state.engine, run_id=run_id, principal=principal)
+    return see_other(request, f"/admin/imports/{run_id}")
+
+
 @router.get("/admin/imports/{run_id:int}")
 def import_run_page(request: Request, run_id: int, principal: PagePrincipal, session: SessionDep):
     """One import: its progress while it runs, its report when it is done."""

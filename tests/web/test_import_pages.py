@@ -78,3 +78,56 @@ def test_the_template_download_is_an_xlsx_with_an_explanation_sheet(client, sess
     assert "说明" in book.sheetnames
     header = next(book.worksheets[0].iter_rows(values_only=True))
     assert header[:3] == ("年度", "主管部门", "单位名称")
+
+
+def test_an_import_cancelled_from_its_page_writes_nothing(client, session, monkeypatch):
+    """The import is held at its first write step until the cancel is in: deterministic, no sleeping
+    race. On PostgreSQL the cancel also reaches it through the run's row (as from another worker)."""
+    import threading
+
+    from sqlmodel import select
+
+    from app.models import ImportRun, Project
+    from app.services import import_runs
+
+    reached, gate = threading.Event(), threading.Event()
+    real = import_runs.imports.import_file
+
+    def held(**kw):
+        forward = kw["on_progress"]
+
+        def progress(done, total, phase):
+            if phase == "store" and not reached.is_set():
+                reached.set()
+                gate.wait(20)
+            forward(done, total, phase)
+
+        return real(**{**kw, "on_progress": progress})
+
+    monkeypatch.setattr(import_runs.imports, "import_file", held)
+    _admin(client, session)
+    response = client.post(
+        "/admin/imports",
+        data={"year": "2024"},
+        files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")},
+        follow_redirects=False,
+    )
+    location = response.headers["location"]
+    assert reached.wait(20), "the import never reached its write step"
+    running = client.get(location)
+    assert 'id="cancel-import"' in running.text
+    cancelled = client.post(location + "/cancel", follow_redirects=False)
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == location
+    if session.get_bind().dialect.name == "postgresql":
+        import_runs._cancelled.clear()  # as if the cancel came through another worker: only the row says it
+    gate.set()
+    report = _wait_for_report(client, location)
+    assert "已取消，未写入任何内容" in report and "导入已由root取消" in report
+    session.expire_all()
+    assert session.exec(select(Project)).all() == []
+    run = session.exec(select(ImportRun)).one()
+    assert run.status == "failed" and run.report["cancelled"] is True
+    # a finished import is not cancelled again
+    assert client.post(location + "/cancel", follow_redirects=False).status_code == 303
+    session.expire_all()
+    assert session.exec(select(ImportRun)).one().report["cancelled"] is True
