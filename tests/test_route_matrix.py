@@ -162,6 +162,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/targets/adjustments/{adjustment_id:int}/return"): Rule(DECIDERS),
     # pages: review and overview
     ("GET", "/reviews"): Rule(REVIEWERS),
+    ("POST", "/reviews/batch"): Rule(DECIDERS),
+    ("POST", "/evaluations/submit-all"): Rule(UNIT),
     ("GET", "/reviews/{evaluation_id:int}"): Rule(REVIEWERS),
     ("POST", "/reviews/{evaluation_id:int}"): BODY,
     ("GET", "/overview"): Rule(REVIEWERS),

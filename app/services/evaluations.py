@@ -34,7 +34,15 @@ from app.models import (
 )
 from app.security import Principal
 from app.services import audit, engine, scope, templates
-from app.services.errors import Conflict, FieldError, PermissionDenied, Problems, ValidationFailed, WindowClosed
+from app.services.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    PermissionDenied,
+    Problems,
+    ValidationFailed,
+    WindowClosed,
+)
 from app.services.templates import current_template, label
 from app.sqltypes import utcnow
 
@@ -892,3 +900,23 @@ def rescore_year(
     for evaluation_id in ids:
         rescore(session=session, evaluation_id=evaluation_id, actor=actor)
     return len(ids)
+
+
+def submit_all(*, session: Session, principal: Principal, year: int) -> tuple[list[int], list[tuple[int, str]]]:
+    """送审 every evaluation of the caller's year that may be submitted now, each in its own
+    transaction; (submitted ids, [(id, reason)] refused — a refused one is left exactly as it was)."""
+    done: list[int] = []
+    refused: list[tuple[int, str]] = []
+    for summary in list_evaluations(session=session, principal=principal, year=year):
+        if not lifecycle.may(principal, "submit", summary.status):
+            continue
+        try:
+            submit(session=session, principal=principal, evaluation_id=summary.id, version=summary.version)
+        except DomainError as exc:
+            session.rollback()
+            details = "；".join(e.message for e in exc.errors[:3])
+            more = f"等 {len(exc.errors)} 处" if len(exc.errors) > 3 else ""
+            refused.append((summary.id, f"{exc.message}{'：' + details + more if details else ''}"))
+        else:
+            done.append(summary.id)
+    return done, refused

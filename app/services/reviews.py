@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.security import Principal
 from app.services import audit, engine, scope
-from app.services.errors import FieldError, Problems, ValidationFailed
+from app.services.errors import DomainError, FieldError, Problems, ValidationFailed
 from app.services.evaluations import (
     MAX_TEXT,
     EvaluationView,
@@ -634,3 +634,47 @@ def default_year(*, session: Session, principal: Principal) -> int:
     """The latest year the caller has projects in, else this year."""
     year = session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
     return year or utcnow().year
+
+
+# --- batch: several decisions at once, each its own transaction -----------------------------------
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a batch did: the evaluations that went through, and each refused one with its reason
+    (a refused one is left exactly as it was)."""
+
+    done: list[int]
+    refused: list[tuple[int, str]]
+
+
+def batch_approve(
+    *, session: Session, principal: Principal, items: list[tuple[int, int]], opinion: str | None = None
+) -> BatchOutcome:
+    """审核通过 several evaluations with one opinion; each (id, version the reviewer saw) is its own
+    transaction through the same service and transition table as one approval."""
+    check_role(principal, "approve")
+    done: list[int] = []
+    refused: list[tuple[int, str]] = []
+    for evaluation_id, version in items:
+        try:
+            approve(session=session, principal=principal, evaluation_id=evaluation_id, version=version, opinion=opinion)
+        except DomainError as exc:
+            session.rollback()
+            details = "；".join(e.message for e in exc.errors[:3])
+            refused.append((evaluation_id, f"{exc.message}{'：' + details if details else ''}"))
+        else:
+            done.append(evaluation_id)
+    return BatchOutcome(done, refused)
+
+
+def project_names(*, session: Session, principal: Principal, evaluation_ids: list[int]) -> dict[int, str]:
+    """The project name of each evaluation the caller may see (a batch's result names no other)."""
+    if not evaluation_ids:
+        return {}
+    rows = session.exec(
+        select(SelfEvaluation.id, Project.name)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .where(SelfEvaluation.id.in_(evaluation_ids), scope.unit_filter(principal, Project.unit_id))
+    ).all()
+    return dict(rows)

@@ -7,11 +7,13 @@ from datetime import date
 from fastapi import APIRouter, Request
 
 from app.db import SessionDep
-from app.domain.evaluation import ROLE_LABELS, SENT_BACK
+from app.domain.evaluation import ROLE_LABELS, SENT_BACK, roles_for
 from app.services import accounts, evaluations
+from app.services.errors import FieldError, ValidationFailed
+from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.render import render
-from app.web.toolkit import YearQuery
+from app.web.toolkit import FormFields, YearQuery, parse_year
 
 router = APIRouter()
 
@@ -19,6 +21,28 @@ router = APIRouter()
 @router.get("/")
 def home(request: Request, principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
     """Who is logged in; for a unit, this year's projects with status, progress, score and deadline."""
+    return render(request, "home/index.html", _context(session, principal, year), block="projects")
+
+
+@router.post("/evaluations/submit-all")
+def submit_all(request: Request, principal: PagePrincipal, session: SessionDep, form: FormFields):
+    """全部送审: every complete draft of the year is submitted, each on its own; the refused ones are
+    listed with their reasons and left as they were."""
+    require_role(principal, *roles_for("submit"))
+    year = parse_year(form.get("year"))
+    if year is None:
+        raise ValidationFailed("请选择年度", errors=[FieldError("year", "请选择年度")])
+    done, refused = evaluations.submit_all(session=session, principal=principal, year=year)
+    ctx = _context(session, principal, year)
+    names = {s.id: s.project_name for s in ctx.get("summaries", [])}
+    ctx["batch"] = {
+        "done": [names.get(i, str(i)) for i in done],
+        "refused": [(names.get(i, str(i)), r) for i, r in refused],
+    }
+    return render(request, "home/index.html", ctx, block="projects")
+
+
+def _context(session, principal, year):
     user, scope_name = accounts.whoami(session=session, principal=principal)
     ctx = {
         "user": user,
@@ -44,7 +68,7 @@ def home(request: Request, principal: PagePrincipal, session: SessionDep, year: 
             window_open=evaluations.window_is_open(window),
             today=date.today(),
         )
-    return render(request, "home/index.html", ctx, block="projects")
+    return ctx
 
 
 def _years(latest: int | None, chosen: int | None) -> list[int]:

@@ -4,13 +4,13 @@ and its history — thin handlers over app.services.reviews."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.datastructures import QueryParams
 
 from app.db import SessionDep
-from app.domain.evaluation import ACTION_VERBS, NOTICES, STATUS_LABELS
+from app.domain.evaluation import ACTION_VERBS, NOTICES, STATUS_LABELS, roles_for
 from app.domain.scoring import GRADES
 from app.services import reviews
 from app.services.errors import FieldError, ValidationFailed
@@ -89,14 +89,55 @@ def sort_url(filters: QueueFilters, key: str) -> str:
 @router.get("/reviews")
 def queue_page(request: Request, principal: PagePrincipal, session: SessionDep):
     """The review queue: what waits for the viewer's action by default, filtered, sorted, paged."""
+    return _queue(request, principal, session, request.query_params)
+
+
+async def _batch_form(request: Request) -> dict[str, Any]:
+    """The picked rows ("id:version", several), the opinion and the queue's filters to show again."""
+    form = await request.form()
+    picks = [str(v) for v in form.getlist("pick")]
+    keep = {k: str(v) for k, v in form.items() if k in QUEUE_KEYS and isinstance(v, str)}
+    return {"picks": picks, "opinion": str(form.get("opinion") or ""), "keep": keep}
+
+
+BatchForm = Annotated[dict[str, Any], Depends(_batch_form)]
+QUEUE_KEYS = ("year", "status", "department", "unit", "grade", "sort", "desc")
+
+
+@router.post("/reviews/batch")
+def batch_approve(request: Request, principal: PagePrincipal, session: SessionDep, form: BatchForm):
+    """批量审核通过: the rows picked (each with the version the reviewer saw) approved one by one with
+    one opinion; the refused ones listed with their reasons and left as they were."""
+    require_role(principal, *roles_for("approve"))
+    items: list[tuple[int, int]] = []
+    for pick in form["picks"][:500]:
+        ident, _, version = pick.partition(":")
+        if not (ident.isdigit() and version.isdigit() and len(ident) < 10 and len(version) < 10):
+            raise ValidationFailed("所选的自评有误，请刷新页面后重选", errors=[FieldError("pick", "应为 编号:版本")])
+        items.append((int(ident), int(version)))
+    if not items:
+        raise ValidationFailed("请先勾选要审核通过的自评", errors=[FieldError("pick", "未选择任何自评")])
+    outcome = reviews.batch_approve(session=session, principal=principal, items=items, opinion=form["opinion"])
+    names = reviews.project_names(session=session, principal=principal, evaluation_ids=[i for i, _ in items])
+    batch = {
+        "done": [names.get(i, str(i)) for i in outcome.done],
+        "refused": [(names.get(i, f"自评 {i}"), reason) for i, reason in outcome.refused],
+    }
+    return _queue(request, principal, session, QueryParams(form["keep"]), batch=batch)
+
+
+def _queue(request: Request, principal, session, params, batch=None):
     require_role(principal, *reviews.REVIEWERS, "admin")
-    filters = queue_filters(request.query_params, reviews.default_year(session=session, principal=principal))
+    filters = queue_filters(params, reviews.default_year(session=session, principal=principal))
     page = reviews.review_queue(session=session, principal=principal, filters=filters)
     options = reviews.queue_options(session=session, principal=principal)
+    keep = {k: v for k, v in params.items() if k in QUEUE_KEYS}
     return render(
         request,
         QUEUE,
         {
+            "batch": batch,
+            "batch_keep": keep,
             "page": page,
             "f": filters,
             "options": options,
