@@ -68,7 +68,66 @@ def _context(session, principal, year):
             window_open=evaluations.window_is_open(window),
             today=date.today(),
         )
+    elif principal.role in ("department", "finance", "admin"):
+        ctx.update(_todo(session, principal, year))
     return ctx
+
+
+def _todo(session, principal, year: int | None) -> dict:
+    """A reviewer's to-do for the year: what waits for them, what was sent back and not yet
+    resubmitted, the units that have not handed in (overdue once the window closed), the target
+    tables waiting for their review, the filing window and the year's progress."""
+    from app.domain import evaluation as lifecycle
+    from app.services import queries, reviews, target_tables
+
+    year = year or reviews.default_year(session=session, principal=principal)
+    units: list[queries.GroupStats] = []
+    after = None
+    while True:  # the maintained per-unit figures, keyset-paged
+        got = queries.unit_stats(
+            session=session, principal=principal, filters=queries.ScopeFilters(year=year), after=after, limit=500
+        )
+        units += got
+        if len(got) < 500:
+            break
+        after = got[-1].id
+    awaiting = sum(
+        reviews.awaiting_count(
+            principal, u.by_status, direct=reviews.reports_directly(u.name, u.department_id, u.department_name)
+        )
+        for u in units
+    )
+    sent_back = sum(u.by_status.get(code, 0) for u in units for code in lifecycle.SENT_BACK)
+    behind = [u for u in units if u.projects and u.submitted < u.projects]
+    window = evaluations.filing_window(session=session, year=year)
+    closed = bool(window and window.closes_date and window.closes_date < date.today())
+    target_statuses = tuple(
+        s.code
+        for s in lifecycle.TARGET_STATUSES
+        if lifecycle.may(lifecycle.RoleOnly(principal.role), "approve", s.code, table=lifecycle.TARGET_TRANSITIONS)
+    )
+    targets_waiting = (
+        target_tables.list_tables(
+            session=session, principal=principal, year=year, statuses=target_statuses, limit=1
+        ).total
+        if target_statuses
+        else 0
+    )
+    return {
+        "todo": {
+            "year": year,
+            "awaiting": awaiting,
+            "sent_back": sent_back,
+            "sent_back_status": lifecycle.SENT_BACK[0],
+            "behind": sorted(behind, key=lambda u: (u.submitted / u.projects, u.name))[:10],
+            "behind_count": len(behind),
+            "closed": closed,
+            "window": window,
+            "projects": sum(u.projects for u in units),
+            "handed_in": sum(u.submitted for u in units),
+            "targets_waiting": targets_waiting,
+        }
+    }
 
 
 def _years(latest: int | None, chosen: int | None) -> list[int]:

@@ -101,3 +101,23 @@ def test_a_unit_submits_all_its_complete_evaluations_at_once(client, session):
     assert "已送审 1 份" in result.text and "未填写" in result.text
     assert _status(session, done)[0] == "submitted"
     assert _status(session, empty) == before  # refused, left exactly as it was
+
+
+def test_a_reviewers_home_shows_what_waits_for_them(client, session):
+    dept, mine, other = two_units(session)
+    factories.user(session, "gxj", "department", dept=dept)
+    a = _eid(session, project_with(session, mine, STANDARD, name="甲项目"))
+    project_with(session, other, STANDARD, name="丙项目")
+    as_user(client, "jcz")
+    _fill_and_submit(client, a)
+    as_user(client, "gxj")
+    home = client.get("/").text
+    assert f"{YEAR} 年度待办" in home
+    assert re.search(r'id="todo-awaiting"><strong class="big">1</strong>', home)
+    assert re.search(r'id="todo-sent-back"><strong class="big">0</strong>', home)
+    assert "已送审 1 / 2 个项目" in home
+    assert "广州市工业和信息化产业发展中心" in home  # the unit that has not handed in
+    client.post(f"/api/v1/self-evaluations/{a}/return", json={"opinion": "请补充佐证材料"})
+    home = client.get("/").text
+    assert re.search(r'id="todo-awaiting"><strong class="big">0</strong>', home)
+    assert re.search(r'id="todo-sent-back"><strong class="big">1</strong>', home)
