@@ -58,9 +58,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("self_evaluation", schema=None) as batch_op:
-        batch_op.drop_column("target_version")
-    with op.batch_alter_table("project", schema=None) as batch_op:
-        batch_op.drop_column("target_version")
+    # A plain DROP COLUMN (SQLite 3.35+ has it): batch mode would copy and rename project and
+    # self_evaluation, which the unit_stats triggers of the revision before this one refer to.
+    op.drop_column("self_evaluation", "target_version")
+    op.drop_column("project", "target_version")
     op.drop_index("ix_target_adjustment_project_id", table_name="target_adjustment")
     op.drop_table("target_adjustment")
