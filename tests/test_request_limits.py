@@ -201,3 +201,26 @@ def test_an_upload_from_a_role_that_may_not_import_is_refused_unread(app, sessio
     headers = {"content-type": MULTIPART, "authorization": f"Bearer {secret}"}
     sent = call(app, "POST", "/api/v1/imports", multipart_chunks(64 * MB), headers)
     assert sent.status == 403 and sent.json()["error"] == "forbidden" and sent.pulled == 0
+
+
+def test_the_sign_in_check_before_a_body_queries_off_the_event_loop(app, finance_token, monkeypatch):
+    """The middleware looks the caller up in the database before reading a body: that query must run in
+    a worker thread, never on the event loop, where it would hold every other request of the worker."""
+    import app.auth as auth
+
+    real, where = auth.optional_principal, []
+
+    def spy(request, session):
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("worker thread")
+        return real(request, session)
+
+    monkeypatch.setattr(auth, "optional_principal", spy)
+    body = b'{"version": 1}'
+    headers = {"content-type": "application/json", **finance_token}
+    sent = call(app, "PUT", "/api/v1/self-evaluations/999999", [body], headers, content_length=len(body))
+    assert sent.status == 403, sent.body[:300]  # signed in, so the route answered (a read-only token)
+    assert where and where[0] == "worker thread", where
