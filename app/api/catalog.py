@@ -223,6 +223,7 @@ INDICATORS = Listing(
     sheet="指标",
     filters=filters_of(queries.IndicatorFilters),
     source=queries.list_indicators,
+    csv=queries.indicators_csv,
 )
 
 

@@ -29,7 +29,7 @@ from app.models import (
     UnitStats,
 )
 from app.security import Principal
-from app.services import templates
+from app.services import csv_copy, templates
 from app.services.accounts import name_key
 from app.services.errors import FieldError, ValidationFailed
 from app.services.history import HistoryEntry, describe
@@ -342,6 +342,66 @@ def list_indicators(
     *, session: Session, principal: Principal, filters: IndicatorFilters, after: int | None = None, limit: int = 100
 ) -> list[sa.RowMapping]:
     """Indicator rows across projects, with their result, ordered by id."""
+    return list(session.exec(_indicators_select(session, principal, filters, after, limit)).mappings())
+
+
+def indicators_csv(
+    *, session: Session, principal: Principal, filters: IndicatorFilters
+) -> tuple[sa.Select, list[tuple[str, csv_copy.Cell]]]:
+    """The indicator list as PostgreSQL writes its CSV (csv_copy): the list's own query (same
+    tenancy, filters and order, no page limit), each column formatted as `indicator_public` and the
+    Python export write it; the names are IndicatorPublic's fields."""
+    c = csv_copy
+    r = IndicatorResult
+    places = r.score_places
+    weight = sa.func.coalesce(r.weight, Indicator.weight)
+    flags = sa.type_coerce(r.flags, JSONB)
+    self_scored = sa.and_(r.self_score.is_not(None), flags.contains(sa.cast(sa.literal('["self_scored"]'), JSONB)))
+    effective = sa.case(
+        (r.score_override.is_not(None), c.score(r.score_override, places)),
+        (self_scored, c.score(r.self_score, places)),
+        else_=c.score(r.score, places),
+    )
+    cells = [
+        ("id", c.number(Indicator.id)),
+        ("year", c.number(Indicator.year)),
+        ("project_id", c.number(Indicator.project_id)),
+        ("project_code", c.text(Project.project_code)),
+        ("project_name", c.text(Project.name)),
+        ("unit_id", c.number(Project.unit_id)),
+        ("unit", c.text(Unit.name)),
+        ("department_id", c.number(Unit.department_id)),
+        ("department", c.text(Department.name)),
+        ("position", c.number(Indicator.position)),
+        ("level1", c.text(Indicator.level1)),
+        ("level2", c.text(Indicator.level2)),
+        ("level2_code", c.text(Indicator.level2_code)),
+        ("level2_name", c.text(Indicator.level2_name)),
+        ("name", c.text(Indicator.name)),
+        ("period_target", c.text(Indicator.period_target)),
+        ("annual_target", c.text(Indicator.annual_target)),
+        ("target_kind", c.text(Indicator.target_kind)),
+        ("target_op", c.text(Indicator.target_op)),
+        ("target_value", c.number(Indicator.target_value)),
+        ("target_value_max", c.number(Indicator.target_value_max)),
+        ("target_unit", c.text(Indicator.target_unit)),
+        ("target_confidence", c.text(Indicator.target_confidence)),
+        ("weight", c.number(c.score(weight, places))),
+        ("given_weight", c.number(c.plain_decimal(Indicator.weight))),
+        ("actual", c.text(r.actual)),
+        ("score", c.number(c.score(r.score, places))),
+        ("score_override", c.number(c.score(r.score_override, places))),
+        ("self_score", c.number(c.score(r.self_score, places))),
+        ("effective_score", c.number(effective)),
+        ("met", c.yes_no(r.met)),
+        ("flags", c.joined(sa.func.coalesce(flags, sa.cast(sa.literal("[]"), JSONB)))),
+    ]
+    return _indicators_select(session, principal, filters, None, None), cells
+
+
+def _indicators_select(
+    session: Session, principal: Principal, filters: IndicatorFilters, after: int | None, limit: int | None
+) -> sa.Select:
     if filters.level1 is not None:
         # a category of any template (成本 is guideline-2021's): years may use different templates
         known = tuple(dict.fromkeys(slug for _, st in templates.structures(session=session) for slug in st.slugs))
@@ -398,9 +458,8 @@ def list_indicators(
         .where(*where)
         # the same ids (an inner join on them): ordered by the result, its index gives the order
         .order_by(IndicatorResult.indicator_id if unmet else Indicator.id)
-        .limit(limit)
     )
-    return list(session.exec(stmt).mappings())
+    return stmt if limit is None else stmt.limit(limit)
 
 
 def _departments_of(session: Session, principal: Principal, filters: ScopeFilters) -> list[int] | None:

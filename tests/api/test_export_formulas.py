@@ -326,3 +326,58 @@ def test_fund_tree_exports_hold_no_formula(client, session):
         texts |= _check_xlsx(response.content, url)
     for payload in (DIVISION, RECIPIENT, ARRIVAL):
         assert any(payload in text for text in texts), payload
+
+
+NASTY = [
+    "=1+1",
+    "+SUM(1)",
+    "-1.50",
+    "@cmd",
+    "\t=1+1",
+    "\r=1+1",
+    "'=already quoted",
+    " =1+1",
+    "＝全角等号",
+    "",
+    "=",
+    '"=1+1"',
+    "a\n=1+1",
+    "普通文字",
+    "–1 en dash",
+    "\n=1+1",
+    "==",
+]
+
+
+def test_the_sql_neutralising_equals_the_python_one(session):
+    """The full-year CSV is written by PostgreSQL with the neutralising in the query (services.csv_copy):
+    it must say exactly what spreadsheet.csv_text says, on every awkward value."""
+    import sqlalchemy as sa
+
+    from app.services import csv_copy, spreadsheet
+
+    for value in NASTY:
+        in_sql = session.execute(sa.select(csv_copy.neutral(sa.literal(value, sa.Text)))).scalar_one()
+        assert in_sql == spreadsheet.csv_text(value), repr(value)
+    # and a NULL is an empty text cell, as export._cell writes None
+    assert session.execute(sa.select(csv_copy.text(sa.null()).expr)).scalar_one() == ""
+
+
+def test_the_indicator_csv_says_what_the_list_says(client, world):
+    """The indicator export (on PostgreSQL written by COPY, services.csv_copy) holds, cell for cell, what
+    the Python export writes for the JSON list's rows: scores at their precision, the effective score,
+    是/否, the flags, the neutralised texts."""
+    from app.api.models import IndicatorPublic
+
+    _as(client, "czj")
+    items = client.get(f"/api/v1/indicators?year={YEAR}&limit=1000").json()["items"]
+    assert len(items) == 3 and any(i["score_override"] for i in items) and any(i["flags"] for i in items)
+    cols = export.columns(IndicatorPublic)
+    want = b"".join(export.csv_stream(iter(IndicatorPublic(**i) for i in items), cols)).decode("utf-8-sig")
+    response = client.get(f"/api/v1/indicators?year={YEAR}&format=csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    got = response.content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(got))) == list(csv.reader(io.StringIO(want)))
+    # every text cell quoted and every number bare, as the Python writer does
+    assert [line.split(",")[0] for line in got.splitlines()[1:]] == [str(i["id"]) for i in items]
+    assert all(line.split(",")[3].startswith('"') for line in got.splitlines()[1:])
