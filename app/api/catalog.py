@@ -292,7 +292,7 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
         warnings=p.warnings or [],
         indicators=[indicator_detail_public(r) for r in detail.indicators],
         history=history_public(detail.history),
-        quality=quality_public(target_tables.quality(session=session, project=p)),
+        quality=quality_public(target_tables.quality(session=session, project=p, rows=detail.indicators)),
     )
 
 

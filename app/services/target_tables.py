@@ -5,8 +5,11 @@ indicator columns (`indicator_columns`)."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -576,13 +579,37 @@ def delete_indicator(*, session: Session, principal: Principal, indicator_id: in
 # --- quality ----------------------------------------------------------------------------------
 
 
-def quality(*, session: Session, project: Project) -> QualityReport:
-    """The quality checks over a project's indicators, in table order (app/domain/target_quality.py)."""
-    rows = session.exec(
-        select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
-    ).all()
+def quality(*, session: Session, project: Project, rows: Sequence[Any] | None = None) -> QualityReport:
+    """The quality checks over a project's indicators, in table order (app/domain/target_quality.py).
+
+    `rows`: the project's indicator rows already read by the caller, in table order (mappings with
+    id, level1, level2, name, period_target, annual_target and the table's own 分值 as given_weight),
+    so a page that shows them does not read them twice. Target texts are parsed through a cache:
+    the same strings recur all over a year's tables, and a parse is immutable."""
+    if rows is None:
+        indicators: Sequence[Any] = session.exec(
+            select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
+        ).all()
+    else:
+        indicators = [
+            SimpleNamespace(
+                id=r["id"],
+                level1=r["level1"],
+                level2=r["level2"],
+                name=r["name"],
+                period_target=r["period_target"],
+                annual_target=r["annual_target"],
+                weight=r["given_weight"],
+            )
+            for r in rows
+        ]
     settings = settings_of(_template(session, project.year, session.get(Unit, project.unit_id)))
-    return check_table(rows, year=project.year, settings=quality_settings(settings))
+    return check_table(indicators, year=project.year, settings=quality_settings(settings), parse=parse_cached)
+
+
+@lru_cache(maxsize=65536)
+def parse_cached(text: str, year: int | None = None) -> TargetParse:
+    return parse_target(text, year=year)
 
 
 def quality_columns(report: QualityReport) -> dict[str, Any]:
