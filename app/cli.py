@@ -284,7 +284,6 @@ def import_(
     if not file.is_file():
         fail(f"文件不存在：{file}", 2)
     settings = settings_or_exit()
-    data = file.read_bytes()
     with _session(settings) as session:
         bars: dict[str, object] = {}
 
@@ -305,7 +304,7 @@ def import_(
             report = _run_service(
                 lambda: imports.import_file(
                     session=session,
-                    data=data,
+                    path=file,  # streamed from disk: a province's table is never held whole
                     filename=file.name,
                     year=year,
                     dry_run=dry_run,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from fastapi import UploadFile
 
 from app.services.errors import ValidationFailed
@@ -31,6 +34,25 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
             raise ValidationFailed(f"文件过大：上限为 {_size(max_bytes)}")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def save_upload(upload: UploadFile, max_bytes: int) -> Path:
+    """Copy an upload to a temporary file in chunks, refusing it as soon as it passes the size limit;
+    the caller removes the file. An import reads it from there as a stream: never held whole."""
+    suffix = Path(upload.filename or "").suffix.lower()[:16]
+    handle = tempfile.NamedTemporaryFile(prefix="jixiao-upload-", suffix=suffix, delete=False)
+    path, size = Path(handle.name), 0
+    try:
+        with handle:
+            while chunk := await upload.read(1024 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ValidationFailed(f"文件过大：上限为 {_size(max_bytes)}")
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _size(n: int) -> str:

@@ -1,5 +1,6 @@
 """The bulk scenarios of make bench: importing a province's 绩效目标表 through jixiao's import path
-(peak memory of the process, time against a raw COPY of the same rows), and the full-year CSV export
+(peak memory of the process that runs it — the function the API route and the upload page's worker
+call, on the uploaded file's path — time against a raw COPY of the same rows), and the full-year CSV export
 through the running app (rows per second against a COPY … TO STDOUT of the same query, memory of the
 workers before and after)."""
 
@@ -30,11 +31,11 @@ url, path = sys.argv[1], Path(sys.argv[2])
 settings = load_settings(DATABASE_URL=url, DB_POOL_SIZE=2)
 engine = make_engine(settings)
 refused = None
-body = path.read_bytes()
 with Session(engine) as session:
-    # as the API and the CLI call it: the settings' size limits in force
+    # as the API, the upload page's worker and the CLI call it: the uploaded file's path (streamed
+    # from disk), the settings' size limits in force
     start = time.perf_counter()
-    report = imports.import_file(session=session, data=body, filename=path.name, year=2024,
+    report = imports.import_file(session=session, path=path, filename=path.name, year=2024,
                                  max_bytes=settings.import_max_bytes, limits=imports.read_limits(settings))
     seconds = time.perf_counter() - start
 if not report.ok:

@@ -13,7 +13,7 @@ from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services import imports
 from app.services.scope import require_role
-from app.uploads import read_upload
+from app.uploads import save_upload
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
@@ -32,20 +32,23 @@ async def create_import(
     """Import one file as one transaction; 200 with the report, or 422 with every error and its place."""
     require_role(principal, *imports.IMPORT_ROLES)
     settings = request.app.state.settings
-    data = await read_upload(file, settings.import_max_bytes)
+    path = await save_upload(file, settings.import_max_bytes)
     from starlette.concurrency import run_in_threadpool
 
-    report = await run_in_threadpool(
-        lambda: imports.import_file(
-            session=session,
-            data=data,
-            filename=file.filename or "upload",
-            year=year,
-            dry_run=dry_run,
-            force=force,
-            actor=principal,
-            max_bytes=settings.import_max_bytes,
-            limits=imports.read_limits(settings),
+    try:
+        report = await run_in_threadpool(
+            lambda: imports.import_file(
+                session=session,
+                path=path,
+                filename=file.filename or "upload",
+                year=year,
+                dry_run=dry_run,
+                force=force,
+                actor=principal,
+                max_bytes=settings.import_max_bytes,
+                limits=imports.read_limits(settings),
+            )
         )
-    )
+    finally:
+        path.unlink(missing_ok=True)
     return JSONResponse(report.to_json(), status_code=200 if report.ok else 422)

@@ -184,49 +184,69 @@ def read_table(
 ) -> ReadResult:
     """Read the import template (xlsx or csv) into projects; errors and warnings with their places."""
     result = ReadResult()
+    result.projects.extend(iter_table(path_or_bytes, result, filename=filename, on_progress=on_progress, limits=limits))
+    _warn_duplicate_names(result.projects, result.problems)
+    return result
+
+
+def iter_table(
+    path_or_bytes: str | os.PathLike | bytes,
+    result: ReadResult,
+    *,
+    filename: str,
+    on_progress: Progress | None = None,
+    limits: ReadLimits | None = None,
+) -> Iterator[ProjectRow]:
+    """The projects of the table one at a time, as their last row is read, in constant memory: a
+    province's file is never held whole. Problems go to `result.problems` as they are found (a
+    project's warnings before it is yielded); `result.projects` stays empty. The duplicate-name
+    warnings need the whole file: read_table adds them, a streaming caller does (imports)."""
     counter = _ReadCounter(limits or ReadLimits(), filename)
     try:
         stream = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
     except OSError as exc:
         result.problems.append(Problem("error", "unreadable_file", f"无法打开文件：{exc.strerror}", Place(filename)))
-        return result
+        return
     with stream:
         head = stream.read(8)
         stream.seek(0)
         ext = os.path.splitext(filename)[1].lower()
         if not head:
-            return _fail(result, "empty_file", "文件为空。", Place(filename))
+            _fail(result, "empty_file", "文件为空。", Place(filename))
+            return
         if head.startswith(b"PK\x03\x04"):
             sheets = _xlsx_sheets(stream, filename, result, counter)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
-            return _fail(
+            _fail(
                 result,
                 "not_a_table",
                 "这是旧版 Excel（.xls）或其他 Office 文件，请在 Excel 中“另存为” .xlsx 或 CSV 后再导入。",
                 Place(filename),
             )
+            return
         elif ext in (".xlsx", ".xlsm"):
-            return _fail(
+            _fail(
                 result,
                 "unreadable_file",
                 "文件扩展名是 .xlsx，但内容不是 Excel 工作簿（文件可能已损坏）。",
                 Place(filename),
             )
+            return
         elif ext in (".csv", ".txt", ".tsv", ""):
             sheets = _csv_sheets(stream, filename, result, counter)
         else:
-            return _fail(
+            _fail(
                 result,
                 "not_a_table",
                 f"不支持的文件类型“{ext}”：请上传 xlsx 或 csv 格式的导入模板。",
                 Place(filename),
             )
+            return
         if sheets is not None:
             try:
-                _read_rows(sheets, filename, result, on_progress)
+                yield from _read_rows(sheets, filename, result, on_progress)
             except _TooBig as exc:
                 result.problems.append(Problem("error", "too_large", exc.message, exc.place))
-    return result
 
 
 def _fail(result: ReadResult, code: str, message: str, place: Place) -> ReadResult:
@@ -537,7 +557,7 @@ def _read_rows(
     filename: str,
     result: ReadResult,
     on_progress: Progress | None,
-) -> None:
+) -> Iterator[ProjectRow]:
     first_sheet: str | None = None
     found = None
     for sheet, total, rows in sheets:
@@ -562,7 +582,8 @@ def _read_rows(
     if total is not None:
         total = max(total - header_row, 0)
     reader = _ProjectBuilder(filename, sheet, columns, result)
-    done = 0
+    done = projects = 0
+    finished = reader.finished
     for number, cells in rows:
         done += 1
         if on_progress and done % _PROGRESS_EVERY == 0:
@@ -570,9 +591,15 @@ def _read_rows(
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
         reader.add(number, cells)
+        if finished:
+            projects += len(finished)
+            yield from finished
+            finished.clear()
     reader.finish()
-    _warn_duplicate_names(result.projects, result.problems)
-    if not result.projects and not result.errors:
+    projects += len(finished)
+    yield from finished
+    finished.clear()
+    if not projects and not result.errors:
         _fail(result, "empty_file", "表头下面没有数据行。", Place(filename, sheet, header_row + 1))
     if on_progress:
         on_progress(done, done)
@@ -651,6 +678,7 @@ class _ProjectBuilder:
         self.current_key: tuple | None = None
         self.first_values: dict[str, tuple[int, str | None]] = {}
         self.money_unit_warned = False
+        self.finished: list[ProjectRow] = []  # complete projects not yet handed on
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
         column = self.columns.written.get(header, header) if header else None
@@ -937,7 +965,7 @@ class _ProjectBuilder:
         if project is None:
             return
         self.current = None
-        self.result.projects.append(project)
+        self.finished.append(project)
         weights = [i.weight for i in project.indicators]
         given = [w for w in weights if w is not None]
         if given and len(given) < len(weights):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -41,7 +42,7 @@ class ImportCancelled(Exception):
 def start(
     *,
     engine: sa.Engine,
-    data: bytes,
+    path: Path,
     filename: str,
     year: int | None,
     dry_run: bool,
@@ -50,7 +51,8 @@ def start(
     max_bytes: int,
     limits: ReadLimits | None = None,
 ) -> int:
-    """Record an import run and start it in a background thread; returns the run's id."""
+    """Record an import run and start it in a background thread; returns the run's id. The thread
+    reads the file at `path` as a stream and removes it when it is done."""
     with Session(engine) as session:
         run = ImportRun(
             filename=filename[:500], year=year, dry_run=dry_run, status="pending", created_by_id=principal.user_id
@@ -62,13 +64,13 @@ def start(
         target=_run,
         name=f"import-{run_id}",
         daemon=True,
-        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits),
+        args=(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits),
     )
     thread.start()
     return run_id
 
 
-def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits) -> None:
+def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits) -> None:
     last = [0.0]
 
     def progress(done: int, total: int | None, phase: str) -> None:
@@ -94,7 +96,7 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
         with Session(engine, expire_on_commit=False) as session:
             report = imports.import_file(
                 session=session,
-                data=data,
+                path=path,
                 filename=filename,
                 year=year,
                 dry_run=dry_run,
@@ -134,6 +136,7 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
         s.commit()
     _progress.pop(run_id, None)
     _cancelled.pop(run_id, None)
+    Path(path).unlink(missing_ok=True)
 
 
 def cancel(*, engine: sa.Engine, run_id: int, principal: Principal) -> bool:

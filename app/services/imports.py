@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,10 +68,26 @@ class ImportReport:
     warnings: list[dict] = field(default_factory=list)
     removed_with_actuals: list[dict] = field(default_factory=list)
     committed: bool = False
+    # warnings past MAX_WARNINGS, counted by code (see finish_warnings)
+    untold: Counter = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def warn(self, warning: dict) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(warning)
+        else:
+            self.untold[warning["code"]] += 1
+
+    def finish_warnings(self) -> None:
+        """One last warning that says how many more there were, of which kinds."""
+        if self.untold:
+            kinds = "、".join(f"{code} {n:,} 条" for code, n in self.untold.most_common())
+            message = f"另有 {sum(self.untold.values()):,} 条警告未逐条列出（{kinds}）。"
+            self.warnings.append(_error(self.file, "more_warnings", message) | {"severity": "warning"})
+            self.untold.clear()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,7 +164,8 @@ def read_file(
 def import_file(
     *,
     session: Session,
-    data: bytes,
+    data: bytes | None = None,
+    path: Path | None = None,
     filename: str,
     year: int | None,
     dry_run: bool = False,
@@ -157,51 +175,82 @@ def import_file(
     on_progress: Progress | None = None,
     limits: ReadLimits | None = None,
 ) -> ImportReport:
-    """Import one file; on any error nothing is written and the report says what and where."""
+    """Import one file (its bytes, or better its path: a province's table is never held whole); on
+    any error nothing is written and the report says what and where.
+
+    xlsx and csv stream: projects are read one at a time and written in batches (COPY on PostgreSQL)
+    inside the one transaction, which is rolled back at the end if anything was wrong — so memory
+    stays flat whatever the file's size, and the all-or-nothing rule holds."""
     report = ImportReport(file=filename, year=year, dry_run=dry_run)
     timeouts.allow_long(session)  # a province-scale file runs statements far longer than a page's
-    if Path(filename).suffix.lower() not in SUPPORTED:
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED:
         report.errors.append(
             _error(filename, "unsupported_type", "不支持的文件类型：请上传 .xlsx、.csv 或已发布绩效目标表的 .txt 文本")
         )
         return report
-    if max_bytes is not None and len(data) > max_bytes:
+    size = len(data) if data is not None else path.stat().st_size  # type: ignore[union-attr]
+    if max_bytes is not None and size > max_bytes:
         report.errors.append(
-            _error(
-                filename, "too_large", f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB"
-            )
+            _error(filename, "too_large", f"文件过大（{size / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB")
         )
         return report
-    if not data.strip():
+    if _blank(data, path):
         report.errors.append(_error(filename, "empty", "文件是空的"))
         return report
+    sha256 = _sha256(data, path)
+    reading = (lambda done, total: on_progress(done, total, "read")) if on_progress else None
+    found = ReadResult()
     try:
-        reading = (lambda done, total: on_progress(done, total, "read")) if on_progress else None
-        result = read_file(data=data, filename=filename, on_progress=reading, limits=limits)
-    except Exception as exc:  # a reader must not take the server down with a malformed file
-        report.errors.append(_error(filename, "unreadable", f"无法读取文件：{exc}"))
-        return report
-    report.errors.extend(problem_json(p) for p in result.errors)
-    report.warnings.extend(problem_json(p) for p in result.warnings)
-    if not result.ok:
-        return report
-    if not result.projects:
-        report.errors.append(_error(filename, "no_rows", "文件中没有任何项目或指标"))
-        return report
+        if suffix == ".txt":  # the published text: small, read whole
+            text_result = read_file(data=data if data is not None else path.read_bytes(), filename=filename)  # type: ignore[union-attr]
+            found.problems = text_result.problems
+            projects: Iterator[ProjectRow] = iter(text_result.projects)
+        else:
+            from app.importers.tabular import iter_table
 
-    report.year = _resolve_year(report, result.projects, year)
-    if not report.ok:
-        return report
-    try:
-        _store(
-            session,
-            report,
-            result.projects,
-            force=force,
-            actor=actor,
-            on_progress=on_progress,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
+            source = data if data is not None else path
+            projects = iter_table(source, found, filename=filename, on_progress=reading, limits=limits)  # type: ignore[arg-type]
+        writer = _Writer(session, report, year=year, force=force, actor=actor, sha256=sha256)
+        writer.check_names = suffix != ".txt"  # the published text's reader warns of them itself
+        read_errors: list[dict] = []
+        batch: list[ProjectRow] = []
+        rows = 0
+
+        def take_problems() -> None:
+            for problem in found.problems:
+                entry = problem_json(problem)
+                if problem.severity == "error":
+                    read_errors.append(entry)
+                else:
+                    report.warn(entry)
+            found.problems.clear()
+
+        try:
+            for project in projects:
+                take_problems()
+                batch.append(project)
+                rows += len(project.indicators)
+                if rows >= BATCH_ROWS:
+                    if not read_errors:
+                        writer.add(batch)
+                    batch, rows = [], 0
+            take_problems()
+        except Exception as exc:  # a reader must not take the server down with a malformed file
+            session.rollback()
+            report.errors = [_error(filename, "unreadable", f"无法读取文件：{exc}")]
+            report.counts.clear()
+            return report
+        if not read_errors:
+            writer.add(batch)
+            writer.finish()
+        if read_errors:
+            # the file itself is wrong: those errors alone, as a read that stops before any matching
+            report.errors, report.counts = read_errors, Counter()
+        elif report.ok and not writer.projects:
+            report.errors.append(_error(filename, "no_rows", "文件中没有任何项目或指标"))
+        if on_progress and report.ok:
+            on_progress(writer.indicators, writer.indicators, "store")
         if report.ok and not dry_run:
             session.commit()
             report.committed = True
@@ -210,18 +259,46 @@ def import_file(
     except Exception:
         session.rollback()
         raise
+    report.finish_warnings()
     return report
 
 
-def _refuse_misfits(session: Session, report: ImportReport, projects: list[ProjectRow], misfits, in_force) -> None:
+# Indicators per batch written at once: large enough that a COPY's round trips do not count, small
+# enough that a batch's rows are a few MB.
+BATCH_ROWS = 5000
+# Warnings kept in full in a report; past that they are counted by kind (a province's file can have
+# a hundred thousand "low confidence" notes: no page shows them, and they would fill the memory).
+MAX_WARNINGS = 1000
+
+
+def _blank(data: bytes | None, path: Path | None) -> bool:
+    if data is not None:
+        return not data.strip()
+    with path.open("rb") as f:  # type: ignore[union-attr]
+        while chunk := f.read(1 << 20):
+            if chunk.strip():
+                return False
+    return True
+
+
+def _sha256(data: bytes | None, path: Path | None) -> str:
+    if data is not None:
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as f:  # type: ignore[union-attr]
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _refuse_misfits(session: Session, report: ImportReport, pairs: set, misfits, in_force) -> None:
     """An error at every row whose categories do not fit the template in force, naming the template
-    that would accept the whole file (if one does)."""
-    rows = [i for p in projects for i in p.indicators if i.level1]
+    that would accept the whole file (if one does). `pairs`: every (一级, 二级) of the file."""
     accepting = next(
         (
             name
             for name, structure in templates.structures(session=session)
-            if all(fit_problem(structure, i.level1, i.level2) is None for i in rows)
+            if all(fit_problem(structure, level1, level2) is None for level1, level2 in pairs)
         ),
         None,
     )
@@ -257,186 +334,329 @@ def _refuse_misfits(session: Session, report: ImportReport, projects: list[Proje
 MAX_MISFITS = 50
 
 
-def _resolve_year(report: ImportReport, projects: list[ProjectRow], year: int | None) -> int | None:
-    years = {p.year for p in projects if p.year is not None}
-    if year is not None:
-        for p in projects:
-            if p.year is not None and p.year != year:
-                report.errors.append(
-                    problem_json(
-                        Problem(
-                            "error",
-                            "year_mismatch",
-                            f"“年度”列为 {p.year}，与导入时指定的年度 {year} 不一致",
-                            p.place or Place(file=report.file, column="年度", value=str(p.year)),
-                        )
-                    )
-                )
-                return None
-        return year
-    if len(years) == 1:
-        return years.pop()
-    if not years:
-        report.errors.append(_error(report.file, "year_missing", "文件没有“年度”列，导入时也没有指定年度"))
-    else:
-        report.errors.append(
-            _error(
-                report.file, "several_years", f"文件包含多个年度（{', '.join(map(str, sorted(years)))}），请分开导入"
-            )
-        )
-    return None
-
-
 def generated_project_code(unit_key: str, year: int, name: str, occurrence: int) -> str:
     """A 21-character code, stable for the same unit, year, name and occurrence of that name."""
     digest = hashlib.sha1(f"{unit_key}|{year}|{name_key(name)}|{occurrence}".encode()).hexdigest()
     return f"G{year}{digest[:16].upper()}"
 
 
-def _store(
-    session: Session,
-    report: ImportReport,
-    projects: list[ProjectRow],
-    *,
-    force: bool,
-    actor: Any,
-    on_progress: Progress | None,
-    sha256: str = "",
-) -> None:
-    year = report.year
-    file = report.file
-    if session.get(FiscalYear, year) is None:
-        session.add(FiscalYear(year=year))
-    # the template the bureau chose for the year, or for a project's department
-    in_force = templates.resolver(session=session, year=year)
-    by_name: dict[str, tuple[ScoringTemplate, TemplateSettings]] = {}
+class _Writer:
+    """Matches and writes the projects of one import, batch by batch, in the import's transaction.
 
-    def template_of(unit: Unit) -> tuple[ScoringTemplate, TemplateSettings]:
-        name = in_force(unit.department_id)
-        if name not in by_name:
-            row = current_template(session=session, name=name)
-            by_name[name] = (row, settings_of(row))
-        return by_name[name]
+    What needs the whole file is kept small and settled in `finish`: the year (from the file when not
+    given), the template misfits (refused together, with the template that would accept the file),
+    project names repeated within a unit, and the audit events."""
 
-    departments = {d.name: d for d in session.exec(select(Department))}
-    units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
-    units_by_key = {u.name_key: u for u in session.exec(select(Unit))}
+    def __init__(self, session: Session, report: ImportReport, *, year, force: bool, actor: Any, sha256: str):
+        self.session, self.report, self.force, self.actor, self.sha256 = session, report, force, actor, sha256
+        self.file = report.file
+        self.year: int | None = year
+        self.given_year = year
+        self.years: set[int] = set()
+        self.waiting: list[ProjectRow] = []  # projects read before the file said its year
+        self.ready = False
+        self.failed = False
+        self.projects = self.indicators = 0
+        self.position = 0
+        self.seen_units: set[int] = set()
+        self.occurrences: Counter = Counter()
+        self.misfits: list[tuple[IndicatorRow, str, ScoringTemplate, Unit]] = []
+        self.misfit_count = 0
+        self.pairs: set[tuple[str, str | None]] = set()
+        # (unit name, project name) of the projects whose name was read → [[project id, place], …]
+        self.names: dict[tuple, list] = {}
+        # What the import changes in rows that exist, per target table: {project id: (before, after)}.
+        self.changes: dict[int, tuple[dict, dict]] = {}
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.check_names = True
 
-    def department_for(name: str | None) -> Department | None:
+    # --- setup, once the year is known ---------------------------------------------------------
+
+    def _start(self) -> None:
+        session, year = self.session, self.year
+        self.report.year = year
+        if session.get(FiscalYear, year) is None:
+            session.add(FiscalYear(year=year))
+            session.flush()
+        # the template the bureau chose for the year, or for a project's department
+        self.in_force = templates.resolver(session=session, year=year)
+        self.by_name: dict[str, tuple[ScoringTemplate, TemplateSettings]] = {}
+        self.departments = {d.name: d for d in session.exec(select(Department))}
+        self.units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
+        self.units_by_key = {u.name_key: u for u in session.exec(select(Unit))}
+        # a year with no project yet (the first import of a year) looks nothing up per batch
+        self.year_has_projects = (
+            session.execute(sa.select(Project.id).where(Project.year == year).limit(1)).first() is not None
+        )
+        self.ready = True
+
+    def template_of(self, unit: Unit) -> tuple[ScoringTemplate, TemplateSettings]:
+        name = self.in_force(unit.department_id)
+        if name not in self.by_name:
+            row = current_template(session=self.session, name=name)
+            self.by_name[name] = (row, settings_of(row))
+        return self.by_name[name]
+
+    def department_for(self, name: str | None) -> Department | None:
         if not name:
             return None
         name = name.strip()
-        if name not in departments:
+        if name not in self.departments:
             dept = Department(name=name)
-            session.add(dept)
-            session.flush()
-            departments[name] = dept
-            report.counts["departments_created"] += 1
-        return departments[name]
+            self.session.add(dept)
+            self.session.flush()
+            self.departments[name] = dept
+            self.report.counts["departments_created"] += 1
+        return self.departments[name]
 
-    def unit_for(p: ProjectRow) -> Unit:
-        unit = units_by_code.get(p.unit_code) if p.unit_code else None
+    def unit_for(self, p: ProjectRow) -> Unit:
+        unit = self.units_by_code.get(p.unit_code) if p.unit_code else None
         key = name_key(p.unit_name or "")
         if unit is None:
-            unit = units_by_key.get(key)
+            unit = self.units_by_key.get(key)
         if unit is None:
-            dept = department_for(p.department_name)
+            dept = self.department_for(p.department_name)
             unit = Unit(
                 name=p.unit_name.strip(),
                 name_key=key,
                 code=p.unit_code or None,
                 department_id=dept.id if dept else None,
             )
-            session.add(unit)
-            session.flush()
-            units_by_key[key] = unit
+            self.session.add(unit)
+            self.session.flush()
+            self.units_by_key[key] = unit
             if unit.code:
-                units_by_code[unit.code] = unit
-            report.counts["units_created"] += 1
+                self.units_by_code[unit.code] = unit
+            self.report.counts["units_created"] += 1
         return unit
 
-    # Existing projects of the year, with their indicators, in two queries.
-    existing = {(p.unit_id, p.project_code): p for p in session.exec(select(Project).where(Project.year == year))}
-    existing_indicators: dict[int, list[Indicator]] = {}
-    for ind in session.exec(select(Indicator).where(Indicator.year == year).order_by(Indicator.position)):
-        existing_indicators.setdefault(ind.project_id, []).append(ind)
-    with_actuals = {
-        row[0]
-        for row in session.execute(
-            select(IndicatorResult.indicator_id).where(
-                IndicatorResult.year == year,
-                sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)),
-            )
-        )
-    }
+    # --- the year --------------------------------------------------------------------------------
 
-    seen_units: set[int] = set()
-    misfits: list[tuple[IndicatorRow, str, ScoringTemplate, Unit]] = []
-    occurrences: Counter = Counter()
-    new_projects: list[tuple[dict, ProjectRow, int]] = []
-    changed_projects: list[tuple[Project, ProjectRow]] = []
-    # What the import changes in rows that exist, per target table: {project id: (before, after)}.
-    changes: dict[int, tuple[dict, dict]] = {}
-    for position, p in enumerate(projects, start=1):
-        unit = unit_for(p)
-        if unit.id not in seen_units:
-            seen_units.add(unit.id)
-            report.counts["units"] += 1
-        occurrences[(unit.id, name_key(p.project_name))] += 1
-        code = (p.project_code or "").strip()
-        generated = not code
-        if generated:
-            code = generated_project_code(
-                unit.name_key, year, p.project_name, occurrences[(unit.id, name_key(p.project_name))]
-            )
-        project_warnings = [w.message for w in p.warnings]
-        template, settings = template_of(unit)
-        for indicator in p.indicators:
-            what = fit_problem(settings.structure, indicator.level1, indicator.level2) if indicator.level1 else None
-            if what:
-                misfits.append((indicator, what, template, unit))
-        # 分值 that will not be used as written: said at import, by the template in force
-        note = given_points_note(settings, [i.weight for i in p.indicators])
-        if note:
-            message = f"项目“{p.project_name}”{note}"
-            report.warnings.append(
-                problem_json(Problem("warning", "weights_sum", message, p.place or Place(file=file)))
-            )
-            project_warnings.append(message)
-        values = {
-            "name": p.project_name.strip(),
-            "period_goal": p.period_goal,
-            "annual_goal": p.annual_goal,
-            "budget": p.budget,
-            "position": position,
-            "source": file[:500],
-            "warnings": project_warnings,
-        }
-        quality = _quality_of(p, year, settings)
-        current = existing.get((unit.id, code))
-        if current is None:
-            new_projects.append(
-                (
-                    {
-                        "year": year,
-                        "unit_id": unit.id,
-                        "project_code": code,
-                        "code_generated": generated,
-                        **values,
-                        **quality,
-                    },
-                    p,
-                    template.id,
+    def _year_ok(self, p: ProjectRow) -> bool:
+        """Settles the import's year from the projects as they come; False once it cannot be."""
+        if p.year is None:
+            return True
+        if self.given_year is not None:
+            if p.year != self.given_year:
+                self.report.errors.append(
+                    problem_json(
+                        Problem(
+                            "error",
+                            "year_mismatch",
+                            f"“年度”列为 {p.year}，与导入时指定的年度 {self.given_year} 不一致",
+                            p.place or Place(file=self.file, column="年度", value=str(p.year)),
+                        )
+                    )
+                )
+                return False
+            return True
+        self.years.add(p.year)
+        if self.year is None:
+            self.year = p.year
+        return len(self.years) == 1
+
+    # --- batches -----------------------------------------------------------------------------------
+
+    def add(self, batch: list[ProjectRow]) -> None:
+        if self.failed and self.given_year is not None and not self.report.ok and not self.misfits:
+            return  # a wrong year: refused, nothing more to find
+        for p in batch:
+            if not self._year_ok(p) and self.given_year is not None:
+                self.failed = True
+                return
+        if self.year is None:
+            self.waiting.extend(batch)  # not one year yet: wait for the file to say it
+            return
+        if self.waiting:
+            batch, self.waiting = self.waiting + batch, []
+        if not self.ready:
+            self._start()
+        self._write(batch)
+
+    def finish(self) -> None:
+        report = self.report
+        if self.given_year is None:
+            if len(self.years) > 1:
+                report.errors.append(
+                    _error(
+                        self.file,
+                        "several_years",
+                        f"文件包含多个年度（{', '.join(map(str, sorted(self.years)))}），请分开导入",
+                    )
+                )
+                return
+            if self.year is None:
+                if self.waiting or self.projects:
+                    report.errors.append(_error(self.file, "year_missing", "文件没有“年度”列，导入时也没有指定年度"))
+                return
+        if not self.ready:
+            if not self.waiting:
+                return
+            self._start()
+        if self.waiting:
+            batch, self.waiting = self.waiting, []
+            self._write(batch)
+        if not report.ok and not self.misfits:
+            return
+        if self.misfits:
+            # the whole file is refused: one year's evaluations are never scored by two sets of rules
+            _refuse_misfits(self.session, report, self.pairs, self.misfits, self.in_force)
+            if self.misfit_count > len(self.misfits):
+                report.errors[-1] = _error(
+                    self.file,
+                    "template_mismatch",
+                    f"另有 {self.misfit_count - MAX_MISFITS} 行指标同样不属于所用的评分模板。",
+                )
+            return
+        if self.check_names:
+            self._duplicate_names()
+        if report.removed_with_actuals and not self.force:
+            names = "、".join(f"{r['project']}／{r['indicator']}" for r in report.removed_with_actuals[:10])
+            report.errors.append(
+                _error(
+                    self.file,
+                    "removes_actuals",
+                    f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}），"
+                    "这些实际完成值会随之删除，须确认后才能导入",
                 )
             )
-        else:
+            return
+        source = f"导入 {self.file}（SHA-256 {self.sha256}）"
+        # Changes to rows that existed, and deletions: before and after, one event per target table.
+        for project_id, (before, after) in self.changes.items():
+            audit.record(
+                session=self.session,
+                actor=self.actor,
+                action="import.update",
+                entity_type="project",
+                entity_id=project_id,
+                before=before,
+                after=after,
+                note=source,
+            )
+        # Rows it created: one event for the file (a first import does not double its writes).
+        audit.record(
+            session=self.session,
+            actor=self.actor,
+            action="import",
+            entity_type="import",
+            entity_id=None,
+            after={"file": self.file, "sha256": self.sha256, "year": self.year, "counts": dict(report.counts)},
+        )
+
+    def _duplicate_names(self) -> None:
+        """A project name repeated within one unit: a warning at each, kept on each project too."""
+        repeated = {key: seen for key, seen in self.names.items() if len(seen) > 1}
+        if not repeated:
+            return
+        notes: dict[int, str] = {}
+        for (unit, name), seen in repeated.items():
+            message = f"同一单位“{unit}”内项目名称“{name}”重复（共{len(seen)}个），请用项目编码区分。"
+            for project_id, place in seen:
+                self.report.warn(problem_json(Problem("warning", "duplicate_project_name", message, place)))
+                if project_id is not None:
+                    notes[project_id] = message
+        if not notes:
+            return
+        rows = self.session.execute(sa.select(Project.id, Project.warnings).where(Project.id.in_(list(notes))))
+        for project_id, warnings in rows.all():
+            self.session.execute(
+                sa.update(Project)
+                .where(Project.id == project_id)
+                .values(warnings=[*(warnings or []), notes[project_id]])
+            )
+
+    def _write(self, projects: list[ProjectRow]) -> None:
+        session, report, year, file = self.session, self.report, self.year, self.file
+        assert year is not None
+        existing: dict[tuple[int, str], Project] = {}
+        planned = []
+        for p in projects:
+            unit = self.unit_for(p)
+            if unit.id not in self.seen_units:
+                self.seen_units.add(unit.id)
+                report.counts["units"] += 1
+            occurrence_key = (unit.id, name_key(p.project_name))
+            self.occurrences[occurrence_key] += 1
+            code = (p.project_code or "").strip()
+            generated = not code
+            if generated:
+                code = generated_project_code(unit.name_key, year, p.project_name, self.occurrences[occurrence_key])
+            planned.append((p, unit, code, generated))
+        if self.year_has_projects:
+            units = {unit.id for _, unit, _, _ in planned}
+            codes = {code for _, _, code, _ in planned}
+            for found in session.exec(
+                select(Project).where(Project.year == year, Project.unit_id.in_(units), Project.project_code.in_(codes))
+            ):
+                existing[(found.unit_id, found.project_code)] = found
+        new_projects: list[tuple[dict, ProjectRow, int]] = []
+        named: list[tuple[list, int]] = []  # [project id, place] of a read name, and its new project
+        changed_projects: list[tuple[Project, ProjectRow]] = []
+        for p, unit, code, generated in planned:
+            self.position += 1
+            self.projects += 1
+            self.indicators += len(p.indicators)
+            project_warnings = [w.message for w in p.warnings]
+            template, settings = self.template_of(unit)
+            for indicator in p.indicators:
+                if not indicator.level1:
+                    continue
+                self.pairs.add((indicator.level1, indicator.level2))
+                what = fit_problem(settings.structure, indicator.level1, indicator.level2)
+                if what:
+                    self.misfit_count += 1
+                    if len(self.misfits) < MAX_MISFITS:
+                        self.misfits.append((indicator, what, template, unit))
+            # 分值 that will not be used as written: said at import, by the template in force
+            note = given_points_note(settings, [i.weight for i in p.indicators])
+            if note:
+                message = f"项目“{p.project_name}”{note}"
+                report.warn(problem_json(Problem("warning", "weights_sum", message, p.place or Place(file=file))))
+                project_warnings.append(message)
+            values = {
+                "name": p.project_name.strip(),
+                "period_goal": p.period_goal,
+                "annual_goal": p.annual_goal,
+                "budget": p.budget,
+                "position": self.position,
+                "source": file[:500],
+                "warnings": project_warnings,
+            }
+            if self.misfits or not report.ok:
+                continue  # refused: the rest is only read for its misfits
+            quality = _quality_of(p, year, settings)
+            current = existing.get((unit.id, code))
+            seen = None if p.name_generated else self.names.setdefault((p.unit_name, p.project_name), [])
+            if current is None:
+                new_projects.append(
+                    (
+                        {
+                            "year": year,
+                            "unit_id": unit.id,
+                            "project_code": code,
+                            "code_generated": generated,
+                            **values,
+                            **quality,
+                        },
+                        p,
+                        template.id,
+                    )
+                )
+                if seen is not None:
+                    entry = [None, p.place or Place(file=file)]
+                    seen.append(entry)
+                    named.append((entry, len(new_projects) - 1))
+                continue
+            if seen is not None:
+                seen.append([current.id, p.place or Place(file=file)])
             changed_projects.append((current, p))
             for key, value in quality.items():
                 setattr(current, key, value)
             session.add(current)
             differs = any(getattr(current, k) != v for k, v in values.items() if k not in ("position", "source"))
             if differs:
-                before, after = changes.setdefault(current.id, ({}, {}))
+                before, after = self.changes.setdefault(current.id, ({}, {}))
                 for k, v in values.items():
                     if getattr(current, k) != v:
                         before.setdefault("project", {})[k] = _plain(getattr(current, k))
@@ -448,39 +668,47 @@ def _store(
                 report.counts["projects_updated"] += 1
             else:
                 report.counts["projects_unchanged"] += 1
+        if self.misfits or not report.ok:
+            return
+        ids = self._insert_new(new_projects)
+        for entry, k in named:
+            entry[0] = ids[k]
+        self._revise(changed_projects)
+        session.flush()
+        session.expunge_all()  # the batch's rows are written: nothing of them stays in memory
 
-    if misfits:
-        # the whole file is refused: one year's evaluations are never scored by two sets of rules
-        _refuse_misfits(session, report, projects, misfits, in_force)
-        return
-
-    total_rows = sum(len(p.indicators) for p in projects)
-    stored = 0
-
-    def storing(p: ProjectRow) -> None:
-        nonlocal stored
-        stored += len(p.indicators)
-        if on_progress and stored // 2000 != (stored - len(p.indicators)) // 2000:
-            on_progress(stored, total_rows, "store")
-
-    now = utcnow()
-    # New projects in one multi-row INSERT … RETURNING, then their indicators and evaluations.
-    if new_projects:
+    def _insert_new(self, new_projects: list[tuple[dict, ProjectRow, int]]) -> list[int]:
+        if not new_projects:
+            return []
+        session, report, year = self.session, self.report, self.year
+        assert year is not None
+        now = utcnow()
         rows = [dict(values, created_at=now, updated_at=now) for values, _, _ in new_projects]
-        ids = (
-            session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
+        if self.postgres:
+            ids = [
+                r[0]
+                for r in session.execute(
+                    sa.text("SELECT nextval(pg_get_serial_sequence('project', 'id')) FROM generate_series(1, :n)"),
+                    {"n": len(rows)},
+                )
+            ]
+            for row, pid in zip(rows, ids, strict=True):
+                row["id"] = pid
+            copy_rows(session, Project, rows)
+        else:
+            ids = list(
+                session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
+                .scalars()
+                .all()
+            )
         report.counts["projects_created"] += len(ids)
         indicator_rows = []
         for project_id, (_, p, _) in zip(ids, new_projects, strict=True):
             indicator_rows.extend(_indicator_values(project_id, year, p, report))
-            storing(p)
-        if indicator_rows:
-            bulk_insert(session, Indicator, indicator_rows)
+        write = copy_rows if self.postgres else bulk_insert
+        write(session, Indicator, indicator_rows)
         report.counts["indicators_created"] += len(indicator_rows)
-        bulk_insert(
+        write(
             session,
             SelfEvaluation,
             [
@@ -498,92 +726,78 @@ def _store(
                 for pid, (_, _, template_id) in zip(ids, new_projects, strict=True)
             ],
         )
+        return ids
 
-    # Revised projects: indicators matched by (一级, 二级, 三级, occurrence).
-    inserts: list[dict] = []
-    for project, p in changed_projects:
-        old = {
-            _indicator_key(i.level1, i.level2, i.name, n): i
-            for i, n in _numbered(existing_indicators.get(project.id, []))
-        }
-        new_values = _indicator_values(project.id, year, p, report)
-        storing(p)
-        keep: set[int] = set()
-        for values in _numbered_values(new_values):
-            key = _indicator_key(values["level1"], values["level2"], values["name"], values.pop("_n"))
-            ind = old.get(key)
-            if ind is None:
-                inserts.append(values)
-                report.counts["indicators_created"] += 1
-                continue
-            keep.add(ind.id)
-            if any(getattr(ind, k) != v for k, v in values.items()):
-                before, after = changes.setdefault(project.id, ({}, {}))
-                key = f"indicator:{ind.id}"
-                for k, v in values.items():
-                    if getattr(ind, k) != v:
-                        before.setdefault(key, {"name": ind.name})[k] = _plain(getattr(ind, k))
-                        after.setdefault(key, {"name": ind.name})[k] = _plain(v)
-                for k, v in values.items():
-                    setattr(ind, k, v)
-                session.add(ind)
-                report.counts["indicators_updated"] += 1
-            else:
-                report.counts["indicators_unchanged"] += 1
-        for ind in old.values():
-            if ind.id in keep:
-                continue
-            report.counts["indicators_removed"] += 1
-            if ind.id in with_actuals:
-                report.removed_with_actuals.append(
-                    {"project": project.name, "project_code": project.project_code, "indicator": ind.name}
+    def _revise(self, changed_projects: list[tuple[Project, ProjectRow]]) -> None:
+        """Revised projects: indicators matched by (一级, 二级, 三级, occurrence)."""
+        if not changed_projects:
+            return
+        session, report, year = self.session, self.report, self.year
+        assert year is not None
+        project_ids = [project.id for project, _ in changed_projects]
+        existing_indicators: dict[int, list[Indicator]] = {}
+        for ind in session.exec(
+            select(Indicator).where(Indicator.project_id.in_(project_ids)).order_by(Indicator.position)
+        ):
+            existing_indicators.setdefault(ind.project_id, []).append(ind)
+        with_actuals = {
+            row[0]
+            for row in session.execute(
+                select(IndicatorResult.indicator_id)
+                .join(Indicator, Indicator.id == IndicatorResult.indicator_id)
+                .where(
+                    Indicator.project_id.in_(project_ids),
+                    sa.or_(IndicatorResult.actual.is_not(None), IndicatorResult.qualitative_level.is_not(None)),
                 )
-                if not force:
-                    continue
-            # Deleted: everything it held, the unit's entries included, stays readable in the audit.
-            before, after = changes.setdefault(project.id, ({}, {}))
-            before[f"indicator:{ind.id}"] = _deleted_state(session, ind)
-            after[f"indicator:{ind.id}"] = None
-            session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
-            session.delete(ind)
-    if inserts:
-        bulk_insert(session, Indicator, inserts)
-    if report.removed_with_actuals and not force:
-        names = "、".join(f"{r['project']}／{r['indicator']}" for r in report.removed_with_actuals[:10])
-        report.errors.append(
-            _error(
-                file,
-                "removes_actuals",
-                f"修订后的表删除了 {len(report.removed_with_actuals)} 个已填报实际完成值的指标（{names}），"
-                "这些实际完成值会随之删除，须确认后才能导入",
             )
-        )
-        return
-
-    if on_progress:
-        on_progress(total_rows, total_rows, "store")
-    source = f"导入 {file}（SHA-256 {sha256}）"
-    # Changes to rows that existed, and deletions: before and after, one event per target table.
-    for project_id, (before, after) in changes.items():
-        audit.record(
-            session=session,
-            actor=actor,
-            action="import.update",
-            entity_type="project",
-            entity_id=project_id,
-            before=before,
-            after=after,
-            note=source,
-        )
-    # Rows it created: one event for the file (a first import does not double its writes).
-    audit.record(
-        session=session,
-        actor=actor,
-        action="import",
-        entity_type="import",
-        entity_id=None,
-        after={"file": file, "sha256": sha256, "year": year, "counts": dict(report.counts)},
-    )
+        }
+        inserts: list[dict] = []
+        for project, p in changed_projects:
+            old = {
+                _indicator_key(i.level1, i.level2, i.name, n): i
+                for i, n in _numbered(existing_indicators.get(project.id, []))
+            }
+            new_values = _indicator_values(project.id, year, p, report)
+            keep: set[int] = set()
+            for values in _numbered_values(new_values):
+                key = _indicator_key(values["level1"], values["level2"], values["name"], values.pop("_n"))
+                ind = old.get(key)
+                if ind is None:
+                    inserts.append(values)
+                    report.counts["indicators_created"] += 1
+                    continue
+                keep.add(ind.id)
+                if any(getattr(ind, k) != v for k, v in values.items()):
+                    before, after = self.changes.setdefault(project.id, ({}, {}))
+                    key = f"indicator:{ind.id}"
+                    for k, v in values.items():
+                        if getattr(ind, k) != v:
+                            before.setdefault(key, {"name": ind.name})[k] = _plain(getattr(ind, k))
+                            after.setdefault(key, {"name": ind.name})[k] = _plain(v)
+                    for k, v in values.items():
+                        setattr(ind, k, v)
+                    session.add(ind)
+                    report.counts["indicators_updated"] += 1
+                else:
+                    report.counts["indicators_unchanged"] += 1
+            for ind in old.values():
+                if ind.id in keep:
+                    continue
+                report.counts["indicators_removed"] += 1
+                if ind.id in with_actuals:
+                    report.removed_with_actuals.append(
+                        {"project": project.name, "project_code": project.project_code, "indicator": ind.name}
+                    )
+                    if not self.force:
+                        continue
+                # Deleted: everything it held, the unit's entries included, stays readable in the audit.
+                before, after = self.changes.setdefault(project.id, ({}, {}))
+                before[f"indicator:{ind.id}"] = _deleted_state(session, ind)
+                after[f"indicator:{ind.id}"] = None
+                session.execute(sa.delete(IndicatorResult).where(IndicatorResult.indicator_id == ind.id))
+                session.delete(ind)
+        if inserts:
+            bulk_insert(session, Indicator, inserts)
 
 
 def _plain(value: Any) -> Any:
@@ -617,6 +831,38 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
         session.connection().execute(model.__table__.insert(), rows)
 
 
+def copy_rows(session: Session, model, rows: list[dict]) -> None:
+    """PostgreSQL: the rows by COPY … FROM STDIN on the session's own connection (in its transaction),
+    the columns' Python-side defaults filled in as an INSERT would; JSON columns as JSON text."""
+    if not rows:
+        return
+    table = model.__table__
+    row_defaults = {}
+    for column in table.columns:
+        default = column.default
+        if default is None or column.name in rows[0]:
+            continue
+        if default.is_scalar:
+            row_defaults[column.name] = default.arg
+        elif default.is_callable:
+            row_defaults[column.name] = default.arg(None)
+    names = [*rows[0], *row_defaults]
+    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON) or c.type.__class__.__name__ == "JSONB"}
+    as_json |= {name for name in names if isinstance(rows[0].get(name), list | dict)}
+    session.flush()  # what the ORM holds (a new unit, the fiscal year) goes first: the rows refer to it
+    driver = session.connection().connection.driver_connection
+    extra = tuple(row_defaults.values())
+    columns = ", ".join(f'"{n}"' for n in names)
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        json_at = [k for k, n in enumerate(names) if n in as_json]
+        for row in rows:
+            values = [*row.values(), *extra]
+            for k in json_at:
+                if values[k] is not None:
+                    values[k] = json.dumps(values[k], ensure_ascii=False, default=str)
+            copy.write_row(values)
+
+
 def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportReport) -> list[dict]:
     """Indicator columns for one project's rows (as the API stores them); their warnings go into
     the report with their place."""
@@ -635,7 +881,7 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
             parse=_parse,
         )
         for message in columns["warnings"]:
-            report.warnings.append(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+            report.warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
         values.append({"project_id": project_id, **columns})
     return values
 

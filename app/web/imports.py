@@ -10,7 +10,7 @@ from app.db import SessionDep
 from app.services import import_runs, imports
 from app.services.errors import ValidationFailed
 from app.services.scope import require_role
-from app.uploads import read_upload
+from app.uploads import save_upload
 from app.web.deps import PagePrincipal
 from app.web.render import render
 from app.web.toolkit import parse_year, see_other
@@ -45,10 +45,10 @@ async def upload(
     year_value = parse_year(year)
     if not file.filename:
         raise ValidationFailed("请选择要导入的文件")
-    data = await read_upload(file, settings.import_max_bytes)
+    path = await save_upload(file, settings.import_max_bytes)
     run_id = import_runs.start(
         engine=request.app.state.engine,
-        data=data,
+        path=path,
         filename=file.filename,
         year=year_value,
         dry_run=dry_run is not None,
