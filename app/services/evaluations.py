@@ -753,11 +753,16 @@ def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
     set_committed_value(evaluation, "version", expected + 1)
 
 
+def collided(exc: sa.exc.DBAPIError) -> bool:
+    """The database error is a collision with another writer (unique key, deadlock, serialization,
+    lock not available, or SQLite's busy writer past its timeout): a 409, not a 500."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in COLLISIONS or "database is locked" in str(exc.orig)
+
+
 def _collided(session: Session, exc: sa.exc.DBAPIError) -> None:
     """Raise Conflict (after the rollback) when the error is a collision with another writer."""
-    code = getattr(exc.orig, "sqlstate", None)
-    locked = "database is locked" in str(exc.orig)  # SQLite's busy writer, past its timeout
-    if code in COLLISIONS or locked:
+    if collided(exc):
         session.rollback()
         raise Conflict(STALE) from exc
 
