@@ -20,6 +20,7 @@ format gives back "97.5%", a date cell "2024-11-30". Text cells are taken as typ
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -74,6 +75,15 @@ COLUMNS: tuple[tuple[str, str | None, int], ...] = (
 )
 MONEY_FIELDS = (("budget", "全年预算数"), ("spent", "全年执行数"))
 TEXT_FIELDS = {"actual", "deviation_reason", "self_score_reason", "goal_completion"}
+
+
+# What the map may hold (it travels with the file, so it is checked like any other input).
+NUMBER = re.compile(r"[1-9]\d{0,8}")
+CELL_REF = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
+FIELD_KEY = re.compile(
+    r"budget|spent|goal_completion"
+    r"|results\[[1-9]\d{0,9}\]\.(actual|qualitative_level|score_in_band|deviation_reason|self_score|self_score_reason)"
+)
 
 
 @dataclass(frozen=True)
@@ -419,7 +429,13 @@ def read_map(data: bytes, limits: Limits) -> tuple[Any, list[_Entry]]:
                 _refuse_file("这不是本系统的离线填报表（版式不符），请重新下载后填写")
             continue
         sheet, ident, version, key, ref, label, downloaded = (list(values) + [None] * 7)[:7]
-        if not (sheet and str(ident).isdigit() and str(version).isdigit() and key and ref):
+        if not (
+            sheet
+            and NUMBER.fullmatch(str(ident))
+            and NUMBER.fullmatch(str(version))
+            and FIELD_KEY.fullmatch(str(key))
+            and CELL_REF.fullmatch(str(ref))
+        ):
             _refuse_file("离线填报表的填报信息已损坏，请重新下载后填写")
         entries.append(_Entry(str(sheet), int(ident), int(version), str(key), str(ref), str(label or key), downloaded))
     return book, entries

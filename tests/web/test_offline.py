@@ -345,3 +345,26 @@ def test_only_a_unit_uploads(client, session, demo):
     assert client.get(f"/evaluations/{eid}/offline.xlsx").status_code == 200
     assert _upload(client, content).status_code == 403
     assert _upload(client, content, "/api/v1/self-evaluations/offline").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["1.项目", "12", "3", "results[abc].actual", "G15", "实际完成值", ""],
+        ["1.项目", "12", "3", "spent", "G15; DROP", "全年执行数", ""],
+        ["1.项目", "99999999999999999999", "3", "spent", "C8", "全年执行数", ""],
+        ["1.项目", "12", "3", "budget_entered_by_unit", "C8", "x", ""],
+    ],
+)
+def test_a_forged_map_is_refused_before_anything_is_looked_up(row):
+    """The map travels with the file: a key, cell or id it could not have written is refused, never a 500."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    meta = book.create_sheet(offline.META)
+    meta.append([*offline.META_HEAD, offline.MARK])
+    meta.append(row)
+    content = io.BytesIO()
+    book.save(content)
+    with pytest.raises(ValidationFailed, match="已损坏"):
+        offline.read_map(content.getvalue(), offline.Limits(max_bytes=10**7, max_rows=10**5, max_unpacked=10**8))
