@@ -88,9 +88,10 @@ class IndicatorFilters(ScopeFilters):
 
 def project_matches(q: str) -> sa.ColumnElement[bool]:
     """The one project search of the pages and the API: the name or the project code contains what
-    was typed (% and _ taken literally)."""
+    was typed, whatever the case of its Latin letters (the same on SQLite and PostgreSQL), % and _
+    taken literally."""
     text = q.strip()
-    return sa.or_(Project.name.contains(text, autoescape=True), Project.project_code.contains(text, autoescape=True))
+    return sa.or_(Project.name.icontains(text, autoescape=True), Project.project_code.icontains(text, autoescape=True))
 
 
 def _as_id(value: str) -> int | None:
