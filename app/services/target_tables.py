@@ -815,8 +815,9 @@ def list_tables(
     if statuses:
         where.append(Project.target_status.in_(statuses))
     if q and q.strip():
-        pattern = f"%{q.strip()}%"
-        where.append(sa.or_(Project.name.like(pattern), Project.project_code.like(pattern)))
+        from app.services.queries import project_matches
+
+        where.append(project_matches(q))
     total = session.exec(select(sa.func.count(Project.id)).where(*where)).one()
     after = _parse_cursor(cursor)
     if worst_first:
