@@ -50,9 +50,11 @@ def start(
     principal: Principal,
     max_bytes: int,
     limits: ReadLimits | None = None,
+    options: dict | None = None,
 ) -> int:
     """Record an import run and start it in a background thread; returns the run's id. The thread
-    reads the file at `path` as a stream and removes it when it is done."""
+    reads the file at `path` as a stream and removes it when it is done. `options`: as_draft,
+    as_adjustment, adjustment_reason (imports.import_file)."""
     with Session(engine) as session:
         run = ImportRun(
             filename=filename[:500], year=year, dry_run=dry_run, status="pending", created_by_id=principal.user_id
@@ -64,13 +66,13 @@ def start(
         target=_run,
         name=f"import-{run_id}",
         daemon=True,
-        args=(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits),
+        args=(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits, options or {}),
     )
     thread.start()
     return run_id
 
 
-def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits) -> None:
+def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits, options=None) -> None:
     last = [0.0]
 
     def progress(done: int, total: int | None, phase: str) -> None:
@@ -105,6 +107,7 @@ def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_by
                 max_bytes=max_bytes,
                 on_progress=progress,
                 limits=limits,
+                **(options or {}),
             )
         body = report.to_json()
         status = "done" if report.ok else "failed"

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from app import timeouts
 from app.domain.categories import fit_problem
-from app.domain.evaluation import FIRST_STATUS
+from app.domain.evaluation import FIRST_STATUS, TARGET_EDITING, TARGET_FIRST_STATUS, TARGET_IMPORTED_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
 from app.domain.target_quality import check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
@@ -174,9 +174,18 @@ def import_file(
     max_bytes: int | None = None,
     on_progress: Progress | None = None,
     limits: ReadLimits | None = None,
+    as_draft: bool = False,
+    as_adjustment: bool = False,
+    adjustment_reason: str | None = None,
 ) -> ImportReport:
     """Import one file (its bytes, or better its path: a province's table is never held whole); on
     any error nothing is written and the report says what and where.
+
+    New tables arrive as 已批复 (the bureau's approved targets) or, `as_draft`, as 草稿 for the
+    units to edit and 申报. A table that exists is updated in place while it is a draft or was
+    returned; one under review is never changed; an approved one is never overwritten: the import
+    is refused naming it, or, `as_adjustment`, files an adjustment request (调整申请) with the
+    file's values and `adjustment_reason`, reviewed like any other.
 
     xlsx and csv stream: projects are read one at a time and written in batches (COPY on PostgreSQL)
     inside the one transaction, which is rolled back at the end if anything was wrong — so memory
@@ -212,6 +221,7 @@ def import_file(
             source = data if data is not None else path
             projects = iter_table(source, found, filename=filename, on_progress=reading, limits=limits)  # type: ignore[arg-type]
         writer = _Writer(session, report, year=year, force=force, actor=actor, sha256=sha256)
+        writer.as_draft, writer.as_adjustment, writer.adjustment_reason = as_draft, as_adjustment, adjustment_reason
         writer.check_names = suffix != ".txt"  # the published text's reader warns of them itself
         read_errors: list[dict] = []
         batch: list[ProjectRow] = []
@@ -369,6 +379,8 @@ class _Writer:
         self.changes: dict[int, tuple[dict, dict]] = {}
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.check_names = True
+        self.as_draft = self.as_adjustment = False
+        self.adjustment_reason: str | None = None
 
     # --- setup, once the year is known ---------------------------------------------------------
 
@@ -593,6 +605,7 @@ class _Writer:
         new_projects: list[tuple[dict, ProjectRow, int]] = []
         named: list[tuple[list, int]] = []  # [project id, place] of a read name, and its new project
         changed_projects: list[tuple[Project, ProjectRow]] = []
+        locked_projects: list[tuple[Project, ProjectRow, dict]] = []
         for p, unit, code, generated in planned:
             self.position += 1
             self.projects += 1
@@ -636,6 +649,7 @@ class _Writer:
                             "unit_id": unit.id,
                             "project_code": code,
                             "code_generated": generated,
+                            "target_status": TARGET_FIRST_STATUS if self.as_draft else TARGET_IMPORTED_STATUS,
                             **values,
                             **quality,
                         },
@@ -650,6 +664,10 @@ class _Writer:
                 continue
             if seen is not None:
                 seen.append([current.id, p.place or Place(file=file)])
+            if current.target_status not in TARGET_EDITING:
+                # not the unit's to edit (under review, approved): never written here
+                locked_projects.append((current, p, values))
+                continue
             changed_projects.append((current, p))
             for key, value in quality.items():
                 setattr(current, key, value)
@@ -670,6 +688,18 @@ class _Writer:
                 report.counts["projects_unchanged"] += 1
         if self.misfits or not report.ok:
             return
+        if locked_projects:
+            reason = (self.adjustment_reason or "").strip() or f"重新导入 {file}（SHA-256 {self.sha256[:12]}）"
+            existing_indicators: dict[int, list[Indicator]] = {}
+            for ind in session.exec(
+                select(Indicator)
+                .where(Indicator.project_id.in_([project.id for project, _, _ in locked_projects]))
+                .order_by(Indicator.position)
+            ):
+                existing_indicators.setdefault(ind.project_id, []).append(ind)
+            _locked(session, report, locked_projects, existing_indicators, self.as_adjustment, reason, self.actor)
+            if not report.ok:
+                return
         ids = self._insert_new(new_projects)
         for entry, k in named:
             entry[0] = ids[k]
@@ -798,6 +828,125 @@ class _Writer:
                 session.delete(ind)
         if inserts:
             bulk_insert(session, Indicator, inserts)
+
+
+# What a re-import may not change in a table under review or approved, by the file's field name.
+LOCKED_PROJECT_FIELDS = {
+    "name": "项目名称",
+    "period_goal": "实施周期目标",
+    "annual_goal": "年度目标",
+    "budget": "年度预算数",
+}
+MAX_NAMED = 10
+
+
+def _named(projects: list[Project]) -> str:
+    names = "、".join(f"“{p.name}”（{p.project_code}）" for p in projects[:MAX_NAMED])
+    return names + (f" 等 {len(projects)} 个项目" if len(projects) > MAX_NAMED else "")
+
+
+def _locked(
+    session: Session,
+    report: ImportReport,
+    locked: list[tuple[Project, ProjectRow, dict]],
+    existing_indicators: dict[int, list[Indicator]],
+    as_adjustment: bool,
+    reason: str,
+    actor: Any,
+) -> None:
+    """Tables the file would change that are under review or approved: an error naming them, or
+    (approved ones, `as_adjustment`) an adjustment request each with the file's values. Nothing
+    of these tables is written here; the caller rolls back the whole file on any error."""
+    from app.services import adjustments
+    from app.services.errors import DomainError
+
+    under_review: list[Project] = []
+    approved: list[Project] = []
+    requests: list[tuple[Project, dict[int, dict], dict]] = []
+    for project, p, values in locked:
+        fields = {k: v for k, v in values.items() if k in LOCKED_PROJECT_FIELDS and getattr(project, k) != v}
+        old = {
+            _indicator_key(i.level1, i.level2, i.name, n): i
+            for i, n in _numbered(existing_indicators.get(project.id, []))
+        }
+        indicators: dict[int, dict] = {}
+        added: list[str] = []
+        for row in _numbered_values(_indicator_values(project.id, report.year, p, report)):
+            ind = old.pop(_indicator_key(row["level1"], row["level2"], row["name"], row.pop("_n")), None)
+            if ind is None:
+                added.append(row["name"])
+                continue
+            diff = {k: row[k] for k in adjustments.INDICATOR_FIELDS if getattr(ind, k) != row[k]}
+            if diff:
+                indicators[ind.id] = diff
+        removed = [i.name for i in old.values()]
+        if not (fields or indicators or added or removed):
+            report.counts["projects_unchanged"] += 1
+            report.counts["indicators_unchanged"] += len(p.indicators)
+            continue
+        if project.target_status != TARGET_IMPORTED_STATUS:
+            under_review.append(project)
+            continue
+        if not as_adjustment:
+            approved.append(project)
+            continue
+        unfit = [LOCKED_PROJECT_FIELDS[k] for k in fields if k not in adjustments.PROJECT_FIELDS]
+        if added:
+            unfit.append("新增指标 " + "、".join(added[:5]))
+        if removed:
+            unfit.append("删除指标 " + "、".join(removed[:5]))
+        if unfit:
+            report.errors.append(
+                _error(
+                    report.file,
+                    "not_adjustable",
+                    f"项目“{project.name}”（{project.project_code}）已批复，调整申请只能改指标值、分值和目标，"
+                    f"不能改：{'；'.join(unfit)}（资金在自评中如实填报；增删指标请退回后重新申报）",
+                )
+            )
+            continue
+        requests.append((project, indicators, {k: v for k, v in fields.items() if k in adjustments.PROJECT_FIELDS}))
+    if under_review:
+        report.errors.append(
+            _error(
+                report.file,
+                "table_under_review",
+                f"绩效目标表正在审核中，导入不能修改：{_named(under_review)}。请审核完成（或退回）后再导入",
+            )
+        )
+    if approved:
+        report.errors.append(
+            _error(
+                report.file,
+                "approved_table",
+                f"绩效目标表已批复，重新导入不会覆盖：{_named(approved)}。"
+                "如需按文件修改，请选择“作为调整申请导入”，经审核批准后生效",
+            )
+        )
+    if not report.ok:
+        return
+    for project, indicators, fields in requests:
+        try:
+            adjustments.file_request(
+                session=session,
+                actor=actor,
+                project=project,
+                reason=reason,
+                indicators=indicators,
+                project_fields=fields,
+            )
+        except DomainError as exc:
+            details = "；".join(e.message for e in getattr(exc, "errors", None) or [])
+            report.errors.append(
+                _error(
+                    report.file,
+                    "adjustment_refused",
+                    f"项目“{project.name}”（{project.project_code}）：{exc.message}"
+                    + (f"（{details}）" if details else ""),
+                )
+            )
+            return
+        report.counts["adjustments_requested"] += 1
 
 
 def _plain(value: Any) -> Any:
