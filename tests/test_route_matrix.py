@@ -138,6 +138,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/funds/{fund_id}"): SIGNED_IN,
     ("GET", "/fund-nodes/{node_id}/edit"): SIGNED_IN,
     ("GET", "/funds/{fund_id}/tree.xlsx"): SIGNED_IN,
+    ("GET", "/funds/{fund_id:int}/report"): SIGNED_IN,
+    ("GET", "/funds/{fund_id:int}/report.docx"): SIGNED_IN,
+    ("GET", "/funds/{fund_id:int}/report.pdf"): SIGNED_IN,
+    ("GET", "/funds/{fund_id:int}/report/print"): SIGNED_IN,
     ("GET", "/evaluations/{evaluation_id:int}/report"): SIGNED_IN,
     ("GET", "/evaluations/{evaluation_id:int}/report.docx"): SIGNED_IN,
     ("GET", "/evaluations/{evaluation_id:int}/report.pdf"): SIGNED_IN,
@@ -188,6 +192,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/funds/{fund_id}/deductions/{deduction_id}/delete"): BODY,
     ("POST", "/funds/{fund_id}/act"): BODY,
     ("POST", "/funds/{fund_id}/tree"): BODY,
+    ("POST", "/funds/{fund_id:int}/report/save"): BODY,
     # pages: accounts and their sessions
     ("GET", "/admin/users"): Rule(ADMIN),
     ("POST", "/admin/users/{user_id}/end-sessions"): Rule(ADMIN),

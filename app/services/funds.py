@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
@@ -429,6 +430,7 @@ def create_fund(*, session: Session, principal: Principal, data: FundFields) -> 
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.create",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -438,9 +440,12 @@ def create_fund(*, session: Session, principal: Principal, data: FundFields) -> 
     return fund
 
 
-def update_fund(*, session: Session, principal: Principal, fund_id: int, data: FundFields) -> SpecialFund:
+def update_fund(
+    *, session: Session, principal: Principal, fund_id: int, data: FundFields, version: int | None = None
+) -> SpecialFund:
     """Change a fund's name, total, 财政事权, 政策任务数 or declared figures while it may be edited."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     total = _check_fund_fields(session, principal, data, problems)
     if data.template_name != fund.template_name:
@@ -454,6 +459,7 @@ def update_fund(*, session: Session, principal: Principal, fund_id: int, data: F
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.update",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -462,6 +468,11 @@ def update_fund(*, session: Session, principal: Principal, fund_id: int, data: F
     )
     session.commit()
     return fund
+
+
+def editable_fund(*, session: Session, principal: Principal, fund_id: int) -> SpecialFund:
+    """The fund if the caller may change it now (its tree, deductions, report); else 403 / 409."""
+    return _editable(session, principal, fund_id)[0]
 
 
 def _editable(session: Session, principal: Principal, fund_id: int) -> tuple[SpecialFund, FundEvaluation]:
@@ -479,11 +490,41 @@ def _editable(session: Session, principal: Principal, fund_id: int) -> tuple[Spe
     return fund, evaluation
 
 
+def fund_stream(fund_id: int) -> str:
+    """Every change of one fund (its fields, tree, deductions, evaluation, report) joins one audit stream:
+    its history reads that stream, deleted nodes included."""
+    return f"special_fund:{fund_id}"
+
+
+STALE_TREE = (
+    "该专项资金已被他人或其他窗口修改（您的修改基于第 {seen} 版，现在是第 {now} 版），本次修改未保存：请刷新页面，"
+    "看过最新的资金分配后再改"
+)
+
+
+def _claim(session: Session, fund: SpecialFund, version: int | None) -> None:
+    """Move the fund's version on, only from the version the edit was based on (None: from any).
+
+    One conditional UPDATE: of two editors who read the same version, the second waits for the
+    first's row lock and then finds the version moved — a 409, never a lost update nor a 500.
+    Taken before the edit's own writes, so every edit locks the fund first (no deadlock).
+    """
+    table = SpecialFund.__table__
+    query = sa.update(table).where(table.c.id == fund.id)
+    if version is not None:
+        query = query.where(table.c.version == version)
+    done = session.connection().execute(query.values(version=table.c.version + 1, updated_at=_now()))
+    if done.rowcount != 1:
+        session.rollback()
+        now = session.connection().execute(sa.select(table.c.version).where(table.c.id == fund.id)).scalar_one()
+        session.rollback()
+        raise Conflict(STALE_TREE.format(seen=version, now=now))
+    current = session.connection().execute(sa.select(table.c.version).where(table.c.id == fund.id)).scalar_one()
+    set_committed_value(fund, "version", current)
+
+
 def _touch(session: Session, principal: Principal, fund: SpecialFund, evaluation: FundEvaluation) -> None:
-    """A change was made: the fund's version moves on, a first save makes the evaluation a draft."""
-    fund.version += 1
-    fund.updated_at = _now()
-    session.add(fund)
+    """A change was made (the version moved on in _claim): a first save makes the evaluation a draft."""
     to = lifecycle.outcome(principal, "save", evaluation.status, table=_fund_table())
     if to is not None:
         evaluation.status = to
@@ -583,9 +624,12 @@ def _check_parent(session: Session, fund: SpecialFund, parent_id: int | None, no
     return parent
 
 
-def add_node(*, session: Session, principal: Principal, fund_id: int, data: NodeFields) -> FundNode:
-    """Add one node under the fund or under another node of it."""
+def add_node(
+    *, session: Session, principal: Principal, fund_id: int, data: NodeFields, version: int | None = None
+) -> FundNode:
+    """Add one node under the fund or under another node of it (based on the fund's `version`, when given)."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     values = _check_node(session, fund, data, problems)
     _check_parent(session, fund, data.parent_id, None, problems)
@@ -602,6 +646,7 @@ def add_node(*, session: Session, principal: Principal, fund_id: int, data: Node
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.add",
         entity_type="fund_node",
         entity_id=node.id,
@@ -611,10 +656,13 @@ def add_node(*, session: Session, principal: Principal, fund_id: int, data: Node
     return node
 
 
-def update_node(*, session: Session, principal: Principal, node_id: int, data: NodeFields) -> FundNode:
-    """Replace one node's fields (its parent too)."""
+def update_node(
+    *, session: Session, principal: Principal, node_id: int, data: NodeFields, version: int | None = None
+) -> FundNode:
+    """Replace one node's fields (its parent too); 409 when the fund moved on from `version`."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
     fund, evaluation = _editable(session, principal, node.fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     values = _check_node(session, fund, data, problems, node_id=node.id)
     _check_parent(session, fund, data.parent_id, node.id, problems)
@@ -634,6 +682,7 @@ def update_node(*, session: Session, principal: Principal, node_id: int, data: N
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.update",
         entity_type="fund_node",
         entity_id=node.id,
@@ -644,10 +693,11 @@ def update_node(*, session: Session, principal: Principal, node_id: int, data: N
     return node
 
 
-def delete_node(*, session: Session, principal: Principal, node_id: int) -> None:
+def delete_node(*, session: Session, principal: Principal, node_id: int, version: int | None = None) -> None:
     """Remove a node and everything below it (deductions naming them keep their reason, lose the link)."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
     fund, evaluation = _editable(session, principal, node.fund_id)
+    _claim(session, fund, version)
     nodes = _nodes(session, fund.id)  # type: ignore[arg-type]
     doomed = {node.id}
     changed = True
@@ -662,6 +712,7 @@ def delete_node(*, session: Session, principal: Principal, node_id: int) -> None
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.delete",
         entity_type="fund_node",
         entity_id=node_id,
@@ -705,6 +756,7 @@ def report_spending(
     spent: Any,
     arrived: Any = None,
     arrival_dates: str | None = None,
+    version: int | None = None,
 ) -> FundNode:
     """A recipient unit reports its own node's 实际支出 (and 到位) while the fund's evaluation is open."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
@@ -725,16 +777,16 @@ def report_spending(
     if dates is not None and len(dates) > 200:
         problems.add("arrival_dates", "到位时间不能超过 200 个字符")
     problems.raise_if_any()
+    _claim(session, fund, version)  # type: ignore[arg-type]
     before = _node_json(node)
     node.spent, node.arrived, node.arrival_dates = amount, got, dates
     node.updated_at = _now()
     session.add(node)
-    fund.version += 1  # type: ignore[union-attr]
-    session.add(fund)
     _store_score(session, fund, evaluation)  # type: ignore[arg-type]
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.report",
         entity_type="fund_node",
         entity_id=node.id,
@@ -755,9 +807,12 @@ class TreeRow:
     unit_name: str | None = None
 
 
-def replace_tree(*, session: Session, principal: Principal, fund_id: int, rows: Sequence[TreeRow]) -> int:
+def replace_tree(
+    *, session: Session, principal: Principal, fund_id: int, rows: Sequence[TreeRow], version: int | None = None
+) -> int:
     """Replace the fund's whole tree with these rows, all or nothing; errors name their row and column."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     if len(rows) > MAX_NODES:
         problems.add("rows", f"一个专项资金最多 {MAX_NODES} 个节点，文件有 {len(rows)} 行")
@@ -796,6 +851,7 @@ def replace_tree(*, session: Session, principal: Principal, fund_id: int, rows: 
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.tree.replace",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -840,9 +896,11 @@ def add_deduction(
     reason: str,
     indicator: str | None = None,
     node_id: int | None = None,
+    version: int | None = None,
 ) -> FundDeduction:
     """Record one deduction against an item of the fund's template (points, reason, optionally what it concerns)."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     template = session.get(ScoringTemplate, evaluation.template_id)
     items = item_codes(templates.settings_of(template))  # type: ignore[arg-type]
     problems = Problems()
@@ -887,6 +945,7 @@ def add_deduction(
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.deduction.add",
         entity_type="fund_deduction",
         entity_id=row.id,
@@ -896,9 +955,12 @@ def add_deduction(
     return row
 
 
-def remove_deduction(*, session: Session, principal: Principal, fund_id: int, deduction_id: int) -> None:
+def remove_deduction(
+    *, session: Session, principal: Principal, fund_id: int, deduction_id: int, version: int | None = None
+) -> None:
     """Take back one recorded deduction."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     row = session.get(FundDeduction, deduction_id)
     if row is None or row.evaluation_id != evaluation.id:
         raise NotFound("扣分记录不存在")
@@ -910,6 +972,7 @@ def remove_deduction(*, session: Session, principal: Principal, fund_id: int, de
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.deduction.remove",
         entity_type="fund_deduction",
         entity_id=deduction_id,
@@ -981,6 +1044,7 @@ def act(
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action=f"fund.{action}",
         entity_type="fund_evaluation",
         entity_id=evaluation.id,
@@ -1055,7 +1119,14 @@ def tree_xlsx(view: FundView) -> bytes:
 
 
 def import_tree(
-    *, session: Session, principal: Principal, fund_id: int, data: bytes, filename: str, limits=None
+    *,
+    session: Session,
+    principal: Principal,
+    fund_id: int,
+    data: bytes,
+    filename: str,
+    limits=None,
+    version: int | None = None,
 ) -> int:
     """Replace the fund's tree from the xlsx template, all or nothing; every error names its row and column."""
     from app.importers import fund_tree as template
@@ -1080,7 +1151,7 @@ def import_tree(
         for r in read.rows
     ]
     try:
-        return replace_tree(session=session, principal=principal, fund_id=fund_id, rows=rows)
+        return replace_tree(session=session, principal=principal, fund_id=fund_id, rows=rows, version=version)
     except ValidationFailed as exc:
         for error in exc.errors:
             place, _, key = error.field.partition(".")

@@ -46,16 +46,22 @@ def write_docx(document: ReportDocument) -> bytes:
     _font(subtitle.add_run(document.subtitle), BODY_FONT, 16)
 
     _sections(out, document.sections)
-    out.add_paragraph()
-    for label in SIGN_OFF:
-        line = out.add_paragraph()
-        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, 16)
+    _sign_off(out, document, 16)
     for attachment in document.attachments:
         out.add_page_break()
         _sections(out, (attachment,))
+        if document.sign_attachments:
+            _sign_off(out, document, 12)
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
+
+
+def _sign_off(out, document: ReportDocument, size: float) -> None:
+    out.add_paragraph()
+    for label in SIGN_OFF:
+        line = out.add_paragraph()
+        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, size)
 
 
 def _sections(out, sections) -> None:

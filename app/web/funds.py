@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,7 +25,7 @@ from app.domain.funds import (
     RECIPIENT_KIND_LABELS,
     UNCONFIRMED,
 )
-from app.services import funds
+from app.services import funds, history
 from app.services.errors import DomainError, FieldError, ValidationFailed
 from app.services.imports import read_limits
 from app.uploads import read_upload
@@ -148,6 +148,8 @@ def _page(
             "notice": notice,
             "refusal": refusal,
             "parents": [n for n in view.nodes if n.node.kind != "recipient"],
+            # who changed which figure from what to what; a recipient sees only its own nodes, not this
+            "history": history.fund_history(session, fund_id) if view.whole_tree else [],
             "editing": (values or {}).get("_form"),
         },
         block="fund",
@@ -185,6 +187,11 @@ def fund_page(request: Request, fund_id: int, principal: PagePrincipal, session:
     return _page(request, principal, session, fund_id)
 
 
+def _version(form: dict[str, str]) -> int | None:
+    """The fund version the page's form was based on (every form of the fund page carries it)."""
+    return parse_id(form.get("fund_version"), "fund_version")
+
+
 def _node_fields(form: dict[str, str]) -> funds.NodeFields:
     def text(key: str) -> str | None:
         value = (form.get(key) or "").strip()
@@ -211,7 +218,9 @@ def _node_fields(form: dict[str, str]) -> funds.NodeFields:
 def add_node(request: Request, fund_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Add a node under the fund or one of its nodes."""
     try:
-        node = funds.add_node(session=session, principal=principal, fund_id=fund_id, data=_node_fields(form))
+        node = funds.add_node(
+            session=session, principal=principal, fund_id=fund_id, data=_node_fields(form), version=_version(form)
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, form, "add")
     return _after(request, principal, session, fund_id, f"已添加“{node.name}”。")
@@ -247,7 +256,9 @@ def save_node(request: Request, node_id: int, principal: PagePrincipal, session:
     node = funds.visible_node(session=session, principal=principal, node_id=node_id)
     fund_id = node.fund_id
     try:
-        funds.update_node(session=session, principal=principal, node_id=node_id, data=_node_fields(form))
+        funds.update_node(
+            session=session, principal=principal, node_id=node_id, data=_node_fields(form), version=_version(form)
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {**form, "node_id": str(node_id)}, f"edit-{node_id}")
     return _after(request, principal, session, fund_id, f"已保存“{form.get('name', '')}”。")
@@ -266,6 +277,7 @@ def report_spending(request: Request, node_id: int, principal: PagePrincipal, se
             spent=form.get("spent"),
             arrived=form.get("arrived"),
             arrival_dates=form.get("arrival_dates"),
+            version=_version(form),
         )
     except DomainError as exc:
         return _refused(
@@ -275,12 +287,12 @@ def report_spending(request: Request, node_id: int, principal: PagePrincipal, se
 
 
 @router.post("/fund-nodes/{node_id}/delete")
-def delete_node(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep):
+def delete_node(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Remove a node and everything below it."""
     node = funds.visible_node(session=session, principal=principal, node_id=node_id)
     fund_id, name = node.fund_id, node.name
     try:
-        funds.delete_node(session=session, principal=principal, node_id=node_id)
+        funds.delete_node(session=session, principal=principal, node_id=node_id, version=_version(form))
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {}, "")
     return _after(request, principal, session, fund_id, f"已删除“{name}”及其下级。")
@@ -299,6 +311,7 @@ def add_deduction(request: Request, fund_id: int, principal: PagePrincipal, sess
             reason=form.get("reason", ""),
             indicator=(form.get("indicator") or "").strip() or None,
             node_id=parse_id(form.get("node_id"), "node_id"),
+            version=_version(form),
         )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, form, "deduction")
@@ -306,10 +319,18 @@ def add_deduction(request: Request, fund_id: int, principal: PagePrincipal, sess
 
 
 @router.post("/funds/{fund_id}/deductions/{deduction_id}/delete")
-def remove_deduction(request: Request, fund_id: int, deduction_id: int, principal: PagePrincipal, session: SessionDep):
+def remove_deduction(
+    request: Request, fund_id: int, deduction_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
     """Take back one deduction."""
     try:
-        funds.remove_deduction(session=session, principal=principal, fund_id=fund_id, deduction_id=deduction_id)
+        funds.remove_deduction(
+            session=session,
+            principal=principal,
+            fund_id=fund_id,
+            deduction_id=deduction_id,
+            version=_version(form),
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {}, "")
     return _after(request, principal, session, fund_id, "已撤销该项扣分。")
@@ -352,6 +373,7 @@ async def import_tree(
     principal: PagePrincipal,
     session: SessionDep,
     file: Annotated[UploadFile, File()],
+    fund_version: Annotated[str | None, Form()] = None,
 ) -> Any:
     """Replace the tree from an uploaded xlsx, all or nothing; the errors listed by row and column."""
     settings = request.app.state.settings
@@ -365,6 +387,7 @@ async def import_tree(
                 data=data,
                 filename=file.filename or "upload.xlsx",
                 limits=read_limits(settings),
+                version=_version({"fund_version": fund_version or ""}),
             )
         )
     except ValidationFailed as exc:
