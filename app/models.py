@@ -22,6 +22,7 @@ from app.domain.evaluation import (
     TARGET_STATUS_CODES,
 )
 from app.domain.funds import IMPLEMENTATIONS, NODE_KINDS, RECIPIENT_KINDS
+from app.domain.monitoring import LIGHTS, ROUND_OPEN, ROUND_STATUSES
 from app.sqltypes import ExactDecimal, JSONType, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -626,4 +627,57 @@ class TargetAdjustment(SQLModel, table=True):
     applied_version: int | None = None  # the table version it created
     version: int = Field(default=1)  # optimistic locking
     created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# 绩效运行监控 (双监控): a round the finance bureau opens for a year with a cut-off date (截至 6月30日);
+# units report their projects' spending and indicator progress as of that date while it is open.
+class MonitoringRound(SQLModel, table=True):
+    __tablename__ = "monitoring_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(foreign_key="fiscal_year.year", unique=True)
+    cutoff_date: date
+    status: str = Field(default=ROUND_OPEN, sa_column=_enum("monitoring_round_status", ROUND_STATUSES))
+    opened_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    opened_at: datetime = Field(sa_column=_created_at())
+    closed_at: datetime | None = Field(default=None, sa_column=_at())
+    version: int = Field(default=1)  # optimistic locking
+
+
+# One project's monitoring report in a round: 执行数 as of the cut-off (万元, exact); the version
+# covers the report and all its indicator entries, as the 自评表's does.
+class MonitoringReport(SQLModel, table=True):
+    __tablename__ = "monitoring_report"
+    __table_args__ = (sa.UniqueConstraint("round_id", "project_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="monitoring_round.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    spent: Decimal | None = Field(default=None, sa_column=_money())  # 执行数 截至 the cut-off
+    version: int = Field(default=1)  # optimistic locking
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# One indicator's progress in a monitoring report: 完成值 so far and the unit's expected year-end
+# value (raw as typed, plus the parse of the 自评表's parser), the expected share at the cut-off for
+# seasonal work (百分点; empty: time-proportional), the unit's judgement where no number compares
+# (a light), and for anything off track the reason and the corrective measure.
+class MonitoringEntry(SQLModel, table=True):
+    __tablename__ = "monitoring_entry"
+    __table_args__ = (sa.UniqueConstraint("report_id", "indicator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="monitoring_report.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    progress: str | None = Field(default=None, sa_type=sa.Text)  # 完成值, raw
+    progress_parsed: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    expected_year_end: str | None = Field(default=None, sa_type=sa.Text)  # 年末预计值, raw
+    expected_parsed: dict | None = Field(default=None, sa_column=sa.Column(JSONType))
+    expected_share: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(7, 2)))
+    judgement: str | None = Field(default=None, sa_column=_enum("monitoring_judgement", LIGHTS, nullable=True))
+    reason: str | None = Field(default=None, sa_type=sa.Text)  # 偏差原因
+    measure: str | None = Field(default=None, sa_type=sa.Text)  # 纠偏措施
     updated_at: datetime = Field(sa_column=_created_at())

@@ -82,6 +82,11 @@ RULES: dict[tuple[str, str], Rule] = {
     # /api/v1 decisions and administration
     ("POST", "/api/v1/imports"): Rule(BUREAU),
     ("GET", "/api/v1/audit"): Rule(BUREAU),
+    ("GET", "/api/v1/scoring-templates"): SIGNED_IN,
+    ("GET", "/api/v1/scoring-templates/{name}"): SIGNED_IN,
+    ("POST", "/api/v1/scoring-templates/{name}/versions"): Rule(BUREAU, body=True),
+    ("GET", "/api/v1/template-choices"): SIGNED_IN,
+    ("PUT", "/api/v1/template-choices"): Rule(BUREAU, body=True),
     ("GET", "/admin/audit"): Rule(BUREAU),
     ("PUT", "/api/v1/filing-windows/{year}"): Rule(BUREAU),
     ("POST", "/api/v1/self-evaluations/{evaluation_id}/submit"): Rule(UNIT),
@@ -249,6 +254,7 @@ def _ids(w) -> dict[str, int | str]:
         "adjustment_id": 1,
         "user_id": w.users["unit"].id,
         "action": "submit",
+        "name": "national-2020",
     }
 
 

@@ -11,6 +11,7 @@ from app.api import (
     imports,
     report_checks,
     reviews,
+    scoring,
     self_evaluations,
     stats,
     target_tables,
@@ -40,3 +41,4 @@ api_router.include_router(reviews.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(report_checks.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(funds.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(audit.router, dependencies=SCOPED, responses=COMMON)
+api_router.include_router(scoring.router, dependencies=SCOPED, responses=COMMON)

@@ -141,6 +141,11 @@ class TemplateSettings:
     quality_required_categories: tuple[str, ...] = ("output", "outcome")
     quality_suggested_categories: tuple[str, ...] = ("satisfaction",)
     quality_weight_sum: bool = True
+    # mid-year monitoring (绩效运行监控, app/domain/monitoring.py): an indicator or the spending
+    # behind the time line by more than this many percentage points is yellow, by more than the
+    # second red
+    monitoring_yellow_behind: Decimal = _d("10")
+    monitoring_red_behind: Decimal = _d("20")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -198,6 +203,8 @@ class TemplateSettings:
             "quality_required_categories": list(self.quality_required_categories),
             "quality_suggested_categories": list(self.quality_suggested_categories),
             "quality_weight_sum": self.quality_weight_sum,
+            "monitoring_yellow_behind": str(self.monitoring_yellow_behind),
+            "monitoring_red_behind": str(self.monitoring_red_behind),
         }
 
     @classmethod
@@ -274,7 +281,13 @@ class TemplateSettings:
         for key in ("lower_formula", "equality", "deadline_late_level"):
             if key in data:
                 kw[key] = _as_text(data[key], key)
-        for key in ("over_achievement_percent", "execution_low_below", "execution_over_above"):
+        for key in (
+            "over_achievement_percent",
+            "execution_low_below",
+            "execution_over_above",
+            "monitoring_yellow_behind",
+            "monitoring_red_behind",
+        ):
             if key in data:
                 kw[key] = _as_decimal(data[key], key)
         if "grade_thresholds" in data:
@@ -368,6 +381,11 @@ class TemplateSettings:
         _check_decimal(self.quality_min_quantitative_share, "quality_min_quantitative_share")
         if not 0 <= self.quality_min_quantitative_share <= 100:
             raise ValueError("定量指标占比的要求须在 0% 至 100% 之间。")
+
+        for key in ("monitoring_yellow_behind", "monitoring_red_behind"):
+            _check_decimal(getattr(self, key), key)
+        if not (0 <= self.monitoring_yellow_behind <= self.monitoring_red_behind <= 100):
+            raise ValueError("运行监控的亮灯阈值须满足 0 ≤ 黄灯线 ≤ 红灯线 ≤ 100（百分点）。")
 
         thresholds = self.grade_thresholds
         if not thresholds:

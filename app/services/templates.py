@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,6 +95,8 @@ def new_version(*, session: Session, name: str, changes: dict, actor: Any = "cli
     Evaluations already scored keep the version they were scored with until rescored on purpose.
     """
     current = current_template(session=session, name=name)
+    if changes.get("name", name) != name:
+        raise ValidationFailed("评分模板设置无效：模板名不能通过设置修改")
     merged = {**current.settings, **changes}
     try:
         TemplateSettings.from_json(merged)
@@ -220,3 +224,94 @@ def choose(
     )
     session.commit()
     return row
+
+
+# --- read-only views for /api/v1 (no row is created by reading) ---------------------------
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    """One version of a template as the API shows it; `stored` is false for a built-in template
+    not used yet (it is stored as version 1 with these settings on first use)."""
+
+    name: str
+    version: int
+    title: str
+    rule_name: str
+    item_scored: bool
+    is_current: bool
+    stored: bool
+    created_at: datetime | None
+    settings: dict[str, Any]
+
+
+def _view(row: ScoringTemplate) -> TemplateView:
+    return TemplateView(
+        name=row.name,
+        version=row.version,
+        title=row.title,
+        rule_name=short_title(row.name),
+        item_scored=is_item_scored(settings_of(row)),
+        is_current=row.is_current,
+        stored=True,
+        created_at=row.created_at,
+        settings=settings_of(row).to_json(),
+    )
+
+
+def _built_in_view(name: str) -> TemplateView:
+    settings = BUILT_IN.get(name) or FUND_TEMPLATES[name]
+    return TemplateView(
+        name=name,
+        version=1,
+        title=TITLES.get(name) or FUND_TEMPLATE_TITLES[name],
+        rule_name=short_title(name),
+        item_scored=is_item_scored(settings),
+        is_current=True,
+        stored=False,
+        created_at=None,
+        settings=settings.to_json(),
+    )
+
+
+def catalog(*, session: Session) -> list[TemplateView]:
+    """The current version of every template there is: the stored ones and the built-in ones not used yet."""
+    stored = {row.name: row for row in session.exec(select(ScoringTemplate).where(ScoringTemplate.is_current))}
+    names = [*BUILT_IN, *FUND_TEMPLATES, *sorted(n for n in stored if n not in BUILT_IN and n not in FUND_TEMPLATES)]
+    return [_view(stored[n]) if n in stored else _built_in_view(n) for n in names]
+
+
+def versions(*, session: Session, name: str) -> list[TemplateView]:
+    """Every stored version of one template, newest first (a built-in one not used yet: its defaults)."""
+    rows = session.exec(
+        select(ScoringTemplate).where(ScoringTemplate.name == name).order_by(ScoringTemplate.version.desc())
+    ).all()
+    if rows:
+        return [_view(r) for r in rows]
+    if name in BUILT_IN or name in FUND_TEMPLATES:
+        return [_built_in_view(name)]
+    raise NotFound(f"评分模板「{name}」不存在（可用：{'、'.join(v.name for v in catalog(session=session))}）")
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    year: int
+    department: str | None
+    template: str
+    rule_name: str
+    chosen_by: str | None
+    chosen_at: datetime | None
+
+
+def choice_views(*, session: Session, year: int | None = None) -> list[ChoiceView]:
+    return [
+        ChoiceView(
+            year=row.year,
+            department=department,
+            template=row.template_name,
+            rule_name=short_title(row.template_name),
+            chosen_by=row.chosen_by or None,
+            chosen_at=row.chosen_at,
+        )
+        for row, department in choices(session=session, year=year)
+    ]

@@ -24,7 +24,12 @@ from tests.api.test_tokens_cli import run_cli as run_cli_tokens
 
 # What the issue asks of each kind of route, checked against what the routes declare.
 REVIEW_ROUTES = {"approve", "return", "reopen"}
-ADMIN_ROUTES = {("POST", "/api/v1/imports"), ("PUT", "/api/v1/filing-windows/{year}")}
+ADMIN_ROUTES = {
+    ("POST", "/api/v1/imports"),
+    ("PUT", "/api/v1/filing-windows/{year}"),
+    ("PUT", "/api/v1/template-choices"),
+    ("POST", "/api/v1/scoring-templates/{name}/versions"),
+}
 # POSTs that change nothing (a file in, a reading out): read, like a GET.
 READ_POSTS = {("POST", "/api/v1/report-checks")}
 

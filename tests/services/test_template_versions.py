@@ -112,8 +112,9 @@ CHANGES = {
 def test_every_setting_of_national_2020_is_covered():
     from app.domain.scoring import NATIONAL_2020
 
-    # quality_* settings change the checks of a 绩效目标表, not scores (tests/services/test_target_quality_settings.py)
-    quality = {k for k in NATIONAL_2020.to_json() if k.startswith("quality_")}
+    # quality_* settings change the checks of a 绩效目标表, not scores (tests/services/test_target_quality_settings.py);
+    # monitoring_* the mid-year lights (tests/domain/test_monitoring.py)
+    quality = {k for k in NATIONAL_2020.to_json() if k.startswith(("quality_", "monitoring_"))}
     assert quality
     assert set(NATIONAL_2020.to_json()) - {"name"} - quality == set(CHANGES) | {
         "given_weights_absolute",

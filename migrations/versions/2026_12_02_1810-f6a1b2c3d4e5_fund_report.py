@@ -1,7 +1,7 @@
 """fund report: the narrative sections and sign-off of a 专项资金's 自评报告
 
 Revision ID: f6a1b2c3d4e5
-Revises: e2a4c6e8f050
+Revises: efbd7e8308ed
 Create Date: 2026-12-02 18:00:00
 
 """
@@ -16,7 +16,7 @@ import app.sqltypes
 
 # revision identifiers, used by Alembic.
 revision: str = "f6a1b2c3d4e5"
-down_revision: str | Sequence[str] | None = "e2a4c6e8f050"
+down_revision: str | Sequence[str] | None = "efbd7e8308ed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
