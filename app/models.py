@@ -608,6 +608,27 @@ class FundReport(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_created_at())
 
 
+# A 专项资金's own 绩效目标 indicator (产出 / 效益 …) with its actual: listed in the report, and scored
+# by the indicator rules when it names an item of the fund's template scored "from indicators".
+class FundIndicator(SQLModel, table=True):
+    __tablename__ = "fund_indicator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="special_fund.id", index=True)
+    item_code: str | None = Field(default=None, max_length=16)  # the template item it counts for; None: listed
+    level1: str = Field(max_length=32)  # output / outcome / satisfaction / cost
+    level2: str | None = Field(default=None, max_length=32)  # quantity / quality / timeliness …
+    name: str = Field(max_length=500)
+    annual_target: str = Field(sa_type=sa.Text)  # 年度指标值, raw; parsed by the target parser when scored
+    actual: str | None = Field(default=None, sa_type=sa.Text)  # 实际完成值, raw
+    qualitative_level: str | None = Field(default=None, max_length=20)
+    weight: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))  # 分值, optional
+    deviation_reason: str | None = Field(default=None, sa_type=sa.Text)
+    position: int = Field(default=0)
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
 # 调整: a request to change an approved 绩效目标表 (target values, 分值, goals) with a reason,
 # reviewed like the table; the bureau's approval applies it as the table's next version. Each
 # change keeps the value before it, so the self-evaluation shows the original beside it.

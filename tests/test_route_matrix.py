@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/funds/{fund_id}"): SIGNED_IN,
     ("GET", "/api/v1/fund-nodes/{node_id}"): SIGNED_IN,
     ("GET", "/api/v1/funds/{fund_id}/tree.xlsx"): SIGNED_IN,
+    ("GET", "/api/v1/funds/{fund_id}/indicators"): SIGNED_IN,
     # /api/v1 decisions and administration
     ("POST", "/api/v1/imports"): Rule(BUREAU),
     ("GET", "/api/v1/audit"): Rule(BUREAU),
@@ -126,6 +127,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/funds/{fund_id}/return"): BODY,
     ("POST", "/api/v1/funds/{fund_id}/reopen"): BODY,
     ("POST", "/api/v1/funds/{fund_id}/tree"): BODY,
+    ("POST", "/api/v1/funds/{fund_id}/indicators"): BODY,
+    ("PUT", "/api/v1/fund-indicators/{indicator_id}"): BODY,
+    ("DELETE", "/api/v1/fund-indicators/{indicator_id}"): BODY,
     # pages: everyone's
     ("GET", "/"): SIGNED_IN,
     ("GET", "/evaluations/print"): SIGNED_IN,
@@ -198,6 +202,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/funds/{fund_id}/act"): BODY,
     ("POST", "/funds/{fund_id}/tree"): BODY,
     ("POST", "/funds/{fund_id:int}/report/save"): BODY,
+    ("POST", "/funds/{fund_id}/indicators"): BODY,
+    ("POST", "/fund-indicators/{indicator_id}"): BODY,
+    ("POST", "/fund-indicators/{indicator_id}/delete"): BODY,
     # pages: accounts and their sessions
     ("GET", "/admin/users"): Rule(ADMIN),
     ("POST", "/admin/users/{user_id}/end-sessions"): Rule(ADMIN),

@@ -32,6 +32,7 @@ MAX_ID = 2**31 - 1
 FundId = Annotated[int, Path(ge=1, le=MAX_ID, description="专项资金ID")]
 NodeId = Annotated[int, Path(ge=1, le=MAX_ID, description="资金分配节点ID")]
 DeductionId = Annotated[int, Path(ge=1, le=MAX_ID, description="扣分记录ID")]
+IndicatorId = Annotated[int, Path(ge=1, le=MAX_ID, description="专项资金绩效指标ID")]
 VersionQuery = Annotated[
     int, Query(ge=1, le=MAX_ID, description="专项资金的版本号（fund_version）：删除所基于的版本；过期则 409")
 ]
@@ -685,3 +686,154 @@ async def import_tree(
         )
     )
     return await run_in_threadpool(lambda: _detail(session, principal, fund_id))
+
+
+# --- the fund's 绩效目标 indicators ---------------------------------------------------------------
+
+
+class FundIndicatorWrite(_Input):
+    """专项资金的一个绩效目标指标：目标值、年底的实际完成值；计入评分模板中“按绩效指标计分”的项目（可不填，只列示）。"""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "31",
+                    "level1": "output",
+                    "level2": "quantity",
+                    "name": "支持工业企业“上云上平台”数量",
+                    "annual_target": "≥872家",
+                    "actual": "935家",
+                }
+            ]
+        },
+    )
+
+    level1: str = Field(
+        max_length=32, description="一级指标：output 产出 / outcome 效益 / satisfaction 满意度（也可写中文）"
+    )
+    level2: str | None = Field(
+        None, max_length=32, description="二级指标：quantity 数量 / quality 质量 / timeliness 时效 …"
+    )
+    name: str = Field(max_length=500, description="三级指标名称")
+    annual_target: str = Field(
+        max_length=2000, description="年度指标值（如 ≥872家、100%、2019年12月前），按目标表的规则识别"
+    )
+    item_code: str | None = Field(
+        None, max_length=16, description="计入的评分项目代号（须为按绩效指标计分的项目）；不填只列示"
+    )
+    actual: str | None = Field(None, max_length=2000, description="实际完成值（如 935家）")
+    qualitative_level: str | None = Field(
+        None, max_length=20, description="定性指标的达成程度：achieved / partial / not_achieved"
+    )
+    weight: str | None = Field(
+        None, max_length=12, description="分值（同一项目的指标都给时按分值分配该项目的分数，否则平均分配）"
+    )
+    deviation_reason: str | None = Field(None, max_length=2000, description="偏差原因")
+    position: int | None = Field(None, ge=1, le=100000, description="顺序")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description=VERSION_DOC + "（新增时可不填）")
+
+
+class FundIndicatorPut(FundIndicatorWrite):
+    """整体替换一个指标的字段；须带上修改所基于的专项资金版本号。"""
+
+    version: int = Field(ge=1, le=MAX_ID, description=VERSION_DOC)  # type: ignore[assignment]
+
+
+class FundIndicatorPublic(BaseModel):
+    id: int = Field(description="指标ID")
+    item_code: str | None = Field(description="计入的评分项目代号；null 为只列示")
+    item_name: str = Field(description="计入的评分项目名称（或“不计分（列示）”）")
+    level1: str = Field(description="一级指标（中文）")
+    level2: str = Field(description="二级指标（中文）")
+    name: str = Field(description="三级指标")
+    annual_target: str = Field(description="年度指标值，原样")
+    actual: str = Field(description="实际完成值（定性指标为达成程度）")
+    score: str | None = Field(description="得分（按指标规则）；不计分或尚不能计分时为空")
+    fund_version: int = Field(description="专项资金版本号：修改时原样带回")
+
+
+def _indicator_public(row: dict[str, Any], fund_version: int) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "item_code": row["row"].item_code,
+        "item_name": row["item"],
+        "level1": row["level1"],
+        "level2": row["level2"],
+        "name": row["name"],
+        "annual_target": row["target"],
+        "actual": row["actual"],
+        "score": row["score"] or None,
+        "fund_version": fund_version,
+    }
+
+
+def _indicators(session, principal, fund_id: int) -> list[dict[str, Any]]:
+    from app.services import fund_reports
+
+    view = funds.fund_view(session=session, principal=principal, fund_id=fund_id)
+    if view.evaluation is None:
+        return []
+    return [_indicator_public(r, view.fund.version) for r in fund_reports.indicator_rows(session, view)]
+
+
+def _indicator_fields(body: FundIndicatorWrite) -> tuple[funds.IndicatorFields, int | None]:
+    fields = body.model_dump()
+    version = fields.pop("version")
+    return funds.IndicatorFields(**fields), version
+
+
+@router.get(
+    "/funds/{fund_id}/indicators",
+    response_model=list[FundIndicatorPublic],
+    summary="专项资金的绩效目标指标",
+    responses=READ_ERRORS,
+)
+@requires("read")
+def list_indicators(session: SessionDep, principal: PrincipalDep, fund_id: FundId) -> Any:
+    """专项资金自己的绩效目标指标：目标值、实际完成值、计入的评分项目和得分（用款单位为空列表）。"""
+    return _indicators(session, principal, fund_id)
+
+
+@router.post(
+    "/funds/{fund_id}/indicators",
+    status_code=201,
+    response_model=list[FundIndicatorPublic],
+    summary="添加绩效目标指标",
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def add_indicator(session: SessionDep, principal: PrincipalDep, fund_id: FundId, body: FundIndicatorWrite) -> Any:
+    """添加一个指标；计入“按绩效指标计分”的项目时，该项目即按指标规则从这些数据计分。返回全部指标。"""
+    data, version = _indicator_fields(body)
+    funds.add_indicator(session=session, principal=principal, fund_id=fund_id, data=data, version=version)
+    return _indicators(session, principal, fund_id)
+
+
+@router.put(
+    "/fund-indicators/{indicator_id}",
+    response_model=list[FundIndicatorPublic],
+    summary="修改绩效目标指标（含实际完成值）",
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def put_indicator(
+    session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, body: FundIndicatorPut
+) -> Any:
+    """整体替换指标的字段（年底填写实际完成值也用它），带上版本号；返回该专项资金的全部指标。"""
+    data, version = _indicator_fields(body)
+    row = funds.update_indicator(
+        session=session, principal=principal, indicator_id=indicator_id, data=data, version=version
+    )
+    return _indicators(session, principal, row.fund_id)
+
+
+@router.delete("/fund-indicators/{indicator_id}", status_code=204, summary="删除绩效目标指标", responses=WRITE_ERRORS)
+@requires("write")
+def delete_indicator(
+    session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, version: VersionQuery
+) -> Response:
+    """删除一个指标（带上版本号，过期则 409）。"""
+    funds.delete_indicator(session=session, principal=principal, indicator_id=indicator_id, version=version)
+    return Response(status_code=204)

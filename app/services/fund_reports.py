@@ -348,5 +348,36 @@ def docx(rv: FundReportView, indicators: list[dict] | None = None) -> bytes:
 
 
 def indicator_rows(session: Session, fv: funds.FundView) -> list[dict]:
-    """The fund's 绩效目标 indicators as the report prints them (none until some are entered)."""
-    return []
+    """The fund's 绩效目标 indicators as the report prints them: target, actual, the item, the score."""
+    from app.domain.categories import LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
+    from app.domain.funds import _walk
+    from app.domain.scoring import QUALITATIVE_LABELS
+
+    scored: dict[str, Decimal | None] = {}
+    items: dict[str, str] = {}
+    places = fv.score.places if fv.score else 2
+    for category in fv.score.categories if fv.score else ():
+        for top in category.items:
+            for item in _walk(top):
+                items[item.code] = item.name
+                for result in item.indicators:
+                    scored[result.key] = result.final_score
+    out = []
+    for row in funds.fund_indicators(session, fv.fund.id):  # type: ignore[arg-type]
+        level1 = LEVEL1_BY_SLUG.get(row.level1)
+        level2 = LEVEL2_BY_SLUG.get(row.level2 or "")
+        actual = row.actual or (QUALITATIVE_LABELS.get(row.qualitative_level or "") if row.qualitative_level else "")
+        out.append(
+            {
+                "id": row.id,
+                "level1": level1.name if level1 else row.level1,
+                "level2": level2.name if level2 else "",
+                "name": row.name,
+                "target": row.annual_target,
+                "actual": actual or "",
+                "item": items.get(row.item_code or "", "不计分（列示）"),
+                "score": score_text(scored.get(str(row.id)), places) if row.item_code else "",
+                "row": row,
+            }
+        )
+    return out

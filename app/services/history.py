@@ -166,6 +166,16 @@ def _fund_details(event: AuditEvent) -> list[str]:
         return [f"项目 {row.get('item')} 扣 {row.get('points')} 分：{_short(row.get('reason'))}"]
     if action == "report.save":
         return [f"修改{REPORT_FIELD_LABELS.get(key, key)}" for key in after]
+    if action.startswith("fund.indicator."):
+        labels = {"annual_target": "年度指标值", "actual": "实际完成值", "weight": "分值", "item_code": "计入项目"}
+        if action != "fund.indicator.update":
+            return [f"指标“{name}”"]
+        changed = [
+            f"指标“{name}”的{label}：{_short(before.get(key))} → {_short(after.get(key))}"
+            for key, label in labels.items()
+            if before.get(key) != after.get(key)
+        ]
+        return changed or [f"指标“{name}”"]
     return []
 
 

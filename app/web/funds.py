@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.db import SessionDep
 from app.domain import evaluation as lifecycle
+from app.domain.categories import LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
 from app.domain.funds import (
     FIGURE_LABELS,
     FUND_TEMPLATE_TITLES,
@@ -25,7 +26,8 @@ from app.domain.funds import (
     RECIPIENT_KIND_LABELS,
     UNCONFIRMED,
 )
-from app.services import funds, history
+from app.domain.scoring import QUALITATIVE_LABELS
+from app.services import fund_reports, funds, history
 from app.services.errors import DomainError, FieldError, ValidationFailed
 from app.services.imports import read_limits
 from app.uploads import read_upload
@@ -148,6 +150,11 @@ def _page(
             "notice": notice,
             "refusal": refusal,
             "parents": [n for n in view.nodes if n.node.kind != "recipient"],
+            "indicators": fund_reports.indicator_rows(session, view) if view.evaluation else [],
+            "indicator_items": [row["item"] for row in score_rows(view) if row["item"].method == "indicators"],
+            "LEVEL1_BY_SLUG": LEVEL1_BY_SLUG,
+            "LEVEL2_BY_SLUG": LEVEL2_BY_SLUG,
+            "QUALITATIVE_LABELS": QUALITATIVE_LABELS,
             # who changed which figure from what to what; a recipient sees only its own nodes, not this
             "history": history.fund_history(session, fund_id) if view.whole_tree else [],
             "editing": (values or {}).get("_form"),
@@ -408,3 +415,65 @@ async def import_tree(
     return await run_in_threadpool(
         lambda: _after(request, principal, session, fund_id, f"已导入 {count} 个节点（原有的资金分配已整体替换）。")
     )
+
+
+def _indicator_fields(form: dict[str, str]) -> funds.IndicatorFields:
+    def text(key: str) -> str | None:
+        value = (form.get(key) or "").strip()
+        return value or None
+
+    return funds.IndicatorFields(
+        level1=form.get("level1", ""),
+        name=form.get("name", ""),
+        annual_target=form.get("annual_target", ""),
+        level2=text("level2"),
+        item_code=text("item_code"),
+        actual=text("actual"),
+        qualitative_level=text("qualitative_level"),
+        weight=text("weight"),
+        deviation_reason=text("deviation_reason"),
+    )
+
+
+@router.post("/funds/{fund_id}/indicators")
+def add_indicator(request: Request, fund_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
+    """Add one of the fund's 绩效目标 indicators (scored under an item, or listed only)."""
+    try:
+        row = funds.add_indicator(
+            session=session, principal=principal, fund_id=fund_id, data=_indicator_fields(form), version=_version(form)
+        )
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, form, "indicator")
+    return _after(request, principal, session, fund_id, f"已添加指标“{row.name}”。")
+
+
+@router.post("/fund-indicators/{indicator_id}")
+def save_indicator(
+    request: Request, indicator_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """Save one indicator's fields (at year end: its actual, level reached, deviation reason)."""
+    fund_id = funds.indicator_fund(session=session, principal=principal, indicator_id=indicator_id)
+    try:
+        row = funds.update_indicator(
+            session=session,
+            principal=principal,
+            indicator_id=indicator_id,
+            data=_indicator_fields(form),
+            version=_version(form),
+        )
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, form, f"indicator-{indicator_id}")
+    return _after(request, principal, session, fund_id, f"已保存指标“{row.name}”。")
+
+
+@router.post("/fund-indicators/{indicator_id}/delete")
+def delete_indicator(
+    request: Request, indicator_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """Remove one indicator."""
+    fund_id = funds.indicator_fund(session=session, principal=principal, indicator_id=indicator_id)
+    try:
+        funds.delete_indicator(session=session, principal=principal, indicator_id=indicator_id, version=_version(form))
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, {}, "")
+    return _after(request, principal, session, fund_id, "已删除该指标。")
