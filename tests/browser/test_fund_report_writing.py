@@ -71,7 +71,7 @@ def test_the_department_writes_the_fund_report_and_downloads_word_and_pdf(page: 
     assert not any("zuohao" in body or "xiangmu" in body for body in saves.sent)
 
     base = page.url.rsplit("/report", 1)[0]
-    word = page.request.get(base + "/report.docx")
+    word = page.request.get(base + "/report.docx", timeout=120_000)
     assert word.ok
     document = docx.Document(io.BytesIO(word.body()))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
@@ -89,7 +89,7 @@ def test_the_department_writes_the_fund_report_and_downloads_word_and_pdf(page: 
     cells = {c.text for t in document.tables for r in t.rows for c in r.cells}
     assert {"96.8", "56022.2398", "57550", "97.35%"} <= cells
 
-    pdf = page.request.get(base + "/report.pdf")
+    pdf = page.request.get(base + "/report.pdf", timeout=120_000)
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     rendered = pypdfium2.PdfDocument(pdf.body())
     for n in range(len(rendered)):
