@@ -274,6 +274,14 @@ def import_(
     year: Annotated[int | None, typer.Option(help="年度；文件有“年度”列时可省略")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告，不写入数据库")] = False,
     force: Annotated[bool, typer.Option("--force", help="允许删除已填报实际完成值的指标")] = False,
+    as_draft: Annotated[
+        bool, typer.Option("--draft", help="新表作为草稿导入（由单位修改后申报）；默认作为已批复的目标表导入")
+    ] = False,
+    as_adjustment: Annotated[
+        bool,
+        typer.Option("--as-adjustment", help="文件修改了已批复的目标表时提交调整申请（经审核后生效），而不是拒绝导入"),
+    ] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="调整申请的原因（与 --as-adjustment 一起用）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出报告")] = False,
 ) -> None:
     """导入绩效目标表（整个文件要么全部导入，要么不写入任何内容）。"""
@@ -311,6 +319,9 @@ def import_(
                     dry_run=dry_run,
                     force=force,
                     actor=operator(),
+                    as_draft=as_draft,
+                    as_adjustment=as_adjustment,
+                    adjustment_reason=reason,
                     max_bytes=settings.import_max_bytes,
                     on_progress=progress,
                     limits=imports.read_limits(settings),
@@ -384,7 +395,11 @@ def _print_check(result, show_all: bool) -> None:
 
 
 # What to do about a refusal, in this face's words (the service says only what is wrong).
-CLI_REMEDIES = {"year_missing": "请用 --year 指定年度", "removes_actuals": "确认删除请加 --force"}
+CLI_REMEDIES = {
+    "year_missing": "请用 --year 指定年度",
+    "removes_actuals": "确认删除请加 --force",
+    "approved_table": "如需按文件修改已批复的表，请加 --as-adjustment（可用 --reason 写明原因）提交调整申请",
+}
 COUNT_LABELS = {
     "units": "单位",
     "units_created": "新建单位",
@@ -396,6 +411,7 @@ COUNT_LABELS = {
     "indicators_updated": "更新指标",
     "indicators_unchanged": "未变指标",
     "indicators_removed": "删除指标",
+    "adjustments_requested": "提交调整申请",
 }
 
 

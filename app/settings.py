@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     login_max_delay_seconds: int = Field(900, alias="JIXIAO_LOGIN_MAX_DELAY_SECONDS", ge=1, le=86_400)
     # A report uploaded to jixiao check-report (page and API): refused above this, before it is read.
     report_check_max_bytes: int = Field(20 * 1024 * 1024, alias="JIXIAO_REPORT_CHECK_MAX_BYTES", ge=1024)
+    # A filled-in 离线填报表 uploaded (page and API): its size, judged on Content-Length before the body is
+    # read, and the rows of all its sheets, judged from the workbook before any cell is read.
+    offline_max_bytes: int = Field(10 * 1024 * 1024, alias="JIXIAO_OFFLINE_MAX_BYTES", ge=1024)
+    offline_max_rows: int = Field(50_000, alias="JIXIAO_OFFLINE_MAX_ROWS", ge=100)
     # PostgreSQL: the role the application connects as (DATABASE_URL's user), distinct from the role
     # that runs migrations. `jixiao migrate` (run as the owner) grants it every table's rows but only
     # SELECT and INSERT on the audit table, and creates it when JIXIAO_DB_APP_PASSWORD is given.

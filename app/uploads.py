@@ -11,6 +11,8 @@ from app.services.errors import ValidationFailed
 UPLOAD_LIMITS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/report-checks"): "report_check_max_bytes",
     ("POST", "/report-checks"): "report_check_max_bytes",
+    ("POST", "/api/v1/self-evaluations/offline"): "offline_max_bytes",
+    ("POST", "/evaluations/offline"): "offline_max_bytes",
 }
 # The form around the file (boundaries, other fields) on top of the file's own limit.
 FORM_ALLOWANCE = 64 * 1024

@@ -137,6 +137,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/evaluations/{evaluation_id:int}"): SIGNED_IN,
     ("GET", "/evaluations/{evaluation_id:int}/print"): SIGNED_IN,
     ("GET", "/evaluations/{evaluation_id:int}/export.xlsx"): SIGNED_IN,
+    # 离线填报: anyone who may see a 自评表 downloads its fill-in workbook; only a unit uploads one
+    ("GET", "/evaluations/offline.xlsx"): SIGNED_IN,
+    ("GET", "/evaluations/{evaluation_id:int}/offline.xlsx"): SIGNED_IN,
+    ("POST", "/evaluations/offline"): Rule(UNIT, body=True),
+    ("GET", "/api/v1/self-evaluations/offline.xlsx"): SIGNED_IN,
+    ("GET", "/api/v1/self-evaluations/{evaluation_id}/offline.xlsx"): SIGNED_IN,
+    ("POST", "/api/v1/self-evaluations/offline"): Rule(UNIT, body=True),
     ("GET", "/targets"): SIGNED_IN,
     ("GET", "/targets/{project_id:int}"): SIGNED_IN,
     ("GET", "/targets/{project_id:int}/print"): SIGNED_IN,

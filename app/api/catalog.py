@@ -182,7 +182,7 @@ class ProjectsQuery(ListQuery):
     max_execution_rate: Decimal | None = Field(
         None, ge=0, le=100000, description="预算执行率上限（百分点，含），如 90 表示执行率 ≤ 90%", examples=["90"]
     )
-    q: str | None = Field(None, max_length=200, description="按项目名称模糊查找")
+    q: str | None = Field(None, max_length=200, description="按项目名称或项目编码查找（包含所填文字即可）")
 
 
 class IndicatorsQuery(ListQuery):

@@ -28,6 +28,19 @@ async def create_import(
     year: Annotated[int | None, Form(ge=MIN_YEAR, le=MAX_YEAR, description="年度；文件有“年度”列时可省略")] = None,
     dry_run: Annotated[bool, Form(description="只检查不写入")] = False,
     force: Annotated[bool, Form(description="允许删除已填报实际完成值的指标")] = False,
+    as_draft: Annotated[
+        bool, Form(description="新表作为草稿导入，由单位修改后申报；默认作为已批复的目标表导入")
+    ] = False,
+    as_adjustment: Annotated[
+        bool,
+        Form(
+            description="文件修改了已批复的目标表时，为每张表提交调整申请（经审核批准后生效）；"
+            "不选则拒绝导入并列出这些项目"
+        ),
+    ] = False,
+    adjustment_reason: Annotated[
+        str | None, Form(max_length=5000, description="调整申请的原因；省略时写明按哪个文件重新导入")
+    ] = None,
 ) -> JSONResponse:
     """Import one file as one transaction; 200 with the report, or 422 with every error and its place."""
     require_role(principal, *imports.IMPORT_ROLES)
@@ -44,6 +57,9 @@ async def create_import(
             dry_run=dry_run,
             force=force,
             actor=principal,
+            as_draft=as_draft,
+            as_adjustment=as_adjustment,
+            adjustment_reason=adjustment_reason,
             max_bytes=settings.import_max_bytes,
             limits=imports.read_limits(settings),
         )

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
+from app import timeouts
+from app.api import export
+from app.api.deps import EXPORT_RESPONSES
 from app.api.models import HistoryEventPublic, history_public, rate, score
 from app.api.scopes import requires
 from app.api.self_evaluations import EvaluationPublic, public
@@ -21,7 +30,7 @@ from app.domain.evaluation import (
     QUEUE_FLAG_CODES,
     STATUS_DOC,
 )
-from app.services import reviews, windows
+from app.services import audit, reviews, windows
 from app.services.reviews import OverrideInput, ReviewView
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
@@ -263,19 +272,78 @@ def put_window(
 class QueueItemPublic(BaseModel):
     """审核队列中的一份自评。"""
 
-    id: int = Field(description="自评编号")
-    project_code: str = Field(description="项目编码")
-    project: str = Field(description="项目名称")
-    unit_id: int = Field(description="单位编号")
-    unit: str = Field(description="单位名称")
-    department: str | None = Field(description="主管部门名称")
-    status: str = Field(description=f"状态：{STATUS_DOC}")
-    submitted_at: dt.datetime | None = Field(description="送审时间（UTC）")
-    total_score: str | None = Field(description="总分")
-    grade: str | None = Field(description="等级")
-    execution_rate: str | None = Field(description="预算执行率（百分点）")
-    flags: list[str] = Field(description="队列提示：" + " / ".join(QUEUE_FLAG_CODES) + " / no_satisfaction")
-    version: int = Field(description="版本号（审核时可传回，已被他人修改时 409）")
+    id: int = Field(title="自评编号", description="自评编号")
+    project_code: str = Field(title="项目编码", description="项目编码")
+    project: str = Field(title="项目名称", description="项目名称")
+    unit_id: int = Field(title="单位编号", description="单位编号")
+    unit: str = Field(title="单位名称", description="单位名称")
+    department: str | None = Field(title="主管部门", description="主管部门名称")
+    status: str = Field(title="状态", description=f"状态：{STATUS_DOC}")
+    submitted_at: dt.datetime | None = Field(title="送审时间（UTC）", description="送审时间（UTC）")
+    total_score: str | None = Field(title="总分", description="总分", json_schema_extra={"format": "decimal"})
+    grade: str | None = Field(title="等级", description="等级")
+    execution_rate: str | None = Field(
+        title="预算执行率（%）", description="预算执行率（百分点）", json_schema_extra={"format": "decimal"}
+    )
+    flags: list[str] = Field(
+        title="提示", description="队列提示：" + " / ".join(QUEUE_FLAG_CODES) + " / no_satisfaction"
+    )
+    version: int = Field(title="版本号", description="版本号（审核时可传回，已被他人修改时 409）")
+
+
+def queue_item(r: reviews.QueueRow) -> QueueItemPublic:
+    return QueueItemPublic(
+        id=r.id,
+        project_code=r.project_code,
+        project=r.project_name,
+        unit_id=r.unit_id,
+        unit=r.unit,
+        department=r.department,
+        status=r.status,
+        submitted_at=r.submitted_at,
+        total_score=score(r.total_score),
+        grade=r.grade,
+        execution_rate=rate(r.execution_rate),
+        flags=r.queue_flags,
+        version=r.version,
+    )
+
+
+def _queue_export(request: Request, session: Session, principal, filters: reviews.QueueFilters, fmt: str):
+    """The whole queue as csv / xlsx, page after page in its own session (the request's may be closed)."""
+    reviews.review_queue(session=session, principal=principal, filters=replace(filters, page_size=1))  # a 422 now
+    session.rollback()
+    audit.exported(
+        session=session,
+        actor=principal,
+        what=request.url.path,
+        fmt=fmt,
+        filters={k: v for k, v in dataclasses.asdict(filters).items() if k not in ("page_token", "page_size")},
+    )
+    engine = request.app.state.engine
+
+    def rows() -> Iterator[QueueItemPublic]:
+        with Session(engine) as own:
+            timeouts.allow_long(own)
+            token = None
+            while True:
+                found = reviews.review_queue(
+                    session=own, principal=principal, filters=replace(filters, page_token=token)
+                )
+                own.rollback()
+                yield from (queue_item(r) for r in found.rows)
+                if not found.next_token:
+                    return
+                token = found.next_token
+
+    cols = export.columns(QueueItemPublic)
+    if fmt == "csv":
+        body, media = export.csv_stream(rows(), cols), export.CSV_TYPE
+    else:
+        body, media = export.xlsx_stream(rows(), cols, "审核队列"), export.XLSX_TYPE
+    name = f"review-queue-{filters.year or ''}.{fmt}"
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
 class QueuePagePublic(BaseModel):
@@ -296,10 +364,15 @@ class QueuePagePublic(BaseModel):
     response_model=QueuePagePublic,
     summary="审核队列（主管部门、财政局）",
     tags=["reviews"],
-    responses={403: {"description": "资金使用单位没有审核队列"}, 422: {"description": "筛选条件或翻页标记无效"}},
+    responses={
+        **EXPORT_RESPONSES,
+        403: {"description": "资金使用单位没有审核队列"},
+        422: {"description": "筛选条件或翻页标记无效"},
+    },
 )
 @requires("read")
 def review_queue(
+    request: Request,
     principal: PrincipalDep,
     session: SessionDep,
     year: Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")] = None,
@@ -314,43 +387,31 @@ def review_queue(
     descending: Annotated[bool, Query(description="降序")] = False,
     page_size: Annotated[int, Query(ge=1, le=500, description="每页条数")] = reviews.PAGE_SIZE,
     page_token: Annotated[str | None, Query(max_length=1000, description="翻页标记；第一页不传")] = None,
-) -> QueuePagePublic:
+    q: Annotated[str | None, Query(max_length=200, description="按项目名称或项目编码查找（包含所填文字即可）")] = None,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(description="json（默认，分页）；csv 或 xlsx 则按同样的筛选和排序下载全部符合条件的自评（忽略翻页参数）"),
+    ] = "json",
+) -> Any:
     """The evaluations to review, filtered, sorted and paged by keyset, as on the 自评审核 page."""
-    found = reviews.review_queue(
-        session=session,
-        principal=principal,
-        filters=reviews.QueueFilters(
-            year=year,
-            status=status,
-            department_id=department_id,
-            unit_id=unit_id,
-            grade=grade,
-            flags=tuple(dict.fromkeys(flag)),
-            sort=sort,
-            descending=descending,
-            page_size=page_size,
-            page_token=page_token,
-        ),
+    filters = reviews.QueueFilters(
+        year=year,
+        status=status,
+        department_id=department_id,
+        unit_id=unit_id,
+        grade=grade,
+        flags=tuple(dict.fromkeys(flag)),
+        sort=sort,
+        descending=descending,
+        page_size=page_size,
+        page_token=page_token,
+        q=q,
     )
+    if format != "json":
+        return _queue_export(request, session, principal, replace(filters, page_token=None, page_size=500), format)
+    found = reviews.review_queue(session=session, principal=principal, filters=filters)
     return QueuePagePublic(
-        items=[
-            QueueItemPublic(
-                id=r.id,
-                project_code=r.project_code,
-                project=r.project_name,
-                unit_id=r.unit_id,
-                unit=r.unit,
-                department=r.department,
-                status=r.status,
-                submitted_at=r.submitted_at,
-                total_score=score(r.total_score),
-                grade=r.grade,
-                execution_rate=rate(r.execution_rate),
-                flags=r.queue_flags,
-                version=r.version,
-            )
-            for r in found.rows
-        ],
+        items=[queue_item(r) for r in found.rows],
         total=found.total,
         page=found.page,
         pages=found.pages,

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app.api.models import money, rate, score
 from app.api.scopes import requires
 from app.api.targets import TargetParsePublic
 from app.auth import PrincipalDep
 from app.db import SessionDep
-from app.domain.evaluation import MAX_YEAR, MIN_YEAR, STATUS_CODES, STATUS_DOC
+from app.domain.evaluation import MAX_YEAR, MIN_YEAR, STATUS_CODES, STATUS_DOC, roles_for
 from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES
-from app.services import evaluations
+from app.services import audit, evaluations, offline
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
+from app.services.scope import require_role
+from app.uploads import read_upload
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 
@@ -206,6 +213,168 @@ def list_(
         )
         for s in evaluations.list_evaluations(session=session, principal=principal, year=year)
     ]
+
+
+# --- 离线填报 (before /{evaluation_id}, so "offline.xlsx" is never read as an id) ---------------
+
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "离线填报表（xlsx）：每个项目一个工作表，可填写的单元格为黄色、未锁定，其余单元格受工作表保护",
+        "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class CellProblemPublic(BaseModel):
+    """一个未被接受的单元格。"""
+
+    sheet: str = Field(description="工作表名称")
+    cell: str | None = Field(description="单元格，如 G15；针对整个项目的问题为 null")
+    row: int | None = Field(description="行号")
+    column: str | None = Field(description="列字母，如 G")
+    column_title: str = Field(description="列（或行）的名称，如 实际完成值")
+    message: str = Field(description="原因（与在页面上填写时的提示相同）")
+
+
+class DifferencePublic(BaseModel):
+    """下载之后在系统中被修改的一项。"""
+
+    field: str = Field(description="字段")
+    in_file: str = Field(description="文件中的值")
+    now: str = Field(description="系统中现在的值")
+
+
+class OfflineOutcomePublic(BaseModel):
+    """一个工作表（一个项目）的上传结果：整体保存或整体不保存。"""
+
+    sheet: str = Field(description="工作表名称")
+    evaluation_id: int = Field(description="自评编号")
+    project_name: str = Field(description="项目名称")
+    project_code: str = Field(description="项目编码")
+    result: Literal["saved", "unchanged", "refused"] = Field(
+        description="saved 已保存（已重新计分）/ unchanged 文件中没有改动 / "
+        "refused 未保存（原因见 message、problems、differences）"
+    )
+    changed: int = Field(description="送去保存的改动单元格数")
+    message: str = Field(description="说明（未保存的原因）")
+    problems: list[CellProblemPublic] = Field(description="未被接受的单元格，按工作表、行、列")
+    differences: list[DifferencePublic] = Field(
+        description="下载之后系统中已变化的字段（版本过期时）：文件中的值与现在的值"
+    )
+
+
+class OfflineReportPublic(BaseModel):
+    """离线填报表的上传结果。"""
+
+    ok: bool = Field(description="没有被拒绝的项目")
+    projects: list[OfflineOutcomePublic] = Field(description="每个项目的结果")
+
+
+def offline_public(report: offline.Report) -> OfflineReportPublic:
+    return OfflineReportPublic(
+        ok=report.ok,
+        projects=[
+            OfflineOutcomePublic(
+                sheet=o.sheet,
+                evaluation_id=o.evaluation_id,
+                project_name=o.project_name,
+                project_code=o.project_code,
+                result=o.result,
+                changed=o.changed,
+                message=o.message,
+                problems=[
+                    CellProblemPublic(
+                        sheet=p.sheet,
+                        cell=p.cell,
+                        row=p.row,
+                        column=p.column_letter,
+                        column_title=p.column,
+                        message=p.message,
+                    )
+                    for p in o.problems
+                ],
+                differences=[DifferencePublic(field=d.field, in_file=d.in_file, now=d.now) for d in o.differences],
+            )
+            for o in report.outcomes
+        ],
+    )
+
+
+def _xlsx(body: bytes, filename: str) -> Response:
+    disposition = f"attachment; filename=\"offline.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(body, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/offline.xlsx", summary="下载某年度全部自评的离线填报表（xlsx）", response_class=Response, responses=XLSX_RESPONSE
+)
+@requires("read")
+def offline_year(
+    principal: PrincipalDep,
+    session: SessionDep,
+    year: Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, description="年度")],
+) -> Response:
+    """每个项目一个工作表；填好后用 POST /api/v1/self-evaluations/offline 上传。"""
+    views = offline.year_views(session=session, principal=principal, year=year)
+    audit.exported(
+        session=session,
+        actor=principal,
+        what="/api/v1/self-evaluations/offline.xlsx",
+        fmt="xlsx",
+        filters={"year": year},
+    )
+    return _xlsx(offline.workbook(views), f"{year}年度自评表-离线填报.xlsx")
+
+
+@router.get(
+    "/{evaluation_id}/offline.xlsx",
+    summary="下载一份自评的离线填报表（xlsx）",
+    response_class=Response,
+    responses=XLSX_RESPONSE,
+)
+@requires("read")
+def offline_one(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> Response:
+    """一个项目的离线填报表。"""
+    view = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
+    audit.exported(
+        session=session,
+        actor=principal,
+        what=f"/api/v1/self-evaluations/{evaluation_id}/offline.xlsx",
+        fmt="xlsx",
+        filters={"evaluation_id": evaluation_id},
+    )
+    return _xlsx(offline.workbook([view]), f"{view.project.year}年度自评表-离线填报-{view.project.name[:40]}.xlsx")
+
+
+@router.post(
+    "/offline",
+    response_model=OfflineReportPublic,
+    summary="上传填好的离线填报表",
+    responses={
+        413: {"description": "文件超过 JIXIAO_OFFLINE_MAX_BYTES"},
+        422: {
+            "description": "文件无法读取、不是本系统的离线填报表或超过行数上限（problem 正文）；"
+            "或有项目未保存（正文同 200，ok 为 false，其余项目已保存）",
+        },
+    },
+)
+@requires("write")
+async def offline_upload(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="从本系统下载、填好的离线填报表（.xlsx）")],
+) -> JSONResponse:
+    """每个工作表（项目）用与页面填写相同的规则保存，整体保存或整体不保存；版本过期（下载后已被修改）的项目
+    列出差异后拒绝，已送审或已审核的项目说明原因后拒绝，未被接受的单元格按工作表、行、列列出。"""
+    require_role(principal, *roles_for("save"))
+    limits = offline.limits_of(request.app.state.settings)
+    data = await read_upload(file, limits.max_bytes)
+    report = await run_in_threadpool(
+        lambda: offline.upload(session=session, principal=principal, data=data, limits=limits)
+    )
+    body = offline_public(report).model_dump(mode="json")
+    return JSONResponse(body, status_code=200 if report.ok else 422)
 
 
 @router.get("/{evaluation_id}", response_model=EvaluationPublic, summary="一份自评（项目支出绩效自评表）")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
@@ -90,8 +91,36 @@ def request(
     if lifecycle.transition(principal, "request", project.target_status, table=TABLE) is None:
         if lifecycle.may(lifecycle.RoleOnly(principal.role), "request", project.target_status, table=TABLE):
             raise PermissionDenied("令牌的权限范围（scope）不允许此操作")
+    adjustment = file_request(
+        session=session,
+        actor=principal,
+        project=project,
+        reason=reason,
+        indicators=indicators,
+        project_fields=project_fields,
+    )
+    session.commit()
+    return adjustment
+
+
+def file_request(
+    *,
+    session: Session,
+    actor: Any,
+    project: Project,
+    reason: str | None,
+    indicators: dict[int, dict[str, Any]],
+    project_fields: dict[str, Any] | None = None,
+) -> TargetAdjustment:
+    """File a request for an approved table, checked, in the caller's transaction (flushed, not
+    committed): the unit's 申请调整 above, and a re-import filed as an adjustment (whose caller,
+    the bureau's import, was allowed by the import's roles)."""
+    if not any(row.action == "request" and project.target_status in row.sources for row in TABLE):
         label = lifecycle.TARGET_STATUS[project.target_status].label
         raise Conflict(f"目标表当前为“{label}”：批复后才能申请调整，批复前请直接修改")
+    # one request at a time: the table's row is held while the pending one is looked for and this
+    # one numbered, so two requests at once cannot both pass (the second waits, then sees the first)
+    target_tables.lock_table(session, project.id, "同时有另一份调整申请提交，请刷新后查看")
     if pending(session, project.id) is not None:
         raise Conflict("这张目标表已有一份调整申请在审核中：审核完成后才能再次申请")
     problems = Problems()
@@ -156,24 +185,23 @@ def request(
         status="declared",
         reason=reason,
         changes=[c.__dict__ for c in changes],
-        requested_by_id=principal.user_id,
+        requested_by_id=getattr(actor, "user_id", None),
     )
     try:
         session.add(adjustment)
         session.flush()
-        audit.record(
-            session=session,
-            actor=principal,
-            action="adjustment.request",
-            entity_type="project",
-            entity_id=project.id,
-            after={"adjustment": number, "changes": adjustment.changes},
-            note=reason,
-        )
-        session.commit()
-    except sa.exc.IntegrityError as exc:  # two requests at once: the number is taken
-        session.rollback()
-        raise Conflict("同时有另一份调整申请提交，请刷新后查看") from exc
+    except sa.exc.DBAPIError as exc:  # two requests at once: the number is taken (or the writers collided)
+        target_tables._collided(session, exc, "同时有另一份调整申请提交，请刷新后查看")
+        raise
+    audit.record(
+        session=session,
+        actor=actor,
+        action="adjustment.request",
+        entity_type="project",
+        entity_id=project.id,
+        after={"adjustment": number, "changes": adjustment.changes},
+        note=reason,
+    )
     return adjustment
 
 
@@ -214,32 +242,44 @@ def act(
     if row.opinion_required and opinion is None:
         raise ValidationFailed("退回须写明意见", errors=[FieldError("opinion", "请写明退回的原因")])
     before = adjustment.status
-    adjustment.status = lifecycle.target_status(row, before)
-    adjustment.opinion = opinion or adjustment.opinion
-    adjustment.updated_at = utcnow()
-    audit.record(
-        session=session,
-        actor=principal,
-        action=f"adjustment.{action}",
-        entity_type="project",
-        entity_id=project.id,
-        before={"adjustment": adjustment.number, "status": before},
-        after={"adjustment": adjustment.number, "status": adjustment.status},
-        note=opinion,
-    )
-    if adjustment.status == lifecycle.ADJUSTMENT_APPLIED:
-        _apply(session, principal, adjustment, project)
-    claimed = session.execute(
-        sa.update(TargetAdjustment)
-        .where(TargetAdjustment.id == adjustment.id, TargetAdjustment.version == version)
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
-        raise Conflict(STALE)
-    session.add(adjustment)
-    session.commit()
+    try:
+        # the request's version is claimed before anything is written: a compare-and-set that holds
+        # its row, so that concurrent reviewers queue here (one wins, the others get a 409)
+        claimed = (
+            session.connection()
+            .execute(
+                sa.update(TargetAdjustment.__table__)
+                .where(
+                    TargetAdjustment.__table__.c.id == adjustment.id, TargetAdjustment.__table__.c.version == version
+                )
+                .values(version=version + 1)
+            )
+            .rowcount
+        )
+        if claimed != 1:
+            session.rollback()
+            raise Conflict(STALE)
+        set_committed_value(adjustment, "version", version + 1)
+        adjustment.status = lifecycle.target_status(row, before)
+        adjustment.opinion = opinion or adjustment.opinion
+        adjustment.updated_at = utcnow()
+        audit.record(
+            session=session,
+            actor=principal,
+            action=f"adjustment.{action}",
+            entity_type="project",
+            entity_id=project.id,
+            before={"adjustment": adjustment.number, "status": before},
+            after={"adjustment": adjustment.number, "status": adjustment.status},
+            note=opinion,
+        )
+        if adjustment.status == lifecycle.ADJUSTMENT_APPLIED:
+            _apply(session, principal, adjustment, project)
+        session.add(adjustment)
+        session.commit()
+    except sa.exc.DBAPIError as exc:
+        target_tables._collided(session, exc, STALE)
+        raise
     session.refresh(adjustment)
     return adjustment
 

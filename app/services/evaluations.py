@@ -208,8 +208,11 @@ class EvaluationSummary:
         return STATUS_LABELS[self.status]
 
 
-def list_evaluations(*, session: Session, principal: Principal, year: int) -> list[EvaluationSummary]:
-    """The caller's evaluations for a year, one per project, in table order."""
+def list_evaluations(
+    *, session: Session, principal: Principal, year: int, q: str | None = None
+) -> list[EvaluationSummary]:
+    """The caller's evaluations for a year, one per project, in table order (those whose project
+    name or code contains `q`, when given)."""
     filled = (
         select(IndicatorResult.self_evaluation_id, sa.func.count().label("n"))
         .where(
@@ -247,6 +250,10 @@ def list_evaluations(*, session: Session, principal: Principal, year: int) -> li
         .where(Project.year == year, scope.unit_filter(principal, Project.unit_id))
         .order_by(Unit.name, Project.position, Project.id)
     )
+    if q and q.strip():
+        from app.services.queries import project_matches
+
+        query = query.where(project_matches(q))
     return [EvaluationSummary(*row) for row in session.execute(query)]
 
 
@@ -431,6 +438,14 @@ def _check_editable(
     if not window_is_open(window):
         raise WindowClosed(_window_message(window))
     return row
+
+
+def check_editable(*, session: Session, principal: Principal, evaluation_id: int) -> None:
+    """Refused, with the reason (its status, the filing window, the role), when the caller may not
+    change this evaluation now."""
+    evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
+    project = session.get(Project, evaluation.project_id)
+    _check_editable(session, principal, evaluation, project)
 
 
 def _window_message(window: FilingWindow) -> str:
@@ -753,11 +768,16 @@ def commit_versioned(session: Session, evaluation: SelfEvaluation) -> None:
     set_committed_value(evaluation, "version", expected + 1)
 
 
+def collided(exc: sa.exc.DBAPIError) -> bool:
+    """The database error is a collision with another writer (unique key, deadlock, serialization,
+    lock not available, or SQLite's busy writer past its timeout): a 409, not a 500."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in COLLISIONS or "database is locked" in str(exc.orig)
+
+
 def _collided(session: Session, exc: sa.exc.DBAPIError) -> None:
     """Raise Conflict (after the rollback) when the error is a collision with another writer."""
-    code = getattr(exc.orig, "sqlstate", None)
-    locked = "database is locked" in str(exc.orig)  # SQLite's busy writer, past its timeout
-    if code in COLLISIONS or locked:
+    if collided(exc):
         session.rollback()
         raise Conflict(STALE) from exc
 

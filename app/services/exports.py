@@ -63,7 +63,7 @@ def evaluations_workbook(views: list[EvaluationView], *, title: str) -> bytes:
     used = {first.title}
     for n, view in enumerate(views, start=1):
         sheet = first if len(views) == 1 else book.create_sheet()
-        sheet.title = _sheet_name(n, view.project.name, used)
+        sheet.title = sheet_name(n, view.project.name, used)
         _form(sheet, view)
     out = io.BytesIO()
     book.save(out)
@@ -82,7 +82,7 @@ def actual_text(indicator) -> str:
     return indicator.actual or ""
 
 
-def _sheet_name(n: int, name: str, used: set[str]) -> str:
+def sheet_name(n: int, name: str, used: set[str]) -> str:
     base = re.sub(r"[\[\]:*?/\\]", "", f"{n}.{name}")[:31]
     candidate, k = base, 2
     while candidate in used:

@@ -49,7 +49,9 @@ def start(
     principal: Principal,
     max_bytes: int,
     limits: ReadLimits | None = None,
+    options: dict | None = None,
 ) -> int:
+    """`options`: as_draft, as_adjustment, adjustment_reason (imports.import_file)."""
     """Record an import run and start it in a background thread; returns the run's id."""
     with Session(engine) as session:
         run = ImportRun(
@@ -62,13 +64,13 @@ def start(
         target=_run,
         name=f"import-{run_id}",
         daemon=True,
-        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits),
+        args=(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits, options or {}),
     )
     thread.start()
     return run_id
 
 
-def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits) -> None:
+def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_bytes, limits, options=None) -> None:
     last = [0.0]
 
     def progress(done: int, total: int | None, phase: str) -> None:
@@ -103,6 +105,7 @@ def _run(engine, run_id, data, filename, year, dry_run, force, principal, max_by
                 max_bytes=max_bytes,
                 on_progress=progress,
                 limits=limits,
+                **(options or {}),
             )
         body = report.to_json()
         status = "done" if report.ok else "failed"

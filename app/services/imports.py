@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from app import timeouts
 from app.domain.categories import fit_problem
-from app.domain.evaluation import FIRST_STATUS
+from app.domain.evaluation import FIRST_STATUS, TARGET_EDITING, TARGET_FIRST_STATUS, TARGET_IMPORTED_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
 from app.domain.target_quality import check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
@@ -156,8 +156,17 @@ def import_file(
     max_bytes: int | None = None,
     on_progress: Progress | None = None,
     limits: ReadLimits | None = None,
+    as_draft: bool = False,
+    as_adjustment: bool = False,
+    adjustment_reason: str | None = None,
 ) -> ImportReport:
-    """Import one file; on any error nothing is written and the report says what and where."""
+    """Import one file; on any error nothing is written and the report says what and where.
+
+    New tables arrive as 已批复 (the bureau's approved targets) or, `as_draft`, as 草稿 for the
+    units to edit and 申报. A table that exists is updated in place while it is a draft or was
+    returned; one under review is never changed; an approved one is never overwritten: the import
+    is refused naming it, or, `as_adjustment`, files an adjustment request (调整申请) with the
+    file's values and `adjustment_reason`, reviewed like any other."""
     report = ImportReport(file=filename, year=year, dry_run=dry_run)
     timeouts.allow_long(session)  # a province-scale file runs statements far longer than a page's
     if Path(filename).suffix.lower() not in SUPPORTED:
@@ -201,6 +210,9 @@ def import_file(
             actor=actor,
             on_progress=on_progress,
             sha256=hashlib.sha256(data).hexdigest(),
+            as_draft=as_draft,
+            as_adjustment=as_adjustment,
+            adjustment_reason=adjustment_reason,
         )
         if report.ok and not dry_run:
             session.commit()
@@ -302,6 +314,9 @@ def _store(
     actor: Any,
     on_progress: Progress | None,
     sha256: str = "",
+    as_draft: bool = False,
+    as_adjustment: bool = False,
+    adjustment_reason: str | None = None,
 ) -> None:
     year = report.year
     file = report.file
@@ -375,6 +390,8 @@ def _store(
     occurrences: Counter = Counter()
     new_projects: list[tuple[dict, ProjectRow, int]] = []
     changed_projects: list[tuple[Project, ProjectRow]] = []
+    # Tables that exist and are not the unit's to edit (under review, approved): never written here.
+    locked_projects: list[tuple[Project, ProjectRow, dict]] = []
     # What the import changes in rows that exist, per target table: {project id: (before, after)}.
     changes: dict[int, tuple[dict, dict]] = {}
     for position, p in enumerate(projects, start=1):
@@ -422,6 +439,7 @@ def _store(
                         "unit_id": unit.id,
                         "project_code": code,
                         "code_generated": generated,
+                        "target_status": TARGET_FIRST_STATUS if as_draft else TARGET_IMPORTED_STATUS,
                         **values,
                         **quality,
                     },
@@ -429,6 +447,8 @@ def _store(
                     template.id,
                 )
             )
+        elif current.target_status not in TARGET_EDITING:
+            locked_projects.append((current, p, values))
         else:
             changed_projects.append((current, p))
             for key, value in quality.items():
@@ -453,6 +473,11 @@ def _store(
         # the whole file is refused: one year's evaluations are never scored by two sets of rules
         _refuse_misfits(session, report, projects, misfits, in_force)
         return
+    if locked_projects:
+        reason = (adjustment_reason or "").strip() or f"重新导入 {file}（SHA-256 {sha256[:12]}）"
+        _locked(session, report, locked_projects, existing_indicators, as_adjustment, reason, actor)
+        if not report.ok:
+            return
 
     total_rows = sum(len(p.indicators) for p in projects)
     stored = 0
@@ -584,6 +609,125 @@ def _store(
         entity_id=None,
         after={"file": file, "sha256": sha256, "year": year, "counts": dict(report.counts)},
     )
+
+
+# What a re-import may not change in a table under review or approved, by the file's field name.
+LOCKED_PROJECT_FIELDS = {
+    "name": "项目名称",
+    "period_goal": "实施周期目标",
+    "annual_goal": "年度目标",
+    "budget": "年度预算数",
+}
+MAX_NAMED = 10
+
+
+def _named(projects: list[Project]) -> str:
+    names = "、".join(f"“{p.name}”（{p.project_code}）" for p in projects[:MAX_NAMED])
+    return names + (f" 等 {len(projects)} 个项目" if len(projects) > MAX_NAMED else "")
+
+
+def _locked(
+    session: Session,
+    report: ImportReport,
+    locked: list[tuple[Project, ProjectRow, dict]],
+    existing_indicators: dict[int, list[Indicator]],
+    as_adjustment: bool,
+    reason: str,
+    actor: Any,
+) -> None:
+    """Tables the file would change that are under review or approved: an error naming them, or
+    (approved ones, `as_adjustment`) an adjustment request each with the file's values. Nothing
+    of these tables is written here; the caller rolls back the whole file on any error."""
+    from app.services import adjustments
+    from app.services.errors import DomainError
+
+    under_review: list[Project] = []
+    approved: list[Project] = []
+    requests: list[tuple[Project, dict[int, dict], dict]] = []
+    for project, p, values in locked:
+        fields = {k: v for k, v in values.items() if k in LOCKED_PROJECT_FIELDS and getattr(project, k) != v}
+        old = {
+            _indicator_key(i.level1, i.level2, i.name, n): i
+            for i, n in _numbered(existing_indicators.get(project.id, []))
+        }
+        indicators: dict[int, dict] = {}
+        added: list[str] = []
+        for row in _numbered_values(_indicator_values(project.id, report.year, p, report)):
+            ind = old.pop(_indicator_key(row["level1"], row["level2"], row["name"], row.pop("_n")), None)
+            if ind is None:
+                added.append(row["name"])
+                continue
+            diff = {k: row[k] for k in adjustments.INDICATOR_FIELDS if getattr(ind, k) != row[k]}
+            if diff:
+                indicators[ind.id] = diff
+        removed = [i.name for i in old.values()]
+        if not (fields or indicators or added or removed):
+            report.counts["projects_unchanged"] += 1
+            report.counts["indicators_unchanged"] += len(p.indicators)
+            continue
+        if project.target_status != TARGET_IMPORTED_STATUS:
+            under_review.append(project)
+            continue
+        if not as_adjustment:
+            approved.append(project)
+            continue
+        unfit = [LOCKED_PROJECT_FIELDS[k] for k in fields if k not in adjustments.PROJECT_FIELDS]
+        if added:
+            unfit.append("新增指标 " + "、".join(added[:5]))
+        if removed:
+            unfit.append("删除指标 " + "、".join(removed[:5]))
+        if unfit:
+            report.errors.append(
+                _error(
+                    report.file,
+                    "not_adjustable",
+                    f"项目“{project.name}”（{project.project_code}）已批复，调整申请只能改指标值、分值和目标，"
+                    f"不能改：{'；'.join(unfit)}（资金在自评中如实填报；增删指标请退回后重新申报）",
+                )
+            )
+            continue
+        requests.append((project, indicators, {k: v for k, v in fields.items() if k in adjustments.PROJECT_FIELDS}))
+    if under_review:
+        report.errors.append(
+            _error(
+                report.file,
+                "table_under_review",
+                f"绩效目标表正在审核中，导入不能修改：{_named(under_review)}。请审核完成（或退回）后再导入",
+            )
+        )
+    if approved:
+        report.errors.append(
+            _error(
+                report.file,
+                "approved_table",
+                f"绩效目标表已批复，重新导入不会覆盖：{_named(approved)}。"
+                "如需按文件修改，请选择“作为调整申请导入”，经审核批准后生效",
+            )
+        )
+    if not report.ok:
+        return
+    for project, indicators, fields in requests:
+        try:
+            adjustments.file_request(
+                session=session,
+                actor=actor,
+                project=project,
+                reason=reason,
+                indicators=indicators,
+                project_fields=fields,
+            )
+        except DomainError as exc:
+            details = "；".join(e.message for e in getattr(exc, "errors", None) or [])
+            report.errors.append(
+                _error(
+                    report.file,
+                    "adjustment_refused",
+                    f"项目“{project.name}”（{project.project_code}）：{exc.message}"
+                    + (f"（{details}）" if details else ""),
+                )
+            )
+            return
+        report.counts["adjustments_requested"] += 1
 
 
 def _plain(value: Any) -> Any:

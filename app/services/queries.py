@@ -86,6 +86,14 @@ class IndicatorFilters(ScopeFilters):
     kind: str | None = None
 
 
+def project_matches(q: str) -> sa.ColumnElement[bool]:
+    """The one project search of the pages and the API: the name or the project code contains what
+    was typed, whatever the case of its Latin letters (the same on SQLite and PostgreSQL), % and _
+    taken literally."""
+    text = q.strip()
+    return sa.or_(Project.name.icontains(text, autoescape=True), Project.project_code.icontains(text, autoescape=True))
+
+
 def _as_id(value: str) -> int | None:
     value = value.strip()
     if value.isascii() and value.isdigit() and 0 < int(value) <= _INT32_MAX:
@@ -213,8 +221,8 @@ def list_projects(
         where.append(SelfEvaluation.total_score <= _quantize(filters.max_score, "0.01", ROUND_FLOOR))
     if filters.max_execution_rate is not None:
         where.append(SelfEvaluation.execution_rate <= _quantize(filters.max_execution_rate, "0.0001", ROUND_FLOOR))
-    if filters.q:
-        where.append(Project.name.contains(filters.q.strip(), autoescape=True))
+    if filters.q and filters.q.strip():
+        where.append(project_matches(filters.q))
     stmt = (
         select(*_project_columns())
         .select_from(Project)

@@ -354,6 +354,7 @@ class QueueFilters:
     descending: bool = False
     page_token: str | None = None  # opaque: the next_token / previous_token of a page (first page: none)
     page_size: int = PAGE_SIZE
+    q: str | None = None  # project name or code contains this (queries.project_matches)
 
     def check(self) -> None:
         """Unknown filter values are refused with a message, never ignored silently."""
@@ -367,6 +368,8 @@ class QueueFilters:
                 problems.add("flag", f"未知的提示类型：{flag}")
         if self.sort not in SORTS:
             problems.add("sort", "排序字段无效")
+        if self.q is not None and (len(self.q) > 200 or "\x00" in self.q):
+            problems.add("q", "查找的文字不能超过 200 个字，也不能包含空字符")
         if not 1 <= self.page_size <= 500:
             problems.add("page_size", "每页条数应在 1 至 500 之间")
         problems.raise_if_any("筛选条件有误")
@@ -511,6 +514,10 @@ def _queue_where(session: Session, principal: Principal, filters: QueueFilters, 
         where.append(Project.unit_id == filters.unit_id)
     if filters.grade is not None:
         where.append(SelfEvaluation.grade == filters.grade)
+    if filters.q and filters.q.strip():
+        from app.services.queries import project_matches
+
+        where.append(project_matches(filters.q))
     for flag in filters.flags:
         if flag == "no_satisfaction":
             where.append(sa.not_(has_satisfaction))

@@ -23,7 +23,7 @@ from app.models import Department, FiscalYear, Indicator, IndicatorResult, Proje
 from app.security import Principal
 from app.services import audit, scope
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, Problems, ValidationFailed
-from app.services.evaluations import parse_money
+from app.services.evaluations import collided, parse_money
 from app.services.templates import settings_of, template_for
 from app.sqltypes import utcnow
 
@@ -257,20 +257,61 @@ def _editable_project(*, session: Session, principal: Principal, project_id: int
 
 
 def _commit_versioned(session: Session, project: Project) -> None:
-    """Commit only if nobody changed the table meanwhile: a compare-and-set on its version."""
+    """Commit only if nobody changed the table meanwhile: a compare-and-set on its version. A
+    collision with another writer that the database reports (unique key, deadlock, SQLite's busy
+    writer) is a 409 too, after the rollback — never a 500."""
     expected = project.version
-    session.flush()
-    updated = session.execute(
-        sa.update(Project)
-        .where(Project.id == project.id, Project.version == expected)
-        .values(version=expected + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if updated != 1:
-        session.rollback()
-        raise Conflict(STALE)
-    session.commit()
+    try:
+        session.flush()
+        updated = session.execute(
+            sa.update(Project)
+            .where(Project.id == project.id, Project.version == expected)
+            .values(version=expected + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated != 1:
+            session.rollback()
+            raise Conflict(STALE)
+        session.commit()
+    except sa.exc.DBAPIError as exc:
+        _collided(session, exc, STALE)
+        raise
     set_committed_value(project, "version", expected + 1)
+
+
+def _collided(session: Session, exc: sa.exc.DBAPIError, message: str) -> None:
+    """Raise Conflict (after the rollback) when the database reports a collision with another writer."""
+    if collided(exc):
+        session.rollback()
+        raise Conflict(message) from exc
+
+
+def lock_table(session: Session, project_id: int, message: str = STALE) -> None:
+    """Hold the table's row until commit (PostgreSQL's row lock, SQLite's write lock) without
+    changing it: what is read after this is not changed by another writer meanwhile."""
+    table = Project.__table__
+    try:
+        session.connection().execute(sa.update(table).where(table.c.id == project_id).values(version=table.c.version))
+    except sa.exc.DBAPIError as exc:
+        _collided(session, exc, message)
+        raise
+
+
+def _record_change(
+    session: Session, principal: Principal, action: str, entity_type: str, entity_id: int, before: dict, after: dict
+) -> None:
+    """An audit event with only the values that changed (none if nothing did)."""
+    if after == before:
+        return
+    audit.record(
+        session=session,
+        actor=principal,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
 
 
 # --- audit snapshots --------------------------------------------------------------------------
@@ -430,17 +471,7 @@ def update_project(
     for key, value in values.items():
         setattr(project, key, value)
     session.add(project)
-    after = project_state(project)
-    if after != before:
-        audit.record(
-            session=session,
-            actor=principal,
-            action="project.update",
-            entity_type="project",
-            entity_id=project.id,
-            before={k: v for k, v in before.items() if after[k] != v},
-            after={k: v for k, v in after.items() if before[k] != v},
-        )
+    _record_change(session, principal, "project.update", "project", project.id, before, project_state(project))
     _commit_versioned(session, project)
     return project
 
@@ -536,17 +567,7 @@ def update_indicator(
     for key, value in row.items():
         setattr(ind, key, value)
     session.add(ind)
-    after = indicator_state(ind)
-    if after != before:
-        audit.record(
-            session=session,
-            actor=principal,
-            action="indicator.update",
-            entity_type="indicator",
-            entity_id=ind.id,
-            before={k: v for k, v in before.items() if after[k] != v},
-            after={k: v for k, v in after.items() if before[k] != v},
-        )
+    _record_change(session, principal, "indicator.update", "indicator", ind.id, before, indicator_state(ind))
     _recheck(session, project)
     _commit_versioned(session, project)
     return project
@@ -794,8 +815,9 @@ def list_tables(
     if statuses:
         where.append(Project.target_status.in_(statuses))
     if q and q.strip():
-        pattern = f"%{q.strip()}%"
-        where.append(sa.or_(Project.name.like(pattern), Project.project_code.like(pattern)))
+        from app.services.queries import project_matches
+
+        where.append(project_matches(q))
     total = session.exec(select(sa.func.count(Project.id)).where(*where)).one()
     after = _parse_cursor(cursor)
     if worst_first:

@@ -20,8 +20,10 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request, principal: PagePrincipal, session: SessionDep, year: YearQuery = None):
-    """Who is logged in; for a unit, this year's projects with status, progress, score and deadline."""
-    return render(request, "home/index.html", _context(session, principal, year), block="projects")
+    """Who is logged in; for a unit, this year's projects with status, progress, score and deadline
+    (those whose name or code contains `q`, when searched)."""
+    q = (request.query_params.get("q") or "").strip()[:200] or None
+    return render(request, "home/index.html", _context(session, principal, year, q), block="projects")
 
 
 @router.post("/evaluations/submit-all")
@@ -42,7 +44,7 @@ def submit_all(request: Request, principal: PagePrincipal, session: SessionDep, 
     return render(request, "home/index.html", ctx, block="projects")
 
 
-def _context(session, principal, year):
+def _context(session, principal, year, q: str | None = None):
     user, scope_name = accounts.whoami(session=session, principal=principal)
     ctx = {
         "user": user,
@@ -56,7 +58,7 @@ def _context(session, principal, year):
         summaries = []
         if year is not None:
             evaluations.ensure_evaluations(session=session, year=year)
-            summaries = evaluations.list_evaluations(session=session, principal=principal, year=year)
+            summaries = evaluations.list_evaluations(session=session, principal=principal, year=year, q=q)
         window = evaluations.filing_window(session=session, year=year) if year else None
         # Returned evaluations first: the reviewer's opinion is what the unit must act on.
         summaries.sort(key=lambda s: s.status not in SENT_BACK)
@@ -67,6 +69,7 @@ def _context(session, principal, year):
             window=window,
             window_open=evaluations.window_is_open(window),
             today=date.today(),
+            q=q,
         )
     elif principal.role in ("department", "finance", "admin"):
         ctx.update(_todo(session, principal, year))

@@ -20,6 +20,7 @@ router = APIRouter()
 PAGE_REMEDIES = {
     "year_missing": "请在“年度”中填写年度后重新上传",
     "removes_actuals": "确认删除请勾选“允许删除已填报实际完成值的指标”后重新上传",
+    "approved_table": "如需按文件修改已批复的表，请勾选“修改已批复的表时提交调整申请”后重新上传",
 }
 
 
@@ -38,6 +39,9 @@ async def upload(
     year: Annotated[str, Form()] = "",
     dry_run: Annotated[str | None, Form()] = None,
     force: Annotated[str | None, Form()] = None,
+    as_draft: Annotated[str | None, Form()] = None,
+    as_adjustment: Annotated[str | None, Form()] = None,
+    adjustment_reason: Annotated[str, Form(max_length=5000)] = "",
 ):
     """Start an import in the background and show its progress."""
     require_role(principal, *imports.IMPORT_ROLES)
@@ -56,6 +60,11 @@ async def upload(
         principal=principal,
         max_bytes=settings.import_max_bytes,
         limits=imports.read_limits(settings),
+        options={
+            "as_draft": as_draft is not None,
+            "as_adjustment": as_adjustment is not None,
+            "adjustment_reason": adjustment_reason.strip() or None,
+        },
     )
     return see_other(request, f"/admin/imports/{run_id}")
 

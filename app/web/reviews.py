@@ -52,6 +52,7 @@ def queue_filters(params: QueryParams, default_year: int) -> QueueFilters:
         sort=(params.get("sort") or "submitted_at").strip(),
         descending=params.get("desc") == "1",
         page_token=(params.get("page") or "").strip() or None,  # the opaque token of a page, not a number
+        q=(params.get("q") or "").strip() or None,
     )
     if problems:
         raise ValidationFailed("筛选条件有误", errors=problems)
@@ -69,6 +70,7 @@ def queue_url(filters: QueueFilters, **changes: Any) -> str:
         "grade": filters.grade,
         "sort": filters.sort,
         "desc": "1" if filters.descending else None,
+        "q": filters.q,
         "page": None,
     }
     values.update(changes)
@@ -78,6 +80,26 @@ def queue_url(filters: QueueFilters, **changes: Any) -> str:
     from urllib.parse import urlencode
 
     return "/reviews?" + urlencode(pairs)
+
+
+def export_url(filters: QueueFilters, fmt: str = "xlsx") -> str:
+    """The API's export of the queue as the page shows it (every page, these filters and this order):
+    the download offered on the page is the same data as GET /api/v1/review-queue?format=xlsx."""
+    from urllib.parse import urlencode
+
+    values = {
+        "year": filters.year,
+        "status": filters.status,
+        "department_id": filters.department_id,
+        "unit_id": filters.unit_id,
+        "grade": filters.grade,
+        "sort": filters.sort,
+        "descending": "true" if filters.descending else None,
+        "q": filters.q,
+    }
+    pairs = [(k, v) for k, v in values.items() if v not in (None, "")]
+    pairs += [("flag", f) for f in filters.flags]
+    return "/api/v1/review-queue?" + urlencode([*pairs, ("format", fmt)])
 
 
 def sort_url(filters: QueueFilters, key: str) -> str:
@@ -101,7 +123,7 @@ async def _batch_form(request: Request) -> dict[str, Any]:
 
 
 BatchForm = Annotated[dict[str, Any], Depends(_batch_form)]
-QUEUE_KEYS = ("year", "status", "department", "unit", "grade", "sort", "desc")
+QUEUE_KEYS = ("year", "status", "department", "unit", "grade", "sort", "desc", "q")
 
 
 @router.post("/reviews/batch")
@@ -142,6 +164,7 @@ def _queue(request: Request, principal, session, params, batch=None):
             "f": filters,
             "options": options,
             "queue_url": queue_url,
+            "export_url": export_url,
             "sort_url": sort_url,
             "SORTS": SORTS,
             "AWAITING_LABEL": reviews.AWAITING_LABEL,

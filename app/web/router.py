@@ -12,6 +12,7 @@ from app.web import (
     funds,
     home,
     imports,
+    offline,
     overview,
     report_checks,
     reports,
@@ -28,6 +29,7 @@ web_router.include_router(auth.router)
 web_router.include_router(home.router)
 web_router.include_router(imports.router)
 web_router.include_router(evaluations.router)
+web_router.include_router(offline.router)
 web_router.include_router(targets.router)
 web_router.include_router(reviews.router)
 web_router.include_router(overview.router)

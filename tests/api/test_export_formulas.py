@@ -167,11 +167,17 @@ API_EXPORTS = [
     f"/api/v1/stats/units?year={YEAR}",
     f"/api/v1/stats/departments?year={YEAR}",
     "/api/v1/audit",  # the audit holds every text above, as before/after and opinions
+    f"/api/v1/review-queue?year={YEAR}&status=all",  # the queue, also offered as a download on its page
 ]
 PAGE_EXPORTS = [
     f"/evaluations/export.xlsx?year={YEAR}",
     "/evaluations/{id}/export.xlsx",
     "/admin/imports/template.xlsx",
+    # 离线填报: the fill-in workbook (its hidden map of cells included), from the pages and the API
+    f"/evaluations/offline.xlsx?year={YEAR}",
+    "/evaluations/{id}/offline.xlsx",
+    f"/api/v1/self-evaluations/offline.xlsx?year={YEAR}",
+    "/api/v1/self-evaluations/{id}/offline.xlsx",
 ]
 # a special fund's allocation tree (the page's and the API's download), checked in test_fund_tree_exports
 FUND_EXPORTS = ["/funds/{fund_id}/tree.xlsx", "/api/v1/funds/{fund_id}/tree.xlsx"]
@@ -231,10 +237,11 @@ def _numeric_titles(url: str) -> set[str]:
         "/api/v1/stats/units": "UnitStatsPublic",
         "/api/v1/stats/departments": "DepartmentStatsPublic",
         "/api/v1/audit": "AuditEventPublic",
+        "/api/v1/review-queue": "QueueItemPublic",
     }[url.split("?")[0]]
-    from app.api import models
+    from app.api import models, reviews
 
-    model: type[BaseModel] = getattr(models, listing)
+    model: type[BaseModel] = getattr(models, listing, None) or getattr(reviews, listing)
     return {c.title for c in export.columns(model) if c.decimal or c.path[-1] in ("id",) or c.path[-1].endswith("_id")}
 
 

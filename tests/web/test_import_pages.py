@@ -131,3 +131,39 @@ def test_an_import_cancelled_from_its_page_writes_nothing(client, session, monke
     assert client.post(location + "/cancel", follow_redirects=False).status_code == 303
     session.expire_all()
     assert session.exec(select(ImportRun)).one().report["cancelled"] is True
+
+
+def test_reimport_page_refuses_approved_tables_then_files_adjustments_and_imports_drafts(client, session):
+    """The page's options: a changed approved table is refused with the remedy in the page's words;
+    ticked “提交调整申请”, the import files a request; ticked “作为草稿导入”, new tables are drafts."""
+    from sqlmodel import select
+
+    from app.models import Project, TargetAdjustment
+    from tests.services.test_reimport import table
+
+    _admin(client, session)
+    page = client.get("/admin/imports").text
+    assert 'name="as_draft"' in page and 'name="as_adjustment"' in page and 'name="adjustment_reason"' in page
+
+    def upload(data: bytes, **form) -> str:
+        response = client.post(
+            "/admin/imports",
+            data={"year": "2024", **form},
+            files={"file": ("targets.csv", data, "text/csv")},
+            follow_redirects=False,
+        )
+        return _wait_for_report(client, response.headers["location"])
+
+    assert "已写入数据库" in upload(table())
+    refused = upload(table(report_target="≥10份"))
+    assert "已批复" in refused and "监测项目" in refused and "勾选“修改已批复的表时提交调整申请”" in refused
+    assert session.exec(select(TargetAdjustment)).all() == []
+    filed = upload(table(report_target="≥10份"), as_adjustment="1", adjustment_reason="任务量调减")
+    assert "已写入数据库" in filed and "提交调整申请" in filed
+    session.expire_all()
+    (adj,) = session.exec(select(TargetAdjustment)).all()
+    assert adj.reason == "任务量调减"
+    extra = "2024,测试局,测试单位,U1,新项目,P-003,5,开展,开展,产出,数量指标,场次,≥4场,≥4场,50\n"
+    assert "已写入数据库" in upload(table(extra=extra), as_draft="1")
+    session.expire_all()
+    assert session.exec(select(Project.target_status).where(Project.project_code == "P-003")).one() == "draft"
