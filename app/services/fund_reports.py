@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.domain import evaluation as lifecycle
 from app.domain.funds import (
     FIGURE_LABELS,
+    FUND_TEMPLATE_TITLES,
     IMPLEMENTATION_LABELS,
     METHOD_LABELS,
     NODE_KIND_LABELS,
@@ -282,7 +283,14 @@ def form_tables(fv: funds.FundView, indicators: list[dict] | None = None) -> lis
     info = Table(
         "基本情况",
         ("专项资金名称", "年度", "主管部门", "评分模板"),
-        ((fund.name, str(fund.year), fv.department_name, fv.template_label or fund.template_name),),
+        (
+            (
+                fund.name,
+                str(fund.year),
+                fv.department_name,
+                FUND_TEMPLATE_TITLES.get(fund.template_name, fund.template_name),
+            ),
+        ),
     )
     money = Table(
         "资金情况（万元）",

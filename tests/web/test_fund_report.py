@@ -114,6 +114,8 @@ def test_the_fund_docx_has_the_sections_the_tables_the_figures_and_the_two_forms
     assert any("报告申报 97.42，按资金分配重新计算为 97.35" in r.cells[2].text for r in checks.rows)
 
     # 两表: the 自评表 (money, scores) and the 评分表 (item, maximum, score, deduction, reason)
+    form_info = next(t for t in document.tables if len(t.columns) == 4 and t.rows[0].cells[3].text == "评分模板")
+    assert form_info.rows[1].cells[3].text == "广东省专项资金绩效自评（投入 / 过程 / 产出 / 效益）"
     form_money = next(t for t in document.tables if t.rows[0].cells[0].text == "资金总额")
     assert [c.text for c in form_money.rows[1].cells][2] == "56022.2398"
     form_scores = next(t for t in document.tables if [c.text for c in t.rows[0].cells] == ["一级指标", "分值", "得分"])
