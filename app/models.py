@@ -588,6 +588,47 @@ class EvaluationReport(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_created_at())
 
 
+# The 自评报告 of a 专项资金 (issue 12 §3): the same sections and sign-off as a project's
+# (EvaluationReport); its tables come from the fund's tree, score and indicators.
+class FundReport(SQLModel, table=True):
+    __tablename__ = "fund_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="special_fund.id", unique=True)
+    basic: str | None = Field(default=None, sa_type=sa.Text)  # 一、基本情况
+    scores: str | None = Field(default=None, sa_type=sa.Text)  # 二、（一）自评分数
+    performance: str | None = Field(default=None, sa_type=sa.Text)  # 二、（二）专项资金使用绩效
+    problems: str | None = Field(default=None, sa_type=sa.Text)  # 二、（三）存在的问题
+    improvements: str | None = Field(default=None, sa_type=sa.Text)  # 三、改进意见
+    filled_by: str | None = Field(default=None, max_length=50)  # 填表人
+    phone: str | None = Field(default=None, max_length=40)  # 联系电话
+    report_date: date | None = Field(default=None)  # 日期
+    version: int = Field(default=1)  # optimistic locking
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+# A 专项资金's own 绩效目标 indicator (产出 / 效益 …) with its actual: listed in the report, and scored
+# by the indicator rules when it names an item of the fund's template scored "from indicators".
+class FundIndicator(SQLModel, table=True):
+    __tablename__ = "fund_indicator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="special_fund.id", index=True)
+    item_code: str | None = Field(default=None, max_length=16)  # the template item it counts for; None: listed
+    level1: str = Field(max_length=32)  # output / outcome / satisfaction / cost
+    level2: str | None = Field(default=None, max_length=32)  # quantity / quality / timeliness …
+    name: str = Field(max_length=500)
+    annual_target: str = Field(sa_type=sa.Text)  # 年度指标值, raw; parsed by the target parser when scored
+    actual: str | None = Field(default=None, sa_type=sa.Text)  # 实际完成值, raw
+    qualitative_level: str | None = Field(default=None, max_length=20)
+    weight: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal(10, 2)))  # 分值, optional
+    deviation_reason: str | None = Field(default=None, sa_type=sa.Text)
+    position: int = Field(default=0)
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
 # 调整: a request to change an approved 绩效目标表 (target values, 分值, goals) with a reason,
 # reviewed like the table; the bureau's approval applies it as the table's next version. Each
 # change keeps the value before it, so the self-evaluation shows the original beside it.

@@ -32,6 +32,10 @@ MAX_ID = 2**31 - 1
 FundId = Annotated[int, Path(ge=1, le=MAX_ID, description="专项资金ID")]
 NodeId = Annotated[int, Path(ge=1, le=MAX_ID, description="资金分配节点ID")]
 DeductionId = Annotated[int, Path(ge=1, le=MAX_ID, description="扣分记录ID")]
+IndicatorId = Annotated[int, Path(ge=1, le=MAX_ID, description="专项资金绩效指标ID")]
+VersionQuery = Annotated[
+    int, Query(ge=1, le=MAX_ID, description="专项资金的版本号（fund_version）：删除所基于的版本；过期则 409")
+]
 MONEY_DOC = "（万元，字符串，最多 6 位小数，不能为负）"
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "未提供令牌，或令牌无效、已吊销"},
@@ -40,9 +44,13 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **READ_ERRORS,
     403: {"description": "角色或令牌权限范围不允许（只有财政局和该专项资金的主管部门可以修改）"},
-    409: {"description": "自评已送审或已审核，资金分配和扣分不能再改；或同名专项资金已存在"},
+    409: {
+        "description": "自评已送审或已审核，资金分配和扣分不能再改；或修改所基于的版本已过期（他人已修改）；"
+        "或同名专项资金已存在"
+    },
     422: {"description": "输入有误：errors 逐项列出字段与中文说明（导入时为行号和列名）"},
 }
+VERSION_DOC = "专项资金的版本号（读取时的 fund_version）：修改所基于的版本；期间有人改过则 409，修改不保存"
 FLAGS_DOC = "；".join(
     f"{code} {label}"
     for code, label in flag_labels().items()
@@ -100,6 +108,12 @@ class FundPut(_Input):
     policy_tasks: int | None = Field(None, ge=0, le=10000, description="政策任务数量")
     total: str = Field(max_length=30, description="专项资金总额" + MONEY_DOC)
     declared: dict[str, str] = Field(default_factory=dict, description="报告中申报的数字（同新建）")
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description=VERSION_DOC,
+    )
 
 
 class FundNodeWrite(_Input):
@@ -137,6 +151,22 @@ class FundNodeWrite(_Input):
     own_score: str | None = Field(None, max_length=10, description="处室自评得分（与总分并列显示，不计入总分）")
     own_score_note: str | None = Field(None, max_length=2000, description="处室自评得分的说明")
     position: int | None = Field(None, ge=1, le=100000, description="在同级中的顺序")
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description=VERSION_DOC + "（新增时可不填）",
+    )
+
+
+class FundNodePut(FundNodeWrite):
+    """整体替换一个节点的字段；须带上修改所基于的专项资金版本号。"""
+
+    version: int = Field(
+        ge=1,
+        le=MAX_ID,
+        description=VERSION_DOC,
+    )  # type: ignore[assignment]
 
 
 class FundSpendingReport(_Input):
@@ -145,6 +175,11 @@ class FundSpendingReport(_Input):
     spent: str | None = Field(None, max_length=30, description="实际支出" + MONEY_DOC, examples=["1305"])
     arrived: str | None = Field(None, max_length=30, description="到位金额" + MONEY_DOC)
     arrival_dates: str | None = Field(None, max_length=200, description="到位时间，原样保存")
+    version: int = Field(
+        ge=1,
+        le=MAX_ID,
+        description=VERSION_DOC,
+    )
 
 
 class FundDeductionCreate(_Input):
@@ -157,6 +192,12 @@ class FundDeductionCreate(_Input):
     reason: str = Field(max_length=2000, description="扣分理由", examples=["部分地市资金划拨支付进度慢于工作要求"])
     indicator: str | None = Field(None, max_length=200, description="所涉指标（如 时效指标）")
     node_id: int | None = Field(None, ge=1, le=MAX_ID, description="所涉节点（如某用款单位）ID")
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description=VERSION_DOC,
+    )
 
 
 class FundOpinion(_Input):
@@ -195,6 +236,7 @@ class FundNodePublic(BaseModel):
     own_score_note: str | None = Field(description="处室自评得分说明")
     purpose: str | None = Field(description="用途及绩效目标")
     ancestor_only: bool = Field(description="用款单位看到的上级节点（只有合计）")
+    fund_version: int = Field(description="所属专项资金的版本号：修改节点时原样带回（version）")
     flags: list[str] = Field(description="标记：" + FLAGS_DOC)
 
 
@@ -257,7 +299,8 @@ class FundPublic(BaseModel):
     status_label: str | None = Field(description="自评状态（中文）")
     total_score: str | None = Field(description="总分；数据不全或用款单位查看时为 null")
     grade: str | None = Field(description="等级")
-    version: int | None = Field(description="自评版本号")
+    version: int | None = Field(description="自评版本号（送审、审核等操作时带回）")
+    fund_version: int = Field(description="专项资金（含资金分配和扣分）的版本号：每次修改后加 1，修改时原样带回")
 
 
 class FundDetailPublic(FundPublic):
@@ -274,9 +317,10 @@ class FundsPublic(BaseModel):
     items: list[FundPublic] = Field(description="您有权查看的专项资金")
 
 
-def _node_public(v: funds.NodeView) -> dict[str, Any]:
+def _node_public(v: funds.NodeView, fund_version: int) -> dict[str, Any]:
     n, f = v.node, v.figures
     return {
+        "fund_version": fund_version,
         "id": n.id,
         "parent_id": n.parent_id,
         "path": list(v.path),
@@ -344,6 +388,7 @@ def _summary(view: funds.FundView) -> dict[str, Any]:
         "total_score": score(view.score.total, places) if view.score and view.score.complete else None,
         "grade": view.score.grade if view.score else None,
         "version": ev.version if ev else None,
+        "fund_version": view.fund.version,
     }
 
 
@@ -351,7 +396,7 @@ def fund_detail(view: funds.FundView) -> dict[str, Any]:
     places = view.score.places if view.score else 2
     return {
         **_summary(view),
-        "nodes": [_node_public(v) for v in view.nodes],
+        "nodes": [_node_public(v, view.fund.version) for v in view.nodes],
         "categories": [
             {
                 "slug": c.slug,
@@ -435,8 +480,10 @@ def get_fund(session: SessionDep, principal: PrincipalDep, fund_id: FundId) -> A
 def put_fund(session: SessionDep, principal: PrincipalDep, fund_id: FundId, body: FundPut) -> Any:
     """整体修改专项资金的字段；自评送审后不能修改。"""
     current = funds.visible_fund(session=session, principal=principal, fund_id=fund_id)
-    data = funds.FundFields(**body.model_dump(), template_name=current.template_name)
-    funds.update_fund(session=session, principal=principal, fund_id=fund_id, data=data)
+    fields = body.model_dump()
+    version = fields.pop("version")
+    data = funds.FundFields(**fields, template_name=current.template_name)
+    funds.update_fund(session=session, principal=principal, fund_id=fund_id, data=data, version=version)
     return _detail(session, principal, fund_id)
 
 
@@ -450,11 +497,13 @@ def put_fund(session: SessionDep, principal: PrincipalDep, fund_id: FundId, body
 @requires("write")
 def add_node(session: SessionDep, principal: PrincipalDep, fund_id: FundId, body: FundNodeWrite) -> Any:
     """在专项资金下（或某节点下）添加处室、专题、资金安排或用款单位/地市。"""
+    fields = body.model_dump()
+    version = fields.pop("version")
     node = funds.add_node(
-        session=session, principal=principal, fund_id=fund_id, data=funds.NodeFields(**body.model_dump())
+        session=session, principal=principal, fund_id=fund_id, data=funds.NodeFields(**fields), version=version
     )
     view = funds.fund_view(session=session, principal=principal, fund_id=fund_id)
-    return _node_public(view.node(node.id))  # type: ignore[arg-type]
+    return _node_public(view.node(node.id), view.fund.version)  # type: ignore[arg-type]
 
 
 @router.get("/fund-nodes/{node_id}", response_model=FundNodePublic, summary="单个资金分配节点", responses=READ_ERRORS)
@@ -463,18 +512,20 @@ def get_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId) -> A
     """一个节点及其计算数；用款单位只能读取本单位的节点及其上级，同级其他单位的节点为 404。"""
     node = funds.visible_node(session=session, principal=principal, node_id=node_id)
     view = funds.fund_view(session=session, principal=principal, fund_id=node.fund_id)
-    return _node_public(view.node(node_id))
+    return _node_public(view.node(node_id), view.fund.version)
 
 
 @router.put("/fund-nodes/{node_id}", response_model=FundNodePublic, summary="修改资金分配节点", responses=WRITE_ERRORS)
 @requires("write")
-def put_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId, body: FundNodeWrite) -> Any:
-    """整体替换节点的字段（含上级）；差额不会被自动修正，只作标记。"""
+def put_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId, body: FundNodePut) -> Any:
+    """整体替换节点的字段（含上级），带上修改所基于的版本号（过期则 409）；差额不会被自动修正，只作标记。"""
+    fields = body.model_dump()
+    version = fields.pop("version")
     node = funds.update_node(
-        session=session, principal=principal, node_id=node_id, data=funds.NodeFields(**body.model_dump())
+        session=session, principal=principal, node_id=node_id, data=funds.NodeFields(**fields), version=version
     )
     view = funds.fund_view(session=session, principal=principal, fund_id=node.fund_id)
-    return _node_public(view.node(node_id))
+    return _node_public(view.node(node_id), view.fund.version)
 
 
 @router.put(
@@ -488,14 +539,14 @@ def report_spending(session: SessionDep, principal: PrincipalDep, node_id: NodeI
     """用款单位填报本单位节点的实际支出（及到位），支出率逐级重新汇总；自评送审后不能再改。"""
     node = funds.report_spending(session=session, principal=principal, node_id=node_id, **body.model_dump())
     view = funds.fund_view(session=session, principal=principal, fund_id=node.fund_id)
-    return _node_public(view.node(node_id))
+    return _node_public(view.node(node_id), view.fund.version)
 
 
 @router.delete("/fund-nodes/{node_id}", status_code=204, summary="删除资金分配节点及其下级", responses=WRITE_ERRORS)
 @requires("write")
-def delete_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId) -> Response:
-    """删除节点和它下面的全部节点。"""
-    funds.delete_node(session=session, principal=principal, node_id=node_id)
+def delete_node(session: SessionDep, principal: PrincipalDep, node_id: NodeId, version: VersionQuery) -> Response:
+    """删除节点和它下面的全部节点（带上修改所基于的专项资金版本号，过期则 409）。"""
+    funds.delete_node(session=session, principal=principal, node_id=node_id, version=version)
     return Response(status_code=204)
 
 
@@ -520,9 +571,17 @@ def add_deduction(session: SessionDep, principal: PrincipalDep, fund_id: FundId,
     responses=WRITE_ERRORS,
 )
 @requires("write")
-def remove_deduction(session: SessionDep, principal: PrincipalDep, fund_id: FundId, deduction_id: DeductionId) -> Any:
+def remove_deduction(
+    session: SessionDep,
+    principal: PrincipalDep,
+    fund_id: FundId,
+    deduction_id: DeductionId,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="专项资金版本号；给出且已过期时 409")] = None,
+) -> Any:
     """删除一条扣分记录并重新计分。"""
-    funds.remove_deduction(session=session, principal=principal, fund_id=fund_id, deduction_id=deduction_id)
+    funds.remove_deduction(
+        session=session, principal=principal, fund_id=fund_id, deduction_id=deduction_id, version=version
+    )
     return _detail(session, principal, fund_id)
 
 
@@ -608,6 +667,7 @@ async def import_tree(
     principal: PrincipalDep,
     fund_id: FundId,
     file: Annotated[UploadFile, File(description="由本系统导出的资金分配 xlsx")],
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="专项资金版本号；给出且已过期时 409")] = None,
 ) -> Any:
     """整张表替换现有的资金分配，全部写入或一行也不写；错误逐条给出行号和列名。"""
     from starlette.concurrency import run_in_threadpool
@@ -622,6 +682,158 @@ async def import_tree(
             data=data,
             filename=file.filename or "upload.xlsx",
             limits=read_limits(settings),
+            version=version,
         )
     )
     return await run_in_threadpool(lambda: _detail(session, principal, fund_id))
+
+
+# --- the fund's 绩效目标 indicators ---------------------------------------------------------------
+
+
+class FundIndicatorWrite(_Input):
+    """专项资金的一个绩效目标指标：目标值、年底的实际完成值；计入评分模板中“按绩效指标计分”的项目（可不填，只列示）。"""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "31",
+                    "level1": "output",
+                    "level2": "quantity",
+                    "name": "支持工业企业“上云上平台”数量",
+                    "annual_target": "≥872家",
+                    "actual": "935家",
+                }
+            ]
+        },
+    )
+
+    level1: str = Field(
+        max_length=32, description="一级指标：output 产出 / outcome 效益 / satisfaction 满意度（也可写中文）"
+    )
+    level2: str | None = Field(
+        None, max_length=32, description="二级指标：quantity 数量 / quality 质量 / timeliness 时效 …"
+    )
+    name: str = Field(max_length=500, description="三级指标名称")
+    annual_target: str = Field(
+        max_length=2000, description="年度指标值（如 ≥872家、100%、2019年12月前），按目标表的规则识别"
+    )
+    item_code: str | None = Field(
+        None, max_length=16, description="计入的评分项目代号（须为按绩效指标计分的项目）；不填只列示"
+    )
+    actual: str | None = Field(None, max_length=2000, description="实际完成值（如 935家）")
+    qualitative_level: str | None = Field(
+        None, max_length=20, description="定性指标的达成程度：achieved / partial / not_achieved"
+    )
+    weight: str | None = Field(
+        None, max_length=12, description="分值（同一项目的指标都给时按分值分配该项目的分数，否则平均分配）"
+    )
+    deviation_reason: str | None = Field(None, max_length=2000, description="偏差原因")
+    position: int | None = Field(None, ge=1, le=100000, description="顺序")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description=VERSION_DOC + "（新增时可不填）")
+
+
+class FundIndicatorPut(FundIndicatorWrite):
+    """整体替换一个指标的字段；须带上修改所基于的专项资金版本号。"""
+
+    version: int = Field(ge=1, le=MAX_ID, description=VERSION_DOC)  # type: ignore[assignment]
+
+
+class FundIndicatorPublic(BaseModel):
+    id: int = Field(description="指标ID")
+    item_code: str | None = Field(description="计入的评分项目代号；null 为只列示")
+    item_name: str = Field(description="计入的评分项目名称（或“不计分（列示）”）")
+    level1: str = Field(description="一级指标（中文）")
+    level2: str = Field(description="二级指标（中文）")
+    name: str = Field(description="三级指标")
+    annual_target: str = Field(description="年度指标值，原样")
+    actual: str = Field(description="实际完成值（定性指标为达成程度）")
+    score: str | None = Field(description="得分（按指标规则）；不计分或尚不能计分时为空")
+    fund_version: int = Field(description="专项资金版本号：修改时原样带回")
+
+
+def _indicator_public(row: dict[str, Any], fund_version: int) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "item_code": row["row"].item_code,
+        "item_name": row["item"],
+        "level1": row["level1"],
+        "level2": row["level2"],
+        "name": row["name"],
+        "annual_target": row["target"],
+        "actual": row["actual"],
+        "score": row["score"] or None,
+        "fund_version": fund_version,
+    }
+
+
+def _indicators(session, principal, fund_id: int) -> list[dict[str, Any]]:
+    from app.services import fund_reports
+
+    view = funds.fund_view(session=session, principal=principal, fund_id=fund_id)
+    if view.evaluation is None:
+        return []
+    return [_indicator_public(r, view.fund.version) for r in fund_reports.indicator_rows(session, view)]
+
+
+def _indicator_fields(body: FundIndicatorWrite) -> tuple[funds.IndicatorFields, int | None]:
+    fields = body.model_dump()
+    version = fields.pop("version")
+    return funds.IndicatorFields(**fields), version
+
+
+@router.get(
+    "/funds/{fund_id}/indicators",
+    response_model=list[FundIndicatorPublic],
+    summary="专项资金的绩效目标指标",
+    responses=READ_ERRORS,
+)
+@requires("read")
+def list_indicators(session: SessionDep, principal: PrincipalDep, fund_id: FundId) -> Any:
+    """专项资金自己的绩效目标指标：目标值、实际完成值、计入的评分项目和得分（用款单位为空列表）。"""
+    return _indicators(session, principal, fund_id)
+
+
+@router.post(
+    "/funds/{fund_id}/indicators",
+    status_code=201,
+    response_model=list[FundIndicatorPublic],
+    summary="添加绩效目标指标",
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def add_indicator(session: SessionDep, principal: PrincipalDep, fund_id: FundId, body: FundIndicatorWrite) -> Any:
+    """添加一个指标；计入“按绩效指标计分”的项目时，该项目即按指标规则从这些数据计分。返回全部指标。"""
+    data, version = _indicator_fields(body)
+    funds.add_indicator(session=session, principal=principal, fund_id=fund_id, data=data, version=version)
+    return _indicators(session, principal, fund_id)
+
+
+@router.put(
+    "/fund-indicators/{indicator_id}",
+    response_model=list[FundIndicatorPublic],
+    summary="修改绩效目标指标（含实际完成值）",
+    responses=WRITE_ERRORS,
+)
+@requires("write")
+def put_indicator(
+    session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, body: FundIndicatorPut
+) -> Any:
+    """整体替换指标的字段（年底填写实际完成值也用它），带上版本号；返回该专项资金的全部指标。"""
+    data, version = _indicator_fields(body)
+    row = funds.update_indicator(
+        session=session, principal=principal, indicator_id=indicator_id, data=data, version=version
+    )
+    return _indicators(session, principal, row.fund_id)
+
+
+@router.delete("/fund-indicators/{indicator_id}", status_code=204, summary="删除绩效目标指标", responses=WRITE_ERRORS)
+@requires("write")
+def delete_indicator(
+    session: SessionDep, principal: PrincipalDep, indicator_id: IndicatorId, version: VersionQuery
+) -> Response:
+    """删除一个指标（带上版本号，过期则 409）。"""
+    funds.delete_indicator(session=session, principal=principal, indicator_id=indicator_id, version=version)
+    return Response(status_code=204)

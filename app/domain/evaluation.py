@@ -325,6 +325,24 @@ HISTORY_LABELS: Mapping[str, str] = MappingProxyType(
         "adjustment.approve": "同意调整",
         "adjustment.return": "退回调整申请",
         "adjustment.apply": "调整生效（新版本）",
+        "report.save": "保存自评报告",
+        "fund.create": "新建专项资金",
+        "fund.update": "修改专项资金",
+        "fund.node.add": "添加资金分配节点",
+        "fund.node.update": "修改资金分配节点",
+        "fund.node.delete": "删除资金分配节点",
+        "fund.node.report": "用款单位填报实际支出",
+        "fund.tree.replace": "导入资金分配（整表替换）",
+        "fund.deduction.add": "记录扣分",
+        "fund.deduction.remove": "撤销扣分",
+        "fund.indicator.add": "添加绩效指标",
+        "fund.indicator.update": "修改绩效指标",
+        "fund.indicator.delete": "删除绩效指标",
+        "fund.submit": "送审",
+        "fund.withdraw": "撤回",
+        "fund.approve": "审核通过",
+        "fund.return": "退回",
+        "fund.reopen": "终审后重新打开（退回）",
     }
 )
 
@@ -359,7 +377,7 @@ TARGET_NOTICES: Mapping[str, str] = MappingProxyType(
 
 
 def history_label(action: str, after_status: str | None) -> str:
-    if action == "evaluation.approve" and after_status is not None and after_status in STATUS:
+    if action in ("evaluation.approve", "fund.approve") and after_status is not None and after_status in STATUS:
         return STATUS_LABELS[after_status]
     return HISTORY_LABELS.get(action, action)
 

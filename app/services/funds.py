@@ -19,9 +19,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
+from app.domain.categories import LEVEL1_BY_SLUG, LEVEL2_BY_SLUG, level1_from_text, level2_from_text
 from app.domain.funds import (
     FUND_TEMPLATES,
     GUANGDONG_FUND,
@@ -40,8 +42,18 @@ from app.domain.funds import (
     score_fund,
     tree_figures,
 )
-from app.domain.scoring import TemplateSettings
-from app.models import Department, FundDeduction, FundEvaluation, FundNode, ScoringTemplate, SpecialFund, Unit
+from app.domain.scoring import QUALITATIVE_LEVELS, IndicatorInput, TemplateSettings
+from app.domain.targets import parse_target
+from app.models import (
+    Department,
+    FundDeduction,
+    FundEvaluation,
+    FundIndicator,
+    FundNode,
+    ScoringTemplate,
+    SpecialFund,
+    Unit,
+)
 from app.security import Principal
 from app.services import audit, templates
 from app.services.errors import Conflict, NotFound, PermissionDenied, Problems, ValidationFailed
@@ -300,7 +312,12 @@ def fund_view(*, session: Session, principal: Principal, fund_id: int) -> FundVi
                 select(FundDeduction).where(FundDeduction.evaluation_id == evaluation.id).order_by(FundDeduction.id)
             ).all()
         )
-        score = score_fund(settings=settings, figures=tree.figures(), deductions=[_deduction(d) for d in deductions])
+        score = score_fund(
+            settings=settings,
+            figures=tree.figures(),
+            deductions=[_deduction(d) for d in deductions],
+            indicators=indicator_inputs(fund_indicators(session, fund.id), fund.year),  # type: ignore[arg-type]
+        )
         reviewed = evaluation.reviewed_at is not None
         actions = lifecycle.allowed_actions(principal, evaluation.status, reviewed=reviewed, table=_fund_table())
         editable = lifecycle.may(principal, "save", evaluation.status, table=_fund_table())
@@ -429,6 +446,7 @@ def create_fund(*, session: Session, principal: Principal, data: FundFields) -> 
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.create",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -438,9 +456,12 @@ def create_fund(*, session: Session, principal: Principal, data: FundFields) -> 
     return fund
 
 
-def update_fund(*, session: Session, principal: Principal, fund_id: int, data: FundFields) -> SpecialFund:
+def update_fund(
+    *, session: Session, principal: Principal, fund_id: int, data: FundFields, version: int | None = None
+) -> SpecialFund:
     """Change a fund's name, total, 财政事权, 政策任务数 or declared figures while it may be edited."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     total = _check_fund_fields(session, principal, data, problems)
     if data.template_name != fund.template_name:
@@ -454,6 +475,7 @@ def update_fund(*, session: Session, principal: Principal, fund_id: int, data: F
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.update",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -462,6 +484,11 @@ def update_fund(*, session: Session, principal: Principal, fund_id: int, data: F
     )
     session.commit()
     return fund
+
+
+def editable_fund(*, session: Session, principal: Principal, fund_id: int) -> SpecialFund:
+    """The fund if the caller may change it now (its tree, deductions, report); else 403 / 409."""
+    return _editable(session, principal, fund_id)[0]
 
 
 def _editable(session: Session, principal: Principal, fund_id: int) -> tuple[SpecialFund, FundEvaluation]:
@@ -479,11 +506,41 @@ def _editable(session: Session, principal: Principal, fund_id: int) -> tuple[Spe
     return fund, evaluation
 
 
+def fund_stream(fund_id: int) -> str:
+    """Every change of one fund (its fields, tree, deductions, evaluation, report) joins one audit stream:
+    its history reads that stream, deleted nodes included."""
+    return f"special_fund:{fund_id}"
+
+
+STALE_TREE = (
+    "该专项资金已被他人或其他窗口修改（您的修改基于第 {seen} 版，现在是第 {now} 版），本次修改未保存：请刷新页面，"
+    "看过最新的资金分配后再改"
+)
+
+
+def _claim(session: Session, fund: SpecialFund, version: int | None) -> None:
+    """Move the fund's version on, only from the version the edit was based on (None: from any).
+
+    One conditional UPDATE: of two editors who read the same version, the second waits for the
+    first's row lock and then finds the version moved — a 409, never a lost update nor a 500.
+    Taken before the edit's own writes, so every edit locks the fund first (no deadlock).
+    """
+    table = SpecialFund.__table__
+    query = sa.update(table).where(table.c.id == fund.id)
+    if version is not None:
+        query = query.where(table.c.version == version)
+    done = session.connection().execute(query.values(version=table.c.version + 1, updated_at=_now()))
+    if done.rowcount != 1:
+        session.rollback()
+        now = session.connection().execute(sa.select(table.c.version).where(table.c.id == fund.id)).scalar_one()
+        session.rollback()
+        raise Conflict(STALE_TREE.format(seen=version, now=now))
+    current = session.connection().execute(sa.select(table.c.version).where(table.c.id == fund.id)).scalar_one()
+    set_committed_value(fund, "version", current)
+
+
 def _touch(session: Session, principal: Principal, fund: SpecialFund, evaluation: FundEvaluation) -> None:
-    """A change was made: the fund's version moves on, a first save makes the evaluation a draft."""
-    fund.version += 1
-    fund.updated_at = _now()
-    session.add(fund)
+    """A change was made (the version moved on in _claim): a first save makes the evaluation a draft."""
     to = lifecycle.outcome(principal, "save", evaluation.status, table=_fund_table())
     if to is not None:
         evaluation.status = to
@@ -583,9 +640,12 @@ def _check_parent(session: Session, fund: SpecialFund, parent_id: int | None, no
     return parent
 
 
-def add_node(*, session: Session, principal: Principal, fund_id: int, data: NodeFields) -> FundNode:
-    """Add one node under the fund or under another node of it."""
+def add_node(
+    *, session: Session, principal: Principal, fund_id: int, data: NodeFields, version: int | None = None
+) -> FundNode:
+    """Add one node under the fund or under another node of it (based on the fund's `version`, when given)."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     values = _check_node(session, fund, data, problems)
     _check_parent(session, fund, data.parent_id, None, problems)
@@ -602,6 +662,7 @@ def add_node(*, session: Session, principal: Principal, fund_id: int, data: Node
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.add",
         entity_type="fund_node",
         entity_id=node.id,
@@ -611,10 +672,13 @@ def add_node(*, session: Session, principal: Principal, fund_id: int, data: Node
     return node
 
 
-def update_node(*, session: Session, principal: Principal, node_id: int, data: NodeFields) -> FundNode:
-    """Replace one node's fields (its parent too)."""
+def update_node(
+    *, session: Session, principal: Principal, node_id: int, data: NodeFields, version: int | None = None
+) -> FundNode:
+    """Replace one node's fields (its parent too); 409 when the fund moved on from `version`."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
     fund, evaluation = _editable(session, principal, node.fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     values = _check_node(session, fund, data, problems, node_id=node.id)
     _check_parent(session, fund, data.parent_id, node.id, problems)
@@ -634,6 +698,7 @@ def update_node(*, session: Session, principal: Principal, node_id: int, data: N
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.update",
         entity_type="fund_node",
         entity_id=node.id,
@@ -644,10 +709,11 @@ def update_node(*, session: Session, principal: Principal, node_id: int, data: N
     return node
 
 
-def delete_node(*, session: Session, principal: Principal, node_id: int) -> None:
+def delete_node(*, session: Session, principal: Principal, node_id: int, version: int | None = None) -> None:
     """Remove a node and everything below it (deductions naming them keep their reason, lose the link)."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
     fund, evaluation = _editable(session, principal, node.fund_id)
+    _claim(session, fund, version)
     nodes = _nodes(session, fund.id)  # type: ignore[arg-type]
     doomed = {node.id}
     changed = True
@@ -662,6 +728,7 @@ def delete_node(*, session: Session, principal: Principal, node_id: int) -> None
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.delete",
         entity_type="fund_node",
         entity_id=node_id,
@@ -705,6 +772,7 @@ def report_spending(
     spent: Any,
     arrived: Any = None,
     arrival_dates: str | None = None,
+    version: int | None = None,
 ) -> FundNode:
     """A recipient unit reports its own node's 实际支出 (and 到位) while the fund's evaluation is open."""
     node = visible_node(session=session, principal=principal, node_id=node_id)
@@ -725,16 +793,16 @@ def report_spending(
     if dates is not None and len(dates) > 200:
         problems.add("arrival_dates", "到位时间不能超过 200 个字符")
     problems.raise_if_any()
+    _claim(session, fund, version)  # type: ignore[arg-type]
     before = _node_json(node)
     node.spent, node.arrived, node.arrival_dates = amount, got, dates
     node.updated_at = _now()
     session.add(node)
-    fund.version += 1  # type: ignore[union-attr]
-    session.add(fund)
     _store_score(session, fund, evaluation)  # type: ignore[arg-type]
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.node.report",
         entity_type="fund_node",
         entity_id=node.id,
@@ -755,9 +823,12 @@ class TreeRow:
     unit_name: str | None = None
 
 
-def replace_tree(*, session: Session, principal: Principal, fund_id: int, rows: Sequence[TreeRow]) -> int:
+def replace_tree(
+    *, session: Session, principal: Principal, fund_id: int, rows: Sequence[TreeRow], version: int | None = None
+) -> int:
     """Replace the fund's whole tree with these rows, all or nothing; errors name their row and column."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     problems = Problems()
     if len(rows) > MAX_NODES:
         problems.add("rows", f"一个专项资金最多 {MAX_NODES} 个节点，文件有 {len(rows)} 行")
@@ -796,6 +867,7 @@ def replace_tree(*, session: Session, principal: Principal, fund_id: int, rows: 
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.tree.replace",
         entity_type="special_fund",
         entity_id=fund.id,
@@ -840,9 +912,11 @@ def add_deduction(
     reason: str,
     indicator: str | None = None,
     node_id: int | None = None,
+    version: int | None = None,
 ) -> FundDeduction:
     """Record one deduction against an item of the fund's template (points, reason, optionally what it concerns)."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     template = session.get(ScoringTemplate, evaluation.template_id)
     items = item_codes(templates.settings_of(template))  # type: ignore[arg-type]
     problems = Problems()
@@ -887,6 +961,7 @@ def add_deduction(
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.deduction.add",
         entity_type="fund_deduction",
         entity_id=row.id,
@@ -896,9 +971,12 @@ def add_deduction(
     return row
 
 
-def remove_deduction(*, session: Session, principal: Principal, fund_id: int, deduction_id: int) -> None:
+def remove_deduction(
+    *, session: Session, principal: Principal, fund_id: int, deduction_id: int, version: int | None = None
+) -> None:
     """Take back one recorded deduction."""
     fund, evaluation = _editable(session, principal, fund_id)
+    _claim(session, fund, version)
     row = session.get(FundDeduction, deduction_id)
     if row is None or row.evaluation_id != evaluation.id:
         raise NotFound("扣分记录不存在")
@@ -910,6 +988,7 @@ def remove_deduction(*, session: Session, principal: Principal, fund_id: int, de
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action="fund.deduction.remove",
         entity_type="fund_deduction",
         entity_id=deduction_id,
@@ -926,6 +1005,7 @@ def _store_score(session: Session, fund: SpecialFund, evaluation: FundEvaluation
         settings=templates.settings_of(template),  # type: ignore[arg-type]
         figures=tree.figures(),
         deductions=[_deduction(d) for d in rows],
+        indicators=indicator_inputs(fund_indicators(session, fund.id), fund.year),  # type: ignore[arg-type]
     )
     evaluation.total_score = score.total if score.complete else None
     evaluation.grade = score.grade
@@ -981,6 +1061,7 @@ def act(
     audit.record(
         session=session,
         actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
         action=f"fund.{action}",
         entity_type="fund_evaluation",
         entity_id=evaluation.id,
@@ -1055,7 +1136,14 @@ def tree_xlsx(view: FundView) -> bytes:
 
 
 def import_tree(
-    *, session: Session, principal: Principal, fund_id: int, data: bytes, filename: str, limits=None
+    *,
+    session: Session,
+    principal: Principal,
+    fund_id: int,
+    data: bytes,
+    filename: str,
+    limits=None,
+    version: int | None = None,
 ) -> int:
     """Replace the fund's tree from the xlsx template, all or nothing; every error names its row and column."""
     from app.importers import fund_tree as template
@@ -1080,10 +1168,236 @@ def import_tree(
         for r in read.rows
     ]
     try:
-        return replace_tree(session=session, principal=principal, fund_id=fund_id, rows=rows)
+        return replace_tree(session=session, principal=principal, fund_id=fund_id, rows=rows, version=version)
     except ValidationFailed as exc:
         for error in exc.errors:
             place, _, key = error.field.partition(".")
             column = template.FIELD_COLUMNS.get(key, key)
             error.field = f"{filename} {place}“{column}”列"
         raise
+
+
+# --- the fund's own 绩效目标 indicators ------------------------------------------------------------
+
+
+@dataclass
+class IndicatorFields:
+    """One 绩效目标 indicator of a fund as a person gives it: the target, and (at year end) the actual."""
+
+    level1: str
+    name: str
+    annual_target: str
+    level2: str | None = None
+    item_code: str | None = None  # the template item it is scored under ("按绩效指标计分"); None: listed only
+    actual: str | None = None
+    qualitative_level: str | None = None
+    weight: Any = None
+    deviation_reason: str | None = None
+    position: int | None = None
+
+
+def fund_indicators(session: Session, fund_id: int) -> list[FundIndicator]:
+    return list(
+        session.exec(
+            select(FundIndicator)
+            .where(FundIndicator.fund_id == fund_id)
+            .order_by(FundIndicator.position, FundIndicator.id)
+        ).all()
+    )
+
+
+def indicator_inputs(rows: Sequence[FundIndicator], year: int | None = None) -> dict[str, list[IndicatorInput]]:
+    """The stored indicators as the scoring's inputs, by the template item they are scored under."""
+    out: dict[str, list[IndicatorInput]] = {}
+    for row in rows:
+        if not row.item_code:
+            continue
+        out.setdefault(row.item_code, []).append(
+            IndicatorInput(
+                key=str(row.id),
+                level1=row.level1,
+                name=row.name,
+                target=parse_target(row.annual_target, year=year),
+                given_weight=row.weight,
+                actual=parse_target(row.actual, year=year) if row.actual else None,
+                qualitative_level=row.qualitative_level,
+                deviation_reason=row.deviation_reason,
+                level2=row.level2,
+            )
+        )
+    return out
+
+
+def _check_indicator(session: Session, evaluation: FundEvaluation, data: IndicatorFields) -> dict[str, Any]:
+    problems = Problems()
+    out: dict[str, Any] = {}
+    level1 = level1_from_text(data.level1 or "") if data.level1 not in LEVEL1_BY_SLUG else LEVEL1_BY_SLUG[data.level1]
+    if level1 is None:
+        problems.add("level1", "一级指标须为 产出指标、效益指标、满意度指标 或 成本指标（也可写 output 等代号）")
+    out["level1"] = level1.slug if level1 else data.level1
+    level2 = None
+    if (data.level2 or "").strip():
+        text = data.level2.strip()  # type: ignore[union-attr]
+        level2 = LEVEL2_BY_SLUG.get(text) or level2_from_text(text)
+        if level2 is None:
+            problems.add("level2", f"无法识别的二级指标「{text}」（如 数量指标、质量指标、时效指标）")
+    out["level2"] = level2.slug if level2 else None
+    name = (data.name or "").strip()
+    if not name:
+        problems.add("name", "请填写三级指标名称")
+    elif len(name) > 500:
+        problems.add("name", "三级指标名称不能超过 500 个字符")
+    out["name"] = name
+    target = (data.annual_target or "").strip()
+    if not target:
+        problems.add("annual_target", "请填写年度指标值，如 ≥872家")
+    elif len(target) > 2000:
+        problems.add("annual_target", "年度指标值不能超过 2000 个字符")
+    out["annual_target"] = target
+    actual = (data.actual or "").strip() or None
+    if actual is not None and len(actual) > 2000:
+        problems.add("actual", "实际完成值不能超过 2000 个字符")
+    out["actual"] = actual
+    level = (data.qualitative_level or "").strip() or None
+    if level is not None and level not in QUALITATIVE_LEVELS:
+        problems.add("qualitative_level", f"达成程度须为 {'、'.join(QUALITATIVE_LEVELS)} 之一")
+    out["qualitative_level"] = level
+    code = (data.item_code or "").strip() or None
+    if code is not None:
+        template = session.get(ScoringTemplate, evaluation.template_id)
+        items = item_codes(templates.settings_of(template))  # type: ignore[arg-type]
+        item = items.get(code)
+        if item is None:
+            problems.add("item_code", f"评分模板中没有代号为「{code}」的项目")
+        elif item.method != "indicators":
+            problems.add("item_code", f"项目「{item.name}」不是按绩效指标计分的，指标不能计入它（可不填，只列示）")
+    out["item_code"] = code
+    weight = None
+    if data.weight not in (None, ""):
+        try:
+            weight = Decimal(str(data.weight).strip())
+            if not weight.is_finite() or weight < 0 or weight > 1000 or weight != weight.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.add("weight", "分值须为 0 至 1000 的数，最多 2 位小数")
+            weight = None
+    out["weight"] = weight
+    reason = (data.deviation_reason or "").strip() or None
+    if reason is not None and len(reason) > 2000:
+        problems.add("deviation_reason", "偏差原因不能超过 2000 个字符")
+    out["deviation_reason"] = reason
+    out["position"] = data.position
+    problems.raise_if_any()
+    return out
+
+
+def _indicator_json(row: FundIndicator) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "item_code": row.item_code,
+        "annual_target": row.annual_target,
+        "actual": row.actual,
+        "qualitative_level": row.qualitative_level,
+        "weight": None if row.weight is None else str(row.weight),
+    }
+
+
+def add_indicator(
+    *, session: Session, principal: Principal, fund_id: int, data: IndicatorFields, version: int | None = None
+) -> FundIndicator:
+    """Add one 绩效目标 indicator to the fund (scored under its item when item_code names one)."""
+    fund, evaluation = _editable(session, principal, fund_id)
+    values = _check_indicator(session, evaluation, data)
+    _claim(session, fund, version)
+    if values["position"] is None:
+        values["position"] = len(fund_indicators(session, fund.id)) + 1  # type: ignore[arg-type]
+    row = FundIndicator(fund_id=fund.id, **values)  # type: ignore[arg-type]
+    session.add(row)
+    session.flush()
+    _touch(session, principal, fund, evaluation)
+    _store_score(session, fund, evaluation)
+    audit.record(
+        session=session,
+        actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
+        action="fund.indicator.add",
+        entity_type="fund_indicator",
+        entity_id=row.id,
+        after=_indicator_json(row),
+    )
+    session.commit()
+    return row
+
+
+def _own_indicator(session: Session, principal: Principal, indicator_id: int) -> FundIndicator:
+    row = session.get(FundIndicator, indicator_id)
+    if row is None:
+        raise NotFound("绩效指标不存在或无权查看")
+    try:
+        fund = visible_fund(session=session, principal=principal, fund_id=row.fund_id)
+    except NotFound:
+        raise NotFound("绩效指标不存在或无权查看") from None
+    if principal.role == "unit":
+        raise NotFound("绩效指标不存在或无权查看")
+    del fund
+    return row
+
+
+def update_indicator(
+    *, session: Session, principal: Principal, indicator_id: int, data: IndicatorFields, version: int | None = None
+) -> FundIndicator:
+    """Replace one indicator's fields (its actual too); the fund is scored again."""
+    row = _own_indicator(session, principal, indicator_id)
+    fund, evaluation = _editable(session, principal, row.fund_id)
+    values = _check_indicator(session, evaluation, data)
+    _claim(session, fund, version)
+    before = _indicator_json(row)
+    if values["position"] is None:
+        values["position"] = row.position
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.updated_at = _now()
+    session.add(row)
+    session.flush()
+    _touch(session, principal, fund, evaluation)
+    _store_score(session, fund, evaluation)
+    audit.record(
+        session=session,
+        actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
+        action="fund.indicator.update",
+        entity_type="fund_indicator",
+        entity_id=row.id,
+        before=before,
+        after=_indicator_json(row),
+    )
+    session.commit()
+    return row
+
+
+def delete_indicator(*, session: Session, principal: Principal, indicator_id: int, version: int | None = None) -> int:
+    """Remove one indicator; answers the fund's id."""
+    row = _own_indicator(session, principal, indicator_id)
+    fund, evaluation = _editable(session, principal, row.fund_id)
+    _claim(session, fund, version)
+    before = _indicator_json(row)
+    session.delete(row)
+    session.flush()
+    _touch(session, principal, fund, evaluation)
+    _store_score(session, fund, evaluation)
+    audit.record(
+        session=session,
+        actor=principal,
+        stream=fund_stream(fund.id),  # type: ignore[arg-type]
+        action="fund.indicator.delete",
+        entity_type="fund_indicator",
+        entity_id=indicator_id,
+        before=before,
+    )
+    session.commit()
+    return fund.id  # type: ignore[return-value]
+
+
+def indicator_fund(*, session: Session, principal: Principal, indicator_id: int) -> int:
+    """The id of the fund an indicator the caller may see belongs to."""
+    return _own_indicator(session, principal, indicator_id).fund_id

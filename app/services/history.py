@@ -63,6 +63,16 @@ def target_table_history(session: Session, project_id: int) -> list[HistoryEntry
     return describe(session, where)
 
 
+def fund_history(session: Session, fund_id: int) -> list[HistoryEntry]:
+    """Every recorded change of a 专项资金 — its fields, each node's figures (from what to what), the
+    deductions, the evaluation's transitions, the report — oldest first (the caller may see the fund)."""
+    where = sa.or_(
+        AuditEvent.stream == f"special_fund:{fund_id}",
+        sa.and_(AuditEvent.entity_type == "special_fund", AuditEvent.entity_id == fund_id),
+    )
+    return describe(session, where)
+
+
 def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEntry]:
     """The audit events matching `where`, oldest first, in the history's words."""
     rows = session.exec(
@@ -108,6 +118,75 @@ FIELD_LABELS = {
     "weight": "分值",
     "position": "序号",
 }
+# the figures of a fund and of its nodes, as the history names them
+FUND_FIELD_LABELS = {
+    "name": "名称",
+    "total": "资金总额（万元）",
+    "year": "年度",
+    "kind": "类型",
+    "parent_id": "上级",
+    "allocated": "下达金额（万元）",
+    "arrived": "到位金额（万元）",
+    "spent": "实际支出（万元）",
+    "arrival_dates": "到位时间",
+}
+REPORT_FIELD_LABELS = {
+    "basic": "一、基本情况",
+    "scores": "（一）自评分数",
+    "performance": "（二）使用绩效",
+    "problems": "（三）存在的问题",
+    "improvements": "三、改进意见",
+    "filled_by": "填表人",
+    "phone": "联系电话",
+    "report_date": "日期",
+}
+
+
+def _fund_details(event: AuditEvent) -> list[str]:
+    """Who changed which node's figure from what to what; deductions; imports; the report's sections."""
+    before, after = event.before or {}, event.after or {}
+    action = event.action
+    name = after.get("name") or before.get("name") or ""
+    if action == "fund.node.add":
+        return [f"节点“{name}”：下达金额 {_money(after.get('allocated'))} 万元"]
+    if action == "fund.node.delete":
+        return [f"删除节点“{name}”及其下级（共 {before.get('removed', 1)} 个节点）"]
+    if action in ("fund.node.update", "fund.node.report", "fund.update"):
+        lines = [
+            f"{'' if action == 'fund.update' else f'节点“{name}”的'}{FUND_FIELD_LABELS.get(key, key)}："
+            f"{_money(before.get(key))} → {_money(new)}"
+            for key, new in after.items()
+            if key in FUND_FIELD_LABELS and before.get(key) != new
+        ]
+        return lines or [f"节点“{name}”：未改变数字"]
+    if action == "fund.tree.replace":
+        return [f"整表替换为 {after.get('nodes')} 个节点"]
+    if action in ("fund.deduction.add", "fund.deduction.remove"):
+        row = after if action == "fund.deduction.add" else before
+        return [f"项目 {row.get('item')} 扣 {row.get('points')} 分：{_short(row.get('reason'))}"]
+    if action == "report.save":
+        return [f"修改{REPORT_FIELD_LABELS.get(key, key)}" for key in after]
+    if action.startswith("fund.indicator."):
+        labels = {"annual_target": "年度指标值", "actual": "实际完成值", "weight": "分值", "item_code": "计入项目"}
+        if action != "fund.indicator.update":
+            return [f"指标“{name}”"]
+        changed = [
+            f"指标“{name}”的{label}：{_short(before.get(key))} → {_short(after.get(key))}"
+            for key, label in labels.items()
+            if before.get(key) != after.get(key)
+        ]
+        return changed or [f"指标“{name}”"]
+    return []
+
+
+def _money(value: object) -> str:
+    """A stored amount as people write it (1305.000000 → 1305), anything else as it is."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if "." in text and text.replace(".", "", 1).lstrip("-").isdigit():
+        text = text.rstrip("0").rstrip(".")
+    return _short(text)
 
 
 def _short(value: object) -> str:
@@ -130,6 +209,8 @@ def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
     """Readable lines for a history entry: status change, total, overrides."""
     before, after = event.before or {}, event.after or {}
     lines = []
+    if event.action.startswith("fund.") or (event.action == "report.save" and event.entity_type == "special_fund"):
+        lines.extend(_fund_details(event))
     if "status" in after and before.get("status") != after.get("status"):
         old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
         lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")

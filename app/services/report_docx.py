@@ -46,16 +46,22 @@ def write_docx(document: ReportDocument) -> bytes:
     _font(subtitle.add_run(document.subtitle), BODY_FONT, 16)
 
     _sections(out, document.sections)
-    out.add_paragraph()
-    for label in SIGN_OFF:
-        line = out.add_paragraph()
-        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, 16)
+    _sign_off(out, document, 16)
     for attachment in document.attachments:
         out.add_page_break()
         _sections(out, (attachment,))
+        if document.sign_attachments:
+            _sign_off(out, document, 12)
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
+
+
+def _sign_off(out, document: ReportDocument, size: float) -> None:
+    out.add_paragraph()
+    for label in SIGN_OFF:
+        line = out.add_paragraph()
+        _font(line.add_run(f"{label}：{document.sign_off.get(label, '')}"), BODY_FONT, size)
 
 
 def _sections(out, sections) -> None:
@@ -75,8 +81,7 @@ def _sections(out, sections) -> None:
             _font(caption.add_run(table.caption), HEADING_FONT, 12)
             grid = out.add_table(rows=1 + len(table.rows), cols=len(table.header))
             grid.style = "Table Grid"
-            for i, cells in enumerate((table.header, *table.rows)):
-                for j, text in enumerate(cells):
-                    cell = grid.cell(i, j)
-                    cell.text = ""
+            # row by row (grid.cell(i, j) walks the table each time: quadratic on a fund's long tables)
+            for i, (row, cells) in enumerate(zip(grid.rows, (table.header, *table.rows), strict=True)):
+                for cell, text in zip(row.cells, cells, strict=False):
                     _font(cell.paragraphs[0].add_run(text), HEADING_FONT if i == 0 else BODY_FONT, 12)

@@ -60,6 +60,33 @@ def save(*, session: Session, principal: Principal, evaluation_id: int, version:
     # the 自评表's own rule (role, token scope, status, filing window): the report is written while it may be
     evaluations._check_editable(session, principal, ev.evaluation, ev.project)
     row = _row(session, evaluation_id)
+    save_row(
+        session=session,
+        principal=principal,
+        row=row,
+        version=version,
+        fields=fields,
+        entity_type="self_evaluation",
+        entity_id=evaluation_id,
+    )
+    return ReportView(ev, row, ev.editable)
+
+
+def save_row(
+    *,
+    session: Session,
+    principal: Principal,
+    row: Any,
+    version: int | None,
+    fields: dict[str, str],
+    entity_type: str,
+    entity_id: int,
+) -> Any:
+    """Save typed fields into a report row (a project's or a fund's: the same columns); 409 when stale.
+
+    The caller has checked that the report may be written. Only changed fields are written and
+    audited; the version moves on by compare-and-set, so a concurrent save of the same version loses.
+    """
     if version is None or version != row.version:
         raise Conflict(STALE)
     problems = Problems()
@@ -92,7 +119,7 @@ def save(*, session: Session, principal: Principal, evaluation_id: int, version:
         if row.id is None:
             session.add(row)
         else:  # compare-and-set: a concurrent save of the same version loses with a 409
-            table = EvaluationReport.__table__
+            table = type(row).__table__
             done = session.connection().execute(
                 sa.update(table).where(table.c.id == row.id, table.c.version == claimed).values(version=claimed + 1)
             )
@@ -103,14 +130,14 @@ def save(*, session: Session, principal: Principal, evaluation_id: int, version:
             session=session,
             actor=principal,
             action="report.save",
-            entity_type="self_evaluation",
-            entity_id=evaluation_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
             before=before,
             after=after,
         )
         session.commit()
         session.refresh(row)
-    return ReportView(ev, row, ev.editable)
+    return row
 
 
 def sign_offs(*, session: Session, evaluation_ids: list[int]) -> dict[int, EvaluationReport]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.db import SessionDep
 from app.domain import evaluation as lifecycle
+from app.domain.categories import LEVEL1_BY_SLUG, LEVEL2_BY_SLUG
 from app.domain.funds import (
     FIGURE_LABELS,
     FUND_TEMPLATE_TITLES,
@@ -25,7 +26,8 @@ from app.domain.funds import (
     RECIPIENT_KIND_LABELS,
     UNCONFIRMED,
 )
-from app.services import funds
+from app.domain.scoring import QUALITATIVE_LABELS
+from app.services import fund_reports, funds, history
 from app.services.errors import DomainError, FieldError, ValidationFailed
 from app.services.imports import read_limits
 from app.uploads import read_upload
@@ -148,6 +150,13 @@ def _page(
             "notice": notice,
             "refusal": refusal,
             "parents": [n for n in view.nodes if n.node.kind != "recipient"],
+            "indicators": fund_reports.indicator_rows(session, view) if view.evaluation else [],
+            "indicator_items": [row["item"] for row in score_rows(view) if row["item"].method == "indicators"],
+            "LEVEL1_BY_SLUG": LEVEL1_BY_SLUG,
+            "LEVEL2_BY_SLUG": LEVEL2_BY_SLUG,
+            "QUALITATIVE_LABELS": QUALITATIVE_LABELS,
+            # who changed which figure from what to what; a recipient sees only its own nodes, not this
+            "history": history.fund_history(session, fund_id) if view.whole_tree else [],
             "editing": (values or {}).get("_form"),
         },
         block="fund",
@@ -185,6 +194,11 @@ def fund_page(request: Request, fund_id: int, principal: PagePrincipal, session:
     return _page(request, principal, session, fund_id)
 
 
+def _version(form: dict[str, str]) -> int | None:
+    """The fund version the page's form was based on (every form of the fund page carries it)."""
+    return parse_id(form.get("fund_version"), "fund_version")
+
+
 def _node_fields(form: dict[str, str]) -> funds.NodeFields:
     def text(key: str) -> str | None:
         value = (form.get(key) or "").strip()
@@ -211,7 +225,9 @@ def _node_fields(form: dict[str, str]) -> funds.NodeFields:
 def add_node(request: Request, fund_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Add a node under the fund or one of its nodes."""
     try:
-        node = funds.add_node(session=session, principal=principal, fund_id=fund_id, data=_node_fields(form))
+        node = funds.add_node(
+            session=session, principal=principal, fund_id=fund_id, data=_node_fields(form), version=_version(form)
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, form, "add")
     return _after(request, principal, session, fund_id, f"已添加“{node.name}”。")
@@ -247,7 +263,9 @@ def save_node(request: Request, node_id: int, principal: PagePrincipal, session:
     node = funds.visible_node(session=session, principal=principal, node_id=node_id)
     fund_id = node.fund_id
     try:
-        funds.update_node(session=session, principal=principal, node_id=node_id, data=_node_fields(form))
+        funds.update_node(
+            session=session, principal=principal, node_id=node_id, data=_node_fields(form), version=_version(form)
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {**form, "node_id": str(node_id)}, f"edit-{node_id}")
     return _after(request, principal, session, fund_id, f"已保存“{form.get('name', '')}”。")
@@ -266,6 +284,7 @@ def report_spending(request: Request, node_id: int, principal: PagePrincipal, se
             spent=form.get("spent"),
             arrived=form.get("arrived"),
             arrival_dates=form.get("arrival_dates"),
+            version=_version(form),
         )
     except DomainError as exc:
         return _refused(
@@ -275,12 +294,12 @@ def report_spending(request: Request, node_id: int, principal: PagePrincipal, se
 
 
 @router.post("/fund-nodes/{node_id}/delete")
-def delete_node(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep):
+def delete_node(request: Request, node_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Remove a node and everything below it."""
     node = funds.visible_node(session=session, principal=principal, node_id=node_id)
     fund_id, name = node.fund_id, node.name
     try:
-        funds.delete_node(session=session, principal=principal, node_id=node_id)
+        funds.delete_node(session=session, principal=principal, node_id=node_id, version=_version(form))
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {}, "")
     return _after(request, principal, session, fund_id, f"已删除“{name}”及其下级。")
@@ -299,6 +318,7 @@ def add_deduction(request: Request, fund_id: int, principal: PagePrincipal, sess
             reason=form.get("reason", ""),
             indicator=(form.get("indicator") or "").strip() or None,
             node_id=parse_id(form.get("node_id"), "node_id"),
+            version=_version(form),
         )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, form, "deduction")
@@ -306,10 +326,18 @@ def add_deduction(request: Request, fund_id: int, principal: PagePrincipal, sess
 
 
 @router.post("/funds/{fund_id}/deductions/{deduction_id}/delete")
-def remove_deduction(request: Request, fund_id: int, deduction_id: int, principal: PagePrincipal, session: SessionDep):
+def remove_deduction(
+    request: Request, fund_id: int, deduction_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
     """Take back one deduction."""
     try:
-        funds.remove_deduction(session=session, principal=principal, fund_id=fund_id, deduction_id=deduction_id)
+        funds.remove_deduction(
+            session=session,
+            principal=principal,
+            fund_id=fund_id,
+            deduction_id=deduction_id,
+            version=_version(form),
+        )
     except DomainError as exc:
         return _refused(request, principal, session, fund_id, exc, {}, "")
     return _after(request, principal, session, fund_id, "已撤销该项扣分。")
@@ -352,6 +380,7 @@ async def import_tree(
     principal: PagePrincipal,
     session: SessionDep,
     file: Annotated[UploadFile, File()],
+    fund_version: Annotated[str | None, Form()] = None,
 ) -> Any:
     """Replace the tree from an uploaded xlsx, all or nothing; the errors listed by row and column."""
     settings = request.app.state.settings
@@ -365,6 +394,7 @@ async def import_tree(
                 data=data,
                 filename=file.filename or "upload.xlsx",
                 limits=read_limits(settings),
+                version=_version({"fund_version": fund_version or ""}),
             )
         )
     except ValidationFailed as exc:
@@ -385,3 +415,65 @@ async def import_tree(
     return await run_in_threadpool(
         lambda: _after(request, principal, session, fund_id, f"已导入 {count} 个节点（原有的资金分配已整体替换）。")
     )
+
+
+def _indicator_fields(form: dict[str, str]) -> funds.IndicatorFields:
+    def text(key: str) -> str | None:
+        value = (form.get(key) or "").strip()
+        return value or None
+
+    return funds.IndicatorFields(
+        level1=form.get("level1", ""),
+        name=form.get("name", ""),
+        annual_target=form.get("annual_target", ""),
+        level2=text("level2"),
+        item_code=text("item_code"),
+        actual=text("actual"),
+        qualitative_level=text("qualitative_level"),
+        weight=text("weight"),
+        deviation_reason=text("deviation_reason"),
+    )
+
+
+@router.post("/funds/{fund_id}/indicators")
+def add_indicator(request: Request, fund_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
+    """Add one of the fund's 绩效目标 indicators (scored under an item, or listed only)."""
+    try:
+        row = funds.add_indicator(
+            session=session, principal=principal, fund_id=fund_id, data=_indicator_fields(form), version=_version(form)
+        )
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, form, "indicator")
+    return _after(request, principal, session, fund_id, f"已添加指标“{row.name}”。")
+
+
+@router.post("/fund-indicators/{indicator_id}")
+def save_indicator(
+    request: Request, indicator_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """Save one indicator's fields (at year end: its actual, level reached, deviation reason)."""
+    fund_id = funds.indicator_fund(session=session, principal=principal, indicator_id=indicator_id)
+    try:
+        row = funds.update_indicator(
+            session=session,
+            principal=principal,
+            indicator_id=indicator_id,
+            data=_indicator_fields(form),
+            version=_version(form),
+        )
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, form, f"indicator-{indicator_id}")
+    return _after(request, principal, session, fund_id, f"已保存指标“{row.name}”。")
+
+
+@router.post("/fund-indicators/{indicator_id}/delete")
+def delete_indicator(
+    request: Request, indicator_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields
+):
+    """Remove one indicator."""
+    fund_id = funds.indicator_fund(session=session, principal=principal, indicator_id=indicator_id)
+    try:
+        funds.delete_indicator(session=session, principal=principal, indicator_id=indicator_id, version=_version(form))
+    except DomainError as exc:
+        return _refused(request, principal, session, fund_id, exc, {}, "")
+    return _after(request, principal, session, fund_id, "已删除该指标。")

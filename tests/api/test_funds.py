@@ -92,7 +92,7 @@ def test_a_recipient_reads_its_node_never_a_siblings(client, session):
     assert "广东省广播电视网络股份有限公司" not in client.get(f"/api/v1/funds/{fund.id}", headers=headers).text
     payload = {"item_code": "42", "points": "1", "reason": "x"}
     assert client.post(f"/api/v1/funds/{fund.id}/deductions", json=payload, headers=headers).status_code == 403
-    assert client.delete(f"/api/v1/fund-nodes/{sibling.id}", headers=headers).status_code == 404
+    assert client.delete(f"/api/v1/fund-nodes/{sibling.id}?version=1", headers=headers).status_code == 404
 
 
 def test_the_tree_goes_out_as_xlsx_and_comes_back_whole(client, session, finance):
@@ -106,7 +106,7 @@ def test_the_tree_goes_out_as_xlsx_and_comes_back_whole(client, session, finance
     back = client.post(f"/api/v1/funds/{fund.id}/tree", files={"file": ("tree.xlsx", sheet.content)}, headers=finance)
     assert back.status_code == 200, back.text
     after = back.json()
-    strip = ("id", "parent_id")
+    strip = ("id", "parent_id", "fund_version")
     assert [{k: v for k, v in n.items() if k not in strip} for n in after["nodes"]] == [
         {k: v for k, v in n.items() if k not in strip} for n in before["nodes"]
     ]
@@ -173,19 +173,31 @@ def test_a_recipient_reports_its_spending_and_the_rate_is_summed_up_again(client
     session.add(node)
     session.commit()
     headers = _token(session, "unit", "read write", unit=agency.name)
-    r = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "500", "arrived": "500"}, headers=headers)
+    seen = client.get(f"/api/v1/fund-nodes/{node.id}", headers=headers).json()["fund_version"]
+    r = client.put(
+        f"/api/v1/fund-nodes/{node.id}/spending",
+        json={"spent": "500", "arrived": "500", "version": seen},
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["spent"] == "500.00" and r.json()["execution_rate"] == "100.00"
     detail = client.get(f"/api/v1/funds/{fund.id}", headers=finance).json()
     assert detail["spent"] == "56522.2398" and detail["execution_rate"] == "98.21"
-    bad = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "-1"}, headers=headers)
+    seen += 1
+    bad = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "-1", "version": seen}, headers=headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "spent"
     sibling = session.exec(select(FundNode).where(FundNode.name == "广州市")).one()
     assert (
-        client.put(f"/api/v1/fund-nodes/{sibling.id}/spending", json={"spent": "1"}, headers=headers).status_code == 404
+        client.put(
+            f"/api/v1/fund-nodes/{sibling.id}/spending", json={"spent": "1", "version": seen}, headers=headers
+        ).status_code
+        == 404
     )
     # the bureau does not report for a unit through this route; once sent in, the unit cannot change it
-    assert client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "1"}, headers=finance).status_code == 403
+    refused = client.put(
+        f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "1", "version": seen}, headers=finance
+    )
+    assert refused.status_code == 403
     dept = _token(session, "department", "read write", department=SEED["fund"]["department"])
     for d in SEED["deductions"][:1]:
         client.post(
@@ -194,5 +206,6 @@ def test_a_recipient_reports_its_spending_and_the_rate_is_summed_up_again(client
             headers=dept,
         )
     assert client.post(f"/api/v1/funds/{fund.id}/submit", headers=dept).status_code == 200
-    late = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "400"}, headers=headers)
+    seen = client.get(f"/api/v1/fund-nodes/{node.id}", headers=headers).json()["fund_version"]
+    late = client.put(f"/api/v1/fund-nodes/{node.id}/spending", json={"spent": "400", "version": seen}, headers=headers)
     assert late.status_code == 409 and "不能再填报实际支出" in late.json()["message"]
