@@ -101,8 +101,9 @@ def serve(
         fail("数据库结构不是最新版本：请先运行 jixiao migrate")
     from app.services import import_runs
 
-    # Imports run in the server's threads: any still "running" now belong to a process that died.
-    if interrupted := import_runs.fail_interrupted(engine=engine):
+    # Imports run in the server's threads: any still "running" whose heartbeat stopped belong to a process
+    # that died (on PostgreSQL other replicas' live imports keep beating and are left alone).
+    if interrupted := import_runs.fail_interrupted(engine=engine, heartbeat_seconds=settings.import_heartbeat_seconds):
         typer.echo(f"有 {interrupted} 个导入因服务停止而未完成，已标记为失败（导入页面上说明了原因）")
     engine.dispose()
     typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")

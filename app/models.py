@@ -428,6 +428,9 @@ class ImportRun(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(sa_column=_created_at())
     finished_at: datetime | None = Field(default=None, sa_column=_at())
+    # Written every few seconds by the process running the import (PostgreSQL): any replica can tell a
+    # live run from one whose process died (app.services.import_runs.fail_stale).
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_at())
 
 
 # 专项资金: a special fund (e.g. 2019 省级促进经济高质量发展专项资金（信息化和信息产业发展）), created by

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     db_long_statement_timeout_seconds: float = Field(900, alias="JIXIAO_DB_LONG_STATEMENT_TIMEOUT", gt=0, le=24 * 3600)
     db_pool_recycle_seconds: int = Field(1800, alias="JIXIAO_DB_POOL_RECYCLE", ge=-1)
     readyz_timeout_seconds: float = Field(3, alias="JIXIAO_READYZ_TIMEOUT", gt=0, le=60)
+    # How often the process running an import writes its heartbeat (PostgreSQL); a run silent for six
+    # of them is failed by whichever replica looks at it (app.services.import_runs).
+    import_heartbeat_seconds: float = Field(5, alias="JIXIAO_IMPORT_HEARTBEAT_SECONDS", gt=0, le=600)
     import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
     # What an import reads at most (app.importers.rows.ReadLimits): rows and cells of all sheets, and the
     # unpacked size of an xlsx, checked in its zip directory before anything is unpacked.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,6 +29,11 @@ PHASES = {"read": "读取文件", "store": "写入数据库"}
 # Cancellations asked of the imports running in this process (run id -> who asked). On PostgreSQL the
 # request is also written in the run's row (report.cancel_requested_by) for the other workers.
 _cancelled: dict[int, str] = {}
+# How often the process running an import says it is alive (PostgreSQL: in the run's row); a run not heard
+# from for STALE_BEATS heartbeats belongs to a process that died (killed, restarted, its machine lost).
+HEARTBEAT_SECONDS = 5.0
+STALE_BEATS = 6
+NOT_STARTED = "导入未能开始（服务内部错误），未写入任何内容；请稍后重新上传。"
 CANCELLED = "导入已由{who}取消，未写入任何内容（导入是一个整体：要么全部写入，要么什么都不写）。"
 
 
@@ -51,29 +57,67 @@ def start(
     max_bytes: int,
     limits: ReadLimits | None = None,
     options: dict | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> int:
     """Record an import run and start it in a background thread; returns the run's id. The thread
     reads the file at `path` as a stream and removes it when it is done. `options`: as_draft,
     as_adjustment, adjustment_reason (imports.import_file)."""
-    with Session(engine) as session:
-        run = ImportRun(
-            filename=filename[:500], year=year, dry_run=dry_run, status="pending", created_by_id=principal.user_id
+    run_id = None
+    try:
+        with Session(engine) as session:
+            run = ImportRun(
+                filename=filename[:500],
+                year=year,
+                dry_run=dry_run,
+                status="pending",
+                created_by_id=principal.user_id,
+                heartbeat_at=utcnow(),
+            )
+            session.add(run)
+            session.commit()
+            run_id = run.id
+        thread = threading.Thread(
+            target=_run,
+            name=f"import-{run_id}",
+            daemon=True,
+            args=(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits, options or {}),
+            kwargs={"heartbeat_seconds": heartbeat_seconds},
         )
-        session.add(run)
-        session.commit()
-        run_id = run.id
-    thread = threading.Thread(
-        target=_run,
-        name=f"import-{run_id}",
-        daemon=True,
-        args=(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits, options or {}),
-    )
-    thread.start()
+        thread.start()
+    except BaseException:
+        # The thread never took the file over: remove it here, or every failed start leaves an upload
+        # in the temporary directory; and a run recorded without a thread would wait for ever.
+        Path(path).unlink(missing_ok=True)
+        if run_id is not None:
+            _finish_failed(engine, run_id, NOT_STARTED, filename)
+        raise
     return run_id
 
 
-def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_bytes, limits, options=None) -> None:
+def _run(
+    engine,
+    run_id,
+    path,
+    filename,
+    year,
+    dry_run,
+    force,
+    principal,
+    max_bytes,
+    limits,
+    options=None,
+    *,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> None:
     last = [0.0]
+    beating = threading.Event()
+    if engine.dialect.name != "sqlite":  # SQLite: one server, one writer — the import's transaction
+        threading.Thread(
+            target=_beat,
+            name=f"import-{run_id}-heartbeat",
+            daemon=True,
+            args=(engine, run_id, heartbeat_seconds, beating),
+        ).start()
 
     def progress(done: int, total: int | None, phase: str) -> None:
         _progress[run_id] = (done, total, phase)
@@ -129,17 +173,50 @@ def _run(engine, run_id, path, filename, year, dry_run, force, principal, max_by
             "counts": {},
         }
         status = "failed"
-    with Session(engine) as s:
-        done, total, _ = _progress.get(run_id, (0, None, ""))
-        s.execute(
-            sa.update(ImportRun)
-            .where(ImportRun.id == run_id)
-            .values(status=status, report=body, finished_at=utcnow(), rows_done=done, rows_total=total)
-        )
-        s.commit()
-    _progress.pop(run_id, None)
-    _cancelled.pop(run_id, None)
-    Path(path).unlink(missing_ok=True)
+    try:
+        with Session(engine) as s:
+            done, total, _ = _progress.get(run_id, (0, None, ""))
+            s.execute(
+                sa.update(ImportRun)
+                .where(ImportRun.id == run_id)
+                .values(status=status, report=body, finished_at=utcnow(), rows_done=done, rows_total=total)
+            )
+            s.commit()
+    finally:
+        beating.set()
+        _progress.pop(run_id, None)
+        _cancelled.pop(run_id, None)
+        Path(path).unlink(missing_ok=True)
+
+
+def _beat(engine: sa.Engine, run_id: int, seconds: float, stop: threading.Event) -> None:
+    """Write the run's heartbeat every `seconds` until it ends (its own short transactions, beside the
+    import's one, which may sit in one long statement for minutes)."""
+    while not stop.wait(seconds):
+        try:
+            with Session(engine) as s:
+                s.execute(
+                    sa.update(ImportRun)
+                    .where(ImportRun.id == run_id, ImportRun.status.in_(("pending", "running")))
+                    .values(heartbeat_at=utcnow())
+                )
+                s.commit()
+        except Exception:  # the database is away for a moment: the next beat tries again
+            log.warning("import %s: heartbeat not written", run_id, exc_info=True)
+
+
+def _finish_failed(engine: sa.Engine, run_id: int, message: str, where: str) -> None:
+    body = {"ok": False, "errors": [{"message": message, "where": where}], "warnings": [], "counts": {}}
+    try:
+        with Session(engine) as s:
+            s.execute(
+                sa.update(ImportRun)
+                .where(ImportRun.id == run_id, ImportRun.status.in_(("pending", "running")))
+                .values(status="failed", report=body, finished_at=utcnow())
+            )
+            s.commit()
+    except Exception:
+        log.exception("import %s: could not be marked failed", run_id)
 
 
 def cancel(*, engine: sa.Engine, run_id: int, principal: Principal) -> bool:
@@ -171,24 +248,47 @@ INTERRUPTED = (
 )
 
 
-def fail_interrupted(*, engine: sa.Engine) -> int:
-    """Mark the imports a dead process left pending or running as failed, saying why; returns how many."""
+def fail_interrupted(*, engine: sa.Engine, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> int:
+    """Mark the imports a dead process left pending or running as failed, saying why; returns how many.
+
+    SQLite has one server: every unfinished run is its own, dead. On PostgreSQL other replicas may be
+    running imports right now: only the runs whose heartbeat stopped are failed."""
     body = {"ok": False, "errors": [{"message": INTERRUPTED, "where": "整个文件"}], "warnings": [], "counts": {}}
+    unfinished = ImportRun.status.in_(("pending", "running"))
+    if engine.dialect.name != "sqlite":
+        cutoff = utcnow() - timedelta(seconds=heartbeat_seconds * STALE_BEATS)
+        unfinished = sa.and_(unfinished, sa.or_(ImportRun.heartbeat_at.is_(None), ImportRun.heartbeat_at < cutoff))
     with Session(engine) as s:
         result = s.execute(
-            sa.update(ImportRun)
-            .where(ImportRun.status.in_(("pending", "running")))
-            .values(status="failed", report=body, finished_at=utcnow())
+            sa.update(ImportRun).where(unfinished).values(status="failed", report=body, finished_at=utcnow())
         )
         s.commit()
     return result.rowcount
 
 
-def get_run(*, session: Session, run_id: int, principal: Principal) -> ImportRun:
-    """An import run; admins and the finance bureau see every run."""
+def get_run(
+    *, session: Session, run_id: int, principal: Principal, heartbeat_seconds: float = HEARTBEAT_SECONDS
+) -> ImportRun:
+    """An import run; admins and the finance bureau see every run. A run whose process stopped beating
+    (on any replica) is failed here, saying why, rather than shown as running for ever."""
     run = session.get(ImportRun, run_id)
     if run is None:
         raise NotFound("导入记录不存在")
+    stale = sa.or_(
+        ImportRun.heartbeat_at.is_(None),
+        ImportRun.heartbeat_at < utcnow() - timedelta(seconds=heartbeat_seconds * STALE_BEATS),
+    )
+    if run.status in ("pending", "running") and run_id not in _progress and session.get_bind().dialect.name != "sqlite":
+        body = {"ok": False, "errors": [{"message": INTERRUPTED, "where": run.filename}], "warnings": [], "counts": {}}
+        failed = session.execute(
+            sa.update(ImportRun)
+            .where(ImportRun.id == run_id, ImportRun.status.in_(("pending", "running")), stale)
+            .values(status="failed", report=body, finished_at=utcnow())
+        )
+        session.commit()
+        if failed.rowcount:
+            log.warning("import %s: its process stopped beating; marked failed", run_id)
+        session.refresh(run)
     if run.status in ("pending", "running") and run_id in _progress:
         run.rows_done, run.rows_total, _ = _progress[run_id]
         session.expunge(run)  # shown, never written back from here

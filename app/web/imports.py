@@ -60,6 +60,7 @@ async def upload(
         principal=principal,
         max_bytes=settings.import_max_bytes,
         limits=imports.read_limits(settings),
+        heartbeat_seconds=settings.import_heartbeat_seconds,
         options={
             "as_draft": as_draft is not None,
             "as_adjustment": as_adjustment is not None,
@@ -102,6 +103,11 @@ def cancel_import(request: Request, run_id: int, principal: PagePrincipal):
 def import_run_page(request: Request, run_id: int, principal: PagePrincipal, session: SessionDep):
     """One import: its progress while it runs, its report when it is done."""
     require_role(principal, "admin", "finance")
-    run = import_runs.get_run(session=session, run_id=run_id, principal=principal)
+    run = import_runs.get_run(
+        session=session,
+        run_id=run_id,
+        principal=principal,
+        heartbeat_seconds=request.app.state.settings.import_heartbeat_seconds,
+    )
     ctx = {"run": run, "phase": import_runs.phase_of(run.id), "remedies": PAGE_REMEDIES}
     return render(request, "imports/run.html", ctx, block="progress")

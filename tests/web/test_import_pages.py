@@ -167,3 +167,44 @@ def test_reimport_page_refuses_approved_tables_then_files_adjustments_and_import
     assert "已写入数据库" in upload(table(extra=extra), as_draft="1")
     session.expire_all()
     assert session.exec(select(Project.target_status).where(Project.project_code == "P-003")).one() == "draft"
+
+
+def test_an_upload_whose_import_cannot_start_leaves_no_temporary_file(client, session, monkeypatch):
+    """The uploaded file is removed, and the run says it failed, when its thread cannot start."""
+    import threading
+    from types import SimpleNamespace
+
+    import pytest
+    from sqlmodel import select
+
+    from app.models import ImportRun
+    from app.services import import_runs
+    from app.web import imports as page
+
+    saved: list[Path] = []
+    real_save = page.save_upload
+
+    async def recording_save(upload, max_bytes):
+        path = await real_save(upload, max_bytes)
+        saved.append(path)
+        return path
+
+    class NoThread(threading.Thread):
+        def start(self):
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(page, "save_upload", recording_save)
+    monkeypatch.setattr(import_runs, "threading", SimpleNamespace(Thread=NoThread, Event=threading.Event))
+    _admin(client, session)
+    with pytest.raises(RuntimeError):
+        client.post(
+            "/admin/imports",
+            data={"year": "2024"},
+            files={"file": ("seed_003.txt", SEED.read_bytes(), "text/plain")},
+            follow_redirects=False,
+        )
+    assert len(saved) == 1
+    assert not saved[0].exists(), f"the upload was left behind in {saved[0]}"
+    session.expire_all()
+    (run,) = session.exec(select(ImportRun)).all()
+    assert run.status == "failed" and "导入未能开始" in run.report["errors"][0]["message"]
