@@ -64,7 +64,7 @@ def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_use_lifo=True,
-        connect_args={"connect_timeout": settings.db_connect_timeout_seconds},
+        connect_args=connect_args(settings),
     )
     timeouts.install(
         engine,
@@ -75,6 +75,15 @@ def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
         ),
     )
     return engine
+
+
+def connect_args(settings: Settings) -> dict:
+    """psycopg's connection options: the connect bound and, behind a transaction pooler, no prepared
+    statements (a statement prepared on one server connection is unknown on the next one)."""
+    args: dict = {"connect_timeout": settings.db_connect_timeout_seconds}
+    if settings.db_transaction_pooler:
+        args["prepare_threshold"] = None
+    return args
 
 
 def get_session(request: Request) -> Iterator[Session]:

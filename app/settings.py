@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: float = Field(30, alias="JIXIAO_DB_STATEMENT_TIMEOUT", gt=0, le=3600)
     db_long_statement_timeout_seconds: float = Field(900, alias="JIXIAO_DB_LONG_STATEMENT_TIMEOUT", gt=0, le=24 * 3600)
     db_pool_recycle_seconds: int = Field(1800, alias="JIXIAO_DB_POOL_RECYCLE", ge=-1)
+    # DATABASE_URL reaches PostgreSQL through a transaction pooler (PgBouncer pool_mode=transaction): each
+    # transaction may run on another server connection, so nothing may outlive a transaction — psycopg
+    # prepares no server-side statements (prepare_threshold=None). The rest holds whatever this says: the
+    # app sets only SET LOCAL (app/timeouts.py), never LISTEN, and takes no session advisory lock.
+    db_transaction_pooler: bool = Field(False, alias="JIXIAO_DB_TRANSACTION_POOLER")
     readyz_timeout_seconds: float = Field(3, alias="JIXIAO_READYZ_TIMEOUT", gt=0, le=60)
     # How often the process running an import writes its heartbeat (PostgreSQL); a run silent for six
     # of them is failed by whichever replica looks at it (app.services.import_runs).
