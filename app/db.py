@@ -95,6 +95,25 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def make_read_engine(settings: Settings, primary: sa.Engine) -> sa.Engine:
+    """The engine of DATABASE_READ_URL (a read replica), or the primary's when none is set."""
+    if not settings.database_read_url:
+        return primary
+    return make_engine(settings.model_copy(update={"database_url": settings.database_read_url}))
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session on the read replica, for read-only endpoints only (DATABASE_READ_URL; without it the
+    primary). It may lag the primary by the replication delay; what the request writes (the audit of an
+    export) goes through the primary."""
+    request.state.read_engine = request.app.state.read_engine
+    with Session(request.app.state.read_engine, expire_on_commit=False) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
 # Paths that never wait behind the gate: files, and the probes (a probe that queued behind a busy
 # worker would get it restarted).
 UNGATED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon")

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from app.db import DatabaseGate, make_engine
+from app.db import DatabaseGate, make_engine, make_read_engine
 from app.security import cross_site_reason
 from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, Unavailable
 from app.services.imports import IMPORT_ROLES
@@ -395,6 +395,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.read_engine = make_read_engine(settings, app.state.engine)
     app.state.clock = utcnow  # what the session timeouts measure against; tests put their own clock here
 
     from app.api.router import api_router

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = Field("development", alias="JIXIAO_ENV")
     database_url: str = Field(f"sqlite:///{ROOT / 'data' / 'jixiao.db'}", alias="DATABASE_URL")
+    # A read replica (PostgreSQL streaming replica, or any copy kept current) for the bureau's read-only
+    # /api/v1 lists, statistics and their exports; every write, login and audit row goes to DATABASE_URL.
+    database_read_url: str | None = Field(None, alias="DATABASE_READ_URL")
     secret_key: str = Field(DEV_SECRET, alias="SECRET_KEY")
     cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
     # Login sessions (app.services.sessions): the absolute lifetime from login, and how long one may
@@ -88,9 +91,11 @@ class Settings(BaseSettings):
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.
     max_json_bytes: int = Field(2 * 1024 * 1024, alias="JIXIAO_MAX_JSON_BYTES", ge=1024)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
-    def _database_url_shape(cls, value: str) -> str:
+    def _database_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
         value = value.strip()
         if value.startswith("postgres://"):
             value = "postgresql://" + value[len("postgres://") :]
@@ -123,6 +128,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _connections_fit_the_budget(self) -> Settings:
         check_connection_budget(self, self.workers)
+        return self
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql(self) -> Settings:
+        if self.database_read_url and (self.is_sqlite or self.database_read_url.startswith("sqlite")):
+            raise ValueError(
+                "DATABASE_READ_URL（只读副本）只用于 PostgreSQL：DATABASE_URL 与它都应是 postgresql://… 地址"
+            )
         return self
 
     @property

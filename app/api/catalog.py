@@ -28,7 +28,7 @@ from app.api.models import (
 )
 from app.api.scopes import requires
 from app.auth import PrincipalDep
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.domain.evaluation import STATUS_CODES
 from app.domain.scoring import GRADE_DOC, GRADES
 from app.models import TARGET_KINDS
@@ -232,7 +232,7 @@ INDICATORS = Listing(
 )
 @requires("read")
 def list_units(
-    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ListQuery, Query()]
+    request: Request, session: ReadSessionDep, principal: PrincipalDep, query: Annotated[ListQuery, Query()]
 ) -> Any:
     """您有权查看的单位及其主管部门；指定 year 时只列出该年度有项目的单位。"""
     return list_response(request, session, principal, UNITS, query)
@@ -246,7 +246,7 @@ def list_units(
 )
 @requires("read")
 def list_projects(
-    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[ProjectsQuery, Query()]
+    request: Request, session: ReadSessionDep, principal: PrincipalDep, query: Annotated[ProjectsQuery, Query()]
 ) -> Any:
     """您有权查看的项目，含全年预算数、执行数、预算执行率、自评状态、总分与等级。"""
     return list_response(request, session, principal, PROJECTS, query)
@@ -260,7 +260,7 @@ def list_projects(
 )
 @requires("read")
 def get_project(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
 ) -> ProjectDetailPublic:
@@ -304,7 +304,7 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
 )
 @requires("read")
 def list_indicators(
-    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[IndicatorsQuery, Query()]
+    request: Request, session: ReadSessionDep, principal: PrincipalDep, query: Annotated[IndicatorsQuery, Query()]
 ) -> Any:
     """您有权查看的绩效指标，含年度指标值、实际完成值、得分与提示标记。"""
     return list_response(request, session, principal, INDICATORS, query)

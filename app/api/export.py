@@ -14,6 +14,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 from urllib.parse import quote
@@ -96,6 +97,12 @@ def cells(row: BaseModel, cols: Sequence[Column]) -> list[Any]:
     return out
 
 
+def reads_of(request: Request):
+    """The engine a streamed export reads with: the read replica when the route reads from it
+    (app.db.ReadSessionDep), else the primary."""
+    return getattr(request.state, "read_engine", None) or request.app.state.engine
+
+
 def _rows(
     engine,
     fetch: Callable[[Session, int | None, int], list],
@@ -159,7 +166,7 @@ def export_response(
 ) -> StreamingResponse:
     """A streamed download of every row `fetch` yields, paged by keyset."""
     cols = columns(model)
-    rows = _rows(request.app.state.engine, fetch, key, to_public)
+    rows = _rows(reads_of(request), fetch, key, to_public)
     if fmt == "csv":
         body, media, suffix = csv_stream(rows, cols), CSV_TYPE, "csv"
     else:
@@ -185,7 +192,7 @@ def copy_response(request: Request, listing: Listing, principal: Any, filters: A
         # the model's columns, in its order: a field without a cell is a mistake caught by the tests
         return stmt, [(c.path[-1], by_name[c.path[-1]]) for c in cols]
 
-    body = csv_copy.stream(request.app.state.engine, build, [c.title for c in cols])
+    body = csv_copy.stream(reads_of(request), build, [c.title for c in cols])
     return StreamingResponse(body, media_type=CSV_TYPE, headers=_attachment(f"{filename}.csv"))
 
 
@@ -228,14 +235,17 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
         # never an error after the download has begun (schemathesis found level1=… as a broken 500).
         fetch(session, None, 1)
         session.rollback()
-        audit.exported(
-            session=session,
-            actor=principal,
-            what=request.url.path,
-            fmt=fmt,
-            filters=dataclasses.asdict(filters) if dataclasses.is_dataclass(filters) else {},
-        )
-        if fmt == "csv" and listing.csv is not None and request.app.state.engine.dialect.name == "postgresql":
+        # The audit row is a write: on the primary, even when this list reads from a replica.
+        primary = request.app.state.engine
+        with Session(primary) if session.get_bind() is not primary else nullcontext(session) as writes:
+            audit.exported(
+                session=writes,
+                actor=principal,
+                what=request.url.path,
+                fmt=fmt,
+                filters=dataclasses.asdict(filters) if dataclasses.is_dataclass(filters) else {},
+            )
+        if fmt == "csv" and listing.csv is not None and reads_of(request).dialect.name == "postgresql":
             return copy_response(request, listing, principal, filters, filename or listing.route)
         return export_response(
             request,

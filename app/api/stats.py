@@ -23,7 +23,7 @@ from app.api.models import (
 )
 from app.api.scopes import requires
 from app.auth import PrincipalDep
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
@@ -94,7 +94,7 @@ DEPARTMENT_STATS = Listing(
 )
 @requires("read")
 def stats_by_unit(
-    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
+    request: Request, session: ReadSessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:
     """每个单位在该年度的项目数、提交与审核进度、平均分与得分分布、等级、预算与执行、未达标指标数。"""
     return list_response(request, session, principal, UNIT_STATS, query)
@@ -108,7 +108,7 @@ def stats_by_unit(
 )
 @requires("read")
 def stats_by_department(
-    request: Request, session: SessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
+    request: Request, session: ReadSessionDep, principal: PrincipalDep, query: Annotated[YearListQuery, Query()]
 ) -> Any:
     """每个主管部门（只计您有权查看的单位）在该年度的汇总；未归属主管部门的单位不计入。"""
     return list_response(request, session, principal, DEPARTMENT_STATS, query)
