@@ -85,8 +85,8 @@ def test_the_planted_round_lights_green_yellow_red(page: Page, live_server, sess
         page.reload()
         expect(page.locator(f"#progress-{ind.id}")).to_have_value(progress)
         expect(page.locator("#spent-input")).to_have_value("50.00")
-        line = monitoring.report_line(session=session, principal=w["unit"], project_id=project.id)
         session.expire_all()
+        line = monitoring.report_line(session=session, principal=w["unit"], project_id=project.id)
         assert line.light == light and line.indicators[0].entry.progress == progress
 
     page.goto(f"{live_server}/monitoring")
