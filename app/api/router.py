@@ -9,6 +9,7 @@ from app.api import (
     funds,
     health,
     imports,
+    monitoring,
     report_checks,
     reviews,
     scoring,
@@ -42,3 +43,4 @@ api_router.include_router(report_checks.router, dependencies=SCOPED, responses=C
 api_router.include_router(funds.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(audit.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(scoring.router, dependencies=SCOPED, responses=COMMON)
+api_router.include_router(monitoring.router, dependencies=SCOPED, responses=COMMON)

@@ -14,7 +14,7 @@ from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
-from app.services import audit, evaluations, exports, reports
+from app.services import audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput
 from app.web.deps import PagePrincipal
@@ -56,6 +56,7 @@ def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
         "notice": None,
         "saved": None,
         "row_names": {i.id: f"{i.level2_name}·{i.name}" for i in ev.indicators},
+        "monitoring_note": None,
     }
     ctx.update(extra)
     return ctx
@@ -162,7 +163,8 @@ def evaluation_page(request: Request, evaluation_id: int, principal: PagePrincip
     """The 项目支出绩效自评表 of one project: editable while a draft inside the filing window."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
     notice = DONE.get(request.query_params.get("done", ""))
-    return render(request, FORM, context(ev, notice=notice), block="evaluation")
+    note = monitoring.beside_evaluation(session=session, project=ev.project)
+    return render(request, FORM, context(ev, notice=notice, monitoring_note=note), block="evaluation")
 
 
 @router.post("/evaluations/{evaluation_id:int}/rows/{indicator_id:int}")

@@ -12,6 +12,7 @@ from app.web import (
     funds,
     home,
     imports,
+    monitoring,
     offline,
     overview,
     report_checks,
@@ -40,6 +41,7 @@ web_router.include_router(users.router)
 web_router.include_router(report_checks.router)
 web_router.include_router(funds.router)
 web_router.include_router(reports.router)
+web_router.include_router(monitoring.router)
 
 
 @web_router.get("/favicon.ico")
