@@ -243,7 +243,14 @@ def test_the_app_runs_as_a_role_other_than_the_one_that_migrates():
     assert owner_url.username == services["db"]["environment"]["POSTGRES_USER"]
     assert migrate_env["JIXIAO_DB_APP_ROLE"] == app_url.username
     assert migrate_env["JIXIAO_DB_APP_PASSWORD"] == app_url.password
-    assert (app_url.host, app_url.database) == (owner_url.host, owner_url.database)
+    # The app goes through PgBouncer, the migrations straight to PostgreSQL; one database.
+    assert app_url.database == owner_url.database and owner_url.host == "db"
+    pgbouncer_env = services["pgbouncer"]["environment"]
+    assert (app_url.host, app_url.port) == ("pgbouncer", 6432)
+    assert (pgbouncer_env["PGBOUNCER_USER"], pgbouncer_env["PGBOUNCER_PASSWORD"]) == (
+        app_url.username,
+        app_url.password,
+    )
 
 
 def test_every_depends_on_names_an_existing_service():
@@ -300,19 +307,54 @@ def test_app_connects_to_the_db_service_with_a_url_the_settings_accept():
     settings = load_settings(**{k: v for k, v in env.items() if k != "FORWARDED_ALLOW_IPS"})
     assert settings.env == "production"
     assert settings.database_url.startswith("postgresql+psycopg://")
-    assert "@db:5432/" in settings.database_url  # the compose service name, on the compose network
+    assert "@pgbouncer:6432/" in settings.database_url  # the pooler's service name, on the compose network
+    assert settings.db_transaction_pooler is True  # PgBouncer runs pool_mode = transaction
+    assert settings.database_read_url is None  # no replica unless DATABASE_READ_URL is set
     assert settings.cookie_secure is True
 
 
-def test_app_publishes_the_port_it_serves_on():
-    app = compose()["services"]["app"]
+def test_the_proxy_publishes_the_one_port_and_reaches_the_replicas_where_they_serve():
+    """`--scale app=N` needs the replicas unpublished (N containers cannot bind one host port); nginx is
+    the one published port and proxies to the port the app serves on."""
+    services = compose()["services"]
+    app, proxy = services["app"], services["proxy"]
+    assert "ports" not in app
     argv = argv_of(app)
     serve_port = argv[argv.index("--port") + 1]
-    published = [str(p).rsplit(":", 1)[-1] for p in app["ports"]]
-    assert serve_port in published
-    assert compose({**DUMMY_ENV, "JIXIAO_BIND": "0.0.0.0", "JIXIAO_PORT": "8080"})["services"]["app"]["ports"] == [
-        "0.0.0.0:8080:8000"
+    conf = (ROOT / "docker" / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    assert f"http://app:{serve_port}" in conf and "resolver 127.0.0.11" in conf
+    listen = re.search(r"listen (\d+);", conf).group(1)
+    assert [str(p).rsplit(":", 1)[-1] for p in proxy["ports"]] == [listen]
+    assert compose({**DUMMY_ENV, "JIXIAO_BIND": "0.0.0.0", "JIXIAO_PORT": "8080"})["services"]["proxy"]["ports"] == [
+        f"0.0.0.0:8080:{listen}"
     ]
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
+    # Larger than any request the app accepts, so the app (not nginx) answers a too-large upload.
+    from app.settings import load_settings
+
+    limit = load_settings(**{k: v for k, v in app["environment"].items() if k != "FORWARDED_ALLOW_IPS"})
+    body_mb = int(re.search(r"client_max_body_size (\d+)m;", conf).group(1))
+    assert body_mb * 1024 * 1024 > limit.max_request_bytes
+
+
+def test_pgbouncer_pools_transactions_and_the_connections_fit_postgresql():
+    """The connection budget with the defaults: each replica's workers × (pool + overflow) fits its
+    budget; 3 replicas fit PgBouncer's clients; PgBouncer's server connections plus the migration and
+    an administrator's psql stay below PostgreSQL's max_connections (100)."""
+    from app.settings import load_settings
+
+    services = compose()["services"]
+    entrypoint = (ROOT / "docker" / "pgbouncer" / "entrypoint.sh").read_text(encoding="utf-8")
+    assert "pool_mode = transaction" in entrypoint and "server_idle_timeout" in entrypoint
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["build"]["context"] == "docker/pgbouncer" and "image" in pgbouncer
+    assert services["app"]["depends_on"]["pgbouncer"]["condition"] == "service_healthy"
+    env = services["app"]["environment"]
+    settings = load_settings(**{k: v for k, v in env.items() if k != "FORWARDED_ALLOW_IPS"})
+    per_replica = settings.workers * (settings.db_pool_size + settings.db_max_overflow)
+    assert per_replica <= settings.db_connection_budget
+    assert 3 * settings.db_connection_budget <= int(pgbouncer["environment"]["PGBOUNCER_MAX_CLIENT_CONN"])
+    assert int(pgbouncer["environment"]["PGBOUNCER_POOL_SIZE"]) + 1 + 5 <= 100
 
 
 # --- commands are real -----------------------------------------------------------------------------

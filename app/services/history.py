@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
-from app.domain.evaluation import ROLE_LABELS, STATUS_LABELS
+from app.domain.evaluation import LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS
 from app.models import AuditEvent, Indicator, SelfEvaluation, User
 
 
@@ -28,6 +28,7 @@ class HistoryEntry:
     after: dict | None
     note: str | None
     details: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict, repr=False)  # "indicator:<id>" → its name (shared)
 
     @property
     def action_label(self) -> str:
@@ -97,6 +98,7 @@ def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEnt
                 after=event.after,
                 note=event.note,
                 details=_details(event, names),
+                names=names,
             )
         )
     return entries
@@ -237,4 +239,102 @@ def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
     if event.action == "evaluation.save":
         labels = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
         lines.extend(f"修改{labels[k]}" for k in after if k in labels)
+    return lines
+
+
+# --- review rounds ---------------------------------------------------------------------------
+# Each 送审 opens a round; the reviewers' decisions on it (审核通过 / 终审 / 退回 / 重新打开) and a
+# withdrawal belong to it; what the unit saved after a round ended is what changed for the next one.
+# Derived from the audit events alone: the events are the one source of truth.
+
+DECISIONS = ("evaluation.approve", "evaluation.return", "evaluation.reopen", "evaluation.withdraw")
+RESULT_LABELS = {
+    "actual": "实际完成值",
+    "qualitative_level": "完成等级",
+    "score_in_band": "自选得分",
+    "deviation_reason": "偏差原因分析及改进措施",
+    "self_score": "自评得分",
+    "self_score_reason": "自评得分理由",
+}
+SAVE_LABELS = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
+
+
+@dataclass
+class ReviewRound:
+    """One submission of an evaluation and what became of it."""
+
+    number: int
+    submission: HistoryEntry
+    decisions: list[HistoryEntry] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # what the unit changed since the last round
+
+    @property
+    def total_score(self) -> str | None:
+        return (self.submission.after or {}).get("total_score")
+
+    @property
+    def grade(self) -> str | None:
+        return (self.submission.after or {}).get("grade")
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for a decision that ends it (approvals pass it on; a return or withdrawal ends it)."""
+        ending = ("evaluation.return", "evaluation.reopen", "evaluation.withdraw")
+        return not any(d.action in ending for d in self.decisions)
+
+    @property
+    def opinion(self) -> str | None:
+        """The last opinion given in this round."""
+        notes = [d.note for d in self.decisions if d.note]
+        return notes[-1] if notes else None
+
+
+def review_rounds(entries: list[HistoryEntry]) -> list[ReviewRound]:
+    """The rounds of an evaluation from its history (oldest first)."""
+    rounds: list[ReviewRound] = []
+    saves: list[HistoryEntry] = []
+    for entry in entries:
+        if entry.action == "evaluation.submit":
+            changes = _net_changes(saves, entries) if rounds else []
+            rounds.append(ReviewRound(number=len(rounds) + 1, submission=entry, changes=changes))
+            saves = []
+        elif entry.action in DECISIONS and rounds:
+            rounds[-1].decisions.append(entry)
+        elif entry.action == "evaluation.save":
+            saves.append(entry)
+    return rounds
+
+
+def _net_changes(saves: list[HistoryEntry], entries: list[HistoryEntry]) -> list[str]:
+    """Each field the unit changed across these saves, from its first value to its last."""
+    first: dict[tuple[str, str], object] = {}
+    last: dict[tuple[str, str], object] = {}
+    names = entries[0].names if entries else {}
+    for save in saves:
+        before, after = save.before or {}, save.after or {}
+        for key, new in after.items():
+            if key.startswith("indicator:") and isinstance(new, dict):
+                old = before.get(key) or {}
+                for part, value in new.items():
+                    if part in RESULT_LABELS:
+                        first.setdefault((key, part), old.get(part))
+                        last[(key, part)] = value
+            elif key in SAVE_LABELS:
+                first.setdefault((key, ""), before.get(key))
+                last[(key, "")] = new
+    lines = []
+    for (key, part), new in last.items():
+        old = first[(key, part)]
+        if old == new:
+            continue
+        if key in ("spent", "budget"):
+            shown = (_money(old), _money(new))
+        elif part == "qualitative_level":
+            shown = (LEVEL_LABELS.get(str(old), _short(old)), LEVEL_LABELS.get(str(new), _short(new)))
+        else:
+            shown = (_short(old), _short(new))
+        if part:
+            lines.append(f"指标“{names.get(key, key)}”的{RESULT_LABELS[part]}：{shown[0]} → {shown[1]}")
+        else:
+            lines.append(f"{SAVE_LABELS[key]}：{shown[0]} → {shown[1]}")
     return lines

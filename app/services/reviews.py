@@ -26,6 +26,7 @@ from app.domain import evaluation as lifecycle
 from app.domain.evaluation import QUEUE_FLAG_CODES, REVIEWERS, STATUS_CODES, STATUS_LABELS
 from app.domain.scoring import GRADES
 from app.models import (
+    AuditEvent,
     Department,
     Indicator,
     IndicatorResult,
@@ -48,7 +49,7 @@ from app.services.evaluations import (
     commit_versioned,
     decimal_text,
 )
-from app.services.history import HistoryEntry, evaluation_history
+from app.services.history import HistoryEntry, ReviewRound, evaluation_history, review_rounds
 from app.services.scope import require_role
 from app.sqltypes import utcnow
 
@@ -267,12 +268,32 @@ def history(*, session: Session, principal: Principal, evaluation_id: int) -> li
 
 @dataclass
 class ReviewView:
-    """The 自评表 with what the reviewer may do and the history."""
+    """The 自评表 with what the reviewer may do, the history and the rounds (送审 → decisions)."""
 
     view: EvaluationView
     actions: tuple[str, ...]
     history: list[HistoryEntry]
     reviewed_by: str | None
+
+    @property
+    def rounds(self) -> list[ReviewRound]:
+        return review_rounds(self.history)
+
+
+def submission_counts(session: Session, evaluation_ids: list[int]) -> dict[int, int]:
+    """How many times each of these evaluations was handed in (its 送审 events)."""
+    if not evaluation_ids:
+        return {}
+    rows = session.exec(
+        select(AuditEvent.entity_id, sa.func.count())
+        .where(
+            AuditEvent.entity_type == "self_evaluation",
+            AuditEvent.entity_id.in_(evaluation_ids),
+            AuditEvent.action == "evaluation.submit",
+        )
+        .group_by(AuditEvent.entity_id)
+    ).all()
+    return {int(i): int(n) for i, n in rows if i is not None}
 
 
 def review_view(
@@ -391,6 +412,11 @@ class QueueRow:
     flags: list[str]
     has_satisfaction: bool
     version: int
+    rounds: int = 1  # how many times it was handed in (送审): more than one is 重新送审
+
+    @property
+    def resubmitted(self) -> bool:
+        return self.rounds > 1
 
     @property
     def status_label(self) -> str:
@@ -588,6 +614,9 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
     if not forward:
         found.reverse()
     rows = [QueueRow(*row[:11], list(row[11] or []), bool(row[12]), row[13]) for row in found]
+    by_id = {r.id: r for r in rows}
+    for ident, count in submission_counts(session, list(by_id)).items():
+        by_id[ident].rounds = count
     page = 1 if mark is None else max(1, mark.page + (1 if forward else -1))
     if not forward and not more:
         page = 1  # walked back to the start, whatever the token said
