@@ -13,6 +13,9 @@ the background, a streamed export's second connection, /readyz).
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +69,8 @@ def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
         pool_use_lifo=True,
         connect_args=connect_args(settings),
     )
+    if settings.db_pool_idle_seconds > 0:
+        release_when_idle(engine, settings.db_pool_idle_seconds)
     timeouts.install(
         engine,
         timeouts.Limits(
@@ -75,6 +80,35 @@ def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
         ),
     )
     return engine
+
+
+def release_when_idle(engine: sa.Engine, seconds: float) -> None:
+    """Close the pool's connections once none has been used for `seconds`: SQLAlchemy's pool keeps
+    DB_POOL_SIZE connections open for ever otherwise, and N idle replicas would hold N pools."""
+    last_use = [time.monotonic()]
+
+    @sa.event.listens_for(engine.pool, "checkout")
+    def _out(*_):
+        last_use[0] = time.monotonic()
+
+    @sa.event.listens_for(engine.pool, "checkin")
+    def _in(*_):
+        last_use[0] = time.monotonic()
+
+    alive = weakref.ref(engine)
+
+    def watch() -> None:
+        while True:
+            time.sleep(min(seconds / 2, 30))
+            current = alive()
+            if current is None:  # the engine is gone (tests, the CLI): so is this thread
+                return
+            pool = current.pool
+            if pool.checkedout() == 0 and pool.checkedin() > 0 and time.monotonic() - last_use[0] >= seconds:
+                pool.dispose()  # closes the checked-in connections only; the next checkout connects anew
+            del current, pool
+
+    threading.Thread(target=watch, name="jixiao-db-idle", daemon=True).start()
 
 
 def connect_args(settings: Settings) -> dict:
@@ -102,13 +136,18 @@ def make_read_engine(settings: Settings, primary: sa.Engine) -> sa.Engine:
     return make_engine(settings.model_copy(update={"database_url": settings.database_read_url}))
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
-    """A session on the read replica, for read-only endpoints only (DATABASE_READ_URL; without it the
-    primary). It may lag the primary by the replication delay; what the request writes (the audit of an
-    export) goes through the primary."""
-    request.state.read_engine = request.app.state.read_engine
-    with Session(request.app.state.read_engine, expire_on_commit=False) as session:
+def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]:
+    """A session on the read replica, for read-only endpoints only (DATABASE_READ_URL). It may lag the
+    primary by the replication delay; what the request writes (the audit of an export) goes through the
+    primary. Without a replica it is the request's own session: one connection per request, as
+    DatabaseGate counts."""
+    engine = request.app.state.read_engine
+    request.state.read_engine = engine
+    if engine is request.app.state.engine:
         yield session
+        return
+    with Session(engine, expire_on_commit=False) as replica:
+        yield replica
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]

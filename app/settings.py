@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # prepares no server-side statements (prepare_threshold=None). The rest holds whatever this says: the
     # app sets only SET LOCAL (app/timeouts.py), never LISTEN, and takes no session advisory lock.
     db_transaction_pooler: bool = Field(False, alias="JIXIAO_DB_TRANSACTION_POOLER")
+    # A process's pooled connections are all closed after this many seconds without a request (0: kept),
+    # so that a quiet replica gives its connections back to PostgreSQL; the next request opens one.
+    db_pool_idle_seconds: float = Field(300, alias="JIXIAO_DB_POOL_IDLE_SECONDS", ge=0, le=24 * 3600)
     readyz_timeout_seconds: float = Field(3, alias="JIXIAO_READYZ_TIMEOUT", gt=0, le=60)
     # How often the process running an import writes its heartbeat (PostgreSQL); a run silent for six
     # of them is failed by whichever replica looks at it (app.services.import_runs).

@@ -10,6 +10,7 @@ from app.api import (
     funds,
     health,
     imports,
+    monitoring,
     report_checks,
     reviews,
     scoring,
@@ -44,3 +45,4 @@ api_router.include_router(funds.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(audit.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(scoring.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(attachments.router, dependencies=SCOPED, responses=COMMON)
+api_router.include_router(monitoring.router, dependencies=SCOPED, responses=COMMON)

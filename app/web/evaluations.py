@@ -14,7 +14,7 @@ from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
-from app.services import audit, evaluations, exports, reports
+from app.services import audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
 from app.web.attachments import evaluation_block
@@ -57,6 +57,7 @@ def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
         "notice": None,
         "saved": None,
         "row_names": {i.id: f"{i.level2_name}·{i.name}" for i in ev.indicators},
+        "monitoring_note": None,
     }
     ctx.update(extra)
     return ctx
@@ -163,8 +164,9 @@ def evaluation_page(request: Request, evaluation_id: int, principal: PagePrincip
     """The 项目支出绩效自评表 of one project: editable while a draft inside the filing window."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
     notice = DONE.get(request.query_params.get("done", ""))
+    note = monitoring.beside_evaluation(session=session, project=ev.project)
     att = evaluation_block(request, session, principal, evaluation_id)
-    return render(request, FORM, context(ev, notice=notice, **att), block="evaluation")
+    return render(request, FORM, context(ev, notice=notice, monitoring_note=note, **att), block="evaluation")
 
 
 @router.post("/evaluations/{evaluation_id:int}/rows/{indicator_id:int}")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.domain import evaluation as lifecycle
+from app.domain.monitoring import LIGHT_LABELS as MONITORING_LIGHTS
 from app.domain.scoring import NATIONAL_2020, TemplateSettings
 from app.settings import ROOT
 
@@ -51,6 +52,7 @@ templates.env.globals.update(
         "LEVEL_LABELS": lifecycle.LEVEL_LABELS,
         "ROLE_LABELS": lifecycle.ROLE_LABELS,
         "may": lifecycle.may,
+        "MONITORING_LIGHTS": MONITORING_LIGHTS,
         "outcome": lifecycle.outcome,
         **flag_words(NATIONAL_2020),
     }

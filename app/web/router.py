@@ -13,6 +13,7 @@ from app.web import (
     funds,
     home,
     imports,
+    monitoring,
     offline,
     overview,
     report_checks,
@@ -42,6 +43,7 @@ web_router.include_router(report_checks.router)
 web_router.include_router(funds.router)
 web_router.include_router(reports.router)
 web_router.include_router(attachments.router)
+web_router.include_router(monitoring.router)
 
 
 @web_router.get("/favicon.ico")

@@ -181,6 +181,8 @@ PAGE_EXPORTS = [
 ]
 # a special fund's allocation tree (the page's and the API's download), checked in test_fund_tree_exports
 FUND_EXPORTS = ["/funds/{fund_id}/tree.xlsx", "/api/v1/funds/{fund_id}/tree.xlsx"]
+# the monitoring overview's download (the texts a unit types in a round), checked in test_monitoring_export
+MONITORING_EXPORTS = ["/monitoring/export.xlsx"]
 FUND = '=HYPERLINK("http://evil.example/","专项资金")'
 DIVISION = "@SUM(1+1) 处室"
 RECIPIENT = "-1+1 用款单位"
@@ -200,7 +202,7 @@ def test_the_lists_above_are_every_export_of_the_application(app):
         if context.path_format.endswith((".xlsx", ".csv")):
             pages.add(context.path_format.replace("{evaluation_id}", "{id}"))
     assert api == {url.split("?")[0] for url in API_EXPORTS}
-    assert pages == {url.split("?")[0] for url in PAGE_EXPORTS + FUND_EXPORTS}
+    assert pages == {url.split("?")[0] for url in PAGE_EXPORTS + FUND_EXPORTS + MONITORING_EXPORTS}
 
 
 def _xlsx_cells(content: bytes) -> list:
@@ -388,3 +390,27 @@ def test_the_indicator_csv_says_what_the_list_says(client, world):
     # every text cell quoted and every number bare, as the Python writer does
     assert [line.split(",")[0] for line in got.splitlines()[1:]] == [str(i["id"]) for i in items]
     assert all(line.split(",")[3].startswith('"') for line in got.splitlines()[1:])
+
+
+def test_monitoring_export_holds_no_formula(client, session):
+    """The texts a unit types in a monitoring round (完成值, 年末预计值, 偏差原因, 纠偏措施) and the names."""
+    from tests.services import monitoring_data
+
+    w = monitoring_data.planted(session, fill=False)
+    project = w["projects"]["业务培训"]
+    ind = monitoring_data.indicator_of(session, project.id)
+    from app.services import monitoring
+
+    entries = {ind.id: {"reason": REASON, "measure": OVERRIDE_REASON}}
+    monitoring.save(session=session, principal=w["unit"], project_id=project.id, version=1, entries=entries)
+    ind.name = INDICATOR
+    project.name = PROJECT
+    session.add_all([ind, project])
+    session.commit()
+    _as(client, "czj")
+    for url in MONITORING_EXPORTS:
+        response = client.get(f"{url}?year={monitoring_data.YEAR}")
+        assert response.status_code == 200, url
+        texts = _check_xlsx(response.content, url)
+        for payload in (REASON, OVERRIDE_REASON, INDICATOR, PROJECT):
+            assert payload in texts, payload

@@ -29,6 +29,8 @@ ADMIN_ROUTES = {
     ("PUT", "/api/v1/filing-windows/{year}"),
     ("PUT", "/api/v1/template-choices"),
     ("POST", "/api/v1/scoring-templates/{name}/versions"),
+    ("POST", "/api/v1/monitoring/rounds"),  # the bureau opens and closes a year's monitoring
+    ("POST", "/api/v1/monitoring/rounds/{round_id}/close"),
 }
 # POSTs that change nothing (a file in, a reading out): read, like a GET.
 READ_POSTS = {("POST", "/api/v1/report-checks")}
