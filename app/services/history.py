@@ -213,7 +213,12 @@ def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
     lines = []
     if event.action.startswith("fund.") or (event.action == "report.save" and event.entity_type == "special_fund"):
         lines.extend(_fund_details(event))
-    if "status" in after and before.get("status") != after.get("status"):
+    if event.action.startswith("adjustment.") and before.get("status") != after.get("status"):
+        # an adjustment request moves through the 绩效目标表's states, not a self-evaluation's
+        labels = {s.code: s.label for s in lifecycle.TARGET_STATUSES}
+        old = labels.get(before.get("status") or "", "—")
+        lines.append(f"调整申请状态：{old} → {labels.get(after.get('status') or '', '—')}")
+    elif "status" in after and before.get("status") != after.get("status"):
         old = STATUS_LABELS.get(before.get("status") or "", before.get("status") or "")
         lines.append(f"状态：{old or '—'} → {STATUS_LABELS.get(after['status'], after['status'])}")
     if "target_status" in after and before.get("target_status") != after.get("target_status"):

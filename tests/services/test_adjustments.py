@@ -223,3 +223,25 @@ def test_the_api_requests_reviews_and_lists_adjustments(client, session, approve
     assert done.status_code == 200 and done.json()["applied_version"] == 2
     listed = client.get(f"/api/v1/projects/{project.id}/adjustments").json()
     assert [a["status"] for a in listed] == ["approved"]
+
+
+def test_the_tables_history_names_an_adjustments_states_in_words(session, approved):
+    """The 修改记录 showed “状态：declared → department_approved” (the codes) and called the bureau's
+    approval of an adjustment 审核通过 (a self-evaluation's word): it is 调整申请 已申报 → 主管部门审核通过 → 已批复."""
+    from app.services import history
+
+    project, rows = approved
+    unit, dept, finance = (_principal(session, u) for u in ("jcz", "gxj", "czj"))
+    adj = adjustments.request(
+        session=session,
+        principal=unit,
+        project_id=project.id,
+        reason="上级调减任务量",
+        indicators={rows["监测报告"].id: {"annual_target": "≥10份"}},
+    )
+    adj = adjustments.act(session=session, principal=dept, adjustment_id=adj.id, action="approve", version=adj.version)
+    adjustments.act(session=session, principal=finance, adjustment_id=adj.id, action="approve", version=adj.version)
+    lines = [line for h in history.target_table_history(session, project.id) for line in h.details]
+    assert "调整申请状态：已申报 → 主管部门审核通过" in lines
+    assert "调整申请状态：主管部门审核通过 → 已批复" in lines
+    assert not [line for line in lines if "department_approved" in line or "declared" in line]
