@@ -240,3 +240,52 @@ def test_a_running_import_writes_its_heartbeat(shared):
         assert heard > utcnow() - timedelta(seconds=5)
         s.execute(sa.delete(ImportRun).where(ImportRun.id == run.id))
         s.commit()
+
+
+def test_an_import_whose_process_is_killed_is_reported_failed_by_the_other_replica(replicas, shared):
+    """A real death: replica C is SIGKILLed in the middle of a long import; B, polling the run, shows it
+    failed with the reason once C's heartbeat has been silent for STALE_BEATS beats, not running for ever."""
+    from bench.tables import csv_bytes
+
+    _, b = replicas
+    url, owner = shared
+    c = Replica(url, "replica-test-secret-0123456789")
+    try:
+        c.wait_ready()
+        cookies = _login(c.base, "root", factories.PASSWORD)
+        with httpx.Client(base_url=c.base, cookies=cookies, timeout=60) as on_c:
+            started = on_c.post(
+                "/admin/imports",
+                data={"year": "2024", "dry_run": "1"},
+                files={"file": ("big.csv", csv_bytes(100_000), "text/csv")},
+                follow_redirects=False,
+            )
+        assert started.status_code == 303, started.text
+        run_id = int(started.headers["location"].rsplit("/", 1)[1])
+        deadline = time.monotonic() + 60
+        while True:  # under way: its progress has reached the row (written by C)
+            with Session(owner) as s:
+                run = s.get(ImportRun, run_id)
+                if run.status == "running" and run.rows_done > 0:
+                    break
+                assert run.status in ("pending", "running"), f"finished before it could be killed: {run.status}"
+            assert time.monotonic() < deadline, "the import did not get under way"
+            time.sleep(0.05)
+        c.proc.kill()
+        c.proc.wait(10)
+        with httpx.Client(base_url=b.base, cookies=cookies) as on_b:
+            shown = on_b.get(f"/admin/imports/{run_id}", headers={"HX-Request": "true"}).text
+            assert "every 500ms" in shown  # just killed: its last heartbeat is still recent
+            for _ in range(100):
+                shown = on_b.get(f"/admin/imports/{run_id}", headers={"HX-Request": "true"}).text
+                if "every 500ms" not in shown:
+                    break
+                time.sleep(0.1)
+        assert "服务在这次导入进行中停止或重启" in shown, shown
+        with Session(owner) as s:
+            assert s.get(ImportRun, run_id).status == "failed"
+    finally:
+        if c.proc.poll() is None:
+            c.stop()
+        else:
+            c.log.close()
