@@ -1,9 +1,9 @@
 """evaluation money split: the 其中 rows (本年财政拨款 / 上年结转资金 / 其他资金) of 全年预算数 and of
 全年执行数 that the unit reports on its 自评表; old tables' one budget figure kept as 年初预算数
 
-Revision ID: c9d0e1f2a3b4
-Revises: b8c9d0e1f2a3
-Create Date: 2026-12-03 06:15:00
+Revision ID: 5d1f0a9e7c21
+Revises: c9d0e1f2a3b4
+Create Date: 2026-12-03 06:30:00
 
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import app.sqltypes
 
 # revision identifiers, used by Alembic.
-revision: str = "c9d0e1f2a3b4"
-down_revision: str | Sequence[str] | None = "b8c9d0e1f2a3"
+revision: str = "5d1f0a9e7c21"
+down_revision: str | Sequence[str] | None = "c9d0e1f2a3b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
