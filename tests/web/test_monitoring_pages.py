@@ -147,3 +147,40 @@ def test_the_self_evaluation_shows_the_monitoring_value_beside_the_actual(client
     page = client.get(f"/evaluations/{ev.id}")
     assert page.status_code == 200
     assert "运行监控（截至 6月30日）：38份" in page.text and 'data-light="yellow"' in page.text
+
+
+def test_fragment_or_full_page_and_read_only_for_reviewers(client, session):
+    w = planted(session)
+    factories.login(client, "gxj")
+    project = w["projects"]["监测报告编制"]
+    full = client.get(f"/monitoring/projects/{project.id}")
+    fragment = client.get(f"/monitoring/projects/{project.id}", headers=HX)
+    assert full.status_code == fragment.status_code == 200
+    assert "<html" in full.text and "<html" not in fragment.text and 'id="monitoring"' in fragment.text
+    assert full.headers["vary"] == "HX-Request"
+    # the department reads the unit's figures and lights, and cannot write them
+    assert "data-autosave" not in full.text and "38份" in full.text and 'data-light="yellow"' in full.text
+    ind = indicator_of(session, project.id)
+    refused = client.post(
+        f"/monitoring/projects/{project.id}/indicators/{ind.id}", data={"version": "2", "progress": "90份"}
+    )
+    assert refused.status_code == 403
+
+
+def test_the_download_keeps_money_exact_and_numeric(client, session):
+    w = planted(session, fill=False)
+    project = w["projects"]["设备运维"]
+    line = monitoring.report_line(session=session, principal=w["unit"], project_id=project.id)
+    monitoring.save(
+        session=session, principal=w["unit"], project_id=project.id, version=line.version, spent="56.022398"
+    )
+    factories.login(client, "czj")
+    book = load_workbook(io.BytesIO(client.get(f"/monitoring/export.xlsx?year={YEAR}").content))
+    header = [c.value for c in book["项目"][1]]
+    row = next(r for r in book["项目"].iter_rows(min_row=2) if r[3].value == "设备运维")
+    spent = row[header.index("执行数（万元）")]
+    assert spent.data_type == "n" and Decimal(str(spent.value)) == Decimal("56.022398")
+    share = row[header.index("支出进度")]
+    assert (
+        share.data_type == "n" and share.number_format == "0.00%" and Decimal(str(share.value)) == Decimal("0.560224")
+    )
