@@ -22,7 +22,7 @@ from app.services.errors import DomainError, NotAuthenticated, NotFound, Permiss
 from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
 from app.sqltypes import utcnow
-from app.uploads import FORM_ALLOWANCE, route_upload_limit
+from app.uploads import FORM_ALLOWANCE, LIMIT_SETTINGS, route_limit_name, route_upload_limit
 
 log = logging.getLogger("jixiao")
 
@@ -97,10 +97,11 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
 
 
-def too_large(limit: int, *, upload: bool, own: int | None = None) -> TooLarge:
+def too_large(limit: int, *, upload: bool, own: int | None = None, setting: str | None = None) -> TooLarge:
     if own is not None:
         return TooLarge(
-            f"上传的文件过大：此处每个文件最多 {_size(limit - FORM_ALLOWANCE)}（设置 JIXIAO_REPORT_CHECK_MAX_BYTES）。"
+            f"上传的文件过大：此处每个文件最多 {_size(limit - FORM_ALLOWANCE)}"
+            f"（设置 {setting or 'JIXIAO_REPORT_CHECK_MAX_BYTES'}）。"
         )
     if upload:
         return TooLarge(
@@ -165,12 +166,15 @@ class RequestLimitMiddleware:
         upload = headers.get("content-type", "").lower().startswith("multipart/")
         limit = settings.max_request_bytes if upload else settings.max_json_bytes
         own = route_upload_limit(settings, scope["method"], scope["path"]) if upload else None
+        setting = LIMIT_SETTINGS.get(route_limit_name(scope["method"], scope["path"]) or "")
         if own is not None:
             limit = min(limit, own)
         request = Request(scope)
         declared = _content_length(headers)
         if declared is not None and declared > limit:
-            await domain_error_response(request, too_large(limit, upload=upload, own=own))(scope, receive, send)
+            await domain_error_response(request, too_large(limit, upload=upload, own=own, setting=setting))(
+                scope, receive, send
+            )
             return
         method = scope["method"]
         if method in UNSAFE_METHODS and (method, scope["path"]) not in ANONYMOUS_BODIES:
@@ -188,7 +192,7 @@ class RequestLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise too_large(limit, upload=upload, own=own)
+                    raise too_large(limit, upload=upload, own=own, setting=setting)
             return message
 
         async def guarded_send(message):
@@ -204,7 +208,9 @@ class RequestLimitMiddleware:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await domain_error_response(request, too_large(limit, upload=upload, own=own))(scope, receive, send)
+            await domain_error_response(request, too_large(limit, upload=upload, own=own, setting=setting))(
+                scope, receive, send
+            )
 
 
 def _content_length(headers: Headers) -> int | None:

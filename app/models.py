@@ -705,3 +705,29 @@ class MonitoringEntry(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=sa.Text)  # 偏差原因
     measure: str | None = Field(default=None, sa_type=sa.Text)  # 纠偏措施
     updated_at: datetime = Field(sa_column=_created_at())
+
+
+# What a 佐证材料 (evidence attachment) may hang on: a 自评表, one of its indicator rows, a 专项资金
+# or one node of its allocation tree.
+ATTACHMENT_PARENTS = ("evaluation", "indicator", "fund", "fund_node")
+
+
+# 佐证材料: a file a unit attaches as evidence. The bytes live on the filesystem under
+# JIXIAO_FILES_DIR, addressed by their SHA-256 (app/services/attachments.py); the row holds what
+# was uploaded, by whom and when, and the type sniffed from the content. Deleting marks the row.
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+    __table_args__ = (sa.Index("ix_attachment_parent", "parent_kind", "parent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_kind: str = Field(sa_column=_enum("attachment_parent", ATTACHMENT_PARENTS))
+    parent_id: int = Field(sa_type=sa.BigInteger)
+    name: str = Field(max_length=255)  # the file name as uploaded
+    size: int = Field(sa_type=sa.BigInteger)  # bytes
+    content_type: str = Field(max_length=100)  # sniffed from the content, never the extension
+    sha256: str = Field(max_length=64, index=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    uploader: str = Field(max_length=200)  # the uploader's name as shown then
+    created_at: datetime = Field(sa_column=_created_at())
+    deleted_at: datetime | None = Field(default=None, sa_column=_at())
+    deleted_by_id: int | None = Field(default=None, foreign_key="app_user.id")

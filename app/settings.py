@@ -87,8 +87,13 @@ class Settings(BaseSettings):
     # SELECT and INSERT on the audit table, and creates it when JIXIAO_DB_APP_PASSWORD is given.
     db_app_role: str | None = Field(None, alias="JIXIAO_DB_APP_ROLE", max_length=63, pattern=r"^[a-z_][a-z0-9_]*$")
     db_app_password: str | None = Field(None, alias="JIXIAO_DB_APP_PASSWORD")
-    # Stored files (attachments) that `jixiao backup` copies beside the database, with their SHA-256.
-    files_dir: Path | None = Field(None, alias="JIXIAO_FILES_DIR")
+    # Stored files: the 佐证材料 (app/services/attachments.py, under attachments/, by SHA-256), which
+    # `jixiao backup` copies beside the database with their SHA-256. Every app replica must see the same
+    # directory (a shared volume).
+    files_dir: Path = Field(ROOT / "data" / "files", alias="JIXIAO_FILES_DIR")
+    # One 佐证材料 file (page and API): refused above this, on Content-Length before the body is read,
+    # and again while it streams in.
+    attachment_max_bytes: int = Field(20 * 1024 * 1024, alias="JIXIAO_ATTACHMENT_MAX_BYTES", ge=1024)
     # Every request body (file uploads included): checked on Content-Length and while it streams in.
     max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.

@@ -284,6 +284,21 @@ def test_database_is_postgres_with_a_named_volume_and_a_pg_isready_healthcheck()
     assert any(v.endswith(":/var/lib/postgresql/data") for v in db["volumes"])
 
 
+def test_attachments_live_on_a_named_volume_every_app_replica_mounts():
+    """佐证材料 are files on disk: a container's own layer would lose them, and two replicas with
+    separate disks would each miss the other's uploads."""
+    config = compose()
+    app = config["services"]["app"]
+    files_dir = app["environment"]["JIXIAO_FILES_DIR"]
+    mounts = {v.split(":", 1)[1]: v.split(":", 1)[0] for v in app.get("volumes", []) if isinstance(v, str)}
+    assert files_dir in mounts, "JIXIAO_FILES_DIR must be a mounted volume"
+    assert mounts[files_dir] in (config.get("volumes") or {}), "the files must be on a named volume"
+    assert app["environment"]["JIXIAO_ATTACHMENT_MAX_BYTES"] == "20971520"  # the setting's default
+    # the image creates the directory for its non-root user, so the new volume is writable by it
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    assert f"mkdir -p {files_dir}" in dockerfile and "chown -R jixiao:jixiao /var/lib/jixiao" in dockerfile
+
+
 def test_app_connects_to_the_db_service_with_a_url_the_settings_accept():
     from app.settings import load_settings
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from app.api import (
     adjustments,
+    attachments,
     audit,
     catalog,
     funds,
@@ -43,4 +44,5 @@ api_router.include_router(report_checks.router, dependencies=SCOPED, responses=C
 api_router.include_router(funds.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(audit.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(scoring.router, dependencies=SCOPED, responses=COMMON)
+api_router.include_router(attachments.router, dependencies=SCOPED, responses=COMMON)
 api_router.include_router(monitoring.router, dependencies=SCOPED, responses=COMMON)

@@ -97,7 +97,8 @@ def backup(*, settings: Settings, directory: Path, files_dir: Path | None = None
             raise ValidationFailed(f"pg_dump 失败：{done.stderr.strip()[:2000]}")
     files: dict[str, str] = {}
     if files_dir is not None and files_dir.is_dir():
-        for path in sorted(p for p in files_dir.rglob("*") if p.is_file()):
+        # an upload still streaming in (app/services/attachments.py) is not a stored file yet
+        for path in sorted(p for p in files_dir.rglob("*") if p.is_file() and not p.name.startswith(".upload-")):
             relative = path.relative_to(files_dir).as_posix()
             copy = directory / FILES / relative
             copy.parent.mkdir(parents=True, exist_ok=True)

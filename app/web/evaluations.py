@@ -17,6 +17,7 @@ from app.security import Principal
 from app.services import audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import UNSET, EvaluationView, ResultInput
+from app.web.attachments import evaluation_block
 from app.web.deps import PagePrincipal
 from app.web.render import flag_words, render, templates, wants_fragment
 from app.web.toolkit import HELPERS, FormFields, YearQuery, field_errors, parse_version, see_other
@@ -164,7 +165,8 @@ def evaluation_page(request: Request, evaluation_id: int, principal: PagePrincip
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
     notice = DONE.get(request.query_params.get("done", ""))
     note = monitoring.beside_evaluation(session=session, project=ev.project)
-    return render(request, FORM, context(ev, notice=notice, monitoring_note=note), block="evaluation")
+    att = evaluation_block(request, session, principal, evaluation_id)
+    return render(request, FORM, context(ev, notice=notice, monitoring_note=note, **att), block="evaluation")
 
 
 @router.post("/evaluations/{evaluation_id:int}/rows/{indicator_id:int}")
@@ -257,11 +259,13 @@ def submit(request: Request, evaluation_id: int, principal: PagePrincipal, sessi
             show_problems=True,
             problem_list=exc.errors,
             refusal=exc.message,
+            **evaluation_block(request, session, principal, evaluation_id),
         )
         return render(request, FORM, ctx, block="evaluation", status_code=422)
     if not wants_fragment(request):
         return see_other(request, f"/evaluations/{evaluation_id}?done=submit")
-    return render(request, FORM, context(ev, notice=DONE["submit"]), block="evaluation")
+    att = evaluation_block(request, session, principal, evaluation_id)
+    return render(request, FORM, context(ev, notice=DONE["submit"], **att), block="evaluation")
 
 
 @router.post("/evaluations/{evaluation_id:int}/withdraw")
@@ -270,7 +274,8 @@ def withdraw(request: Request, evaluation_id: int, principal: PagePrincipal, ses
     ev = evaluations.withdraw(session=session, principal=principal, evaluation_id=evaluation_id)
     if not wants_fragment(request):
         return see_other(request, f"/evaluations/{evaluation_id}?done=withdraw")
-    return render(request, FORM, context(ev, notice=DONE["withdraw"]), block="evaluation")
+    att = evaluation_block(request, session, principal, evaluation_id)
+    return render(request, FORM, context(ev, notice=DONE["withdraw"], **att), block="evaluation")
 
 
 @router.get("/evaluations/{evaluation_id:int}/print")

@@ -31,6 +31,7 @@ from app.services import fund_reports, funds, history
 from app.services.errors import DomainError, FieldError, ValidationFailed
 from app.services.imports import read_limits
 from app.uploads import read_upload
+from app.web.attachments import fund_block
 from app.web.deps import PagePrincipal
 from app.web.render import render, wants_fragment
 from app.web.toolkit import HELPERS, FormFields, YearQuery, parse_id, parse_year, see_other
@@ -158,6 +159,7 @@ def _page(
             # who changed which figure from what to what; a recipient sees only its own nodes, not this
             "history": history.fund_history(session, fund_id) if view.whole_tree else [],
             "editing": (values or {}).get("_form"),
+            **fund_block(request, session, principal, fund_id),
         },
         block="fund",
         status_code=status,

@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse
 from app.settings import ROOT
 from app.web import (
     api_docs,
+    attachments,
     audit,
     auth,
     evaluations,
@@ -41,6 +42,7 @@ web_router.include_router(users.router)
 web_router.include_router(report_checks.router)
 web_router.include_router(funds.router)
 web_router.include_router(reports.router)
+web_router.include_router(attachments.router)
 web_router.include_router(monitoring.router)
 
 
