@@ -247,6 +247,7 @@ class QualityIssuePublic(_Public):
         "问题代码",
         "missing_category 缺少类别 / low_quantitative_share 定量指标占比不足 / not_measurable 不可衡量 / "
         "unit_class_mismatch 周期与年度单位不一致 / timeliness_without_date 时效指标无时间 / "
+        "deadline_before_year 完成期限早于本年度 / "
         "rate_without_percent “率”不是百分比 / duplicate 指标重复 / suggested_category 建议设置的类别（如满意度） / "
         "weights_sum 分值合计与模板不符 / weights_incomplete 部分指标未填分值",
         "not_measurable",
