@@ -87,7 +87,7 @@ def test_a_unit_fills_submits_and_prints_its_self_evaluation(page: Page, live_se
     # numbers, typed (saved after a pause in typing, no blur needed)
     _row(page, "培训和演练").locator("input[name=actual]").press_sequentially("1次", delay=30)
     expect(_score(page, "培训和演练")).to_have_text("16.67")
-    expect(_row(page, "培训和演练").locator("[data-parse]")).to_have_text("识别为：数值 = 1 次")
+    expect(_row(page, "培训和演练").locator("[data-parse]")).to_have_text("理解为：数值 = 1 次")
     expect(page.locator("#total-score")).to_have_text("26.42")  # 9.75 + 16.67: the totals follow
 
     # a missed target: scored in proportion, its reason becomes required, then given

@@ -182,7 +182,7 @@ def test_form_is_laid_out_like_the_national_self_evaluation_table(demo, session)
     row = _row(page, qualitative.id)
     assert 'name="qualitative_level"' in row and "达成年度指标" in row and 'name="score_in_band"' in row
     deadline = _by_target(indicators, "deadline")
-    assert "识别：日期" in _row(page, deadline.id)
+    assert "理解为：在 " in _row(page, deadline.id) and "识别" not in page  # words a user reads
 
 
 def test_a_differing_period_target_is_shown_beside_the_annual_one(demo, session):
@@ -203,7 +203,7 @@ def test_a_row_saves_itself_and_answers_only_its_computed_cells_the_new_version_
     assert response.headers["vary"] == "HX-Request"
     row = response.text
     assert f'<tr id="ind-{count.id}"' not in row and _no_fields(row)  # out of band cells, never the inputs
-    assert f'id="parse-{count.id}" hx-swap-oob="true"' in row and "识别为：数值 = 1 次" in row
+    assert f'id="parse-{count.id}" hx-swap-oob="true"' in row and "理解为：数值 = 1 次" in row
     assert f'id="score-{count.id}" hx-swap-oob="true"' in row
     assert re.search(r"data-score>16\.67<", row)  # met: the full weight
     assert _stored(row, f"actual-{count.id}") == "1次"
