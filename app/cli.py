@@ -105,6 +105,10 @@ def serve(
     # that died (on PostgreSQL other replicas' live imports keep beating and are left alone).
     if interrupted := import_runs.fail_interrupted(engine=engine, heartbeat_seconds=settings.import_heartbeat_seconds):
         typer.echo(f"有 {interrupted} 个导入因服务停止而未完成，已标记为失败（导入页面上说明了原因）")
+    from app.uploads import remove_stale_uploads
+
+    if left := remove_stale_uploads():  # the files of imports whose process was killed
+        typer.echo(f"已删除 {left} 个遗留的上传临时文件（来自被中断的导入）")
     engine.dispose()
     typer.echo(f"jixiao 正在 http://{host}:{port} 上服务（数据库：{_redact(settings.database_url)}）")
     uvicorn.run(

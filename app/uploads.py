@@ -79,7 +79,7 @@ async def save_upload(upload: UploadFile, max_bytes: int) -> Path:
     """Copy an upload to a temporary file in chunks, refusing it as soon as it passes the size limit;
     the caller removes the file. An import reads it from there as a stream: never held whole."""
     suffix = Path(upload.filename or "").suffix.lower()[:16]
-    handle = tempfile.NamedTemporaryFile(prefix="jixiao-upload-", suffix=suffix, delete=False)
+    handle = tempfile.NamedTemporaryFile(prefix=UPLOAD_PREFIX, suffix=suffix, delete=False)
     path, size = Path(handle.name), 0
     try:
         with handle:
@@ -92,6 +92,28 @@ async def save_upload(upload: UploadFile, max_bytes: int) -> Path:
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+UPLOAD_PREFIX = "jixiao-upload-"
+# An upload's file lives while its import runs (minutes); one a day old belongs to a process that was
+# killed mid-import (its thread never got to remove it).
+STALE_UPLOAD_SECONDS = 24 * 3600
+
+
+def remove_stale_uploads(*, directory: Path | None = None, older_than: float = STALE_UPLOAD_SECONDS) -> int:
+    """Remove the uploads killed processes left in the temporary directory; returns how many."""
+    import time
+
+    directory = Path(directory or tempfile.gettempdir())
+    cutoff, removed = time.time() - older_than, 0
+    for path in directory.glob(UPLOAD_PREFIX + "*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:  # removed meanwhile, or not ours to remove
+            continue
+    return removed
 
 
 def _size(n: int) -> str:

@@ -208,3 +208,22 @@ def test_an_upload_whose_import_cannot_start_leaves_no_temporary_file(client, se
     session.expire_all()
     (run,) = session.exec(select(ImportRun)).all()
     assert run.status == "failed" and "导入未能开始" in run.report["errors"][0]["message"]
+
+
+def test_uploads_left_by_a_killed_process_are_removed_and_fresh_ones_kept(tmp_path):
+    """A process killed mid-import leaves its upload behind; the next start removes it, a day later."""
+    import os
+    import time
+
+    from app.uploads import remove_stale_uploads
+
+    old = tmp_path / "jixiao-upload-old.xlsx"
+    fresh = tmp_path / "jixiao-upload-fresh.xlsx"
+    other = tmp_path / "someone-else.xlsx"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for path in (old, other):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert remove_stale_uploads(directory=tmp_path) == 1
+    assert not old.exists() and fresh.exists() and other.exists()
