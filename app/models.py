@@ -253,6 +253,14 @@ class SelfEvaluation(SQLModel, table=True):
     reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     reviewed_at: datetime | None = Field(default=None, sa_column=_at())
     review_opinion: str | None = Field(default=None, sa_type=sa.Text)
+    # 其中: the fund-source split of 全年预算数 and of 全年执行数 (project.budget / project.spent) the
+    # unit reports; None where not given (old forms without the split keep working)
+    budget_fiscal_funds: Decimal | None = Field(default=None, sa_column=_money())  # 本年财政拨款
+    budget_carried_over: Decimal | None = Field(default=None, sa_column=_money())  # 上年结转资金
+    budget_other_funds: Decimal | None = Field(default=None, sa_column=_money())  # 其他资金
+    spent_fiscal_funds: Decimal | None = Field(default=None, sa_column=_money())
+    spent_carried_over: Decimal | None = Field(default=None, sa_column=_money())
+    spent_other_funds: Decimal | None = Field(default=None, sa_column=_money())
     version: int = Field(default=1)  # optimistic locking
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())

@@ -110,9 +110,11 @@ def shared(pg_server) -> Iterator[tuple[str, sa.Engine]]:
 
 
 @pytest.fixture(scope="module")
-def replicas(shared) -> Iterator[tuple[Replica, Replica]]:
+def replicas(shared, tmp_path_factory) -> Iterator[tuple[Replica, Replica]]:
     url, _ = shared
-    a, b = Replica(url, "replica-test-secret-0123456789"), Replica(url, "replica-test-secret-0123456789")
+    files = str(tmp_path_factory.mktemp("shared-files"))  # the one volume every replica mounts
+    a = Replica(url, "replica-test-secret-0123456789", JIXIAO_FILES_DIR=files)
+    b = Replica(url, "replica-test-secret-0123456789", JIXIAO_FILES_DIR=files)
     try:
         a.wait_ready()
         b.wait_ready()
@@ -289,3 +291,29 @@ def test_an_import_whose_process_is_killed_is_reported_failed_by_the_other_repli
             c.stop()
         else:
             c.log.close()
+
+
+def test_an_attachment_uploaded_on_one_replica_is_downloaded_from_the_other(replicas, shared):
+    """佐证材料 live in JIXIAO_FILES_DIR, shared by the replicas (content-addressed, renamed into place)."""
+    from app.models import Attachment
+
+    a, b = replicas
+    _, owner = shared
+    cookies = _login(a.base, "wuxian_jiancezhan", "jixiao-demo")
+    with Session(owner) as s:
+        project = s.exec(
+            select(Project).join(Unit, Unit.id == Project.unit_id).where(Project.name == PROJECT, Unit.name == UNIT)
+        ).first()
+        eid = s.exec(select(SelfEvaluation.id).where(SelfEvaluation.project_id == project.id)).one()
+    body = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + os.urandom(64)
+    with httpx.Client(base_url=a.base, cookies=cookies) as on_a, httpx.Client(base_url=b.base, cookies=cookies) as on_b:
+        uploaded = on_a.post(
+            f"/evaluations/{eid}/attachments",
+            files={"file": ("佐证.pdf", body, "application/pdf")},
+            headers={"HX-Request": "true"},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        with Session(owner) as s:
+            attachment_id = s.exec(select(Attachment.id).order_by(Attachment.id.desc())).first()
+        downloaded = on_b.get(f"/attachments/{attachment_id}")
+        assert downloaded.status_code == 200 and downloaded.content == body

@@ -100,6 +100,9 @@ class ProjectPublic(_Public):
     unit: str = F("单位名称", "资金使用单位名称", "示例市无线电监测站")
     department_id: int | None = F("主管部门ID", "主管部门的内部编号", 3)
     department: str | None = F("主管部门", "主管部门名称", "示例市工业和信息化局")
+    initial_budget: str | None = F(
+        "年初预算数（万元）", "年初预算数（绩效目标表批复时的数），万元；未给出时为 null", "60000.00", decimal=True
+    )
     budget: str | None = F(
         "全年预算数（万元）",
         "全年预算数（年度预算数，调整后），万元，十进制字符串；未填报时为 null",
@@ -244,6 +247,7 @@ class QualityIssuePublic(_Public):
         "问题代码",
         "missing_category 缺少类别 / low_quantitative_share 定量指标占比不足 / not_measurable 不可衡量 / "
         "unit_class_mismatch 周期与年度单位不一致 / timeliness_without_date 时效指标无时间 / "
+        "deadline_before_year 完成期限早于本年度 / "
         "rate_without_percent “率”不是百分比 / duplicate 指标重复 / suggested_category 建议设置的类别（如满意度） / "
         "weights_sum 分值合计与模板不符 / weights_incomplete 部分指标未填分值",
         "not_measurable",
@@ -284,7 +288,6 @@ class ProjectDetailPublic(ProjectPublic):
 
     target_status: str = F("目标表状态", f"绩效目标表的状态：{TARGET_STATUS_DOC}", TARGET_FIRST_STATUS)
     version: int = F("目标表版本号", "修改目标表（项目或指标）时原样带回，用于防止互相覆盖", 1)
-    initial_budget: str | None = F("年初预算数（万元）", "年初预算数，万元", "60000.00", decimal=True)
     fiscal_funds: str | None = F("本年财政拨款（万元）", "资金来源：本年财政拨款，万元", "50000.00", decimal=True)
     carried_over: str | None = F("上年结转资金（万元）", "资金来源：上年结转资金，万元", "7550.00", decimal=True)
     other_funds: str | None = F("其他资金（万元）", "资金来源：其他资金，万元", None, decimal=True)

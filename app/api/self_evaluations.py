@@ -18,7 +18,7 @@ from app.db import SessionDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR, STATUS_CODES, STATUS_DOC, roles_for
 from app.domain.scoring import FLAGS_DOC, GRADE_DOC, GRADES
 from app.services import audit, evaluations, offline
-from app.services.evaluations import UNSET, EvaluationView, ResultInput
+from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput
 from app.services.scope import require_role
 from app.uploads import read_upload
 
@@ -90,8 +90,20 @@ class EvaluationIndicatorPublic(BaseModel):
 class EvaluationPublic(EvaluationSummaryPublic):
     """项目支出绩效自评表。金额单位：万元（十进制字符串）；执行率为百分点。"""
 
+    initial_budget: str | None = Field(
+        None, description="年初预算数（万元，绩效目标表批复时的数）", examples=["60000.00"]
+    )
     budget: str | None = Field(description="全年预算数（万元，至少两位小数，如 57550.00）", examples=["57550.00"])
     spent: str | None = Field(description="全年执行数（万元）", examples=["56022.2398"])
+    budget_fiscal_funds: str | None = Field(None, description="全年预算数其中：本年财政拨款（万元）")
+    budget_carried_over: str | None = Field(None, description="全年预算数其中：上年结转资金（万元）")
+    budget_other_funds: str | None = Field(None, description="全年预算数其中：其他资金（万元）")
+    spent_fiscal_funds: str | None = Field(None, description="全年执行数其中：本年财政拨款（万元）")
+    spent_carried_over: str | None = Field(None, description="全年执行数其中：上年结转资金（万元）")
+    spent_other_funds: str | None = Field(None, description="全年执行数其中：其他资金（万元）")
+    split_warnings: list[str] = Field(
+        default_factory=list, description="其中各项之和与合计不符时的提示（说明相差多少），不阻止保存或送审"
+    )
     execution_rate: str | None = Field(
         description="预算执行率（百分点，精确值，至少两位小数，与 /api/v1/projects 相同）", examples=["97.35"]
     )
@@ -115,8 +127,11 @@ def public(v: EvaluationView) -> EvaluationPublic:
         total_score=score(e.total_score, v.places),
         grade=e.grade,
         version=e.version,
+        initial_budget=money(p.initial_budget),
         budget=money(p.budget),
         spent=money(p.spent),
+        **{name: money(getattr(e, name)) for name in SPLIT_FIELDS},
+        split_warnings=v.split_warnings,
         execution_rate=rate(e.execution_rate),
         execution_score=score(e.execution_score, v.places),
         goal_completion=e.goal_completion,
@@ -180,8 +195,14 @@ class EvaluationUpdate(BaseModel):
         None, max_length=40, description="全年执行数（万元），最多 6 位小数", examples=["56022.2398"]
     )
     budget: str | None = Field(
-        None, max_length=40, description="全年预算数（万元）；仅当绩效目标表未给出时可填，并留有记录"
+        None, max_length=40, description="全年预算数（万元，调整后）；默认为绩效目标表的数，单位可改，留有记录"
     )
+    budget_fiscal_funds: str | None = Field(None, max_length=40, description="全年预算数其中：本年财政拨款（万元）")
+    budget_carried_over: str | None = Field(None, max_length=40, description="全年预算数其中：上年结转资金（万元）")
+    budget_other_funds: str | None = Field(None, max_length=40, description="全年预算数其中：其他资金（万元）")
+    spent_fiscal_funds: str | None = Field(None, max_length=40, description="全年执行数其中：本年财政拨款（万元）")
+    spent_carried_over: str | None = Field(None, max_length=40, description="全年执行数其中：上年结转资金（万元）")
+    spent_other_funds: str | None = Field(None, max_length=40, description="全年执行数其中：其他资金（万元）")
     goal_completion: str | None = Field(None, max_length=10000, description="年度总体目标实际完成情况")
     results: list[ResultUpdate] = Field(default_factory=list, description="各指标的填报内容")
 
@@ -420,6 +441,7 @@ def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, ses
         budget=body.budget if "budget" in given else UNSET,
         goal_completion=body.goal_completion if "goal_completion" in given else UNSET,
         results=results,
+        split={name: getattr(body, name) for name in SPLIT_FIELDS if name in given},
     )
     return public(v)
 

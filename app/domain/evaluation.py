@@ -589,3 +589,10 @@ REPORT_CHECK: Mapping[str, ReportCheckKind] = MappingProxyType({k.code: k for k 
 RATE_TOLERANCE_POINTS = Decimal("0.05")
 REPORT_CHECK_OK = "相符"
 REPORT_NOT_DERIVABLE = "无法由报告中的其他数字推算，仅列出，未核对"
+
+
+# The 其中 rows of the money block (domain.md §5): the fund sources of 年初预算数 (on the target table),
+# and of 全年预算数 and 全年执行数 (reported by the unit on its 自评表).
+FUND_SOURCES: Mapping[str, str] = MappingProxyType(
+    {"fiscal_funds": "本年财政拨款", "carried_over": "上年结转资金", "other_funds": "其他资金"}
+)

@@ -228,6 +228,18 @@ def check_table(
                     SUGGESTION_DATE,
                 )
             )
+        if year is not None and annual.kind == "deadline" and annual.deadline and annual.deadline.year < year:
+            # a table copied from last year keeps last year's dates; the year's 自评 would score against them
+            issues.append(
+                QualityIssue(
+                    "deadline_before_year",
+                    "warning",
+                    f"{where}的完成期限“{ind.annual_target}”早于 {year} 年度：复制上年的表时请改为今年的日期",
+                    ind.id,
+                    _field(ind, n, "annual_target"),
+                    SUGGESTION_DATE,
+                )
+            )
         if "率" in (ind.name or "") and annual.kind == "quantity" and annual.unit != "%":
             issues.append(
                 QualityIssue(

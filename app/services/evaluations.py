@@ -7,6 +7,7 @@ the template version the evaluation records (a reviewer's override is kept besid
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -122,7 +123,7 @@ class EvaluationView:
     complete: bool
     editable: bool
     window: FilingWindow | None
-    budget_editable: bool
+    budget_editable: bool  # the unit reports 全年预算数 (the table's 年初预算数 stays beside it)
     filled: int = 0
     total: int = 0
     history: list = field(default_factory=list)
@@ -139,6 +140,58 @@ class EvaluationView:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.evaluation.status]
+
+    @property
+    def split_given(self) -> bool:
+        """Whether the 其中 rows have any figure (the table's split of 年初预算数 or the unit's)."""
+        p, e = self.project, self.evaluation
+        return any(getattr(p, s) is not None for s in SOURCES) or any(getattr(e, n) is not None for n in SPLIT_FIELDS)
+
+    @property
+    def split_warnings(self) -> list[str]:
+        """Where the 其中 rows given do not sum to their total: what and by how much (a warning, not a refusal)."""
+        return split_warnings(self.project, self.evaluation)
+
+
+# The 其中 rows of the money block (domain.md §5): the fund sources, as the table names them on
+# project (the split of 年初预算数), and the unit's split of 全年预算数 and 全年执行数.
+SOURCES = lifecycle.FUND_SOURCES
+SPLIT_FIELDS = {
+    f"{total}_{source}": f"{words}中的{label}"
+    for total, words in (("budget", "全年预算数"), ("spent", "全年执行数"))
+    for source, label in SOURCES.items()
+}
+
+
+def split_warnings(project: Project, evaluation: SelfEvaluation) -> list[str]:
+    """Each total whose 其中 rows (any given) do not add up to it, with the difference, exactly."""
+    found = []
+    for total, words, value in (
+        ("initial_budget", "年初预算数", project.initial_budget),
+        ("budget", "全年预算数", project.budget),
+        ("spent", "全年执行数", project.spent),
+    ):
+        if total == "initial_budget":
+            parts = [getattr(project, source) for source in SOURCES]
+        else:
+            parts = [getattr(evaluation, f"{total}_{source}") for source in SOURCES]
+        if all(part is None for part in parts):
+            continue
+        given = sum((part for part in parts if part is not None), Decimal(0))
+        if value is None:
+            found.append(f"{words}的其中各项已填（合计 {_wan(given)} 万元），但{words}未填")
+        elif given != value:
+            more = "多" if given > value else "少"
+            diff = _wan(abs(given - value))
+            total_text = f"{words}（{_wan(value)} 万元）"
+            found.append(f"{words}的其中各项之和为 {_wan(given)} 万元，比{total_text}{more} {diff} 万元")
+    return found
+
+
+def _wan(value: Decimal) -> str:
+    """An amount as people write it: 1305.500000 → 1305.5."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -366,7 +419,7 @@ def build_view(
         complete=result.complete,
         editable=editable,
         window=window,
-        budget_editable=editable and (project.budget is None or project.budget_entered_by_unit),
+        budget_editable=editable,
         filled=filled,
         total=len(indicators),
         weights_note=_weights_note(settings, result, indicators),
@@ -535,6 +588,7 @@ def save(
     budget: Any = UNSET,
     goal_completion: Any = UNSET,
     results: list[ResultInput] = (),
+    split: Mapping[str, Any] | None = None,
 ) -> EvaluationView:
     """Save what the unit typed (any subset of fields), rescore, and bump the version.
 
@@ -558,16 +612,23 @@ def save(
             before["spent"], after["spent"] = decimal_text(project.spent), decimal_text(amount)
             project.spent = amount
     if budget is not UNSET:
-        if project.budget is not None and not project.budget_entered_by_unit:
-            problems.add("budget", "全年预算数来自绩效目标表，不能在自评中修改")
-        else:
-            amount = parse_money(budget, "budget", "全年预算数", problems)
-            if amount is not None and amount == 0:
-                problems.add("budget", "全年预算数不能为 0")
-            elif not problems.items and amount != project.budget:
-                before["budget"], after["budget"] = decimal_text(project.budget), decimal_text(amount)
-                project.budget = amount
-                project.budget_entered_by_unit = amount is not None
+        # 全年预算数 is the year's figure after adjustments: the unit reports it; the table's
+        # 年初预算数 stays beside it (domain.md §1)
+        amount = parse_money(budget, "budget", "全年预算数", problems)
+        if amount is not None and amount == 0:
+            problems.add("budget", "全年预算数不能为 0")
+        elif not problems.items and amount != project.budget:
+            before["budget"], after["budget"] = decimal_text(project.budget), decimal_text(amount)
+            project.budget = amount
+            project.budget_entered_by_unit = amount is not None and amount != project.initial_budget
+    for name, value in (split or {}).items():
+        if name not in SPLIT_FIELDS:
+            problems.add(name, "不是可填写的资金来源")
+            continue
+        amount = parse_money(value, name, SPLIT_FIELDS[name], problems)
+        if not problems.items and amount != getattr(evaluation, name):
+            before[name], after[name] = decimal_text(getattr(evaluation, name)), decimal_text(amount)
+            setattr(evaluation, name, amount)
     if (spent is not UNSET or budget is not UNSET) and not problems.items:
         _check_rate_fits(project, "spent" if spent is not UNSET else "budget", problems)
     if goal_completion is not UNSET:

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.domain.evaluation import LEVEL_LABELS, STATUS_LABELS
+from app.domain.evaluation import FUND_SOURCES, LEVEL_LABELS, STATUS_LABELS
 from app.services.evaluations import EvaluationView
 from app.services.spreadsheet import set_cell
 
@@ -157,17 +157,12 @@ def _form(ws: Worksheet, v: EvaluationView) -> None:
     _put(ws, "G6", v.execution_weight, fmt=score_format(v.execution_weight, places))
     _put(ws, "H6", _rate(s.execution_rate), fmt=RATE_FORMAT)
     _put(ws, "I6", s.execution_score, fmt=score_format(s.execution_score, places))
-    for row, (text, amount) in enumerate(
-        (
-            ("其中：本年财政拨款", p.fiscal_funds),
-            ("上年结转资金", p.carried_over),
-            ("其他资金", p.other_funds),
-        ),
-        start=7,
-    ):
-        _put(ws, f"C{row}", text, head=True)
-        _put(ws, f"D{row}", amount, fmt=MONEY_FORMAT)
-        for col in "EFGHI":
+    for row, source in enumerate(("fiscal_funds", "carried_over", "other_funds"), start=7):
+        _put(ws, f"C{row}", ("其中：" if row == 7 else "") + FUND_SOURCES[source], head=True)
+        _put(ws, f"D{row}", getattr(p, source), fmt=MONEY_FORMAT)
+        _put(ws, f"E{row}", getattr(s, f"budget_{source}"), fmt=MONEY_FORMAT)
+        _put(ws, f"F{row}", getattr(s, f"spent_{source}"), fmt=MONEY_FORMAT)
+        for col in "GHI":
             _put(ws, f"{col}{row}", None)
 
     _put(ws, "A10", "年度总体目标", head=True, span="B11")

@@ -242,8 +242,7 @@ def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
         elif event.action == "evaluation.save":
             lines.append(f"指标“{name}”：修改填报内容")
     if event.action == "evaluation.save":
-        labels = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
-        lines.extend(f"修改{labels[k]}" for k in after if k in labels)
+        lines.extend(f"修改{SAVE_LABELS[k]}" for k in after if k in SAVE_LABELS)
     return lines
 
 
@@ -261,7 +260,20 @@ RESULT_LABELS = {
     "self_score": "自评得分",
     "self_score_reason": "自评得分理由",
 }
-SAVE_LABELS = {"spent": "全年执行数", "budget": "全年预算数", "goal_completion": "实际完成情况"}
+SAVE_LABELS = {
+    "spent": "全年执行数",
+    "budget": "全年预算数",
+    "goal_completion": "实际完成情况",
+    **{
+        f"{total}_{source}": f"{words}（其中：{label}）"
+        for total, words in (("budget", "全年预算数"), ("spent", "全年执行数"))
+        for source, label in (
+            ("fiscal_funds", "本年财政拨款"),
+            ("carried_over", "上年结转资金"),
+            ("other_funds", "其他资金"),
+        )
+    },
+}
 
 
 @dataclass
@@ -332,7 +344,7 @@ def _net_changes(saves: list[HistoryEntry], entries: list[HistoryEntry]) -> list
         old = first[(key, part)]
         if old == new:
             continue
-        if key in ("spent", "budget"):
+        if key.startswith(("spent", "budget")):
             shown = (_money(old), _money(new))
         elif part == "qualitative_level":
             shown = (LEVEL_LABELS.get(str(old), _short(old)), LEVEL_LABELS.get(str(new), _short(new)))

@@ -631,6 +631,9 @@ class _Writer:
                 "name": p.project_name.strip(),
                 "period_goal": p.period_goal,
                 "annual_goal": p.annual_goal,
+                # the table's one budget figure is the 年初预算数 it was approved with, and the default of
+                # 全年预算数 (which the unit reports on its 自评表, domain.md §1)
+                "initial_budget": p.budget,
                 "budget": p.budget,
                 "position": self.position,
                 "source": file[:500],
@@ -865,6 +868,8 @@ def _locked(
     requests: list[tuple[Project, dict[int, dict], dict]] = []
     for project, p, values in locked:
         fields = {k: v for k, v in values.items() if k in LOCKED_PROJECT_FIELDS and getattr(project, k) != v}
+        if project.budget_entered_by_unit and values.get("initial_budget") == project.initial_budget:
+            fields.pop("budget", None)  # the unit's 全年预算数, not a change of the table
         old = {
             _indicator_key(i.level1, i.level2, i.name, n): i
             for i, n in _numbered(existing_indicators.get(project.id, []))

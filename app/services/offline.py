@@ -40,7 +40,7 @@ from app.domain.evaluation import LEVEL_LABELS, STATUS_LABELS
 from app.security import Principal
 from app.services import evaluations, exports
 from app.services.errors import DomainError, ValidationFailed
-from app.services.evaluations import UNSET, EvaluationView, ResultInput, decimal_text
+from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput, decimal_text
 from app.services.spreadsheet import set_cell
 
 META = "_jixiao"
@@ -73,7 +73,7 @@ COLUMNS: tuple[tuple[str, str | None, int], ...] = (
     ("自评得分理由", "self_score_reason", 24),
     ("下载时得分", None, 9),
 )
-MONEY_FIELDS = (("budget", "全年预算数"), ("spent", "全年执行数"))
+MONEY_FIELDS = (("budget", "全年预算数"), ("spent", "全年执行数"), *SPLIT_FIELDS.items())
 TEXT_FIELDS = {"actual", "deviation_reason", "self_score_reason", "goal_completion"}
 
 
@@ -81,7 +81,7 @@ TEXT_FIELDS = {"actual", "deviation_reason", "self_score_reason", "goal_completi
 NUMBER = re.compile(r"[1-9]\d{0,8}")
 CELL_REF = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
 FIELD_KEY = re.compile(
-    r"budget|spent|goal_completion"
+    r"budget|spent|goal_completion|(budget|spent)_(fiscal_funds|carried_over|other_funds)"
     r"|results\[[1-9]\d{0,9}\]\.(actual|qualitative_level|score_in_band|deviation_reason|self_score|self_score_reason)"
 )
 
@@ -219,7 +219,7 @@ def _form(ws: Worksheet, v: EvaluationView, meta: Worksheet) -> None:
     money = [("initial_budget", "年初预算数", p.initial_budget, False)]
     for name, label in MONEY_FIELDS:
         editable = v.editable and (v.budget_editable if name == "budget" else True)
-        money.append((name, label, getattr(p, name), editable))
+        money.append((name, label, getattr(e if name in SPLIT_FIELDS else p, name), editable))
     for name, label, amount, editable in money:
         _style(set_cell(ws.cell(row=row, column=1), label), head=True)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
@@ -476,7 +476,7 @@ def _same(key: str, a: str | None, b: str | None) -> bool:
     a, b = (a or "").strip(), (b or "").strip()
     if a == b:
         return True
-    if key in ("budget", "spent") or key.endswith((".score_in_band", ".self_score")):
+    if key in ("budget", "spent", *SPLIT_FIELDS) or key.endswith((".score_in_band", ".self_score")):
         try:
             return Decimal(a.replace(",", "")) == Decimal(b.replace(",", ""))
         except InvalidOperation:
@@ -497,6 +497,7 @@ def _current(v: EvaluationView) -> dict[str, str | None]:
         "budget": decimal_text(v.project.budget),
         "spent": decimal_text(v.project.spent),
         "goal_completion": v.evaluation.goal_completion,
+        **{name: decimal_text(getattr(v.evaluation, name)) for name in SPLIT_FIELDS},
     }
     for ind in v.indicators:
         prefix = f"results[{ind.id}]"
@@ -629,6 +630,9 @@ def _save_arguments(typed: dict[str, str]) -> dict[str, Any]:
     for key, text in typed.items():
         if key in ("budget", "spent", "goal_completion"):
             arguments[key] = text
+            continue
+        if key in SPLIT_FIELDS:
+            arguments.setdefault("split", {})[key] = text
             continue
         head, _, name = key.partition(".")
         ident = int(head[len("results[") : -1])

@@ -184,6 +184,7 @@ def _project_columns():
         Unit.name.label("unit_name"),
         Unit.department_id,
         Department.name.label("department_name"),
+        Project.initial_budget,
         Project.budget,
         Project.spent,
         SelfEvaluation.id.label("self_evaluation_id"),

@@ -16,7 +16,7 @@ from app.domain.evaluation import NOTICES
 from app.security import Principal
 from app.services import attachments, audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
-from app.services.evaluations import UNSET, EvaluationView, ResultInput
+from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput
 from app.web.attachments import evaluation_block
 from app.web.deps import PagePrincipal
 from app.web.render import flag_words, render, templates, wants_fragment
@@ -226,7 +226,7 @@ def save_row(
 @router.post("/evaluations/{evaluation_id:int}/money")
 def save_money(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep, form: FormFields):
     """Save 全年执行数 (and 全年预算数 when the table gave none); answers its computed cells and the totals."""
-    typed = {name: form[name] for name in ("spent", "budget") if name in form}
+    typed = {name: form[name] for name in ("spent", "budget", *SPLIT_FIELDS) if name in form}
     return _save_block(request, evaluation_id, principal, session, form, typed, "money")
 
 
@@ -239,8 +239,15 @@ def save_goal(request: Request, evaluation_id: int, principal: PagePrincipal, se
 
 def _save_block(request, evaluation_id, principal, session, form, typed, block):
     try:
+        fields = {k: v for k, v in typed.items() if k not in SPLIT_FIELDS}
+        split = {k: v for k, v in typed.items() if k in SPLIT_FIELDS}
         ev = evaluations.save(
-            session=session, principal=principal, evaluation_id=evaluation_id, version=parse_version(form), **typed
+            session=session,
+            principal=principal,
+            evaluation_id=evaluation_id,
+            version=parse_version(form),
+            split=split,
+            **fields,
         )
     except ValidationFailed as exc:
         session.rollback()

@@ -50,6 +50,7 @@ templates.env.globals.update(
         "AWAITING_REVIEW": lifecycle.AWAITING_REVIEW,
         "APPROVE_SOURCES": lifecycle.sources_for("approve"),
         "LEVEL_LABELS": lifecycle.LEVEL_LABELS,
+        "SPLIT_SOURCES": lifecycle.FUND_SOURCES,
         "ROLE_LABELS": lifecycle.ROLE_LABELS,
         "may": lifecycle.may,
         "MONITORING_LIGHTS": MONITORING_LIGHTS,

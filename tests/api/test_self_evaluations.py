@@ -184,11 +184,13 @@ def test_budget_only_when_the_table_gave_none(client, session):
     assert any((e.after or {}).get("budget") == "200" for e in events)
 
 
-def test_budget_from_the_table_cannot_be_changed(setup):
+def test_budget_from_the_table_is_the_default_the_unit_may_change(setup):
+    """全年预算数 is the year's figure after adjustments: the unit reports it (domain.md §1)."""
     client, eid, _ = setup
     body = client.get(f"/api/v1/self-evaluations/{eid}").json()
-    response = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "1"})
-    assert response.status_code == 422 and "不能在自评中修改" in response.text
+    assert body["budget"] == "100.00"
+    response = client.put(f"/api/v1/self-evaluations/{eid}", json={"version": body["version"], "budget": "120"})
+    assert response.status_code == 200 and response.json()["budget"] == "120.00"
 
 
 def test_outside_the_filing_window_editing_is_refused_with_the_reason(setup, session):

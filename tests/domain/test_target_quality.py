@@ -79,3 +79,24 @@ def test_missing_categories_units_dates_rates_and_repeats():
     assert missing.message == "目标表缺少效益指标：每个项目都应设置效益指标"
     mixed = check_table([Row(1, "output", "培训", "≥95%", None, "≥12次"), Row(2, "outcome", "效益", "≥1个")])
     assert codes(mixed) == [("unit_class_mismatch", 1)]
+
+
+def test_a_deadline_before_the_tables_year_is_flagged():
+    """Copied from last year, “2024年12月前” stayed in the 2025 table unflagged, and the 2025 自评 would score
+    against a date a year gone."""
+    report = check_table(
+        [
+            Row(1, "output", "监测报告", "≥12份"),
+            Row(2, "output", "专项资金支出及时程度", "2024年12月前", "timeliness"),
+            Row(3, "output", "完成时间", "2025年6月30日前", "timeliness"),
+        ],
+        year=2025,
+    )
+    stale = [i for i in report.issues if i.code == "deadline_before_year"]
+    assert [(i.indicator_id, i.severity, i.field) for i in stale] == [(2, "warning", "indicators[2].annual_target")]
+    assert (
+        stale[0].message
+        == "第2行“专项资金支出及时程度”的完成期限“2024年12月前”早于 2025 年度：复制上年的表时请改为今年的日期"
+    )
+    # without a year there is nothing to compare with
+    assert "deadline_before_year" not in [c for c, _ in codes(check_table([Row(2, "output", "x", "2024年12月前")]))]

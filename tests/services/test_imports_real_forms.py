@@ -41,6 +41,8 @@ def test_split_columns_and_money_in_yuan_are_stored_combined_and_in_wan_yuan(ses
     assert report.ok and report.committed, report.errors
     project = session.exec(select(Project)).one()
     assert project.budget == Decimal("330.984")
+    # the table's one budget figure is its 年初预算数 too (issue 9: it used to show as "—")
+    assert project.initial_budget == Decimal("330.984")
     rows = session.exec(select(Indicator).order_by(Indicator.id)).all()
     assert [(i.annual_target, i.target_op, i.target_value, i.target_unit_class) for i in rows] == [
         ("═11个", "=", "11", "count"),

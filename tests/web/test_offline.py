@@ -368,3 +368,17 @@ def test_a_forged_map_is_refused_before_anything_is_looked_up(row):
     book.save(content)
     with pytest.raises(ValidationFailed, match="已损坏"):
         offline.read_map(content.getvalue(), offline.Limits(max_bytes=10**7, max_rows=10**5, max_unpacked=10**8))
+
+
+def test_the_money_split_rows_are_filled_offline_exactly(demo, session):
+    """The 其中 rows of 全年预算数 and 全年执行数 (issue 9) travel in the workbook like every money cell."""
+    eid = _evaluation(session).id
+    book = _book(demo.get(f"/evaluations/{eid}/offline.xlsx").content)
+    ws = _sheet(book)
+    ws.cell(row=_label_row(ws, "全年预算数中的本年财政拨款"), column=3).value = 100.1
+    ws.cell(row=_label_row(ws, "全年执行数中的其他资金"), column=3).value = 18.35
+    response = _upload(demo, _save(book))
+    assert response.status_code == 200, response.text
+    row = _evaluation(session)
+    assert row.budget_fiscal_funds == Decimal("100.1") and row.spent_other_funds == Decimal("18.35")
+    assert row.spent_fiscal_funds is None
