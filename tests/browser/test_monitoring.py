@@ -76,6 +76,7 @@ def test_the_planted_round_lights_green_yellow_red(page: Page, live_server, sess
         cell = page.locator(f"#light-{ind.id}")
         expect(cell.locator("[data-light]").first).to_have_attribute("data-light", light)
         expect(cell).to_contain_text(WORDS[light])
+        expect(cell.locator("[data-needs-reason]")).to_have_count(0)  # yellow and red: reason and measure written
         expect(page.locator("#spending-light [data-light]").first).to_have_attribute("data-light", "green")
         expect(page.locator("#project-light")).to_contain_text(WORDS[light])
         # nothing typed was replaced or lost

@@ -79,15 +79,27 @@ def test_the_unit_fills_in_and_sees_the_light_out_of_band(client, session):
     assert f'id="light-{ind.id}"' in saved.text and 'hx-swap-oob="true"' in saved.text
     assert 'data-light="red"' in saved.text and "红灯" in saved.text and "落后 29.73 个百分点" in saved.text
     assert f'id="ev-version" name="version" value="{v + 1}"' in saved.text
+    assert "红灯：请填写偏差原因和纠偏措施" in saved.text  # asked for at the row until both are written
+    explained = client.post(
+        f"/monitoring/projects/{project.id}/indicators/{ind.id}",
+        data={"version": str(v + 1), "reason": "培训安排在下半年", "measure": "九月集中开班"},
+        headers=HX,
+    )
+    assert (
+        explained.status_code == 200
+        and "data-needs-reason" not in explained.text
+        and 'data-light="red"' in explained.text
+    )
+
     # spending: 执行数 exact; 50 of 100 against 49.73: green
     money = client.post(
-        f"/monitoring/projects/{project.id}/spent", data={"version": str(v + 1), "spent": "50.0000"}, headers=HX
+        f"/monitoring/projects/{project.id}/spent", data={"version": str(v + 2), "spent": "50.0000"}, headers=HX
     )
     assert money.status_code == 200 and 'id="spending-light"' in money.text and 'data-light="green"' in money.text
     # a bad value: 422, the message at the field, nothing stored
     bad = client.post(
         f"/monitoring/projects/{project.id}/indicators/{ind.id}",
-        data={"version": str(v + 2), "progress": "很多"},
+        data={"version": str(v + 3), "progress": "很多"},
         headers=HX,
     )
     assert bad.status_code == 422 and f'id="msg-progress-{ind.id}"' in bad.text and "请填写数字" in bad.text
