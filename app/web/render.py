@@ -27,6 +27,17 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 templates.env.filters["local_time"] = local_time
 
 
+def template_words(label: str) -> str:
+    """A scoring template as a 财政 official names it (its rule, 财预〔2020〕10号), not its code (national-2020@1)."""
+    from app.services.templates import SHORT_TITLES
+
+    name, _, version = label.partition("@")
+    words = SHORT_TITLES.get(name)
+    if words is None:
+        return label
+    return words if version in ("", "1") else f"{words}（第 {version} 版）"
+
+
 def flag_words(settings: TemplateSettings) -> dict[str, dict[str, str]]:
     """The flag badges' sentence, short text and tone, worded with this template's thresholds."""
     texts = lifecycle.flag_texts(settings)
@@ -51,6 +62,7 @@ templates.env.globals.update(
         "APPROVE_SOURCES": lifecycle.sources_for("approve"),
         "LEVEL_LABELS": lifecycle.LEVEL_LABELS,
         "SPLIT_SOURCES": lifecycle.FUND_SOURCES,
+        "template_words": template_words,
         "ROLE_LABELS": lifecycle.ROLE_LABELS,
         "may": lifecycle.may,
         "MONITORING_LIGHTS": MONITORING_LIGHTS,
