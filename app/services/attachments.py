@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.domain import evaluation as lifecycle
+from app.domain.categories import LEVEL2_BY_SLUG
 from app.models import Attachment, FundEvaluation, FundNode, Indicator, Project, SelfEvaluation, SpecialFund
 from app.security import Principal
 from app.services import audit, funds, scope
@@ -444,7 +445,7 @@ def delete(*, session: Session, principal: Principal, attachment_id: int) -> Att
 def size_text(n: int) -> str:
     """1.2 MB, 35 KB, 512 字节."""
     if n >= 1024 * 1024:
-        return f"{n / 1048576:.1f} MB"
+        return f"{n / 1048576:.1f}".removesuffix(".0") + " MB"
     if n >= 1024:
         return f"{n / 1024:.0f} KB"
     return f"{n} 字节"
@@ -514,7 +515,8 @@ def evaluation_listing(*, session: Session, principal: Principal, evaluation_id:
     ]
     labels = {f"evaluation:{evaluation_id}": "整张自评表"}
     for i in indicators:
-        labels[f"indicator:{i.id}"] = f"指标：{i.level2_name or ''}·{i.name}"[:120]
+        level2 = LEVEL2_BY_SLUG[i.level2].name if i.level2 in LEVEL2_BY_SLUG else (i.level2_name or "")
+        labels[f"indicator:{i.id}"] = f"指标：{level2}·{i.name}"[:120]
     return _listing(session, principal, top, parents, labels)
 
 
@@ -554,3 +556,24 @@ def top_of(*, session: Session, row: Attachment) -> tuple[str, int]:
         return "fund", row.parent_id
     node = session.get(FundNode, row.parent_id)
     return "fund", node.fund_id  # type: ignore[union-attr]
+
+
+# --- what the prints and the reports list --------------------------------------------------------
+
+EVIDENCE_TITLE = "佐证材料清单"
+EVIDENCE_HEADER = ("序号", "文件名", "附于", "大小", "类型", "SHA-256（前 12 位）")
+
+
+def evidence_rows(listing: Listing) -> tuple[tuple[str, ...], ...]:
+    """One row per attachment: what a printed 自评表 or report says of it (the bytes travel separately)."""
+    return tuple(
+        (
+            str(n),
+            row.name,
+            listing.labels.get(listing.key(row), "").removeprefix("指标：").removeprefix("节点："),
+            size_text(row.size),
+            type_label(row.content_type),
+            row.sha256[:12],
+        )
+        for n, row in enumerate(listing.rows, 1)
+    )

@@ -28,7 +28,7 @@ from app.domain.report_document import NARRATIVE_KEYS, ReportDocument, Table, bu
 from app.domain.scoring import score_text
 from app.models import FundReport
 from app.security import Principal
-from app.services import funds, reports
+from app.services import attachments, funds, reports
 from app.services.errors import NotFound
 
 HEADINGS = {"performance": "专项资金使用绩效", "problems": "专项资金使用绩效存在的问题"}
@@ -41,6 +41,7 @@ class FundReportView:
     fv: funds.FundView
     report: FundReport  # not yet stored when id is None
     editable: bool
+    evidence: tuple[tuple[str, ...], ...] = ()  # the 佐证材料清单 (attachments.evidence_rows)
 
     @property
     def version(self) -> int:
@@ -57,7 +58,8 @@ def view(*, session: Session, principal: Principal, fund_id: int) -> FundReportV
     fv = funds.fund_view(session=session, principal=principal, fund_id=fund_id)
     if fv.evaluation is None:
         raise NotFound(funds.NOT_FOUND)
-    return FundReportView(fv, _row(session, fund_id), fv.editable)
+    listing = attachments.fund_listing(session=session, principal=principal, fund_id=fund_id)
+    return FundReportView(fv, _row(session, fund_id), fv.editable, attachments.evidence_rows(listing))
 
 
 def save(*, session: Session, principal: Principal, fund_id: int, version: int | None, fields: dict[str, str]):
@@ -343,7 +345,11 @@ def document(rv: FundReportView, indicators: list[dict] | None = None) -> Report
         narratives=narratives,
         tables=tables(fv, indicators),
         sign_off=sign_off,
-        attachments=[(FORM_TITLE, form_tables(fv, indicators)), (SCORE_SHEET_TITLE, score_sheet(fv))],
+        attachments=[
+            (FORM_TITLE, form_tables(fv, indicators)),
+            (SCORE_SHEET_TITLE, score_sheet(fv)),
+            *reports.evidence_attachment(rv.evidence),
+        ],
         headings=HEADINGS,
         sign_attachments=True,
     )

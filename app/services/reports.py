@@ -19,7 +19,7 @@ from app.domain.report_document import NARRATIVE_KEYS, ReportDocument, Table, bu
 from app.domain.scoring import score_text
 from app.models import EvaluationReport
 from app.security import Principal
-from app.services import audit, evaluations
+from app.services import attachments, audit, evaluations
 from app.services.errors import Conflict, Problems
 from app.services.evaluations import EvaluationView
 from app.services.exports import actual_text
@@ -37,6 +37,7 @@ class ReportView:
     ev: EvaluationView
     report: EvaluationReport  # not yet stored when id is None
     editable: bool
+    evidence: tuple[tuple[str, ...], ...] = ()  # the 佐证材料清单 (attachments.evidence_rows)
 
     @property
     def version(self) -> int:
@@ -51,7 +52,8 @@ def _row(session: Session, evaluation_id: int) -> EvaluationReport:
 def view(*, session: Session, principal: Principal, evaluation_id: int) -> ReportView:
     """The report of an evaluation the caller may see (the 自评表's own tenancy rule)."""
     ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
-    return ReportView(ev, _row(session, evaluation_id), ev.editable)
+    listing = attachments.evaluation_listing(session=session, principal=principal, evaluation_id=evaluation_id)
+    return ReportView(ev, _row(session, evaluation_id), ev.editable, attachments.evidence_rows(listing))
 
 
 def save(*, session: Session, principal: Principal, evaluation_id: int, version: int | None, fields: dict[str, str]):
@@ -262,8 +264,18 @@ def document(rv: ReportView) -> ReportDocument:
         narratives=narratives,
         tables=generated,
         sign_off=sign_off,
-        attachments=[("项目支出绩效自评表", evaluation_form_tables(ev, generated["performance"][0]))],
+        attachments=[
+            ("项目支出绩效自评表", evaluation_form_tables(ev, generated["performance"][0])),
+            *evidence_attachment(rv.evidence),
+        ],
     )
+
+
+def evidence_attachment(rows: tuple[tuple[str, ...], ...]) -> list[tuple[str, list[Table]]]:
+    """The 佐证材料清单 that travels with a report, when anything was attached."""
+    if not rows:
+        return []
+    return [(attachments.EVIDENCE_TITLE, [Table(attachments.EVIDENCE_TITLE, attachments.EVIDENCE_HEADER, rows)])]
 
 
 def docx(rv: ReportView) -> bytes:

@@ -14,7 +14,7 @@ from app import timeouts
 from app.db import SessionDep
 from app.domain.evaluation import NOTICES
 from app.security import Principal
-from app.services import audit, evaluations, exports, monitoring, reports
+from app.services import attachments, audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput
 from app.web.attachments import evaluation_block
@@ -79,10 +79,22 @@ def sheet_rows(ev: EvaluationView) -> list[dict[str, Any]]:
 
 
 def print_context(
-    views: list[EvaluationView], year: int | None, *, single: bool, session: Session | None = None
+    views: list[EvaluationView],
+    year: int | None,
+    *,
+    single: bool,
+    session: Session | None = None,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     ids = [v.evaluation.id for v in views]
+    evidence = {}
+    if session is not None and principal is not None:
+        for ev_id in ids:
+            listing = attachments.evaluation_listing(session=session, principal=principal, evaluation_id=ev_id)
+            evidence[ev_id] = attachments.evidence_rows(listing)
     return {
+        "evidence": evidence,
+        "EVIDENCE_HEADER": attachments.EVIDENCE_HEADER,
         **HELPERS,
         "sign_offs": reports.sign_offs(session=session, evaluation_ids=ids) if session is not None else {},
         "views": views,
@@ -121,7 +133,10 @@ def print_year(request: Request, principal: PagePrincipal, session: SessionDep, 
     year = year or evaluations.latest_year(session=session, principal=principal)
     views = _year_views(session, principal, year)
     return render(
-        request, "evaluations/print.html", print_context(views, year, single=False, session=session), block="sheets"
+        request,
+        "evaluations/print.html",
+        print_context(views, year, single=False, session=session, principal=principal),
+        block="sheets",
     )
 
 
@@ -292,7 +307,7 @@ def print_one(request: Request, evaluation_id: int, principal: PagePrincipal, se
     return render(
         request,
         "evaluations/print.html",
-        print_context([ev], ev.project.year, single=True, session=session),
+        print_context([ev], ev.project.year, single=True, session=session, principal=principal),
         block="sheets",
     )
 

@@ -239,14 +239,16 @@ def test_the_page_attaches_lists_downloads_and_deletes(client, session, world, f
 def test_a_fund_node_takes_evidence_from_its_recipient(client, session, world, files_dir):
     from decimal import Decimal
 
+    from app.domain.funds import GUANGDONG_FUND
     from app.models import FundEvaluation, FundNode, SpecialFund
+    from app.services import templates
 
     fund = SpecialFund(year=2025, name="专项资金", total=Decimal("100"), department_id=world.dept_a.id,
-                       template_name="guangdong-fund")  # fmt: skip
+                       template_name=GUANGDONG_FUND)  # fmt: skip
     session.add(fund)
     session.commit()
-    template = session.exec(sa.select(sa.text("id")).select_from(sa.text("scoring_template"))).first()[0]
-    session.add(FundEvaluation(fund_id=fund.id, template_id=template))
+    template = templates.current_template(session=session, name=GUANGDONG_FUND)
+    session.add(FundEvaluation(fund_id=fund.id, template_id=template.id))
     node = FundNode(fund_id=fund.id, kind="recipient", name="广州市无线电监测站", unit_id=world.a1.id,
                     allocated=Decimal("100"))  # fmt: skip
     session.add(node)
@@ -258,6 +260,11 @@ def test_a_fund_node_takes_evidence_from_its_recipient(client, session, world, f
     factories.user(session, "a1_user", "unit", unit_row=world.a1)
     factories.login(client, "a1_user")
     assert "现场.png" in client.get(f"/funds/{fund.id}").text
+    client.post("/logout")
+    factories.user(session, "a_dept", "department", dept=world.dept_a)
+    factories.login(client, "a_dept")
+    report = client.get(f"/funds/{fund.id}/report/print")
+    assert report.status_code == 200 and "佐证材料清单" in report.text and "现场.png" in report.text
 
 
 def test_backup_and_restore_carry_the_files(
@@ -287,3 +294,25 @@ def test_backup_and_restore_carry_the_files(
     finally:
         fresh.dispose()
         drop()
+
+
+def test_the_print_and_the_report_list_the_attachments(client, session, world, files_dir):
+    import docx
+
+    ev = world.evaluations["p1"]
+    row = _upload(client, world, f"/api/v1/indicators/{world.indicators['i1'].id}/attachments").json()
+    factories.user(session, "a1_user", "unit", unit_row=world.a1)
+    factories.login(client, "a1_user")
+    printed = client.get(f"/evaluations/{ev.id}/print").text
+    assert "佐证材料清单" in printed and NAME in printed and row["sha256"][:12] in printed
+    report = client.get(f"/evaluations/{ev.id}/report/print").text
+    assert "佐证材料清单" in report and NAME in report and row["sha256"][:12] in report
+    body = client.get(f"/evaluations/{ev.id}/report.docx")
+    assert body.status_code == 200
+    document = docx.Document(io.BytesIO(body.content))
+    texts = [p.text for p in document.paragraphs]
+    assert any("佐证材料清单" in t for t in texts), texts
+    cells = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
+    evidence = next(r for r in cells if NAME in r)
+    assert evidence[0] == "1" and evidence[1] == NAME and "监测报告" in evidence[2]
+    assert evidence[3] == "2 KB" and evidence[4] == "PDF 文档" and evidence[5] == row["sha256"][:12]
