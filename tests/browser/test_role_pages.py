@@ -160,6 +160,15 @@ def test_each_reviewer_and_the_admin_first_page_at_1366(page: Page, live_server,
         first.click()
         expect(page.locator("#review")).to_be_visible()
         assert page.evaluate(SQUEEZED) == []  # the review table is not cramped at 1366 px
+        # headings and 二级指标 names stay on one line (they wrapped as 实际完成情/况, 数量指/标)
+        wrapped = page.evaluate(
+            """() => [...document.querySelectorAll("#review thead th, #review td.c-l2")]
+              .filter((c) => { const t = c.innerText.trim(); if (!t || t.length > 6) return false;
+                const r = document.createRange(); r.selectNodeContents(c);
+                return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1; })
+              .map((c) => c.innerText.trim())"""
+        )
+        assert wrapped == []
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
         page.screenshot(path=str(artifacts / "review-department-1366.png"), full_page=True)
     _no_csp_violation(page, problems)
