@@ -403,7 +403,7 @@ def indicators_csv(
         ("self_score", c.number(c.score(r.self_score, places))),
         ("effective_score", c.number(effective)),
         ("met", c.yes_no(r.met)),
-        ("flags", c.joined(sa.func.coalesce(flags, sa.cast(sa.literal("[]"), JSONB)))),
+        ("flags", c.codes(flags)),
     ]
     return _indicators_select(session, principal, filters, None, None), cells
 
