@@ -392,7 +392,11 @@ def units_compatible(a: TargetParse, b: TargetParse) -> bool:
 
 def magnitude_of(parse: TargetParse) -> int:
     """The power of ten written before the unit ("万元" → 4, "亿" → 8, "元" → 0, "百分比" → 0)."""
-    written = parse.unit_raw or ""
+    return magnitude_of_unit(parse.unit_raw or "")
+
+
+def magnitude_of_unit(written: str) -> int:
+    """`magnitude_of` for a unit as written (a stored parse's `unit_raw`)."""
     if written in UNITS:  # 千米, 百分比, 千克 are units, not magnitudes
         return 0
     for word in sorted(MAGNITUDES, key=len, reverse=True):

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.domain.evaluation import FLAG, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import score_text
-from app.domain.targets import magnitude_of
+from app.domain.targets import magnitude_of, magnitude_of_unit
 from app.services.errors import FieldError, ValidationFailed
 from app.web.render import wants_fragment
 
@@ -137,9 +137,15 @@ def describe(parsed: Any) -> str:
         value, value_max, unit = get("value"), get("value_max"), get("unit_raw") or get("unit") or ""
         if value is None:
             return "数值"
+        # the value is stored in 元 (magnitude applied): shown in the unit as written (65 万元)
+        exponent = magnitude_of_unit(get("unit_raw") or "")
+
+        def shown(number: Any) -> str:
+            return "" if number is None else plain(Decimal(str(number)).scaleb(-exponent))
+
         if get("op") == "range":
-            return f"数值 {plain(value)}–{plain(value_max)} {unit}".rstrip()
-        return f"数值 {OPS.get(get('op') or '=', '=')} {plain(value)} {unit}".rstrip()
+            return f"数值 {shown(value)}–{shown(value_max)} {unit}".rstrip()
+        return f"数值 {OPS.get(get('op') or '=', '=')} {shown(value)} {unit}".rstrip()
     return f"文字（{FLAG['target_unparsed'].short}）"
 
 
