@@ -315,6 +315,12 @@ def latest_year(*, session: Session, principal: Principal) -> int | None:
     return session.exec(select(sa.func.max(Project.year)).where(scope.unit_filter(principal, Project.unit_id))).one()
 
 
+def project_years(*, session: Session, principal: Principal) -> list[int]:
+    """The years in which the caller can see projects, latest first (the pages' year list)."""
+    years = select(Project.year).where(scope.unit_filter(principal, Project.unit_id)).distinct()
+    return sorted(session.exec(years).all(), reverse=True)
+
+
 def filing_window(*, session: Session, year: int) -> FilingWindow | None:
     return session.exec(select(FilingWindow).where(FilingWindow.year == year)).first()
 

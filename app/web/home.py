@@ -64,7 +64,7 @@ def _context(session, principal, year, q: str | None = None):
         summaries.sort(key=lambda s: s.status not in SENT_BACK)
         ctx.update(
             year=year,
-            years=_years(latest, year),
+            years=_years(evaluations.project_years(session=session, principal=principal), year),
             summaries=summaries,
             window=window,
             window_open=evaluations.window_is_open(window),
@@ -133,11 +133,8 @@ def _todo(session, principal, year: int | None) -> dict:
     }
 
 
-def _years(latest: int | None, chosen: int | None) -> list[int]:
-    """The years offered in the selector: a few back from the latest one."""
-    if latest is None:
-        return []
-    years = list(range(latest, latest - 5, -1))
-    if chosen and chosen not in years:
-        years.append(chosen)
-    return years
+def _years(with_data: list[int], chosen: int | None) -> list[int]:
+    """The years offered in the selector: those with the unit's projects, and the one asked for."""
+    if chosen and chosen not in with_data:
+        return sorted([*with_data, chosen], reverse=True)
+    return with_data

@@ -112,6 +112,17 @@ def test_unit_home_lists_this_years_projects_with_status_progress_and_window(dem
     assert "中小微企业运行月度分析报告" not in page.text
 
 
+def test_unit_home_offers_the_years_that_have_data_and_claims_nothing_of_an_empty_year(demo, session):
+    """Issue 9: the year list offered 2024–2020 when only 2024 has projects, and 2021 (no projects)
+    said 本年度未设置填报期，可随时填报."""
+    page = demo.get("/").text
+    options = re.findall(r'<option value="(\d{4})"', page)
+    assert options == ["2024"]
+    empty = demo.get("/?year=2021").text
+    assert "可随时填报" not in empty and "填报期内" not in empty
+    assert "2021 年度没有本单位的项目" in empty
+
+
 def test_unit_home_shows_deadline_and_a_returned_evaluation_with_its_opinion_first(demo, session):
     session.add(FilingWindow(year=2024, opens_date=date(2025, 1, 1), closes_date=date(2099, 3, 31)))
     eid, _ = _evaluation(session)
