@@ -18,7 +18,7 @@ from app.services import queries, reviews, templates
 from app.services.scope import require_role
 from app.web.deps import PagePrincipal
 from app.web.render import render
-from app.web.toolkit import parse_year
+from app.web.toolkit import money, parse_year
 
 router = APIRouter()
 
@@ -308,5 +308,6 @@ def overview_page(request: Request, principal: PagePrincipal, session: SessionDe
             "W": words,
             "awaiting": awaiting,
             "MAX_ROWS": MAX_ROWS,
+            "money": money,
         },
     )

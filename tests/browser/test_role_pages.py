@@ -38,6 +38,8 @@ SQUEEZED = """() => {
   for (const cell of document.querySelectorAll("main table td, main table th")) {
     const text = (cell.innerText || "").trim();
     if (text.length < 2 || cell.offsetParent === null) continue;
+    const hidden = cell.querySelector(".sr-only");  // a label for screen readers only takes no width
+    if (hidden && hidden.innerText.trim() === text) continue;
     const style = getComputedStyle(cell);
     const size = parseFloat(style.fontSize);
     const pad = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
@@ -171,6 +173,18 @@ def test_each_reviewer_and_the_admin_first_page_at_1366(page: Page, live_server,
         assert wrapped == []
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
         page.screenshot(path=str(artifacts / "review-department-1366.png"), full_page=True)
+    if role == "finance":
+        # the bureau's queue and overview (with 全年预算数 / 全年执行数 in 万元 beside the rate)
+        page.goto(live_server + "/reviews?status=all")
+        expect(page.locator("tr[id^=queue-row-]").first).to_be_visible()
+        page.screenshot(path=str(artifacts / "queue-finance-1366.png"), full_page=True)
+        assert page.evaluate(SQUEEZED) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+        page.goto(live_server + "/overview")
+        expect(page.locator("th", has_text="全年执行数（万元）").first).to_be_visible()
+        page.screenshot(path=str(artifacts / "overview-finance-1366.png"), full_page=True)
+        assert page.evaluate(SQUEEZED) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
     _no_csp_violation(page, problems)
 
 

@@ -208,6 +208,21 @@ def test_overview_draws_svg_charts_beside_tables_linking_to_the_queue(setup, cli
     assert empty.status_code == 200 and "没有可查看的项目" in empty.text
 
 
+def test_overview_shows_budget_and_spent_in_wan_yuan_and_what_the_rate_covers(setup, client):
+    """Issue 9: the overview gave a bare 执行率; it shows 全年预算数 and 全年执行数 in 万元 beside it and
+    says which projects the rate covers (those that reported 全年执行数)."""
+    client, ids = setup
+    as_user(client, "gxj")
+    text = client.get(f"/overview?year={YEAR}").text
+    assert "全年预算数（万元）" in text and "全年执行数（万元）" in text
+    station = re.search(r"<tr>\s*<td><a [^>]*>广州市无线电监测站</a>.*?</tr>", text, re.S).group(0)
+    # three projects of 100 万元; two reported 95 each, the third nothing yet
+    cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', station, re.S)
+    assert "300.00" in cells and "190.00" in cells
+    assert "95.00%" in station
+    assert "执行率只计已填全年执行数的项目" in text
+
+
 def test_filing_window_page(setup, client, session):
     client, _ = setup
     assert client.get("/admin/windows").status_code == 403  # a department does not manage windows
