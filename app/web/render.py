@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -38,6 +39,22 @@ def template_words(label: str) -> str:
     return words if version in ("", "1") else f"{words}（第 {version} 版）"
 
 
+def plain(value: Any) -> str:
+    """A number without trailing zeros (12, 97.5)."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+def weight(points: Any) -> str:
+    """A weight as every page writes it: the number without trailing zeros, a space, 分 (50 分, 7.5 分).
+
+    One way for a category's (产出指标（50 分）), the budget rate's and an item's weight, on the form,
+    its print, the review page and the fund's pages alike."""
+    return f"{plain(points)} 分"
+
+
 def flag_words(settings: TemplateSettings) -> dict[str, dict[str, str]]:
     """The flag badges' sentence, short text and tone, worded with this template's thresholds."""
     texts = lifecycle.flag_texts(settings)
@@ -67,6 +84,7 @@ templates.env.globals.update(
         "may": lifecycle.may,
         "MONITORING_LIGHTS": MONITORING_LIGHTS,
         "outcome": lifecycle.outcome,
+        "weight": weight,
         **flag_words(NATIONAL_2020),
     }
 )

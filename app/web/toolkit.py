@@ -14,7 +14,7 @@ from app.domain.evaluation import FLAG, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import score_text
 from app.domain.targets import magnitude_of, magnitude_of_unit
 from app.services.errors import FieldError, ValidationFailed
-from app.web.render import wants_fragment
+from app.web.render import plain, wants_fragment
 
 # --- reading what was sent ------------------------------------------------------------------
 
@@ -114,14 +114,6 @@ def pct(value: Decimal, places: int = 2) -> Decimal:
 def sc(value: Decimal | None, places: int) -> str:
     """A score or weight at the template's precision; empty when there is none."""
     return score_text(value, places) or ""
-
-
-def plain(value: Any) -> str:
-    """A number without trailing zeros (12, 97.5)."""
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return str(value)
 
 
 def describe(parsed: Any) -> str:
