@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -19,6 +20,7 @@ from sqlmodel import select
 from app.models import Indicator, IndicatorResult, Project, SelfEvaluation, User
 from app.services import accounts, evaluations
 from app.services.demo import load_demo
+from tests.browser.test_role_pages import WATCH_CSP
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -75,6 +77,7 @@ class Saves:
 def _open_form(page: Page, live_server: str, session) -> Saves:
     load_demo(session=session)
     evaluations.ensure_evaluations(session=session)
+    page.add_init_script(WATCH_CSP)  # every Content-Security-Policy violation, swaps included
     page.goto(live_server + "/login")
     page.fill("input[name=username]", "wuxian_jiancezhan")
     page.fill("input[name=password]", "jixiao-demo")
@@ -110,8 +113,13 @@ def _mark(locator) -> None:
     locator.evaluate("el => el.setAttribute('data-typed-here', '')")
 
 
+def _no_csp_violation(page: Page) -> None:
+    """No swap brought an inline style or script the page's CSP refuses (issue 9's CSP violation)."""
+    assert page.evaluate("window.__csp") == []
+
+
 @pytest.mark.parametrize("delay", [30, 80, 150])
-def test_typing_at_a_persons_speed_keeps_every_character(page: Page, live_server, session, delay):
+def test_typing_at_a_persons_speed_keeps_every_character(page: Page, live_server, session, delay, artifacts):
     saves = _open_form(page, live_server, session)
 
     # money: 120 in 全年预算数, Tab (the block saves), 108.35 in 全年执行数 while that save runs
@@ -124,6 +132,8 @@ def test_typing_at_a_persons_speed_keeps_every_character(page: Page, live_server
     _type(_row(page, RATE).locator("input[name=actual]"), "85%", delay)
     page.keyboard.press("Tab")  # into 偏差原因 of the same row, while the row saves
     _type(_row(page, RATE).locator("textarea[name=deviation_reason]"), "two absent, retest next year", delay)
+    # the form as the user sees it mid-typing: the row's save in flight, its cells updated beside the field
+    page.screenshot(path=str(artifacts / f"form-mid-typing-{delay}ms.png"))
     # a number in another row, reached by a click
     _row(page, COUNT).locator("input[name=actual]").click()
     _type(_row(page, COUNT).locator("input[name=actual]"), "12", delay)
@@ -168,9 +178,10 @@ def test_typing_at_a_persons_speed_keeps_every_character(page: Page, live_server
     assert (rows[LEVEL].qualitative_level, rows[LEVEL].score_in_band) == ("achieved", Decimal("28.5"))
     assert rows[LEVEL].actual == "done twice"
     assert stored["goal"] == "trained 40 staff in 2024"
+    _no_csp_violation(page)
 
 
-def _compose(cdp, letters: str, pause_ms: int, committed: str, page: Page) -> None:
+def _compose(cdp, letters: str, pause_ms: int, committed: str, page: Page, shot: Path | None = None) -> None:
     """Pinyin as an input method sends it: key code 229, a growing composition, a pause, a commit."""
     for n, letter in enumerate(letters, start=1):
         code = "Key" + letter.upper()
@@ -191,17 +202,19 @@ def _compose(cdp, letters: str, pause_ms: int, committed: str, page: Page) -> No
         )
         page.wait_for_timeout(120)
     page.wait_for_timeout(pause_ms)  # looking for the right character in the candidate list
+    if shot is not None:  # the form mid-composition, the pinyin still underlined in the field
+        page.screenshot(path=str(shot))
     cdp.send("Input.insertText", {"text": committed})
 
 
-def test_a_pinyin_input_method_saves_only_the_committed_characters(page: Page, live_server, session):
+def test_a_pinyin_input_method_saves_only_the_committed_characters(page: Page, live_server, session, artifacts):
     saves = _open_form(page, live_server, session)
     cdp = page.context.new_cdp_session(page)
 
     _row(page, RATE).locator("input[name=actual]").fill("85%")
     _row(page, RATE).locator("textarea[name=deviation_reason]").click()
     _compose(cdp, "gongxue", 1500, "工学", page)
-    _compose(cdp, "buhui", 1500, "补回", page)
+    _compose(cdp, "buhui", 1500, "补回", page, shot=artifacts / "form-mid-composition.png")
     page.click("#goal-input")
     _compose(cdp, "peixun", 1500, "培训", page)
     _row(page, LEVEL).locator("input[name=actual]").click()
@@ -219,6 +232,7 @@ def test_a_pinyin_input_method_saves_only_the_committed_characters(page: Page, l
     assert stored["goal"] == "培训"
     assert stored["rows"][LEVEL].actual == "完成"
     assert not any("gongxue" in body or "peixun" in body or "wancheng" in body for body in saves.sent)
+    _no_csp_violation(page)
 
 
 def test_a_paste_without_any_key_is_saved_without_leaving_the_field(page: Page, live_server, session):
