@@ -52,7 +52,7 @@ def weight(points: Any) -> str:
 
     One way for a category's (产出指标（50 分）), the budget rate's and an item's weight, on the form,
     its print, the review page and the fund's pages alike."""
-    return f"{plain(points)} 分"
+    return f"{plain(points)}\u00a0分"  # a no-break space: 50 and 分 never part at a line end
 
 
 def flag_words(settings: TemplateSettings) -> dict[str, dict[str, str]]:
