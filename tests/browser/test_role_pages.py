@@ -213,6 +213,13 @@ def test_page_two_of_a_printed_self_evaluation_repeats_the_header_and_the_projec
     second = reader.pages[1].extract_text().replace(" ", "").replace("\n", "")
     assert name.replace(" ", "") in second  # the project's name on page 2
     assert "三级指标" in second and "年度指标值" in second and "偏差原因分析及改进措施" in second
+    # the indicators begin on page 1 under the money block: a group's 一级指标 cell spanning many rows
+    # used to push the whole table to page 2, leaving page 1 half empty
+    first_row = demo.exec(
+        select(Indicator.name).where(Indicator.project_id == project_id).order_by(Indicator.position, Indicator.id)
+    ).first()
+    first = reader.pages[0].extract_text().replace(" ", "").replace("\n", "")
+    assert "三级指标" in first and first_row.replace(" ", "")[:8] in first
     document = pypdfium2.PdfDocument(pdf)
     for n in range(min(len(document), 2)):
         document[n].render(scale=1.3).to_pil().save(artifacts / f"evaluation-print-page{n + 1}.png")
