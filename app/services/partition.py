@@ -80,6 +80,25 @@ def _years(conn: sa.Connection) -> list[int]:
     return sorted(present | {max(present) + 1})
 
 
+def _grants(conn: sa.Connection, table: str) -> list:
+    """The table's privileges granted to other roles than its owner (the application's role)."""
+    owner = _q(conn, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass(:t)", t=f"public.{table}")
+    return _q(
+        conn,
+        "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+        "WHERE table_schema = 'public' AND table_name = :n AND grantee <> :o",
+        n=table,
+        o=owner[0][0],
+    )
+
+
+def _grant(conn: sa.Connection, grants: list, table: str) -> None:
+    """Partitions are granted like their table: reading through the table needs only the table's,
+    but pg_dump (jixiao backup, run as the application's role) locks each partition itself."""
+    for grantee, privilege in grants:
+        _x(conn, f'GRANT {privilege} ON {table} TO "{grantee}"')
+
+
 def _add_year_partitions(conn: sa.Connection, table: str, years: list[int]) -> list[int]:
     have = set(partitions(conn, table))
     made = []
@@ -92,6 +111,7 @@ def _add_year_partitions(conn: sa.Connection, table: str, years: list[int]) -> l
             if held:
                 continue  # the DEFAULT partition keeps that year's rows (moving them is a rebuild)
         _x(conn, f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES IN ({int(y)})")
+        _grant(conn, _grants(conn, table), name)
         made.append(y)
     return made
 
@@ -138,14 +158,7 @@ def _shape(conn: sa.Connection, table: str) -> dict:
         "AND tgparentid = 0",
         t=reg,
     )
-    owner = _q(conn, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass(:t)", t=reg)[0][0]
-    grants = _q(
-        conn,
-        "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
-        "WHERE table_schema = 'public' AND table_name = :n AND grantee <> :o",
-        n=table,
-        o=owner,
-    )
+    grants = _grants(conn, table)
     sequences = _q(
         conn,
         "SELECT a.attname, pg_get_serial_sequence(:t, a.attname) FROM pg_attribute a "
@@ -214,8 +227,8 @@ def _rebuild(conn: sa.Connection, table: str, shape: dict, partitioned: bool, ye
         _x(conn, f"ALTER TABLE {table} ADD CONSTRAINT {name} {_fk(definition, partitioned, {*TABLES, 'project'})}")
     for (definition,) in shape["triggers"]:
         _x(conn, definition)
-    for grantee, privilege in shape["grants"]:
-        _x(conn, f'GRANT {privilege} ON {table} TO "{grantee}"')
+    for name in [table, *partitions(conn, table)]:
+        _grant(conn, shape["grants"], name)
 
 
 def _year_column(column: str) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from app.models import FiscalYear, Indicator, IndicatorResult, MonitoringEntry, Project, SelfEvaluation
 from app.services import partition
 from tests import factories
-from tests.conftest import as_app_role, migrate
+from tests.conftest import APP_ROLE, as_app_role, migrate
 from tests.services import monitoring_data
 from tests.services.evaluation_data import YEAR, indicator
 
@@ -64,6 +64,10 @@ def _world(engine: sa.Engine) -> None:
                     )
                 )
         session.commit()
+
+
+def partitions_of(conn, table: str) -> list[str]:
+    return list(partition.partitions(conn, table))
 
 
 def _counts(conn) -> dict:
@@ -113,6 +117,11 @@ def test_partition_moves_the_rows_keeps_the_keys_prunes_and_comes_back(owner):
                 sa.text(f"SELECT tableoid::regclass::text, year, count(*) FROM {table} GROUP BY 1, 2 ORDER BY 2")
             ).all()
             assert [(name, year) for name, year, _ in placed] == [(f"{table}_y{y}", y) for y, _ in before[table]]
+            # the application's role may read each partition directly too (pg_dump, run as that role, locks them)
+            for name in partitions_of(conn, table):
+                assert conn.execute(
+                    sa.text("SELECT has_table_privilege(:r, :t, 'SELECT')"), {"r": APP_ROLE, "t": name}
+                ).scalar()
         # a year-scoped list reads one partition only
         plan = _plan(
             conn,
@@ -174,6 +183,12 @@ def test_partition_moves_the_rows_keeps_the_keys_prunes_and_comes_back(owner):
     with owner.begin() as conn:
         again = partition.partition_by_year(conn)
     assert again.done == "already" and again.years == [YEAR + 6]
+    with owner.connect() as conn:
+        for table in TABLES:
+            granted = conn.execute(
+                sa.text("SELECT has_table_privilege(:r, :t, 'INSERT')"), {"r": APP_ROLE, "t": f"{table}_y{YEAR + 6}"}
+            ).scalar()
+            assert granted
 
     with owner.begin() as conn:
         assert partition.unpartition(conn).done == "unpartitioned"
