@@ -75,8 +75,8 @@ def world(url: str, creds: data.Credentials) -> World:
         saves = q(
             "SELECT e.id, p.unit_id, i.id, e.version FROM self_evaluation e JOIN project p ON p.id = e.project_id"
             " JOIN LATERAL (SELECT id FROM indicator WHERE project_id = p.id ORDER BY id LIMIT 1) i ON true"
-            " JOIN indicator_result r ON r.indicator_id = i.id"
-            " WHERE e.status = 'draft' AND i.id IN (SELECT min(id) FROM indicator GROUP BY project_id)"
+            " JOIN indicator_result r ON r.indicator_id = i.id AND r.self_evaluation_id = e.id"
+            " WHERE e.status = 'draft'"  # the lateral already picks each project's first indicator
         )
         return World(
             url=url,

@@ -106,3 +106,55 @@ def test_the_planted_round_lights_green_yellow_red(page: Page, live_server, sess
     expect(page.locator("#projects tbody tr")).to_have_count(1)
     expect(page.locator('tr[data-project="业务培训"]')).to_be_visible()
     page.screenshot(path=str(artifacts / "monitoring-reds.png"), full_page=True)
+
+
+@pytest.mark.parametrize("delay", [30, 150])
+def test_a_red_row_typed_fast_and_slow_through_an_input_method_and_a_paste_keeps_every_character(
+    page: Page, live_server, session, artifacts, delay
+):
+    """The monitoring form shares the 自评表's autosave: typed at 30 and 150 ms a key, 偏差原因 through a
+    pinyin composition with a 1.5 s pause (only the committed characters are saved), 纠偏措施 pasted
+    without any key, and a reload at once: the page and the database hold exactly what was entered."""
+    from tests.browser.test_typing import _compose
+
+    w = planted(session, fill=False)
+    name = "业务培训"
+    project = w["projects"][name]
+    ind = indicator_of(session, project.id)
+    sent: list[str] = []
+    pending = [0]
+
+    def started(r):
+        if r.method == "POST":
+            sent.append(r.post_data or "")
+            pending[0] += 1
+
+    page.on("request", started)
+    page.on("requestfinished", lambda r: pending.__setitem__(0, pending[0] - 1) if r.method == "POST" else None)
+    page.on("requestfailed", lambda r: pending.__setitem__(0, pending[0] - 1) if r.method == "POST" else None)
+    _login(page, live_server, "jcz")
+    page.goto(f"{live_server}/monitoring?year={project.year}")
+    page.click(f"#projects >> text={name}")
+    expect(page.locator("#project-name")).to_have_text(name)
+    page.click(f"#progress-{ind.id}")
+    page.locator(f"#progress-{ind.id}").press_sequentially("20人次", delay=delay)
+    page.keyboard.press("Tab")  # on while the row saves
+    page.click(f"#reason-{ind.id}")
+    cdp = page.context.new_cdp_session(page)
+    _compose(cdp, "renyuan", 1500, "人员", page)
+    _compose(cdp, "tiaozheng", 1500, "调整", page)
+    page.click(f"#measure-{ind.id}")
+    page.keyboard.insert_text("下半年加密安排")  # a paste by mouse: an input event, no key
+    expect(page.locator(f"#reason-{ind.id}")).to_have_value("人员调整")
+    _settle(page, pending)
+    page.screenshot(path=str(artifacts / f"monitoring-red-typed-{delay}ms.png"))
+    page.reload()
+    expect(page.locator(f"#progress-{ind.id}")).to_have_value("20人次")
+    expect(page.locator(f"#reason-{ind.id}")).to_have_value("人员调整")
+    expect(page.locator(f"#measure-{ind.id}")).to_have_value("下半年加密安排")
+    expect(page.locator(f"#light-{ind.id} [data-light]").first).to_have_attribute("data-light", "red")
+    session.expire_all()
+    line = monitoring.report_line(session=session, principal=w["unit"], project_id=project.id)
+    entry = line.indicators[0].entry
+    assert (entry.progress, entry.reason, entry.measure) == ("20人次", "人员调整", "下半年加密安排")
+    assert not any("renyuan" in body or "tiaozheng" in body for body in sent)
