@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlmodel import Session, select
 
@@ -68,13 +69,20 @@ def target_of(ind: Indicator) -> TargetParse:
     )
 
 
+@lru_cache(maxsize=65536)
+def parse_actual(text: str, year: int) -> TargetParse:
+    """An actual as typed, parsed (a pure function of the text and the year, and its answer is
+    immutable: each save re-scores every row of the evaluation, and parsed each row's actual anew)."""
+    return parse_target(text, year=year)
+
+
 def score(parts: Parts) -> scoring.EvaluationScore:
     """Score the parts as they stand (typed values not yet stored included)."""
     settings, project = parts.settings, parts.project
     inputs = []
     for ind in parts.indicators:
         res = parts.results.get(ind.id)
-        actual = parse_target(res.actual, year=project.year) if res and res.actual else None
+        actual = parse_actual(res.actual, project.year) if res and res.actual else None
         inputs.append(
             scoring.IndicatorInput(
                 key=str(ind.id),
@@ -96,17 +104,32 @@ def score(parts: Parts) -> scoring.EvaluationScore:
 
 
 def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> None:
-    """Write the result onto the rows (results that exist, and the evaluation's totals)."""
+    """Write the result onto the rows (results that exist, and the evaluation's totals).
+
+    Only the results whose weight, score, met, flags or places change are written (and their
+    updated_at moved): a save that changes one row's reason no longer rewrites every other row of
+    the evaluation with the same figures. A row the caller changed is the caller's to add."""
     evaluation = parts.evaluation
     by_key = {row.key: row for row in result.indicators}
+    now = None
     for ind in parts.indicators:
         res = parts.results.get(ind.id)
         if res is None:
             continue
         s = by_key[str(ind.id)]
-        res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, list(s.flags)
+        flags = list(s.flags)
+        if (
+            res.id is not None
+            and res.weight == s.weight  # as numbers: the column stores 10 and 10.00 alike
+            and res.score == s.score
+            and res.met == s.met
+            and list(res.flags or ()) == flags
+            and res.score_places == result.places
+        ):
+            continue
+        res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, flags
         res.score_places = result.places
-        res.updated_at = utcnow()
+        res.updated_at = now = now or utcnow()
         session.add(res)
     evaluation.score_places = result.places
     evaluation.target_version = parts.project.target_version

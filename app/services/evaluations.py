@@ -347,16 +347,23 @@ def build_view(
     evaluation: SelfEvaluation,
     parts: engine.Parts | None = None,
     result: scoring.EvaluationScore | None = None,
+    *,
+    window: FilingWindow | None | Any = UNSET,
 ) -> EvaluationView:
     """The view of an evaluation; given the parts (and their result) a use case already has, it
-    neither loads nor scores again."""
+    neither loads nor scores again, and given the filing window it checked, reads it not again."""
     parts = parts or engine.load(session, evaluation)
     result = result or engine.score(parts)
     project, indicators, results = parts.project, parts.indicators, parts.results
     template, settings = parts.template, parts.settings
-    unit = session.get(Unit, project.unit_id)
-    dept = session.get(Department, unit.department_id) if unit.department_id else None
-    window = filing_window(session=session, year=project.year)
+    # the unit and its department's name in one query
+    unit, department_name = session.exec(
+        select(Unit, Department.name)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(Unit.id == project.unit_id)
+    ).one()
+    if window is UNSET:
+        window = filing_window(session=session, year=project.year)
     by_key = {row.key: row for row in result.indicators}
     categories = [c for c in settings.structure.categories if c.scoring == "indicators"]
     views: dict[str, list[IndicatorView]] = {c.slug: [] for c in categories}
@@ -415,7 +422,7 @@ def build_view(
         evaluation=evaluation,
         project=project,
         unit=unit,
-        department_name=dept.name if dept else "",
+        department_name=department_name or "",
         template_label=label(template),
         settings=settings,
         execution_weight=result.execution_weight,
@@ -492,11 +499,18 @@ def check_transition(principal: Principal, evaluation: SelfEvaluation, action: s
 def _check_editable(
     session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project, action: str = "save"
 ) -> lifecycle.Transition:
+    return _check_editable_in(session, principal, evaluation, project, action)[0]
+
+
+def _check_editable_in(
+    session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project, action: str = "save"
+) -> tuple[lifecycle.Transition, FilingWindow | None]:
+    """The transition, and the filing window it was checked against (the view after the change shows it)."""
     row = check_transition(principal, evaluation, action)
     window = filing_window(session=session, year=project.year)
     if not window_is_open(window):
         raise WindowClosed(_window_message(window))
-    return row
+    return row, window
 
 
 def check_editable(*, session: Session, principal: Principal, evaluation_id: int) -> None:
@@ -604,7 +618,7 @@ def save(
     evaluation = scope.visible_evaluation(session=session, principal=principal, evaluation_id=evaluation_id)
     parts = engine.load(session, evaluation)
     project, indicators, existing = parts.project, parts.indicators, parts.results
-    row = _check_editable(session, principal, evaluation, project)
+    row, window = _check_editable_in(session, principal, evaluation, project)
     check_version(evaluation, version)
     claim_version(session, evaluation)
     by_id = {i.id: i for i in indicators}
@@ -760,8 +774,10 @@ def save(
 
     if not after:
         session.rollback()
-        return build_view(session, principal, evaluation, parts, result)
+        return build_view(session, principal, evaluation, parts, result, window=window)
+    typed_at = utcnow()
     for res in changed_results:
+        res.updated_at = typed_at
         session.add(res)
     session.add(project)
     engine.store(session, parts, result)
@@ -778,7 +794,7 @@ def save(
         after=after,
     )
     commit_versioned(session, evaluation)
-    return build_view(session, principal, evaluation, parts, result)
+    return build_view(session, principal, evaluation, parts, result, window=window)
 
 
 STALE = "这份自评已被他人或其他窗口修改，请刷新页面后再填写（您的修改未保存）"

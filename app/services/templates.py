@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,7 +77,19 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
 
 
 def settings_of(template: ScoringTemplate) -> TemplateSettings:
-    return TemplateSettings.from_json(template.settings)
+    """The template's rules, read once per stored settings (every save and page scores by them)."""
+    key = json.dumps(template.settings, sort_keys=True, ensure_ascii=False, default=str)
+    settings = _SETTINGS.get(key)
+    if settings is None:
+        settings = TemplateSettings.from_json(template.settings)
+        if len(_SETTINGS) >= 256:
+            _SETTINGS.clear()
+        _SETTINGS[key] = settings
+    return settings
+
+
+# TemplateSettings by the JSON text they were read from (frozen; the same text, the same rules)
+_SETTINGS: dict[str, TemplateSettings] = {}
 
 
 def current_settings(*, session: Session, name: str = DEFAULT_TEMPLATE) -> TemplateSettings:
