@@ -38,7 +38,8 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     return principal_for_user(user) if user else None
 
 
-def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    # async: no I/O here, so no hop to the threadpool (FastAPI runs a sync dependency on a thread)
     if principal is None:
         raise NotAuthenticated("请先登录")
     return principal

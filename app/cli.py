@@ -754,3 +754,41 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+db_cli = typer.Typer(help="数据库的运维步骤", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("partition")
+def db_partition() -> None:
+    """把 indicator 与 indicator_result 按年度分区（仅 PostgreSQL；以表的所有者运行，持锁重写两张表，
+    请在停机窗口执行）。再次执行时补建缺少的年度分区（含下一年度）。"""
+    from app.services import partition
+
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    if engine.dialect.name != "postgresql":
+        fail("按年度分区只用于 PostgreSQL（SQLite 没有分区）", 2)
+    with engine.begin() as connection:
+        outcome = partition.partition_by_year(connection)
+    years = "、".join(str(y) for y in outcome.years) or "无"
+    if outcome.done == "already":
+        typer.echo(f"已经按年度分区；新建的年度分区：{years}（其余年度由 DEFAULT 分区接收）")
+    else:
+        rows = "，".join(f"{t} {n:,} 行" for t, n in outcome.rows.items())
+        typer.echo(f"已按年度分区（{rows}）；年度分区：{years}，另有 DEFAULT 分区接收其他年度")
+
+
+@db_cli.command("unpartition")
+def db_unpartition() -> None:
+    """撤销按年度分区：恢复为普通表（仅 PostgreSQL；持锁重写两张表）。"""
+    from app.services import partition
+
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    if engine.dialect.name != "postgresql":
+        fail("按年度分区只用于 PostgreSQL（SQLite 没有分区）", 2)
+    with engine.begin() as connection:
+        outcome = partition.unpartition(connection)
+    typer.echo("没有分区，无需撤销。" if outcome.done == "not partitioned" else "已恢复为普通表。")

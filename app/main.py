@@ -228,11 +228,12 @@ def _has_body(headers: Headers) -> bool:
 MAX_ID = 2**63 - 1
 
 
-def ids_in_range(request: Request) -> None:
+async def ids_in_range(request: Request) -> None:
     """An id in the path that no key column can hold names nothing: 404 before any query is built.
 
     SQLite cannot bind it (OverflowError) and PostgreSQL refuses it (out of range): both were 500s.
-    One app-wide dependency, so a route added later is covered too.
+    One app-wide dependency, so a route added later is covered too. async: it does no I/O, so it
+    runs on the event loop instead of costing every request a hop to the threadpool.
     """
     for value in request.path_params.values():
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import socket
@@ -412,9 +413,32 @@ def drive(base: str, sc: Scenario, w: World, *, seconds: float, floor_name: str 
     return asyncio.run(load.closed(make, clients=sc.clients, seconds=seconds))
 
 
+def warm_tokens(base: str, w: World) -> None:
+    """One call with every unit token: a token's first use in a minute records its last use (a write and
+    an audit event, app/services/tokens.py), which the floor's captured program leaves out (capture_program
+    records each request's second call). With 500 units (5,000 at scale 1) and a few seconds per run,
+    almost every timed call was a token's first: the run measured the coarse last-use write, not the read."""
+    import httpx
+
+    async def go() -> None:
+        gate = asyncio.Semaphore(16)
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+
+            async def one(token: str) -> None:
+                async with gate:
+                    r = await client.get(f"/api/v1/indicators?year={YEAR}&limit=1", headers=_bearer(token))
+                    r.raise_for_status()
+
+            await asyncio.gather(*(one(t) for t in w.creds.unit_tokens.values()))
+
+    asyncio.run(go())
+
+
 def run_reads(w: World, jx: Server, fl: Server, scenarios: list[Scenario], seconds: float) -> list[Outcome]:
     out = []
     for sc in scenarios:
+        if sc.name == "unit_indicators":
+            warm_tokens(jx.base, w)
         o = Outcome(sc.name, sc.title, sc.bar)
         print(f"-- {sc.name}: {sc.title}", flush=True)
         mismatch = compare_sample(w, sc, jx, fl, sc.name)
@@ -598,20 +622,39 @@ def run_saves(w: World, jx: Server, fl: Server, seconds: float) -> list[Outcome]
 # --- the review queue (jixiao alone: its bar compares its own pages) ----------------------------------
 
 
-def run_review_queue(w: World, jx: Server, seconds: float) -> Outcome:
-    """The queue's first page against its last, as the finance bureau opens them."""
-    import re
+NEXT_PAGE = re.compile(r'<a class="button" href="([^"]+)"[^>]*>下一页</a>')
+
+
+def last_queue_page(base: str, first: str, headers: dict, limit: int = 10_000) -> tuple[str | None, int]:
+    """The queue's last page, found as a reviewer would reach it: following 下一页 from the first page
+    (the pages are keyset pages: their links carry an opaque page token, not a page number). Returns
+    its URL (None when the queue has one page) and the number of pages walked."""
+    import html
 
     import httpx
 
+    url, last, pages = first, None, 1
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        while pages < limit:
+            r = client.get(url)
+            r.raise_for_status()
+            found = NEXT_PAGE.search(r.text)
+            if found is None:
+                break
+            url = last = html.unescape(found.group(1))
+            pages += 1
+    return last, pages
+
+
+def run_review_queue(w: World, jx: Server, seconds: float) -> Outcome:
+    """The queue's first page against its last, as the finance bureau opens them."""
     o = Outcome("review_queue", "review queue, first page vs last page", "keyset, no OFFSET; any page ≤ 2× the first")
     print(f"-- review_queue: {o.title}", flush=True)
     headers = {"cookie": f"jixiao_session={w.creds.finance_cookie}"}
     first = f"/reviews?year={YEAR}&status=submitted"
-    page1 = httpx.get(jx.base + first, headers=headers, timeout=120)
-    pages = [int(n) for n in re.findall(r"[?&;]page=(\d+)", page1.text)]
-    last = f"{first}&page={max(pages)}" if pages else None
-    o.extra["last_page_url"] = last or "no page= link on page 1 (keyset?)"
+    last, pages = last_queue_page(jx.base, first, headers)
+    o.extra["pages"] = pages
+    o.extra["last_page_url"] = last or "the queue has a single page"
     sc = Scenario("review_queue", o.title, lambda w_, rng: ({}, ("GET", first, headers, None)), o.bar, clients=8)
     o.jixiao = Figures.of(drive(jx.base, sc, w, seconds=seconds))
     if last:
@@ -858,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
             o.floor = Figures.of(drive(fl.base, sc, w, seconds=args.seconds, floor_name=f"{name}_before"))
             print(f"-- {name}_before (floor): {o.floor.rate:.2f} req/s p50 {o.floor.p50:.0f} ms", flush=True)
             outcomes.append(o)
-        if want("review"):
+        if want("review_queue"):
             outcomes.append(run_review_queue(w, jx, args.seconds))
         if want("save"):
             outcomes += run_saves(w, jx, fl, args.seconds)

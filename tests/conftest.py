@@ -58,6 +58,14 @@ def migrate(url: str) -> None:
         config.attributes["app_role"] = APP_ROLE
         config.attributes["app_password"] = APP_PASSWORD
     command.upgrade(config, "head")
+    if url.startswith("postgresql") and os.environ.get("JIXIAO_TEST_PARTITIONED"):
+        # the operator's step `jixiao db partition` (README 横向扩展): the same tests on partitioned tables
+        from app.services import partition
+
+        owner = sa.create_engine(url)
+        with owner.begin() as connection:
+            partition.partition_by_year(connection)
+        owner.dispose()
 
 
 def as_app_role(owner_url: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 
-from app.api.deps import ERRORS, EXPORT_RESPONSES, ListQuery
+from app.api.deps import ERRORS, EXPORT_RESPONSES, ListQuery, model_response
 from app.api.export import Listing, filters_of, list_response
 from app.api.models import (
     IndicatorDetailPublic,
@@ -264,9 +264,9 @@ def get_project(
     session: ReadSessionDep,
     principal: PrincipalDep,
     project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
-) -> ProjectDetailPublic:
+) -> Any:
     """一个项目：资金、目标、全部指标（原始与识别后的指标值、实际完成值、得分、提示）与审核历史。"""
-    return project_detail_public(session=session, principal=principal, project_id=project_id)
+    return model_response(project_detail_public(session=session, principal=principal, project_id=project_id))
 
 
 def project_detail_public(*, session, principal, project_id: int) -> ProjectDetailPublic:
@@ -292,7 +292,11 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
         warnings=p.warnings or [],
         indicators=[indicator_detail_public(r) for r in detail.indicators],
         history=history_public(detail.history),
-        quality=quality_public(target_tables.quality(session=session, project=p, rows=detail.indicators)),
+        quality=quality_public(
+            target_tables.quality(
+                session=session, project=p, rows=detail.indicators, department_id=detail.row["department_id"]
+            )
+        ),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request
+from fastapi.responses import Response
 from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, Field
 
@@ -61,6 +62,14 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
 }
+
+
+def model_response(model: BaseModel) -> Response:
+    """A response model already built (and so validated) by the endpoint, serialised once, as FastAPI
+    would (pydantic's JSON, by alias). Returned as a Response, FastAPI does not validate the model a second
+    time in a threadpool hop before serialising it; the route's declared response_model still documents
+    it (the OpenAPI schema is unchanged)."""
+    return Response(model.__pydantic_serializer__.to_json(model, by_alias=True), media_type="application/json")
 
 
 def _serializer(request: Request) -> URLSafeSerializer:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app import timeouts
-from app.api.deps import decode_cursor, page
+from app.api.deps import decode_cursor, model_response, page
 from app.services import audit, csv_copy, spreadsheet
 
 PAGE_SIZE = 1000
@@ -261,6 +261,8 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
     rows, next_cursor, next_url = page(
         request, route=listing.route, rows=fetch(session, after, limit + 1), limit=limit, key=listing.key
     )
-    return listing.envelope(
-        items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit
+    return model_response(
+        listing.envelope(
+            items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit
+        )
     )

@@ -600,13 +600,16 @@ def delete_indicator(*, session: Session, principal: Principal, indicator_id: in
 # --- quality ----------------------------------------------------------------------------------
 
 
-def quality(*, session: Session, project: Project, rows: Sequence[Any] | None = None) -> QualityReport:
+def quality(
+    *, session: Session, project: Project, rows: Sequence[Any] | None = None, department_id: int | None | bool = False
+) -> QualityReport:
     """The quality checks over a project's indicators, in table order (app/domain/target_quality.py).
 
     `rows`: the project's indicator rows already read by the caller, in table order (mappings with
     id, level1, level2, name, period_target, annual_target and the table's own 分值 as given_weight),
     so a page that shows them does not read them twice. Target texts are parsed through a cache:
-    the same strings recur all over a year's tables, and a parse is immutable."""
+    the same strings recur all over a year's tables, and a parse is immutable. `department_id`: the
+    project's unit's department when the caller has read it already (None: the unit has none)."""
     if rows is None:
         indicators: Sequence[Any] = session.exec(
             select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
@@ -624,7 +627,10 @@ def quality(*, session: Session, project: Project, rows: Sequence[Any] | None = 
             )
             for r in rows
         ]
-    settings = settings_of(_template(session, project.year, session.get(Unit, project.unit_id)))
+    if department_id is False:
+        unit = session.get(Unit, project.unit_id)
+        department_id = unit.department_id if unit is not None else None
+    settings = settings_of(template_for(session=session, year=project.year, department_id=department_id))
     return check_table(indicators, year=project.year, settings=quality_settings(settings), parse=parse_cached)
 
 

@@ -249,7 +249,13 @@ def revoke_token(*, session: Session, token_id: int, actor: Principal | str = "c
 def authenticate(*, session: Session, token: str) -> Principal | None:
     """The caller a Bearer token stands for, with the scopes it carries; None when unknown or
     revoked; refused (401) when expired."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    # the columns it needs, not the entity: this runs on every API call
+    t = ApiToken
+    row = session.execute(
+        sa.select(
+            t.id, t.name, t.role, t.scope, t.unit_id, t.department_id, t.last_used_at, t.revoked_at, t.expires_at
+        ).where(t.token_hash == token_digest(token))
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
