@@ -104,6 +104,12 @@ def _fold(text: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
+def _vague(text: str | None) -> bool:
+    """Says only the direction of a change (提升, 有所提高 …): folded once, not once per word."""
+    folded = _fold(text)
+    return any(word in folded for word in VAGUE_WORDS)
+
+
 def _category_name(slug: str) -> str:
     return LEVEL1_BY_SLUG[slug].name if slug in LEVEL1_BY_SLUG else slug
 
@@ -191,7 +197,7 @@ def check_table(
         where = _place(ind, n)
         if annual.kind != "qualitative":
             quantitative += 1
-        elif any(word in _fold(ind.annual_target) for word in VAGUE_WORDS):
+        elif _vague(ind.annual_target):
             not_measurable += 1
             issues.append(
                 QualityIssue(

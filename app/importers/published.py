@@ -207,10 +207,11 @@ def _indicator(
     place,
     problems,
     *,
-    level1_place: Place | None = None,
-    level2_place: Place | None = None,
+    level1_place: Place | Callable[[], Place] | None = None,
+    level2_place: Place | Callable[[], Place] | None = None,
 ) -> IndicatorRow | None:
-    """Build an IndicatorRow, checking the categories (shared by both readers)."""
+    """Build an IndicatorRow, checking the categories (shared by both readers). The places of the
+    category cells may be given as callables: made only when a problem is reported there."""
     level1 = level1_from_text(level1_raw)
     if level1 is None:
         problems.append(
@@ -218,7 +219,7 @@ def _indicator(
                 "error",
                 "unknown_level1",
                 f"无法识别的一级指标“{level1_raw}”：应为产出指标、效益指标、满意度指标或成本指标（如“1-产出指标”）。",
-                level1_place or place,
+                _made(level1_place) or place,
             )
         )
         return None
@@ -229,7 +230,7 @@ def _indicator(
                 "warning",
                 "unknown_level2",
                 f"无法识别的二级指标“{level2_raw}”，已按原文保存。" if level2_raw else "二级指标为空。",
-                level2_place or place,
+                _made(level2_place) or place,
             )
         )
     elif level2.level1 != level1.slug:
@@ -238,7 +239,7 @@ def _indicator(
                 "warning",
                 "level2_mismatch",
                 f"二级指标“{level2_raw}”不属于一级指标“{level1_raw}”（应属于{_level1_name(level2.level1)}）。",
-                level2_place or place,
+                _made(level2_place) or place,
             )
         )
     return IndicatorRow(
@@ -253,6 +254,10 @@ def _indicator(
         weight=weight,
         place=place,
     )
+
+
+def _made(place: Place | Callable[[], Place] | None) -> Place | None:
+    return place() if callable(place) else place
 
 
 def _level1_name(slug: str) -> str:

@@ -679,6 +679,12 @@ class _ProjectBuilder:
         self.first_values: dict[str, tuple[int, str | None]] = {}
         self.money_unit_warned = False
         self.finished: list[ProjectRow] = []  # complete projects not yet handed on
+        # (header, column index or None) of the cells read from every row, looked up once
+        at = columns.index.get
+        self.project_at = [(h, at(h)) for h in PROJECT_COLUMNS]
+        self.indicator_at = [(h, at(h)) for h in (LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT)]
+        self.split_at = [(h, at(h)) for h in SPLIT_COLUMNS]
+        self.packed = PACKED_COLUMN in columns.index
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
         column = self.columns.written.get(header, header) if header else None
@@ -705,9 +711,24 @@ class _ProjectBuilder:
         text = _plain(value) if isinstance(value, Decimal) else str(value)
         return text if text.strip() else None
 
+    def texts(self, cells: list, wanted: list[tuple[str, int | None]], row: int) -> list[str | None]:
+        """`text` of several cells in one pass: a plain string cell (every csv cell) is taken as it
+        is; anything else (a formula, a number, a date) goes through `text`, in the same order."""
+        n = len(cells)
+        out: list[str | None] = []
+        for header, k in wanted:
+            if k is None or k >= n:
+                out.append(None)
+                continue
+            value = cells[k]
+            if type(value) is str:
+                out.append(value if value.strip() else None)
+            else:
+                out.append(self.text(cells, header, row))
+        return out
+
     def add(self, row: int, cells: list) -> None:
-        get = lambda h: self.text(cells, h, row)  # noqa: E731
-        values = {h: get(h) for h in PROJECT_COLUMNS}
+        values = dict(zip(PROJECT_COLUMNS, self.texts(cells, self.project_at, row), strict=True))
         unit = (values[UNIT_NAME] or "").strip()
         name = (values[PROJECT_NAME] or "").strip()
         code = (values[PROJECT_CODE] or "").strip() or None
@@ -750,6 +771,8 @@ class _ProjectBuilder:
         for header in (YEAR, DEPARTMENT, UNIT_CODE, BUDGET, PERIOD_GOAL, ANNUAL_GOAL):
             value = values[header]
             first_row, first = self.first_values[header]
+            if value is first or value == first:
+                continue
             if value is not None and first is not None and value.strip() != first.strip():
                 self.problem(
                     "warning",
@@ -764,7 +787,7 @@ class _ProjectBuilder:
     def add_indicators(self, row: int, cells: list) -> None:
         project = self.current
         assert project is not None
-        packed = self.text(cells, PACKED_COLUMN, row) if PACKED_COLUMN in self.columns.index else None
+        packed = self.text(cells, PACKED_COLUMN, row) if self.packed else None
         if packed is not None:
             place = self.place(row, PACKED_COLUMN)
             rows, packed_problems = parse_packed(
@@ -777,13 +800,8 @@ class _ProjectBuilder:
             for p in packed_problems:
                 self.problem(p.severity, p.code, p.message, p.place, project)
             return
-        get = lambda h: self.text(cells, h, row)  # noqa: E731
-        level1, level2, name = (
-            (get(LEVEL1) or "").strip(),
-            (get(LEVEL2) or "").strip(),
-            (get(NAME) or "").strip(),
-        )
-        period, annual, weight_text = get(PERIOD_TARGET), get(ANNUAL_TARGET), get(WEIGHT)
+        level1, level2, name, period, annual, weight_text = self.texts(cells, self.indicator_at, row)
+        level1, level2, name = (level1 or "").strip(), (level2 or "").strip(), (name or "").strip()
         if not name:
             self.problem(
                 "error",
@@ -793,7 +811,8 @@ class _ProjectBuilder:
             )
             return
         if self.columns.split:
-            split = self.split_target(get(NATURE), get(VALUE), get(MEASURE), row, name)
+            nature, value, measure = self.texts(cells, self.split_at, row)
+            split = self.split_target(nature, value, measure, row, name)
             if split is False:
                 return
             annual = split
@@ -825,8 +844,8 @@ class _ProjectBuilder:
             weight,
             self.place(row, NAME, name),
             problems,
-            level1_place=self.place(row, LEVEL1, level1),
-            level2_place=self.place(row, LEVEL2, level2),
+            level1_place=lambda: self.place(row, LEVEL1, level1),
+            level2_place=lambda: self.place(row, LEVEL2, level2),
         )
         for p in problems:
             self.problem(p.severity, p.code, p.message, p.place, project)

@@ -375,7 +375,11 @@ def rows_for(session: Session, parents: list[tuple[str, int]]) -> list[Attachmen
     """The attachments of these parents (already checked as visible), oldest first."""
     if not parents:
         return []
-    clauses = [sa.and_(Attachment.parent_kind == k, Attachment.parent_id == i) for k, i in parents]
+    by_kind: dict[str, list[int]] = {}
+    for kind, parent_id in parents:
+        by_kind.setdefault(kind, []).append(parent_id)
+    # one IN per kind (a 自评表 with 30 rows was 31 ORed pairs: a new statement to build for every size)
+    clauses = [sa.and_(Attachment.parent_kind == k, Attachment.parent_id.in_(ids)) for k, ids in by_kind.items()]  # type: ignore[attr-defined]
     query = select(Attachment).where(Attachment.deleted_at.is_(None), sa.or_(*clauses))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(Attachment.id)).all())
 
@@ -506,8 +510,11 @@ def evaluation_listing(*, session: Session, principal: Principal, evaluation_id:
     """A 自评表's attachments and those of its indicator rows (404 unless the caller may see it)."""
     top = visible_parent(session=session, principal=principal, kind="evaluation", parent_id=evaluation_id)
     ev = session.get(SelfEvaluation, evaluation_id)
+    # the columns the labels need, not the indicators' entities
     indicators = session.exec(
-        select(Indicator).where(Indicator.project_id == ev.project_id).order_by(Indicator.position, Indicator.id)  # type: ignore[union-attr]
+        select(Indicator.id, Indicator.level2, Indicator.level2_name, Indicator.name)
+        .where(Indicator.project_id == ev.project_id)  # type: ignore[union-attr]
+        .order_by(Indicator.position, Indicator.id)
     ).all()
     parents = [top] + [
         Parent("indicator", i.id, top.status, top.unit_id, evaluation_id=evaluation_id)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app import timeouts
-from app.domain.categories import fit_problem
+from app.domain.categories import LEVEL2_BY_SLUG, fit_problem
 from app.domain.evaluation import FIRST_STATUS, TARGET_EDITING, TARGET_FIRST_STATUS, TARGET_IMPORTED_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
 from app.domain.target_quality import check_table, quality_settings
@@ -421,7 +421,8 @@ class _Writer:
             self.report.counts["departments_created"] += 1
         return self.departments[name]
 
-    def unit_for(self, p: ProjectRow) -> Unit:
+    def unit_for(self, p: ProjectRow, *, flush: bool = True) -> Unit:
+        """The project's unit, created if new (`flush=False`: its id comes with the next flush)."""
         unit = self.units_by_code.get(p.unit_code) if p.unit_code else None
         key = name_key(p.unit_name or "")
         if unit is None:
@@ -435,7 +436,8 @@ class _Writer:
                 department_id=dept.id if dept else None,
             )
             self.session.add(unit)
-            self.session.flush()
+            if flush:
+                self.session.flush()
             self.units_by_key[key] = unit
             if unit.code:
                 self.units_by_code[unit.code] = unit
@@ -583,8 +585,11 @@ class _Writer:
         assert year is not None
         existing: dict[tuple[int, str], Project] = {}
         planned = []
-        for p in projects:
-            unit = self.unit_for(p)
+        # the batch's new units in one flush (one INSERT of many rows), not one round trip each
+        units = [self.unit_for(p, flush=False) for p in projects]
+        if any(unit.id is None for unit in units):
+            session.flush()
+        for p, unit in zip(projects, units, strict=True):
             if unit.id not in self.seen_units:
                 self.seen_units.add(unit.id)
                 report.counts["units"] += 1
@@ -1012,8 +1017,9 @@ def copy_rows(session: Session, model, rows: list[dict]) -> None:
         for row in rows:
             values = [*row.values(), *extra]
             for k in json_at:
-                if values[k] is not None:
-                    values[k] = json.dumps(values[k], ensure_ascii=False, default=str)
+                value = values[k]
+                if value is not None:
+                    values[k] = "[]" if value == [] else json.dumps(value, ensure_ascii=False, default=str)
             copy.write_row(values)
 
 
@@ -1022,22 +1028,40 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
     the report with their place."""
     values = []
     for row in p.indicators:
-        columns = indicator_columns(
-            year=year,
-            level1=row.level1,
-            level2=row.level2,
-            level2_name=row.level2_raw,
-            name=row.name,
-            period_target=row.period_target,
-            annual_target=row.annual_target,
-            weight=row.weight,
-            position=row.order,
-            parse=_parse,
-        )
+        columns = _target_part(row.annual_target, row.period_target, year) | {
+            "position": row.order,
+            "level1": row.level1,
+            "level2": row.level2,
+            "level2_code": LEVEL2_BY_SLUG[row.level2].code if row.level2 in LEVEL2_BY_SLUG else None,
+            "level2_name": (row.level2_raw or "")[:100] or None,
+            "name": row.name[:1000],
+            "weight": row.weight,
+        }
+        columns["target_warnings"] = list(columns["target_warnings"])
+        columns["warnings"] = list(columns["warnings"])
         for message in columns["warnings"]:
             report.warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
         values.append({"project_id": project_id, **columns})
     return values
+
+
+@lru_cache(maxsize=8192)
+def _target_part(annual_target: str | None, period_target: str | None, year: int) -> dict[str, Any]:
+    """indicator_columns of one pair of raw target strings; the caller puts in the row's own
+    columns (position, categories, name, weight) and copies the lists. Real tables repeat their
+    target strings heavily; bounded, so memory stays flat whatever the file."""
+    return indicator_columns(
+        year=year,
+        level1="",
+        level2=None,
+        level2_name=None,
+        name="",
+        period_target=period_target,
+        annual_target=annual_target,
+        weight=None,
+        position=0,
+        parse=_parse,
+    )
 
 
 def _quality_of(p: ProjectRow, year: int, settings: TemplateSettings) -> dict:
