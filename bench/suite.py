@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -460,6 +461,9 @@ def run_reads(w: World, jx: Server, fl: Server, scenarios: list[Scenario], secon
 # --- saving actuals -----------------------------------------------------------------------------------
 
 
+_SAVE_RUNS = itertools.count()
+
+
 class Saves:
     """Saves of one stack: random draft evaluations (never two at once on one evaluation), each writing a
     unique deviation reason on the evaluation's first indicator; every acknowledged save is recorded."""
@@ -470,7 +474,9 @@ class Saves:
         self.inflight: set[int] = set()
         self.acked: dict[int, list[str]] = {}
         self.bad_versions = 0
-        self.n = 0
+        # reasons unique across the closed and the paced run (they share evaluations): a reason written
+        # again is no change, answered with the version unchanged, and counted as a version off
+        self.n = next(_SAVE_RUNS) * 1_000_000
 
     def pick(self, rng: random.Random) -> tuple[int, int, int, str, int]:
         for _ in range(100):
