@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import model_response
 from app.api.models import money, rate, score
 from app.api.scopes import requires
 from app.api.targets import TargetParsePublic
@@ -415,8 +416,8 @@ def get(evaluation_id: int, principal: PrincipalDep, session: SessionDep) -> Eva
     },
 )
 @requires("write")
-def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, session: SessionDep) -> EvaluationPublic:
-    """Save actuals and figures; answers the recomputed evaluation."""
+def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, session: SessionDep) -> Any:
+    """Save actuals and figures; answers the recomputed evaluation (built and validated once, here)."""
     given = body.model_fields_set
     results = []
     for r in body.results:
@@ -443,7 +444,7 @@ def put(evaluation_id: int, body: EvaluationUpdate, principal: PrincipalDep, ses
         results=results,
         split={name: getattr(body, name) for name in SPLIT_FIELDS if name in given},
     )
-    return public(v)
+    return model_response(public(v))
 
 
 @router.post("/{evaluation_id}/submit", response_model=EvaluationPublic, summary="送审")
