@@ -52,7 +52,7 @@ def test_a_row_saved_from_the_page_scores_once(client, session, evaluation, coun
         headers={"HX-Request": "true"},
     )
     assert saved.status_code == 200, saved.text
-    assert counts == {"evaluate": 1, "template": 1}
+    assert counts["evaluate"] == 1 and counts["template"] <= 1  # the settings: parsed at most once, cached per process
 
 
 def test_a_save_through_the_api_scores_once(client, session, evaluation, counts):
@@ -62,7 +62,7 @@ def test_a_save_through_the_api_scores_once(client, session, evaluation, counts)
     counts.update(evaluate=0, template=0)
     body = {"version": version, "results": [{"indicator_id": ind, "actual": "11份"}]}
     assert client.put(f"/api/v1/self-evaluations/{eid}", json=body).status_code == 200
-    assert counts == {"evaluate": 1, "template": 1}
+    assert counts["evaluate"] == 1 and counts["template"] <= 1  # the settings: parsed at most once, cached per process
 
 
 def test_an_approval_from_the_review_page_scores_once(client, session, evaluation, counts):
@@ -81,7 +81,7 @@ def test_an_approval_from_the_review_page_scores_once(client, session, evaluatio
     }
     done = client.post(f"/reviews/{eid}", data=form, headers={"HX-Request": "true"})
     assert done.status_code == 204, done.text
-    assert counts == {"evaluate": 1, "template": 1}
+    assert counts["evaluate"] == 1 and counts["template"] <= 1  # the settings: parsed at most once, cached per process
     session.expire_all()
     assert session.get(SelfEvaluation, eid).status == "approved"
 
@@ -93,4 +93,4 @@ def test_an_approval_through_the_api_scores_once(client, session, evaluation, co
     as_user(client, "gxj")
     counts.update(evaluate=0, template=0)
     assert client.post(f"/api/v1/self-evaluations/{eid}/approve", json={}).status_code == 200
-    assert counts == {"evaluate": 1, "template": 1}
+    assert counts["evaluate"] == 1 and counts["template"] <= 1  # the settings: parsed at most once, cached per process
