@@ -181,14 +181,29 @@ def list_events(
     return list(session.exec(stmt).mappings())
 
 
-def _head(session: Session, stream: str) -> tuple[int, str]:
-    row = session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.stream == stream)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
+def _head(connection: sa.Connection, stream: str) -> tuple[int, str]:
+    row = connection.execute(
+        sa.select(_TABLE.c.seq, _TABLE.c.hash).where(_TABLE.c.stream == stream).order_by(_TABLE.c.seq.desc()).limit(1)
     ).first()
     return (row[0], row[1]) if row else (0, GENESIS)
+
+
+_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
+
+
+def _insert(connection: sa.Connection, event: AuditEvent, *, skip_taken: bool) -> int | None:
+    """INSERT the event's row on the connection (not through the unit of work: one statement, no flush
+    of its own); its id, or None when `skip_taken` and another writer holds its (stream, seq)."""
+    values = {name: getattr(event, name) for name in _COLUMNS}
+    if not skip_taken:
+        return connection.execute(sa.insert(_TABLE).values(values)).inserted_primary_key[0]
+    from sqlalchemy.dialects.postgresql import insert
+
+    # ON CONFLICT DO NOTHING: a writer that took this seq (its commit ended our wait on the key) makes
+    # the insert answer no row instead of an error, so the transaction survives without a savepoint.
+    statement = insert(_TABLE).values(values).on_conflict_do_nothing(index_elements=["stream", "seq"])
+    return connection.execute(statement.returning(_TABLE.c.id)).scalar()
 
 
 def _append(session: Session, event: AuditEvent) -> None:
@@ -201,28 +216,23 @@ def _append(session: Session, event: AuditEvent) -> None:
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        event.seq, event.prev_hash = _next(session, event.stream)
+        event.seq, event.prev_hash = _head_next(connection, event.stream)
         event.hash = event_hash(event)
-        session.add(event)
-        session.flush()
+        event.id = _insert(connection, event, skip_taken=False)
         return
     for _ in range(MAX_ATTEMPTS):
-        event.seq, event.prev_hash = _next(session, event.stream)
+        event.seq, event.prev_hash = _head_next(connection, event.stream)
         event.hash = event_hash(event)
-        try:
-            with session.begin_nested():
-                session.add(event)
+        new_id = _insert(connection, event, skip_taken=True)
+        if new_id is not None:
+            event.id = new_id
             return
-        except sa.exc.IntegrityError:
-            # Another writer took this seq (its commit released our wait on the key): read the new
-            # head and append after it.
-            session.expunge(event) if event in session else None
-            continue
+        # Another writer took this seq and committed: read the new head and append after it.
     raise RuntimeError(f"审计记录无法追加到 {event.stream}：{MAX_ATTEMPTS} 次都与其他写入冲突")
 
 
-def _next(session: Session, stream: str) -> tuple[int, str]:
-    seq, last = _head(session, stream)
+def _head_next(connection: sa.Connection, stream: str) -> tuple[int, str]:
+    seq, last = _head(connection, stream)
     return seq + 1, last
 
 
