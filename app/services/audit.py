@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
 from app.models import AuditEvent
@@ -31,6 +32,7 @@ from app.security import Principal
 from app.sqltypes import utcnow
 
 GENESIS = "0" * 64
+GENESIS_SEQ = 0  # the seq "before" a stream's first event
 MAX_ATTEMPTS = 20
 STREAM_MAX = 200
 
@@ -92,8 +94,11 @@ def record(
     after: dict[str, Any] | None = None,
     note: str | None = None,
     stream: str | None = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
-    """Append an audit event to its stream (committed with the change it records)."""
+    """Append an audit event to its stream (committed with the change it records). `head`: the
+    stream's (seq, hash) as the caller read it earlier in the transaction (head_query), which saves
+    reading it again; if another writer appended since, the append reads the new head and retries."""
     if isinstance(actor, Principal):
         user_id, name = actor.user_id, actor.name
     else:
@@ -111,7 +116,7 @@ def record(
         at=utcnow(),
         stream=stream or stream_of(entity_type, entity_id, name),
     )
-    _append(session, event)
+    _append(session, event, head)
     return event
 
 
@@ -181,11 +186,16 @@ def list_events(
     return list(session.exec(stmt).mappings())
 
 
-def _head(connection: sa.Connection, stream: str) -> tuple[int, str]:
-    row = connection.execute(
+def head_query(stream: str) -> sa.Select:
+    """The last event of a stream: (seq, hash); no row for an empty stream (GENESIS_SEQ, GENESIS)."""
+    return (
         sa.select(_TABLE.c.seq, _TABLE.c.hash).where(_TABLE.c.stream == stream).order_by(_TABLE.c.seq.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
+    )
+
+
+def _head(connection: sa.Connection, stream: str) -> tuple[int, str]:
+    row = connection.execute(head_query(stream)).first()
+    return (row[0], row[1]) if row else (GENESIS_SEQ, GENESIS)
 
 
 _TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -197,16 +207,20 @@ def _insert(connection: sa.Connection, event: AuditEvent, *, skip_taken: bool) -
     of its own); its id, or None when `skip_taken` and another writer holds its (stream, seq)."""
     values = {name: getattr(event, name) for name in _COLUMNS}
     if not skip_taken:
-        return connection.execute(sa.insert(_TABLE).values(values)).inserted_primary_key[0]
-    from sqlalchemy.dialects.postgresql import insert
-
-    # ON CONFLICT DO NOTHING: a writer that took this seq (its commit ended our wait on the key) makes
-    # the insert answer no row instead of an error, so the transaction survives without a savepoint.
-    statement = insert(_TABLE).values(values).on_conflict_do_nothing(index_elements=["stream", "seq"])
-    return connection.execute(statement.returning(_TABLE.c.id)).scalar()
+        return connection.execute(_INSERT, values).inserted_primary_key[0]
+    return connection.execute(_INSERT_UNLESS_TAKEN, values).scalar()
 
 
-def _append(session: Session, event: AuditEvent) -> None:
+# Built once: a statement made per call spends more in SQLAlchemy's coercions than in the database.
+_INSERT = sa.insert(_TABLE)
+# ON CONFLICT DO NOTHING: a writer that took this seq (its commit ended our wait on the key) makes the
+# insert answer no row instead of an error, so the transaction survives without a savepoint.
+_INSERT_UNLESS_TAKEN = (
+    postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["stream", "seq"]).returning(_TABLE.c.id)
+)
+
+
+def _append(session: Session, event: AuditEvent, head: tuple[int, str] | None = None) -> None:
     # What the event records is flushed first, outside the retry: its own errors are the caller's.
     session.flush()
     connection = session.connection()
@@ -221,7 +235,9 @@ def _append(session: Session, event: AuditEvent) -> None:
         event.id = _insert(connection, event, skip_taken=False)
         return
     for _ in range(MAX_ATTEMPTS):
-        event.seq, event.prev_hash = _head_next(connection, event.stream)
+        seq, last = head or _head(connection, event.stream)
+        head = None  # a second attempt reads the head
+        event.seq, event.prev_hash = seq + 1, last
         event.hash = event_hash(event)
         new_id = _insert(connection, event, skip_taken=True)
         if new_id is not None:

@@ -346,19 +346,43 @@ def visible_with_parts(*, session: Session, principal: Principal, evaluation_id:
     """scope.visible_evaluation, with its project, template, unit and department read in the same query:
     they land in the session's identity map, so the session.get()s of engine.load and build_view that
     follow answer from it instead of a query each (five queries become one on every save and page)."""
-    row = session.exec(
-        select(SelfEvaluation, Project, ScoringTemplate, Unit, Department)
-        .join(Project, Project.id == SelfEvaluation.project_id)
-        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
-        .join(Unit, Unit.id == Project.unit_id)
-        .outerjoin(Department, Department.id == Unit.department_id)
-        .where(SelfEvaluation.id == evaluation_id, scope.unit_filter(principal, Project.unit_id))
-    ).first()
+    row = session.exec(_parts_query(principal, evaluation_id)).first()
     if row is None:
         raise NotFound("自评不存在或无权查看")
     # the identity map holds its objects weakly: kept here, for the session's life (one request)
     session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
     return row[0]
+
+
+def _parts_query(principal: Principal, evaluation_id: int, *more: Any) -> Any:
+    return (
+        select(SelfEvaluation, Project, ScoringTemplate, Unit, Department, *more)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(SelfEvaluation.id == evaluation_id, scope.unit_filter(principal, Project.unit_id))
+    )
+
+
+def _visible_for_save(
+    session: Session, principal: Principal, evaluation_id: int
+) -> tuple[SelfEvaluation, FilingWindow | None, tuple[int, str] | None]:
+    """visible_with_parts, plus what a save reads next — the year's filing window and the head of the
+    evaluation's audit stream — in the same query: a save's round trips and statements are most of
+    its cost. The head may be stale by the time the event is appended (read before the version is
+    claimed): that only costs the append a second read (audit.record's `head`)."""
+    head = audit.head_query(audit.stream_of("self_evaluation", evaluation_id, "")).subquery()
+    row = session.exec(
+        _parts_query(principal, evaluation_id, FilingWindow, head.c.seq, head.c.hash)
+        .outerjoin(FilingWindow, FilingWindow.year == Project.year)
+        .outerjoin(head, sa.true())
+    ).first()
+    if row is None:
+        raise NotFound("自评不存在或无权查看")
+    session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
+    seq, last = row[-2], row[-1]
+    return row[0], row[5], (audit.GENESIS_SEQ, audit.GENESIS) if seq is None else (seq, last)
 
 
 def build_view(
@@ -519,11 +543,18 @@ def _check_editable(
 
 
 def _check_editable_in(
-    session: Session, principal: Principal, evaluation: SelfEvaluation, project: Project, action: str = "save"
+    session: Session,
+    principal: Principal,
+    evaluation: SelfEvaluation,
+    project: Project,
+    action: str = "save",
+    window: FilingWindow | None | Any = UNSET,
 ) -> tuple[lifecycle.Transition, FilingWindow | None]:
-    """The transition, and the filing window it was checked against (the view after the change shows it)."""
+    """The transition, and the filing window it was checked against (the view after the change shows
+    it); the window is read unless given (read by the caller in this transaction)."""
     row = check_transition(principal, evaluation, action)
-    window = filing_window(session=session, year=project.year)
+    if window is UNSET:
+        window = filing_window(session=session, year=project.year)
     if not window_is_open(window):
         raise WindowClosed(_window_message(window))
     return row, window
@@ -631,10 +662,10 @@ def save(
     Refused whole, with a message at each bad field, when anything is invalid; refused with a
     conflict when someone saved in between (stale version).
     """
-    evaluation = visible_with_parts(session=session, principal=principal, evaluation_id=evaluation_id)
+    evaluation, window, audit_head = _visible_for_save(session, principal, evaluation_id)
     parts = engine.load(session, evaluation)
     project, indicators, existing = parts.project, parts.indicators, parts.results
-    row, window = _check_editable_in(session, principal, evaluation, project)
+    row, window = _check_editable_in(session, principal, evaluation, project, window=window)
     check_version(evaluation, version)
     saved_at = utcnow()
     claim_version(session, evaluation, updated_at=saved_at)
@@ -807,6 +838,7 @@ def save(
         entity_id=evaluation.id,
         before=before,
         after=after,
+        head=audit_head,
     )
     commit_versioned(session, evaluation)
     return build_view(session, principal, evaluation, parts, result, window=window)
