@@ -733,6 +733,34 @@ def indicator_weights(
     return points, weights, tuple(dict.fromkeys(flags))
 
 
+# The weights of a project's indicators by its template's settings (the same object for the same stored
+# settings, app/services/templates.settings_of) and its indicators' (key, category, 分值 as written): they
+# do not depend on what was typed, so every save of an evaluation shares them (the Fraction arithmetic
+# was a tenth of a save). Held with its settings so that an id is never reused for other settings.
+_WEIGHTS: dict[int, tuple[TemplateSettings, dict[tuple, tuple]]] = {}
+
+
+def _weights_of(
+    settings: TemplateSettings, indicators: Sequence[IndicatorInput]
+) -> tuple[dict[str, Decimal], dict[str, Decimal], tuple[str, ...]]:
+    """indicator_weights, remembered (bounded); the answer is never changed by its callers."""
+    key = tuple(
+        (inp.key, inp.level1, None if inp.given_weight is None else str(inp.given_weight)) for inp in indicators
+    )
+    entry = _WEIGHTS.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        if len(_WEIGHTS) >= 64:
+            _WEIGHTS.clear()
+        entry = _WEIGHTS[id(settings)] = (settings, {})
+    found = entry[1].get(key)
+    if found is None:
+        found = indicator_weights(settings, indicators)
+        if len(entry[1]) >= 4096:
+            entry[1].clear()
+        entry[1][key] = found
+    return found
+
+
 # --------------------------------------------------------------------------------------
 # One indicator
 # --------------------------------------------------------------------------------------
@@ -1095,7 +1123,7 @@ def evaluate(
             f"评分模板的类别「{'、'.join(by_items)}」按项目逐项计分（如专项资金的扣分制），"
             "项目支出绩效自评表不按这种模板计分。"
         )
-    points, weights, project_flags = indicator_weights(settings, indicators)
+    points, weights, project_flags = _weights_of(settings, indicators)
     rows = tuple(score_indicator(settings, inp, weights[inp.key]) for inp in indicators)
     rate, exec_score, exec_flags = score_execution(settings, budget, spent)
     exec_weight = settings.execution_points
