@@ -30,6 +30,7 @@ class Executed:
     executemany: bool
     first_row: list[str | None]  # text form of the first row answered, [] when none
     rows: list[list[str | None]] = field(default_factory=list)  # every row, when there are few
+    columns: list[str] = field(default_factory=list)  # the names of the row's columns
 
 
 @contextmanager
@@ -52,6 +53,7 @@ def recording():
 
             rows = [[text(i, j) for j in range(result.nfields)] for i in range(min(result.ntuples, 500))]
             seen[-1].first_row, seen[-1].rows = rows[0], rows
+            seen[-1].columns = [(result.fname(j) or b"").decode() for j in range(result.nfields)]
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
@@ -191,6 +193,22 @@ def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
                     col = next((j for j, text in enumerate(row) if _same(v, text)), None)
                     if col is not None and not isinstance(v, bool) and not (isinstance(v, int) and v < 10):
                         bind = Bind("row", step=back, column=col, type=t)
+                        break
+            if bind is None and t == "int" and v > 1:
+                # a sequence number: the last one + 1, from a column named seq when an earlier row has
+                # one (the audit stream's head, read with the evaluation), not any column that holds v - 1
+                for back in range(n - 1, -1, -1):
+                    ex_back = seen[back]
+                    col = next(
+                        (
+                            j
+                            for j, text in enumerate(ex_back.first_row)
+                            if j < len(ex_back.columns) and ex_back.columns[j] == "seq" and _same(v - 1, text)
+                        ),
+                        None,
+                    )
+                    if col is not None:
+                        bind = Bind("row", step=back, column=col, type=t, add=1)
                         break
             if bind is None and t == "int" and v > 1:
                 for back in range(n - 1, -1, -1):

@@ -62,8 +62,8 @@ def _args(step: Step, inputs: dict, answered: list, now: dt.datetime, row=None) 
             args.append(convert(inputs[b.name], b.type))
         elif b.kind == "row":
             source = row if row is not None else (answered[b.step][0] if answered[b.step] else None)
-            if b.add:  # the next number after an earlier row's (1 when there is no row yet)
-                args.append((0 if source is None else source[b.column]) + b.add)
+            if b.add:  # the next number after an earlier row's (1 when there is no row, or it is NULL)
+                args.append((0 if source is None or source[b.column] is None else source[b.column]) + b.add)
             elif source is None:  # no row: what jixiao used then (captured), else NULL
                 args.append(None if b.value is None else convert(b.value, b.type))
             else:
