@@ -21,8 +21,16 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+# The request's caller as RequestLimitMiddleware (app/main.py) found it before reading the body: a
+# save or any other request with a body would otherwise look its token or session up twice.
+RESOLVED = "jixiao.principal"
+
+
 def optional_principal(request: Request, session: SessionDep) -> Principal | None:
     """The caller, from a Bearer token or the session cookie; None when anonymous."""
+    known = request.scope.get(RESOLVED)
+    if known is not None:
+        return known
     token = _bearer(request)
     if token is not None:
         principal = tokens.authenticate(session=session, token=token)

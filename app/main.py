@@ -122,7 +122,7 @@ def _why_refused(request: Request) -> DomainError | None:
     or an upload from a role that may not make it; None when it may."""
     from sqlmodel import Session
 
-    from app.auth import optional_principal
+    from app.auth import RESOLVED, optional_principal
     from app.services.scope import require_role
 
     with Session(request.app.state.engine) as session:
@@ -135,6 +135,7 @@ def _why_refused(request: Request) -> DomainError | None:
             return DATABASE_UNAVAILABLE
     if principal is None:
         return NotAuthenticated("请先登录")
+    request.scope[RESOLVED] = principal  # the route's dependency takes it from here
     roles = UPLOAD_ROLES.get((request.method, request.url.path))
     try:
         if roles is not None:
