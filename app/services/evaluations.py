@@ -374,15 +374,21 @@ def _visible_for_save(
     claimed): that only costs the append a second read (audit.record's `head`)."""
     head = audit.head_query(audit.stream_of("self_evaluation", evaluation_id, "")).subquery()
     row = session.exec(
-        _parts_query(principal, evaluation_id, FilingWindow, head.c.seq, head.c.hash)
+        _parts_query(
+            principal,
+            evaluation_id,
+            FilingWindow,
+            # a stream without events answers its genesis head, as audit.head does
+            sa.func.coalesce(head.c.seq, audit.GENESIS_SEQ).label("seq"),
+            sa.func.coalesce(head.c.hash, audit.GENESIS).label("head_hash"),
+        )
         .outerjoin(FilingWindow, FilingWindow.year == Project.year)
         .outerjoin(head, sa.true())
     ).first()
     if row is None:
         raise NotFound("自评不存在或无权查看")
     session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
-    seq, last = row[-2], row[-1]
-    return row[0], row[5], (audit.GENESIS_SEQ, audit.GENESIS) if seq is None else (seq, last)
+    return row[0], row[5], (row[-2], row[-1])
 
 
 def build_view(
