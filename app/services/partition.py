@@ -20,8 +20,10 @@ key can only reference such a key. So, in one transaction holding the tables' lo
   `<name>_year` that a trigger fills from the referenced row, and the foreign key becomes composite:
   the application does not know the column, and integrity is kept as before.
 
-The main Alembic line does not change (SQLite has no partitions, and every test migrates with
-`alembic upgrade head`); later migrations' ALTER TABLE statements work on partitioned tables too.
+The step is an Alembic line of its own (migrations/partition, version table alembic_version_partition:
+`alembic -n partition upgrade head`, which `jixiao db partition` runs), beside the main line that
+every database takes with `alembic upgrade head` (SQLite has no partitions, and every test migrates
+with it); later main migrations' ALTER TABLE statements work on partitioned tables too.
 Running it again on a partitioned database adds the partitions for the years present and the next
 one that the DEFAULT partition does not already hold rows of.
 """
@@ -54,6 +56,16 @@ def _x(conn: sa.Connection, sql: str) -> None:
 def _require_postgresql(conn: sa.Connection) -> None:
     if conn.dialect.name != "postgresql":
         raise RuntimeError("按年度分区只用于 PostgreSQL（SQLite 没有分区）")
+
+
+VERSION_TABLE = "alembic_version_partition"  # migrations/partition/env.py: the step as an Alembic line
+
+
+def recorded(conn: sa.Connection) -> bool:
+    """Whether the step is recorded on the database as taken (`alembic -n partition current` not empty)."""
+    if not _q(conn, "SELECT to_regclass(:t)", t=f"public.{VERSION_TABLE}")[0][0]:
+        return False
+    return bool(_q(conn, f"SELECT 1 FROM {VERSION_TABLE}"))
 
 
 def is_partitioned(conn: sa.Connection, table: str) -> bool:

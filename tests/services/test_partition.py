@@ -10,7 +10,11 @@ tests/conftest.py.) PostgreSQL only: SQLite has no partitions, and the command r
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +28,7 @@ from tests.services import monitoring_data
 from tests.services.evaluation_data import YEAR, indicator
 
 TABLES = ("indicator", "indicator_result")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -206,3 +211,45 @@ def test_sqlite_is_refused(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.begin() as conn, pytest.raises(RuntimeError, match="PostgreSQL"):
         partition.partition_by_year(conn)
+
+
+def test_the_step_is_an_alembic_line_of_its_own(owner):
+    """`jixiao db partition` is recorded on the database as the revision of the partition line
+    (alembic_version_partition, `alembic -n partition current`); the main line stays current, so the
+    server still starts; running it again only adds the years' partitions; `jixiao db unpartition`
+    takes the line back to base."""
+    from tests.test_settings_cli import run_cli
+
+    _world(owner)
+    url = owner.url.render_as_string(hide_password=False)
+    env = {"DATABASE_URL": url}
+    done = run_cli("db", "partition", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "已按年度分区" in done.stdout
+    with owner.connect() as conn:
+        assert partition.recorded(conn)
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version_partition")).scalar() == "9a0b1c2d3e4f"
+        assert all(partition.is_partitioned(conn, t) for t in TABLES)
+    current = subprocess.run(
+        [sys.executable, "-m", "alembic", "-n", "partition", "current"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert current.returncode == 0 and "9a0b1c2d3e4f" in current.stdout, current.stderr
+
+    from app.cli import schema_is_current
+    from app.settings import load_settings
+
+    assert schema_is_current(owner, load_settings(DATABASE_URL=url))  # `jixiao serve` starts
+
+    again = run_cli("db", "partition", env=env)
+    assert again.returncode == 0 and "已经按年度分区" in again.stdout, again.stderr
+
+    undone = run_cli("db", "unpartition", env=env)
+    assert undone.returncode == 0 and "已恢复为普通表" in undone.stdout, undone.stderr
+    with owner.connect() as conn:
+        assert not partition.recorded(conn)
+        assert not any(partition.is_partitioned(conn, t) for t in TABLES)
