@@ -53,11 +53,12 @@ def _redact(url: str) -> str:
         return "（无法解析）"
 
 
-def alembic_config(database_url: str):
+def alembic_config(database_url: str, line: str = "alembic"):
+    """The main line (`alembic`), or the year partitions' (`partition`: migrations/partition)."""
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config(str(ROOT / "alembic.ini"), ini_section=line)
+    config.set_main_option("script_location", str(ROOT / "migrations" / ("" if line == "alembic" else line)))
     config.attributes["database_url"] = database_url
     return config
 
@@ -118,11 +119,19 @@ def serve(
 
 @cli.command()
 def migrate() -> None:
-    """把数据库结构升级到最新版本（alembic upgrade head）。"""
+    """把数据库结构升级到最新版本（alembic upgrade head）；已按年度分区的库同时补建年度分区（含下一年度）。"""
     settings = settings_or_exit()
-    engine_or_exit(settings).dispose()
+    engine = engine_or_exit(settings)
     migrate_database(settings)
     typer.echo("数据库已是最新结构。")
+    if engine.dialect.name == "postgresql":
+        from app.services import partition
+
+        with engine.begin() as connection:
+            outcome = partition.partition_by_year(connection) if partition.recorded(connection) else None
+        if outcome is not None and outcome.years:
+            typer.echo(f"已按年度分区：新建的年度分区 {'、'.join(str(y) for y in outcome.years)}")
+    engine.dispose()
 
 
 def operator() -> str:
@@ -748,14 +757,6 @@ def audit_verify() -> None:
     typer.echo("审计记录完整：每条记录的摘要都与内容相符，且与前一条衔接。")
 
 
-def main() -> None:
-    cli()
-
-
-if __name__ == "__main__":
-    main()
-
-
 db_cli = typer.Typer(help="数据库的运维步骤", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 
@@ -763,15 +764,24 @@ cli.add_typer(db_cli, name="db")
 @db_cli.command("partition")
 def db_partition() -> None:
     """把 indicator 与 indicator_result 按年度分区（仅 PostgreSQL；以表的所有者运行，持锁重写两张表，
-    请在停机窗口执行）。再次执行时补建缺少的年度分区（含下一年度）。"""
+    请在停机窗口执行；记录为 alembic -n partition 的版本）。再次执行时补建缺少的年度分区（含下一年度）。"""
+    from alembic import command
+
     from app.services import partition
 
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
     if engine.dialect.name != "postgresql":
         fail("按年度分区只用于 PostgreSQL（SQLite 没有分区）", 2)
+    config = alembic_config(settings.database_url, "partition")
     with engine.begin() as connection:
-        outcome = partition.partition_by_year(connection)
+        config.attributes["connection"] = connection
+        if partition.recorded(connection):
+            outcome = partition.partition_by_year(connection)  # the step is taken: add the years' partitions
+        else:
+            command.upgrade(config, "head")
+            outcome = config.attributes["outcome"]
+    engine.dispose()
     years = "、".join(str(y) for y in outcome.years) or "无"
     if outcome.done == "already":
         typer.echo(f"已经按年度分区；新建的年度分区：{years}（其余年度由 DEFAULT 分区接收）")
@@ -782,13 +792,30 @@ def db_partition() -> None:
 
 @db_cli.command("unpartition")
 def db_unpartition() -> None:
-    """撤销按年度分区：恢复为普通表（仅 PostgreSQL；持锁重写两张表）。"""
+    """撤销按年度分区：恢复为普通表（仅 PostgreSQL；持锁重写两张表；alembic -n partition downgrade base）。"""
+    from alembic import command
+
     from app.services import partition
 
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
     if engine.dialect.name != "postgresql":
         fail("按年度分区只用于 PostgreSQL（SQLite 没有分区）", 2)
+    config = alembic_config(settings.database_url, "partition")
     with engine.begin() as connection:
-        outcome = partition.unpartition(connection)
+        config.attributes["connection"] = connection
+        if partition.recorded(connection):
+            command.downgrade(config, "base")
+            outcome = config.attributes["outcome"]
+        else:  # partitioned before the step was recorded (or never): undo what is there
+            outcome = partition.unpartition(connection)
+    engine.dispose()
     typer.echo("没有分区，无需撤销。" if outcome.done == "not partitioned" else "已恢复为普通表。")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":  # after every command is registered (the db group too)
+    main()

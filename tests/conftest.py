@@ -60,12 +60,7 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
     if url.startswith("postgresql") and os.environ.get("JIXIAO_TEST_PARTITIONED"):
         # the operator's step `jixiao db partition` (README 横向扩展): the same tests on partitioned tables
-        from app.services import partition
-
-        owner = sa.create_engine(url)
-        with owner.begin() as connection:
-            partition.partition_by_year(connection)
-        owner.dispose()
+        command.upgrade(alembic_config(url, "partition"), "head")
 
 
 def as_app_role(owner_url: str) -> str:

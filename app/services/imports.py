@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -210,6 +211,7 @@ def import_file(
     sha256 = _sha256(data, path)
     reading = (lambda done, total: on_progress(done, total, "read")) if on_progress else None
     found = ReadResult()
+    writer: _Writer | None = None
     try:
         if suffix == ".txt":  # the published text: small, read whole
             text_result = read_file(data=data if data is not None else path.read_bytes(), filename=filename)  # type: ignore[union-attr]
@@ -247,6 +249,7 @@ def import_file(
                     batch, rows = [], 0
             take_problems()
         except Exception as exc:  # a reader must not take the server down with a malformed file
+            writer.background.close()  # nothing may run on the connection while it rolls back
             session.rollback()
             report.errors = [_error(filename, "unreadable", f"无法读取文件：{exc}")]
             report.counts.clear()
@@ -254,6 +257,7 @@ def import_file(
         if not read_errors:
             writer.add(batch)
             writer.finish()
+        writer.background.wait()
         if read_errors:
             # the file itself is wrong: those errors alone, as a read that stops before any matching
             report.errors, report.counts = read_errors, Counter()
@@ -266,9 +270,14 @@ def import_file(
             report.committed = True
         else:
             session.rollback()
-    except Exception:
+    except BaseException:  # also a cancel (raised by on_progress) while a batch's COPYs run
+        if writer is not None:
+            writer.background.close()
         session.rollback()
         raise
+    finally:
+        if writer is not None:
+            writer.background.close()
     report.finish_warnings()
     return report
 
@@ -381,6 +390,8 @@ class _Writer:
         self.check_names = True
         self.as_draft = self.as_adjustment = False
         self.adjustment_reason: str | None = None
+        self.background = _Background()
+        self.copies: list[Callable[[], None]] = []
 
     # --- setup, once the year is known ---------------------------------------------------------
 
@@ -489,6 +500,7 @@ class _Writer:
 
     def finish(self) -> None:
         report = self.report
+        self.background.wait()
         if self.given_year is None:
             if len(self.years) > 1:
                 report.errors.append(
@@ -583,6 +595,7 @@ class _Writer:
     def _write(self, projects: list[ProjectRow]) -> None:
         session, report, year, file = self.session, self.report, self.year, self.file
         assert year is not None
+        self.background.wait()
         existing: dict[tuple[int, str], Project] = {}
         planned = []
         # the batch's new units in one flush (one INSERT of many rows), not one round trip each
@@ -714,6 +727,11 @@ class _Writer:
         self._revise(changed_projects)
         session.flush()
         session.expunge_all()  # the batch's rows are written: nothing of them stays in memory
+        if self.copies:
+            # PostgreSQL: the batch's COPYs run while the next batch is read (joined at the next use of
+            # the session; the rows are the batch's own, dropped once written)
+            copies, self.copies = self.copies, []
+            self.background.submit(copies)
 
     def _insert_new(self, new_projects: list[tuple[dict, ProjectRow, int]]) -> list[int]:
         if not new_projects:
@@ -732,7 +750,7 @@ class _Writer:
             ]
             for row, pid in zip(rows, ids, strict=True):
                 row["id"] = pid
-            copy_rows(session, Project, rows)
+            self.copies.append(copy_later(session, Project, rows))
         else:
             ids = list(
                 session.execute(sa.insert(Project).returning(Project.id, sort_by_parameter_order=True), rows)
@@ -743,7 +761,7 @@ class _Writer:
         indicator_rows = []
         for project_id, (_, p, _) in zip(ids, new_projects, strict=True):
             indicator_rows.extend(_indicator_values(project_id, year, p, report))
-        write = copy_rows if self.postgres else bulk_insert
+        write = self._copy if self.postgres else bulk_insert
         write(session, Indicator, indicator_rows)
         report.counts["indicators_created"] += len(indicator_rows)
         write(
@@ -765,6 +783,9 @@ class _Writer:
             ],
         )
         return ids
+
+    def _copy(self, session: Session, model, rows: list[dict]) -> None:
+        self.copies.append(copy_later(session, model, rows))
 
     def _revise(self, changed_projects: list[tuple[Project, ProjectRow]]) -> None:
         """Revised projects: indicators matched by (一级, 二级, 三级, occurrence)."""
@@ -993,8 +1014,14 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
 def copy_rows(session: Session, model, rows: list[dict]) -> None:
     """PostgreSQL: the rows by COPY … FROM STDIN on the session's own connection (in its transaction),
     the columns' Python-side defaults filled in as an INSERT would; JSON columns as JSON text."""
+    copy_later(session, model, rows)()
+
+
+def copy_later(session: Session, model, rows: list[dict]) -> Callable[[], None]:
+    """copy_rows in two halves: what needs the session now (its flush, its connection), and the COPY
+    itself, returned to be run later — on another thread, while nothing else uses the connection."""
     if not rows:
-        return
+        return lambda: None
     table = model.__table__
     row_defaults = {}
     for column in table.columns:
@@ -1012,15 +1039,52 @@ def copy_rows(session: Session, model, rows: list[dict]) -> None:
     driver = session.connection().connection.driver_connection
     extra = tuple(row_defaults.values())
     columns = ", ".join(f'"{n}"' for n in names)
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        json_at = [k for k, n in enumerate(names) if n in as_json]
-        for row in rows:
-            values = [*row.values(), *extra]
-            for k in json_at:
-                value = values[k]
-                if value is not None:
-                    values[k] = "[]" if value == [] else json.dumps(value, ensure_ascii=False, default=str)
-            copy.write_row(values)
+    json_at = [k for k, n in enumerate(names) if n in as_json]
+
+    def run() -> None:
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                values = [*row.values(), *extra]
+                for k in json_at:
+                    value = values[k]
+                    if value is not None:
+                        values[k] = "[]" if value == [] else json.dumps(value, ensure_ascii=False, default=str)
+                copy.write_row(values)
+
+    return run
+
+
+class _Background:
+    """One batch's COPYs run on a thread while the next batch is read and parsed (the server's
+    inserts, index and trigger work overlap the reader's Python). The session's connection is used
+    by one side at a time: `wait` before anything else touches it; an error of the COPYs is raised there."""
+
+    def __init__(self) -> None:
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future | None = None
+
+    def submit(self, steps: list[Callable[[], None]]) -> None:
+        self.wait()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy")
+        self.pending = self.pool.submit(lambda: [step() for step in steps])
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the COPYs in flight (their error, if any, dropped: the caller is already failing or
+        has waited) and stop the thread."""
+        try:
+            if self.pending is not None:
+                self.pending.exception()
+        finally:
+            self.pending = None
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+                self.pool = None
 
 
 def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportReport) -> list[dict]:
