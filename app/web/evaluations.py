@@ -66,7 +66,7 @@ def row_texts(ev: EvaluationView) -> Callable[[IndicatorView], dict[str, Any]]:
         example = truncate(ind.annual_target or "", 12, True, "")
         return {
             "weight": sc(ind.weight, places),
-            "final": "—" if final is None else sc(final, places),
+            "counted": "—" if final is None else sc(final, places),
             "score": "—" if ind.score is None else sc(ind.score, places),
             "given_weight": plain(ind.given_weight) if ind.given_weight is not None else None,
             "understood": understood(ind.target),
