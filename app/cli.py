@@ -119,11 +119,19 @@ def serve(
 
 @cli.command()
 def migrate() -> None:
-    """把数据库结构升级到最新版本（alembic upgrade head）。"""
+    """把数据库结构升级到最新版本（alembic upgrade head）；已按年度分区的库同时补建年度分区（含下一年度）。"""
     settings = settings_or_exit()
-    engine_or_exit(settings).dispose()
+    engine = engine_or_exit(settings)
     migrate_database(settings)
     typer.echo("数据库已是最新结构。")
+    if engine.dialect.name == "postgresql":
+        from app.services import partition
+
+        with engine.begin() as connection:
+            outcome = partition.partition_by_year(connection) if partition.recorded(connection) else None
+        if outcome is not None and outcome.years:
+            typer.echo(f"已按年度分区：新建的年度分区 {'、'.join(str(y) for y in outcome.years)}")
+    engine.dispose()
 
 
 def operator() -> str:

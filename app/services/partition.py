@@ -24,8 +24,9 @@ The step is an Alembic line of its own (migrations/partition, version table alem
 `alembic -n partition upgrade head`, which `jixiao db partition` runs), beside the main line that
 every database takes with `alembic upgrade head` (SQLite has no partitions, and every test migrates
 with it); later main migrations' ALTER TABLE statements work on partitioned tables too.
-Running it again on a partitioned database adds the partitions for the years present and the next
-one that the DEFAULT partition does not already hold rows of.
+Running it again on a partitioned database adds the partitions for the years present and the next;
+a year whose rows came into the DEFAULT partition meanwhile gets its partition with the rows moved
+into it (_split_default).
 """
 
 from __future__ import annotations
@@ -115,19 +116,83 @@ def _grant(conn: sa.Connection, grants: list, table: str) -> None:
 
 def _add_year_partitions(conn: sa.Connection, table: str, years: list[int]) -> list[int]:
     have = set(partitions(conn, table))
+    held = set(_held_by_default(conn, table))  # given their partitions by _split_default, before this
     made = []
     for y in years:
         name = f"{table}_y{y}"
-        if name in have:
+        if name in have or y in held:
             continue
-        if is_partitioned(conn, table) and f"{table}_default" in have:
-            held = _q(conn, f"SELECT 1 FROM {table}_default WHERE {KEY} = :y LIMIT 1", y=y)
-            if held:
-                continue  # the DEFAULT partition keeps that year's rows (moving them is a rebuild)
         _x(conn, f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES IN ({int(y)})")
         _grant(conn, _grants(conn, table), name)
         made.append(y)
     return made
+
+
+def _held_by_default(conn: sa.Connection, table: str) -> list[int]:
+    """The years whose rows the DEFAULT partition holds (a year that had no partition when they came)."""
+    if f"{table}_default" not in partitions(conn, table):
+        return []
+    return [y for (y,) in _q(conn, f"SELECT DISTINCT {KEY} FROM {table}_default ORDER BY 1")]
+
+
+def _columns(conn: sa.Connection, table: str) -> str:
+    return _q(
+        conn,
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped",
+        t=f"public.{table}",
+    )[0][0]
+
+
+def _split_default(conn: sa.Connection) -> list[int]:
+    """Give each year whose rows came into the DEFAULT partition a partition of its own, the rows moved.
+
+    PostgreSQL refuses a new partition for values the DEFAULT partition holds, so, under the tables'
+    locks: the foreign keys to the two tables are dropped (a referenced partition cannot be detached),
+    DEFAULT is detached, each year's rows are copied into a plain table attached as that year's
+    partition, the other rows into a new DEFAULT, and the keys are put back (and checked). The rows
+    only change tables: no row trigger fires (the maintained statistics stay as they are), and the
+    indexes, keys and triggers of the parent are given to the attached tables by PostgreSQL itself.
+    """
+    moving = {t: _held_by_default(conn, t) for t in TABLES}
+    if not any(moving.values()):
+        return []
+    _lock(conn)
+    fks = [
+        tuple(r)
+        for r in _q(
+            conn,
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.contype = 'f' AND c.confrelid = ANY(CAST(:t AS regclass[])) AND c.conparentid = 0",
+            t=[f"public.{t}" for t in TABLES],
+        )
+    ]
+    for table, name, _ in fks:
+        _x(conn, f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    for table, years in moving.items():
+        if not years:
+            continue
+        grants, columns = _grants(conn, table), _columns(conn, table)
+        default, old = f"{table}_default", f"{table}__old_default"
+        like = f"LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE"
+        _x(conn, f"ALTER TABLE {table} DETACH PARTITION {default}")
+        _x(conn, f"ALTER TABLE {default} RENAME TO {old}")
+        for y in years:
+            _x(conn, f"CREATE TABLE {table}_y{int(y)} ({like})")
+            _x(conn, f"INSERT INTO {table}_y{int(y)} ({columns}) SELECT {columns} FROM {old} WHERE {KEY} = {int(y)}")
+            _x(conn, f"ALTER TABLE {table} ATTACH PARTITION {table}_y{int(y)} FOR VALUES IN ({int(y)})")
+        _x(conn, f"CREATE TABLE {default} ({like})")
+        listed = ", ".join(str(int(y)) for y in years)
+        _x(conn, f"INSERT INTO {default} ({columns}) SELECT {columns} FROM {old} WHERE {KEY} NOT IN ({listed})")
+        _x(conn, f"DROP TABLE {old}")
+        _x(conn, f"ALTER TABLE {table} ATTACH PARTITION {default} DEFAULT")
+        for name in (*(f"{table}_y{int(y)}" for y in years), default):
+            _grant(conn, grants, name)
+    for table, name, definition in fks:
+        _x(conn, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+    for t in TABLES:
+        _x(conn, f"ANALYZE {t}")
+    return sorted({y for years in moving.values() for y in years})
 
 
 def _external_fks(conn: sa.Connection, tables: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -306,10 +371,11 @@ def partition_by_year(conn: sa.Connection) -> Outcome:
     """Partition indicator and indicator_result by year (in the caller's transaction)."""
     _require_postgresql(conn)
     if is_partitioned(conn, "indicator"):
+        moved = _split_default(conn)
         years = _years(conn)
         made = _add_year_partitions(conn, "indicator", years)
         _add_year_partitions(conn, "indicator_result", years)
-        return Outcome("already", made)
+        return Outcome("already", sorted({*moved, *made}))
     _lock(conn)
     years = _years(conn)
     external = _external_fks(conn, TABLES)

@@ -3,13 +3,11 @@ others 409 or 422 (the duplicate code), no 5xx and no client left waiting."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-
-import httpx
 
 from app.services import tokens
 from tests import factories
+from tests.clients import at_once
 
 CLIENTS = 20
 
@@ -27,21 +25,11 @@ def test_twenty_clients_creating_one_project_get_one_201_and_no_5xx(session, liv
         "annual_goal": "完成年度任务",
         "indicators": [{"level1": "output", "level2": "quantity", "name": "监测报告", "annual_target": "≥12份"}],
     }
-    gate = threading.Barrier(CLIENTS)
-    answers: list = [None] * CLIENTS
-
-    def run(n: int) -> None:
-        with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as c:
-            gate.wait()
-            try:
-                answers[n] = c.post("/api/v1/projects", json=body).status_code
-            except httpx.HTTPError as exc:  # a client that waited in vain counts against the server
-                answers[n] = type(exc).__name__
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    answers = at_once(
+        live_server,
+        {"Authorization": f"Bearer {secret}"},
+        CLIENTS,
+        lambda c, n: c.post("/api/v1/projects", json=body).status_code,
+    )
     counts = Counter(answers)
     assert counts[201] == 1 and set(counts) <= {201, 409, 422}, counts

@@ -6,7 +6,6 @@ Each round's words differ from what is stored: a client repeating the stored wor
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from decimal import Decimal
 
@@ -15,16 +14,14 @@ from sqlmodel import select
 
 from app.models import MonitoringEntry, MonitoringReport
 from app.services import tokens
+from tests.clients import at_once
 from tests.services.monitoring_data import indicator_of, planted
 
 CLIENTS = 20
 
 
 def _race(live_server: str, secret: str, url: str, version: int, ind_id: int, rnd: int) -> dict[int, object]:
-    gate = threading.Barrier(CLIENTS)
-    answers: dict[int, object] = {}
-
-    def run(n: int) -> None:
+    def save(c: httpx.Client, n: int) -> object:
         body = {
             "version": version,
             "spent": f"{rnd}{n + 1}.0001",
@@ -37,20 +34,10 @@ def _race(live_server: str, secret: str, url: str, version: int, ind_id: int, rn
                 }
             ],
         }
-        with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as c:
-            gate.wait()
-            try:
-                r = c.put(url, json=body)
-                answers[n] = r.status_code if r.status_code != 200 else (200, r.json()["version"])
-            except httpx.HTTPError as exc:  # a client that waited in vain counts against the server
-                answers[n] = type(exc).__name__
+        r = c.put(url, json=body)
+        return r.status_code if r.status_code != 200 else (200, r.json()["version"])
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return answers
+    return dict(enumerate(at_once(live_server, {"Authorization": f"Bearer {secret}"}, CLIENTS, save)))
 
 
 def test_twenty_clients_saving_one_monitoring_report_get_one_200_and_409s(session, live_server):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlmodel import select
 from app.models import Attachment
 from app.services import audit
 from tests.api.read_data import build
+from tests.clients import at_once
 
 CLIENTS = 20
 SAME = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n" + os.urandom(200_000)
@@ -38,26 +38,15 @@ def test_twenty_clients_attaching_at_once_all_stored_once_each(files_dir, sessio
     session.commit()
     own = [b"%PDF-1.4\n" + os.urandom(50_000) + b"\n%%EOF\n" for _ in range(CLIENTS // 2)]
     bodies = [SAME if n % 2 == 0 else own[n // 2] for n in range(CLIENTS)]
-    gate = threading.Barrier(CLIENTS)
-    answers: dict[int, object] = {}
 
-    def run(n: int) -> None:
-        with httpx.Client(base_url=live_server, headers=world.auth("unit_a1"), timeout=60) as c:
-            gate.wait()
-            try:
-                r = c.post(
-                    f"/api/v1/self-evaluations/{ev.id}/attachments",
-                    files={"file": (f"佐证{n}.pdf", bodies[n], "application/pdf")},
-                )
-                answers[n] = (r.status_code, r.json().get("id") if r.status_code == 201 else r.text)
-            except httpx.HTTPError as exc:  # a client that waited in vain counts against the server
-                answers[n] = (type(exc).__name__, None)
+    def attach(c: httpx.Client, n: int) -> tuple:
+        r = c.post(
+            f"/api/v1/self-evaluations/{ev.id}/attachments",
+            files={"file": (f"佐证{n}.pdf", bodies[n], "application/pdf")},
+        )
+        return (r.status_code, r.json().get("id") if r.status_code == 201 else r.text)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    answers = dict(enumerate(at_once(live_server, world.auth("unit_a1"), CLIENTS, attach)))
     assert Counter(a[0] for a in answers.values()) == {201: CLIENTS}, answers
 
     with httpx.Client(base_url=live_server, headers=world.auth("unit_a1"), timeout=60) as c:

@@ -71,6 +71,15 @@ def _world(engine: sa.Engine) -> None:
         session.commit()
 
 
+def _foreign_keys(conn) -> list:
+    return conn.execute(
+        sa.text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conparentid = 0 ORDER BY 1, 2"
+        )
+    ).all()
+
+
 def partitions_of(conn, table: str) -> list[str]:
     return list(partition.partitions(conn, table))
 
@@ -161,7 +170,18 @@ def test_partition_moves_the_rows_keeps_the_keys_prunes_and_comes_back(owner):
             far = Project(year=YEAR + 5, unit_id=unit.id, project_code="P-far", name="远年项目", budget=Decimal("1"))
             session.add(far)
             session.commit()
-            session.add(indicator(far, 1, "output", "远年指标", "≥1个"))
+            far_indicator = indicator(far, 1, "output", "远年指标", "≥1个")
+            session.add(far_indicator)
+            session.commit()
+            from app.services import evaluations
+
+            evaluations.ensure_evaluations(session=session, year=YEAR + 5)
+            far_ev = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == far.id)).one()
+            session.add(
+                IndicatorResult(
+                    self_evaluation_id=far_ev.id, indicator_id=far_indicator.id, year=YEAR + 5, actual="0个", met=False
+                )
+            )
             session.commit()
             first = session.exec(select(Indicator).where(Indicator.year == YEAR)).first()
             entries_before = len(session.exec(select(MonitoringEntry)).all())
@@ -174,10 +194,28 @@ def test_partition_moves_the_rows_keeps_the_keys_prunes_and_comes_back(owner):
     finally:
         app.dispose()
 
-    # running it again adds the partitions of the years present and the next that DEFAULT does not hold
+    # running it again gives the year that came into DEFAULT its partition, its rows moved there, and
+    # adds the next year's; rows, statistics and keys stay as they were
+    with owner.connect() as conn:
+        between = _counts(conn)
+        keys_between = _foreign_keys(conn)
     with owner.begin() as conn:
         again = partition.partition_by_year(conn)
-    assert again.done == "already" and again.years == [YEAR + 6]
+    assert again.done == "already" and again.years == [YEAR + 5, YEAR + 6]
+    with owner.connect() as conn:
+        where = conn.execute(
+            sa.text("SELECT tableoid::regclass::text FROM indicator WHERE year = :y"), {"y": YEAR + 5}
+        ).scalar()
+        assert where == f"indicator_y{YEAR + 5}"
+        assert conn.execute(sa.text("SELECT count(*) FROM indicator_default")).scalar() == 0
+        assert _counts(conn) == between
+        assert _foreign_keys(conn) == keys_between
+        for table in TABLES:
+            assert f"{table}_y{YEAR + 5}" in partition.partitions(conn, table)
+        ind = conn.execute(sa.text("SELECT id FROM indicator WHERE year = :y LIMIT 1"), {"y": YEAR}).scalar()
+        with pytest.raises(sa.exc.IntegrityError, match="fk_indicator_result_indicator_id_indicator"):
+            conn.execute(sa.text("UPDATE indicator_result SET year = year - 1 WHERE indicator_id = :i"), {"i": ind})
+        conn.rollback()
     with owner.connect() as conn:
         for table in TABLES:
             granted = conn.execute(
@@ -203,8 +241,7 @@ def test_partition_moves_the_rows_keeps_the_keys_prunes_and_comes_back(owner):
             keys["fk_monitoring_entry_indicator_id_indicator"] == "FOREIGN KEY (indicator_id) REFERENCES indicator(id)"
         )
         after = _counts(conn)
-    assert after["indicator_result"] == before["indicator_result"]
-    assert after["indicator"][:2] == before["indicator"]
+    assert after == between  # every row and statistic back in the plain tables
 
 
 def test_sqlite_is_refused(tmp_path):
@@ -247,6 +284,17 @@ def test_the_step_is_an_alembic_line_of_its_own(owner):
 
     again = run_cli("db", "partition", env=env)
     assert again.returncode == 0 and "已经按年度分区" in again.stdout, again.stderr
+
+    # each deployment's `jixiao migrate` adds the partition of a year that has come (and of the next)
+    with Session(owner) as session:
+        session.add(FiscalYear(year=YEAR + 3))
+        session.commit()
+    migrated = run_cli("migrate", env=env)
+    assert migrated.returncode == 0 and f"新建的年度分区 {YEAR + 3}、{YEAR + 4}" in migrated.stdout, (
+        migrated.stdout + migrated.stderr
+    )
+    with owner.connect() as conn:
+        assert f"indicator_y{YEAR + 4}" in partition.partitions(conn, "indicator")
 
     undone = run_cli("db", "unpartition", env=env)
     assert undone.returncode == 0 and "已恢复为普通表" in undone.stdout, undone.stderr
