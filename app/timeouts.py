@@ -2,11 +2,14 @@
 
 - connect: libpq's connect_timeout bounds the whole handshake (a frozen server accepts the TCP
   connection in its kernel and then never answers);
-- checkout: the pool's pool_timeout; every checkout pings the connection under the watchdog below;
+- checkout: the pool's pool_timeout; a checkout pings the connection under the watchdog below, unless
+  it was in use less than PING_AFTER_SECONDS ago and its socket has nothing to read (a server that
+  closed the connection, restarted or terminated it, leaves it readable: that one is pinged, fails
+  and is replaced);
 - statements: `SET LOCAL statement_timeout` at the start of every transaction, so that it holds
   under a transaction pooler (PgBouncer in transaction mode hands each transaction to any server
-  connection and drops session-level SETs and startup options); imports and exports ask for a
-  longer one with `allow_long(session)`;
+  connection and drops session-level SETs and startup options), sent with the transaction's BEGIN
+  in one round trip; imports and exports ask for a longer one with `allow_long(session)`;
 - a server that does not answer at all cannot enforce its own statement_timeout: a watchdog thread
   shuts the socket of a statement still unanswered a few seconds past its timeout, so the driver
   raises at once (the connection is then discarded by the pool) instead of waiting for ever.
@@ -18,12 +21,15 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
 import threading
 import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from psycopg import errors as pg_errors
+from psycopg import generators, pq
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -32,6 +38,12 @@ log = logging.getLogger("jixiao.db")
 LONG = "jixiao_long_statements"
 # Past its own statement_timeout, how long the server still has to answer before the watchdog cuts.
 GRACE_SECONDS = 2.0
+# A connection back in the pool for less than this is handed out without a ping round trip when its
+# socket has nothing to read. Under load a connection is reused within milliseconds: the ping was a
+# round trip on every request. A frozen server is then met by the first statement, which the
+# watchdog cuts past its timeout (the same bound as a request's statements).
+PING_AFTER_SECONDS = 1.0
+_USED = "jixiao_used"
 
 
 @dataclass(frozen=True)
@@ -108,13 +120,49 @@ def _set_local(connection: sa.Connection, seconds: float) -> None:
     connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
 
 
+def _begin(connection: sa.Connection, seconds: float) -> None:
+    """Start the transaction with its statement timeout: `BEGIN; SET LOCAL …` in one simple-query
+    message (one round trip), where psycopg would send its BEGIN and then the SET. Anything unusual
+    (autocommit, pipeline, a transaction option, a transaction already open) takes the plain way."""
+    dbapi = connection.connection.dbapi_connection
+    pgconn = getattr(dbapi, "pgconn", None)
+    if (
+        pgconn is None
+        or dbapi.autocommit
+        or dbapi._pipeline is not None
+        or dbapi.isolation_level is not None
+        or dbapi.read_only is not None
+        or dbapi.deferrable is not None
+        or pgconn.transaction_status != pq.TransactionStatus.IDLE
+    ):
+        _set_local(connection, seconds)
+        return
+    connection.info["jixiao_timeout"] = seconds
+    key = id(dbapi)
+    WATCHDOG.watch(key, dbapi.fileno(), seconds + GRACE_SECONDS)
+    try:
+        pgconn.send_query(b"BEGIN; SET LOCAL statement_timeout = %d" % int(seconds * 1000))
+        results = dbapi.wait(generators.execute(pgconn))
+        failed = next((r for r in results if r.status != pq.ExecStatus.COMMAND_OK), None)
+        if failed is not None or len(results) != 2:
+            raise pg_errors.OperationalError("could not begin the transaction")
+    except Exception:
+        # The connection is broken (or was cut): the plain way meets the same error through
+        # SQLAlchemy, which wraps it (a 503) and invalidates the connection.
+        if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+            return  # both statements ran; only the reading of their answers failed
+        _set_local(connection, seconds)
+    finally:
+        WATCHDOG.release(key)
+
+
 def install(engine: sa.Engine, limits: Limits) -> None:
     """Put the timeouts and the watchdog on a PostgreSQL engine."""
     engine.jixiao_limits = limits  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "begin")
     def _statement_timeout(connection):
-        _set_local(connection, limits.statement)
+        _begin(connection, limits.statement)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _watch(connection, cursor, statement, parameters, context, executemany):
@@ -133,10 +181,18 @@ def install(engine: sa.Engine, limits: Limits) -> None:
         except Exception:  # no connection (it failed to connect, or was invalidated): nothing watched
             pass
 
+    @event.listens_for(engine.pool, "checkin")
+    def _used(dbapi_connection, record):
+        record.info[_USED] = time.monotonic()
+
     @event.listens_for(engine.pool, "checkout")
     def _ping(dbapi_connection, record, proxy):
         # What pool_pre_ping does, but bounded: a connection to a frozen server would never answer.
         # Pinged in autocommit (set on the client only), so that no transaction is left open.
+        if time.monotonic() - record.info.get(_USED, -PING_AFTER_SECONDS) < PING_AFTER_SECONDS and _quiet(
+            dbapi_connection
+        ):
+            return
         key = id(dbapi_connection)
         try:
             WATCHDOG.watch(key, dbapi_connection.fileno(), limits.ping)
@@ -149,6 +205,17 @@ def install(engine: sa.Engine, limits: Limits) -> None:
             raise sa.exc.DisconnectionError(f"ping failed: {exc}") from exc
         finally:
             WATCHDOG.release(key)
+
+
+def _quiet(dbapi_connection) -> bool:
+    """The socket has nothing to read (an idle connection's server has said nothing: no FATAL
+    message, no end of stream)."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except Exception:
+        return False
 
 
 @event.listens_for(Session, "after_begin")

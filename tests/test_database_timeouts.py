@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -210,3 +211,20 @@ def test_the_pool_is_bounded_and_connections_go_back(client, app, settings):
     assert pool.checkedout() == 0  # every request returned its connection
     if app.state.engine.dialect.name == "postgresql":
         assert pool._recycle == settings.db_pool_recycle_seconds
+
+
+def test_a_connection_the_server_closed_is_replaced_even_when_just_used(pg_engine):
+    """A checkout skips the ping for a connection used a moment ago only while its socket is quiet: one
+    whose server ended it (a restart, pg_terminate_backend) is pinged, discarded and replaced."""
+    with pg_engine.connect() as connection:
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    url = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 5
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    with pg_engine.connect() as connection:  # within a second of its last use
+        assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
+        assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "2s"

@@ -45,8 +45,8 @@ Flag = Literal[queries.FLAGS]  # type: ignore[valid-type]
 # --- row → public -------------------------------------------------------------------------
 
 
-def unit_public(r) -> UnitPublic:
-    return UnitPublic(
+def unit_fields(r) -> dict[str, Any]:
+    return dict(
         id=r["id"],
         code=r["code"],
         name=r["name"],
@@ -54,6 +54,10 @@ def unit_public(r) -> UnitPublic:
         department_code=r["department_code"],
         department=r["department_name"],
     )
+
+
+def unit_public(r) -> UnitPublic:
+    return UnitPublic(**unit_fields(r))
 
 
 def _project_fields(r) -> dict[str, Any]:
@@ -91,8 +95,10 @@ def _effective(r) -> str | None:
     return score(own if own is not None else r["score"], r["score_places"])
 
 
-def indicator_public(r) -> IndicatorPublic:
-    return IndicatorPublic(
+def indicator_fields(r) -> dict[str, Any]:
+    """An indicator row's IndicatorPublic fields, in the model's order (the JSON list writes them as
+    they are: see Listing.fields)."""
+    return dict(
         id=r["id"],
         year=r["year"],
         project_id=r["project_id"],
@@ -126,6 +132,10 @@ def indicator_public(r) -> IndicatorPublic:
         met=r["met"],
         flags=r["flags"] or [],
     )
+
+
+def indicator_public(r) -> IndicatorPublic:
+    return IndicatorPublic(**indicator_fields(r))
 
 
 def indicator_detail_public(r) -> IndicatorDetailPublic:
@@ -203,6 +213,7 @@ UNITS = Listing(
     item=UnitPublic,
     envelope=UnitsPublic,
     to_public=unit_public,
+    fields=unit_fields,
     sheet="单位",
     filters=filters_of(queries.ScopeFilters),
     source=queries.list_units,
@@ -212,6 +223,7 @@ PROJECTS = Listing(
     item=ProjectPublic,
     envelope=ProjectsPublic,
     to_public=project_public,
+    fields=_project_fields,
     sheet="项目",
     filters=filters_of(queries.ProjectFilters),
     source=queries.list_projects,
@@ -221,6 +233,7 @@ INDICATORS = Listing(
     item=IndicatorPublic,
     envelope=IndicatorsPublic,
     to_public=indicator_public,
+    fields=indicator_fields,
     sheet="指标",
     filters=filters_of(queries.IndicatorFilters),
     source=queries.list_indicators,

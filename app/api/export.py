@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 from urllib.parse import quote
 
+import orjson
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -215,6 +216,11 @@ class Listing:
     filters: Callable[[Any], Any]
     source: Callable[..., list]
     key: Callable[[Any], int] = field(default=lambda row: row["id"])
+    # The item's fields from a row, in the model's order, with values already of the JSON's types: the
+    # JSON page is then written by orjson straight from them, without building and validating a model
+    # per row (~1.2 ms a page of 100). The bytes are those pydantic writes for the model
+    # (tests/api/test_list_json.py); the route's response_model still documents it.
+    fields: Callable[[Any], dict] | None = None
     filename: Callable[[Any], str] | None = None  # the download's name from the query (default: route)
     # On PostgreSQL, the CSV written by the database (services.csv_copy): the list's query and one
     # formatted cell per field of `item`, by name. Without it, the Python path below.
@@ -261,6 +267,11 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
     rows, next_cursor, next_url = page(
         request, route=listing.route, rows=fetch(session, after, limit + 1), limit=limit, key=listing.key
     )
+    if listing.fields is not None:
+        # the envelope's fields in _Page's order, then items
+        items = [listing.fields(r) for r in rows]
+        body = {"next": next_url, "next_cursor": next_cursor, "limit": limit, "items": items}
+        return Response(orjson.dumps(body), media_type="application/json")
     return model_response(
         listing.envelope(
             items=[listing.to_public(r) for r in rows], next=next_url, next_cursor=next_cursor, limit=limit

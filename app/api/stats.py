@@ -12,6 +12,7 @@ from app.api.models import (
     GRADE_FIELDS,
     DepartmentStatsListPublic,
     DepartmentStatsPublic,
+    StatusCounts,
     UnitStatsListPublic,
     UnitStatsPublic,
     money,
@@ -24,6 +25,7 @@ from app.db import ReadSessionDep
 from app.services import queries
 
 router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
+STATUS_FIELDS = tuple(StatusCounts.model_fields)  # the JSON's order of by_status
 
 
 def _figures(s: queries.GroupStats) -> dict[str, Any]:
@@ -32,13 +34,13 @@ def _figures(s: queries.GroupStats) -> dict[str, Any]:
     return dict(
         year=s.year,
         projects=s.projects,
-        by_status=s.by_status,
+        by_status={code: s.by_status[code] for code in STATUS_FIELDS},
         submitted=s.submitted,
         approved=s.approved,
         scored=s.scored,
         average_score=score(s.average_score),
         score_distribution=[{"lower": str(lo), "upper": str(hi), "count": n} for lo, hi, n in s.score_distribution],
-        grades={GRADE_FIELDS[g]: n for g, n in s.grades.items()},
+        grades={field: s.grades[grade] for grade, field in GRADE_FIELDS.items()},
         budget=money(s.budget),
         spent=money(s.spent),
         execution_rate=rate(s.execution_rate),
@@ -46,23 +48,27 @@ def _figures(s: queries.GroupStats) -> dict[str, Any]:
     )
 
 
-def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
-    return UnitStatsPublic.model_validate(
-        dict(
-            unit_id=s.id,
-            unit_code=s.code,
-            unit=s.name,
-            department_id=s.department_id,
-            department=s.department_name,
-            **_figures(s),
-        )
+def unit_stats_fields(s: queries.GroupStats) -> dict[str, Any]:
+    return dict(
+        unit_id=s.id,
+        unit_code=s.code,
+        unit=s.name,
+        department_id=s.department_id,
+        department=s.department_name,
+        **_figures(s),
     )
+
+
+def department_stats_fields(s: queries.GroupStats) -> dict[str, Any]:
+    return dict(department_id=s.id, department_code=s.code, department=s.name, **_figures(s))
+
+
+def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
+    return UnitStatsPublic.model_validate(unit_stats_fields(s))
 
 
 def department_stats_public(s: queries.GroupStats) -> DepartmentStatsPublic:
-    return DepartmentStatsPublic.model_validate(
-        dict(department_id=s.id, department_code=s.code, department=s.name, **_figures(s))
-    )
+    return DepartmentStatsPublic.model_validate(department_stats_fields(s))
 
 
 UNIT_STATS = Listing(
@@ -70,6 +76,7 @@ UNIT_STATS = Listing(
     item=UnitStatsPublic,
     envelope=UnitStatsListPublic,
     to_public=unit_stats_public,
+    fields=unit_stats_fields,
     sheet="单位统计",
     filters=filters_of(queries.ScopeFilters),
     source=queries.unit_stats,
@@ -81,6 +88,7 @@ DEPARTMENT_STATS = Listing(
     item=DepartmentStatsPublic,
     envelope=DepartmentStatsListPublic,
     to_public=department_stats_public,
+    fields=department_stats_fields,
     sheet="主管部门统计",
     filters=filters_of(queries.ScopeFilters),
     source=queries.department_stats,
