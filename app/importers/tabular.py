@@ -34,6 +34,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import os
 import re
 import unicodedata
@@ -581,7 +582,7 @@ def _read_rows(
     columns.budget_unit = columns.budget_unit or money_note
     if total is not None:
         total = max(total - header_row, 0)
-    reader = _ProjectBuilder(filename, sheet, columns, result)
+    reader = _ProjectBuilder(filename, sheet, columns, result, plain=sheet is None)  # csv: no sheets
     done = projects = 0
     finished = reader.finished
     for number, cells in rows:
@@ -665,6 +666,18 @@ def _columns(cells: list, filename: str, sheet: str | None, row: int, result: Re
     return None if result.errors else _Columns(index, written, budget_unit)
 
 
+# a getter of several cells at once, and the row length it needs
+_Getter = tuple[Callable[[list], tuple], int]
+
+
+def _getter(wanted: list[tuple[str, int | None]]) -> _Getter | None:
+    """One itemgetter for the wanted columns, when the file has them all (else None: cell by cell)."""
+    ks = [k for _, k in wanted if k is not None]
+    if len(ks) < 2 or len(ks) < len(wanted):
+        return None
+    return operator.itemgetter(*ks), max(ks) + 1
+
+
 class _ProjectBuilder:
     def __init__(
         self,
@@ -672,6 +685,7 @@ class _ProjectBuilder:
         sheet: str | None,
         columns: _Columns,
         result: ReadResult,
+        plain: bool = False,
     ):
         self.filename, self.sheet, self.columns, self.result = filename, sheet, columns, result
         self.current: ProjectRow | None = None
@@ -685,6 +699,10 @@ class _ProjectBuilder:
         self.indicator_at = [(h, at(h)) for h in (LEVEL1, LEVEL2, NAME, PERIOD_TARGET, ANNUAL_TARGET, WEIGHT)]
         self.split_at = [(h, at(h)) for h in SPLIT_COLUMNS]
         self.packed = PACKED_COLUMN in columns.index
+        # csv: every cell is a plain string, so a row that has all the wanted columns is read by one getter
+        self.plain = plain
+        self.project_get = _getter(self.project_at)
+        self.indicator_get = _getter(self.indicator_at)
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
         column = self.columns.written.get(header, header) if header else None
@@ -711,10 +729,14 @@ class _ProjectBuilder:
         text = _plain(value) if isinstance(value, Decimal) else str(value)
         return text if text.strip() else None
 
-    def texts(self, cells: list, wanted: list[tuple[str, int | None]], row: int) -> list[str | None]:
+    def texts(
+        self, cells: list, wanted: list[tuple[str, int | None]], row: int, get: _Getter | None = None
+    ) -> list[str | None]:
         """`text` of several cells in one pass: a plain string cell (every csv cell) is taken as it
         is; anything else (a formula, a number, a date) goes through `text`, in the same order."""
         n = len(cells)
+        if get is not None and self.plain and n >= get[1]:
+            return [v if v and not v.isspace() else None for v in get[0](cells)]
         out: list[str | None] = []
         for header, k in wanted:
             if k is None or k >= n:
@@ -728,7 +750,7 @@ class _ProjectBuilder:
         return out
 
     def add(self, row: int, cells: list) -> None:
-        values = dict(zip(PROJECT_COLUMNS, self.texts(cells, self.project_at, row), strict=True))
+        values = dict(zip(PROJECT_COLUMNS, self.texts(cells, self.project_at, row, self.project_get), strict=True))
         unit = (values[UNIT_NAME] or "").strip()
         name = (values[PROJECT_NAME] or "").strip()
         code = (values[PROJECT_CODE] or "").strip() or None
@@ -800,7 +822,8 @@ class _ProjectBuilder:
             for p in packed_problems:
                 self.problem(p.severity, p.code, p.message, p.place, project)
             return
-        level1, level2, name, period, annual, weight_text = self.texts(cells, self.indicator_at, row)
+        cols = self.texts(cells, self.indicator_at, row, self.indicator_get)
+        level1, level2, name, period, annual, weight_text = cols
         level1, level2, name = (level1 or "").strip(), (level2 or "").strip(), (name or "").strip()
         if not name:
             self.problem(

@@ -516,6 +516,20 @@ def evaluation_listing(*, session: Session, principal: Principal, evaluation_id:
         .where(Indicator.project_id == ev.project_id)  # type: ignore[union-attr]
         .order_by(Indicator.position, Indicator.id)
     ).all()
+    return _evaluation_listing(session, principal, top, indicators)
+
+
+def listing_of_visible(
+    *, session: Session, principal: Principal, evaluation: SelfEvaluation, unit_id: int, indicators: list
+) -> Listing:
+    """evaluation_listing for a caller that has already read the evaluation through the scope check
+    (the 自评表 page) and its indicators in the table's order: only the attachments are read."""
+    top = Parent("evaluation", evaluation.id, evaluation.status, unit_id, evaluation_id=evaluation.id)  # type: ignore[arg-type]
+    return _evaluation_listing(session, principal, top, indicators)
+
+
+def _evaluation_listing(session: Session, principal: Principal, top: Parent, indicators) -> Listing:
+    evaluation_id = top.id
     parents = [top] + [
         Parent("indicator", i.id, top.status, top.unit_id, evaluation_id=evaluation_id)  # type: ignore[arg-type]
         for i in indicators

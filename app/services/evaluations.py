@@ -28,6 +28,7 @@ from app.models import (
     FilingWindow,
     Indicator,
     IndicatorResult,
+    MonitoringRound,
     Project,
     ScoringTemplate,
     SelfEvaluation,
@@ -133,6 +134,8 @@ class EvaluationView:
     places: int = 2  # the template's rounding_places: scores are shown at this precision
     # values changed by 调整 that took effect: {indicator id (None: the project): {field: value before}}
     originals: dict = field(default_factory=dict)
+    # every indicator of the project in the table's order (position, id), as loaded for scoring
+    all_indicators: list[Indicator] = field(default_factory=list)
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -346,12 +349,38 @@ def visible_with_parts(*, session: Session, principal: Principal, evaluation_id:
     """scope.visible_evaluation, with its project, template, unit and department read in the same query:
     they land in the session's identity map, so the session.get()s of engine.load and build_view that
     follow answer from it instead of a query each (five queries become one on every save and page)."""
-    row = session.exec(_parts_query(principal, evaluation_id)).first()
+    return _with_parts(session, principal, evaluation_id)[0]
+
+
+def _with_parts(session: Session, principal: Principal, evaluation_id: int, *extra: Any) -> tuple:
+    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year."""
+    query = (
+        select(SelfEvaluation, Project, ScoringTemplate, Unit, Department, *extra)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+    )
+    for entity in extra:
+        query = query.outerjoin(entity, entity.year == Project.year)
+    row = session.exec(
+        query.where(SelfEvaluation.id == evaluation_id, scope.unit_filter(principal, Project.unit_id))
+    ).first()
     if row is None:
         raise NotFound("自评不存在或无权查看")
     # the identity map holds its objects weakly: kept here, for the session's life (one request)
     session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
-    return row[0]
+    return tuple(row)
+
+
+def page_view(
+    *, session: Session, principal: Principal, evaluation_id: int
+) -> tuple[EvaluationView, MonitoringRound | None]:
+    """view(), and the year's monitoring round, for the 自评表 page: the year's filing window and
+    monitoring round (one row each per year, or none) come in the same query as the evaluation."""
+    row = _with_parts(session, principal, evaluation_id, FilingWindow, MonitoringRound)
+    evaluation, window, monitoring_round = row[0], row[5], row[6]
+    return build_view(session, principal, evaluation, window=window), monitoring_round
 
 
 def _parts_query(principal: Principal, evaluation_id: int, *more: Any) -> Any:
@@ -485,6 +514,7 @@ def build_view(
         self_scores_allowed=settings.allow_self_scores,
         places=settings.rounding_places,
         originals=_originals(session, project),
+        all_indicators=indicators,
     )
 
 

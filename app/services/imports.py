@@ -27,7 +27,7 @@ from app import timeouts
 from app.domain.categories import LEVEL2_BY_SLUG, fit_problem
 from app.domain.evaluation import FIRST_STATUS, TARGET_EDITING, TARGET_FIRST_STATUS, TARGET_IMPORTED_STATUS
 from app.domain.scoring import TemplateSettings, given_points_note
-from app.domain.target_quality import check_table, quality_settings
+from app.domain.target_quality import QualitySettings, check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
 from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadLimits, ReadResult
 from app.models import (
@@ -382,6 +382,8 @@ class _Writer:
         self.misfits: list[tuple[IndicatorRow, str, ScoringTemplate, Unit]] = []
         self.misfit_count = 0
         self.pairs: set[tuple[str, str | None]] = set()
+        # per template name: (一级, 二级) → why it does not fit (None: fits), asked once a pair
+        self.fits: dict[str, dict[tuple[str, str | None], str | None]] = {}
         # (unit name, project name) of the projects whose name was read → [[project id, place], …]
         self.names: dict[tuple, list] = {}
         # What the import changes in rows that exist, per target table: {project id: (before, after)}.
@@ -404,6 +406,7 @@ class _Writer:
         # the template the bureau chose for the year, or for a project's department
         self.in_force = templates.resolver(session=session, year=year)
         self.by_name: dict[str, tuple[ScoringTemplate, TemplateSettings]] = {}
+        self.checks: dict[str, QualitySettings] = {}  # the quality checks each template asks for
         self.departments = {d.name: d for d in session.exec(select(Department))}
         self.units_by_code = {u.code: u for u in session.exec(select(Unit).where(Unit.code.is_not(None)))}
         self.units_by_key = {u.name_key: u for u in session.exec(select(Unit))}
@@ -418,6 +421,7 @@ class _Writer:
         if name not in self.by_name:
             row = current_template(session=self.session, name=name)
             self.by_name[name] = (row, settings_of(row))
+            self.checks[name] = quality_settings(self.by_name[name][1])
         return self.by_name[name]
 
     def department_for(self, name: str | None) -> Department | None:
@@ -630,11 +634,15 @@ class _Writer:
             self.indicators += len(p.indicators)
             project_warnings = [w.message for w in p.warnings]
             template, settings = self.template_of(unit)
+            fits = self.fits.setdefault(template.name, {})
             for indicator in p.indicators:
                 if not indicator.level1:
                     continue
-                self.pairs.add((indicator.level1, indicator.level2))
-                what = fit_problem(settings.structure, indicator.level1, indicator.level2)
+                pair = (indicator.level1, indicator.level2)
+                if pair not in fits:
+                    self.pairs.add(pair)
+                    fits[pair] = fit_problem(settings.structure, *pair)
+                what = fits[pair]
                 if what:
                     self.misfit_count += 1
                     if len(self.misfits) < MAX_MISFITS:
@@ -659,7 +667,7 @@ class _Writer:
             }
             if self.misfits or not report.ok:
                 continue  # refused: the rest is only read for its misfits
-            quality = _quality_of(p, year, settings)
+            quality = _quality_of(p, year, self.checks[template.name])
             current = existing.get((unit.id, code))
             seen = None if p.name_generated else self.names.setdefault((p.unit_name, p.project_name), [])
             if current is None:
@@ -1092,20 +1100,24 @@ def _indicator_values(project_id: int, year: int, p: ProjectRow, report: ImportR
     the report with their place."""
     values = []
     for row in p.indicators:
-        columns = _target_part(row.annual_target, row.period_target, year) | {
+        part = _target_part(row.annual_target, row.period_target, year)
+        level2 = LEVEL2_BY_SLUG.get(row.level2) if row.level2 is not None else None
+        columns = {
+            "project_id": project_id,
+            **part,
             "position": row.order,
             "level1": row.level1,
             "level2": row.level2,
-            "level2_code": LEVEL2_BY_SLUG[row.level2].code if row.level2 in LEVEL2_BY_SLUG else None,
+            "level2_code": level2.code if level2 is not None else None,
             "level2_name": (row.level2_raw or "")[:100] or None,
             "name": row.name[:1000],
             "weight": row.weight,
+            "target_warnings": list(part["target_warnings"]),
+            "warnings": list(part["warnings"]),
         }
-        columns["target_warnings"] = list(columns["target_warnings"])
-        columns["warnings"] = list(columns["warnings"])
-        for message in columns["warnings"]:
+        for message in part["warnings"]:
             report.warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
-        values.append({"project_id": project_id, **columns})
+        values.append(columns)
     return values
 
 
@@ -1128,7 +1140,7 @@ def _target_part(annual_target: str | None, period_target: str | None, year: int
     )
 
 
-def _quality_of(p: ProjectRow, year: int, settings: TemplateSettings) -> dict:
+def _quality_of(p: ProjectRow, year: int, checks: QualitySettings) -> dict:
     """The table's quality counts as project columns, by the template in force (with the import's cached parse)."""
     rows = [
         SimpleNamespace(
@@ -1142,7 +1154,7 @@ def _quality_of(p: ProjectRow, year: int, settings: TemplateSettings) -> dict:
         )
         for row in p.indicators
     ]
-    return quality_columns(check_table(rows, year=year, settings=quality_settings(settings), parse=_parse))
+    return quality_columns(check_table(rows, year=year, settings=checks, parse=_parse))
 
 
 def _indicator_key(level1, level2, name, n) -> tuple:

@@ -588,12 +588,17 @@ class MonitoringNote:
     values: dict[int, tuple[str | None, str]]  # indicator id → (完成值 as typed, light)
 
 
-def beside_evaluation(*, session: Session, project: Project) -> MonitoringNote | None:
-    """What the year's monitoring recorded for each indicator, to show beside the actual; None without a round."""
-    rnd = round_of(session=session, year=project.year)
+def beside_evaluation(
+    *, session: Session, project: Project, rnd: MonitoringRound | None | Any = UNSET, unit: Unit | None = None
+) -> MonitoringNote | None:
+    """What the year's monitoring recorded for each indicator, to show beside the actual; None without a round.
+    Given the year's round (or None) and the unit a caller already read, reads them not again."""
+    if rnd is UNSET:
+        rnd = round_of(session=session, year=project.year)
     if rnd is None:
         return None
-    unit = session.exec(select(Unit).where(Unit.id == project.unit_id)).one()
+    if unit is None:
+        unit = session.exec(select(Unit).where(Unit.id == project.unit_id)).one()
     line = _lines(session, rnd, [(project, unit, None)])[0]
     return MonitoringNote(
         rnd.cutoff_date, {i.indicator.id: (i.entry.progress if i.entry else None, i.light) for i in line.indicators}

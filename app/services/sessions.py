@@ -80,11 +80,16 @@ def resolve(*, session: Session, secret: str | None, timeouts: Timeouts, now: da
     """The user of a live session, noting it was seen (at most once a minute); None when it is not live."""
     if not secret or len(secret) > 200:
         return None
-    row = session.exec(select(LoginSession).where(LoginSession.secret_hash == session_digest(secret))).first()
-    if row is None or row.ended_at is not None:
+    # the session and its user in one query (every page and session-authenticated call starts here)
+    found = session.exec(
+        select(LoginSession, User)
+        .outerjoin(User, User.id == LoginSession.user_id)
+        .where(LoginSession.secret_hash == session_digest(secret))
+    ).first()
+    if found is None or found[0].ended_at is not None:
         return None
+    row, user = found
     reason = _expired(row, timeouts, now)
-    user = session.get(User, row.user_id)
     if reason is None and (user is None or not user.is_active):
         reason = "disabled"
     if reason is not None:

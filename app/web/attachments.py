@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.security import Principal
 from app.services import attachments
 from app.services.errors import DomainError
+from app.services.evaluations import EvaluationView
 from app.uploads import download_response, read_chunks
 from app.web.deps import PagePrincipal
 from app.web.render import render, wants_fragment
@@ -36,8 +37,20 @@ def block_context(request: Request, listing: attachments.Listing, action: str, e
     }
 
 
-def evaluation_block(request: Request, session: Session, principal: Principal, evaluation_id: int) -> dict:
-    listing = attachments.evaluation_listing(session=session, principal=principal, evaluation_id=evaluation_id)
+def evaluation_block(
+    request: Request, session: Session, principal: Principal, evaluation_id: int, ev: EvaluationView | None = None
+) -> dict:
+    """The 自评表's attachments block; given the page's view, the evaluation and its rows are not read again."""
+    if ev is None:
+        listing = attachments.evaluation_listing(session=session, principal=principal, evaluation_id=evaluation_id)
+    else:
+        listing = attachments.listing_of_visible(
+            session=session,
+            principal=principal,
+            evaluation=ev.evaluation,
+            unit_id=ev.project.unit_id,
+            indicators=ev.all_indicators,
+        )
     return block_context(request, listing, f"/evaluations/{evaluation_id}/attachments")
 
 

@@ -3,11 +3,13 @@ the print view and the xlsx export — thin handlers over app.services.evaluatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from jinja2.filters import do_truncate
 from sqlmodel import Session
 
 from app import timeouts
@@ -16,11 +18,21 @@ from app.domain.evaluation import NOTICES
 from app.security import Principal
 from app.services import attachments, audit, evaluations, exports, monitoring, reports
 from app.services.errors import FieldError, NotFound, ValidationFailed
-from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, ResultInput
+from app.services.evaluations import SPLIT_FIELDS, UNSET, EvaluationView, IndicatorView, ResultInput
 from app.web.attachments import evaluation_block
 from app.web.deps import PagePrincipal
-from app.web.render import flag_words, render, templates, wants_fragment
-from app.web.toolkit import HELPERS, FormFields, YearQuery, field_errors, parse_version, see_other
+from app.web.render import flag_words, plain, render, templates, wants_fragment
+from app.web.toolkit import (
+    HELPERS,
+    FormFields,
+    YearQuery,
+    describe,
+    field_errors,
+    parse_version,
+    sc,
+    see_other,
+    understood,
+)
 
 router = APIRouter()
 
@@ -44,11 +56,42 @@ def subtotals(ev: EvaluationView) -> dict[str, Decimal | None]:
     return out
 
 
+def row_texts(ev: EvaluationView) -> Callable[[IndicatorView], dict[str, Any]]:
+    """What an indicator row of the form shows, formatted once in Python (the template's row calls
+    this once instead of a dozen helpers and macros). The same functions as the macros use."""
+    places = ev.places
+
+    def text(ind: IndicatorView) -> dict[str, Any]:
+        final = ind.score_override if ind.score_override is not None else ind.unit_score
+        example = truncate(ind.annual_target or "", 12, True, "")
+        return {
+            "weight": sc(ind.weight, places),
+            "counted": "—" if final is None else sc(final, places),
+            "score": "—" if ind.score is None else sc(ind.score, places),
+            "given_weight": plain(ind.given_weight) if ind.given_weight is not None else None,
+            "understood": understood(ind.target),
+            "actual_words": describe(ind.actual_parsed) if ind.actual_parsed else "",
+            "band": f"{ind.band[0]}–{ind.band[1]}" if ind.band else None,
+            "placeholder": "完成日期，如 2024-11-30" if ind.target.kind == "deadline" else f"如 {example}",
+            "uses_levels": ind.uses_levels,
+            "periods_differ": ind.periods_differ,
+            "reason_required": ind.reason_required,
+        }
+
+    return text
+
+
+def truncate(text: str, length: int, killwords: bool, end: str) -> str:
+    """Jinja's `truncate` filter with this environment's policies (what the row's placeholder used)."""
+    return do_truncate(templates.env, text, length, killwords, end)
+
+
 def context(ev: EvaluationView, **extra: Any) -> dict[str, Any]:
     ctx = {
         **HELPERS,
         **flag_words(ev.settings),
         "ev": ev,
+        "row_text": row_texts(ev),
         "subtotals": subtotals(ev),
         "errors": {},
         "typed": {},
@@ -177,10 +220,10 @@ def _xlsx(body: bytes, filename: str) -> Response:
 @router.get("/evaluations/{evaluation_id:int}")
 def evaluation_page(request: Request, evaluation_id: int, principal: PagePrincipal, session: SessionDep):
     """The 项目支出绩效自评表 of one project: editable while a draft inside the filing window."""
-    ev = evaluations.view(session=session, principal=principal, evaluation_id=evaluation_id)
+    ev, monitoring_round = evaluations.page_view(session=session, principal=principal, evaluation_id=evaluation_id)
     notice = DONE.get(request.query_params.get("done", ""))
-    note = monitoring.beside_evaluation(session=session, project=ev.project)
-    att = evaluation_block(request, session, principal, evaluation_id)
+    note = monitoring.beside_evaluation(session=session, project=ev.project, rnd=monitoring_round, unit=ev.unit)
+    att = evaluation_block(request, session, principal, evaluation_id, ev)
     return render(request, FORM, context(ev, notice=notice, monitoring_note=note, **att), block="evaluation")
 
 

@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -514,3 +515,104 @@ def test_xlsx_export_of_the_year_has_a_summary_and_one_sheet_per_project(demo, s
     assert book.sheetnames[0] == "汇总" and len(book.sheetnames) == 15
     assert len(set(book.sheetnames)) == 15  # 购置经费 twice: still distinct sheet names
     assert OTHER_UNIT not in _cells(book)
+
+
+# --- the page's rows as a save answers them ---------------------------------------------------------
+
+
+class _Subtrees(HTMLParser):
+    """Each element with an id, as its tags, attributes and text (runs of whitespace as one space)."""
+
+    VOID = {"input", "br", "img", "meta", "link", "col", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, list]] = []
+        self.found: dict[str, list] = {}
+
+    def _emit(self, item) -> None:
+        for _, tokens in self.open:
+            tokens.append(item)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = [(k, v) for k, v in attrs if k != "hx-swap-oob"]
+        self._emit(("start", tag, tuple(attrs)))
+        ident = dict(attrs).get("id")
+        if ident and tag not in self.VOID:
+            self.open.append((ident, [("start", tag, tuple(attrs))]))
+            self.open[-1][1].append(("tag", tag))
+
+    def handle_endtag(self, tag):
+        self._emit(("end", tag))
+        if self.open and self.open[-1][1][1] == ("tag", tag) and self._closes(tag):
+            ident, tokens = self.open.pop()
+            self.found.setdefault(ident, tokens)
+
+    def _closes(self, tag) -> bool:
+        tokens = self.open[-1][1]
+        depth = sum(1 for t in tokens[2:] if t[:2] == ("start", tag)) - sum(1 for t in tokens[2:] if t == ("end", tag))
+        return depth < 0
+
+    def handle_data(self, data):
+        text = re.sub(r"\s+", " ", data).strip()
+        if text:
+            self._emit(("text", text))
+
+
+def _pieces(html: str) -> dict[str, list]:
+    parser = _Subtrees()
+    parser.feed(html)
+    return parser.found
+
+
+def test_each_rows_computed_cells_on_the_page_are_what_its_save_answers(demo, session):
+    """The page writes a row's cells out in one macro; a save answers them from the small macros. Both
+    must agree, cell by cell, for met, missed, qualitative and self-scored rows and for errors."""
+    eid, indicators = _evaluation(session)
+    count, rate = indicators[0], indicators[1]
+    qualitative = _by_target(indicators, "qualitative")
+    version = _version(demo, eid)
+    saves = [
+        (count, {"actual": "1次", "deviation_reason": ""}),
+        (rate, {"actual": "85%"}),
+        (rate, {"actual": "85%", "deviation_reason": "缺考", "self_score": "10.00", "self_score_reason": "自评"}),
+        (qualitative, {"qualitative_level": "partial", "score_in_band": "20.00"}),
+    ]
+    for ind, fields in saves:
+        answer = _save_row(demo, eid, ind.id, version, **fields)
+        assert answer.status_code == 200, answer.text
+        version += 1
+        saved, page = _pieces(answer.text), _pieces(demo.get(f"/evaluations/{eid}").text)
+        ids = [i for i in saved if i.endswith(f"-{ind.id}") and not i.startswith("stored-")]
+        assert len(ids) >= 6
+        for ident in ids:
+            tokens = saved[ident]
+            if ident == f"flags-{ind.id}":  # "已保存" is the save's own word
+                mark = [("start", "span", (("class", "saved"),)), ("text", "已保存"), ("end", "span")]
+                at = tokens.index(mark[0])
+                assert tokens[at : at + 3] == mark
+                tokens = tokens[:at] + tokens[at + 3 :]
+            assert tokens == page[ident], ident
+
+
+def test_the_page_is_read_in_five_statements(demo, session, app):
+    """The session with its user, the evaluation with its parts, filing window and monitoring round,
+    the indicators, their results, the attachments: one statement each (and the statement timeout on
+    PostgreSQL). It was eleven."""
+    import sqlalchemy as sa
+
+    eid, _ = _evaluation(session)
+    demo.get(f"/evaluations/{eid}")  # the session's "last seen" is written at most once a minute: not now
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("SET LOCAL"):
+            seen.append(statement)
+
+    engine = app.state.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert demo.get(f"/evaluations/{eid}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == 5, "\n".join(s[:120] for s in seen)
