@@ -223,3 +223,23 @@ def test_page_two_of_a_printed_self_evaluation_repeats_the_header_and_the_projec
     document = pypdfium2.PdfDocument(pdf)
     for n in range(min(len(document), 2)):
         document[n].render(scale=1.3).to_pil().save(artifacts / f"evaluation-print-page{n + 1}.png")
+
+
+def test_a_swapped_element_that_carries_a_style_breaks_no_csp(page: Page, live_server, demo):
+    """The browser gives an element an inline style by itself (a textarea the user resized by its
+    corner; scripts' CSSOM writes are allowed under the CSP): when an autosave answer swaps that element,
+    htmx must not copy the style attribute over (its default settles class, style, width and height, and
+    setAttribute("style") is an inline style the CSP refuses — CI saw exactly that violation once)."""
+    problems = _watch(page)
+    _login(page, live_server, UNIT_LOGIN)
+    page.click(f"text={PROJECT}")
+    expect(page.locator("#spent-input")).to_be_visible()
+    page.evaluate("document.getElementById('ev-totals').style.outline = '1px solid transparent'")
+    page.evaluate("document.getElementById('money-state').style.minWidth = '4em'")
+    page.click("#spent-input")
+    page.keyboard.type("12.5", delay=60)
+    page.keyboard.press("Tab")
+    expect(page.locator("#money-state .saved")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # htmx settles 20 ms after the swap
+    _no_csp_violation(page, problems)
