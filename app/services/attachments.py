@@ -490,7 +490,15 @@ class Listing:
         return f"{row.parent_kind}:{row.parent_id}"
 
 
-def _listing(session: Session, principal: Principal, top: Parent, parents: list[Parent], labels: dict[str, str]):
+def _listing(
+    session: Session,
+    principal: Principal,
+    top: Parent,
+    parents: list[Parent],
+    labels: dict[str, str],
+    *,
+    none_attached: bool = False,
+):
     targets, refusal = {}, None
     for parent in parents:
         key = f"{parent.kind}:{parent.id}"
@@ -502,7 +510,7 @@ def _listing(session: Session, principal: Principal, top: Parent, parents: list[
         except PermissionDenied:
             continue
         targets[key] = labels[key]
-    rows = rows_for(session, [(p.kind, p.id) for p in parents])
+    rows = [] if none_attached else rows_for(session, [(p.kind, p.id) for p in parents])
     return Listing(top=top, rows=rows, labels=labels, targets=targets, refusal=refusal)
 
 
@@ -520,15 +528,24 @@ def evaluation_listing(*, session: Session, principal: Principal, evaluation_id:
 
 
 def listing_of_visible(
-    *, session: Session, principal: Principal, evaluation: SelfEvaluation, unit_id: int, indicators: list
+    *,
+    session: Session,
+    principal: Principal,
+    evaluation: SelfEvaluation,
+    unit_id: int,
+    indicators: list,
+    none_attached: bool = False,
 ) -> Listing:
     """evaluation_listing for a caller that has already read the evaluation through the scope check
-    (the 自评表 page) and its indicators in the table's order: only the attachments are read."""
+    (the 自评表 page) and its indicators in the table's order: only the attachments are read, and not
+    even those when the caller's query found that there are none."""
     top = Parent("evaluation", evaluation.id, evaluation.status, unit_id, evaluation_id=evaluation.id)  # type: ignore[arg-type]
-    return _evaluation_listing(session, principal, top, indicators)
+    return _evaluation_listing(session, principal, top, indicators, none_attached=none_attached)
 
 
-def _evaluation_listing(session: Session, principal: Principal, top: Parent, indicators) -> Listing:
+def _evaluation_listing(
+    session: Session, principal: Principal, top: Parent, indicators, *, none_attached: bool = False
+) -> Listing:
     evaluation_id = top.id
     parents = [top] + [
         Parent("indicator", i.id, top.status, top.unit_id, evaluation_id=evaluation_id)  # type: ignore[arg-type]
@@ -538,7 +555,7 @@ def _evaluation_listing(session: Session, principal: Principal, top: Parent, ind
     for i in indicators:
         level2 = LEVEL2_BY_SLUG[i.level2].name if i.level2 in LEVEL2_BY_SLUG else (i.level2_name or "")
         labels[f"indicator:{i.id}"] = f"指标：{level2}·{i.name}"[:120]
-    return _listing(session, principal, top, parents, labels)
+    return _listing(session, principal, top, parents, labels, none_attached=none_attached)
 
 
 def fund_listing(*, session: Session, principal: Principal, fund_id: int) -> Listing:

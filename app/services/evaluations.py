@@ -24,6 +24,7 @@ from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, RESCORABLE, RESCOR
 from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
 from app.models import (
+    Attachment,
     Department,
     FilingWindow,
     Indicator,
@@ -136,6 +137,8 @@ class EvaluationView:
     originals: dict = field(default_factory=dict)
     # every indicator of the project in the table's order (position, id), as loaded for scoring
     all_indicators: list[Indicator] = field(default_factory=list)
+    # whether it or a row has an attachment, when the query that read it asked (page_view); None: not asked
+    has_attachments: bool | None = None
 
     @property
     def indicators(self) -> list[IndicatorView]:
@@ -377,10 +380,35 @@ def page_view(
     *, session: Session, principal: Principal, evaluation_id: int
 ) -> tuple[EvaluationView, MonitoringRound | None]:
     """view(), and the year's monitoring round, for the 自评表 page: the year's filing window and
-    monitoring round (one row each per year, or none) come in the same query as the evaluation."""
-    row = _with_parts(session, principal, evaluation_id, FilingWindow, MonitoringRound)
+    monitoring round (one row each per year, or none) come in the same query as the evaluation, and
+    whether the evaluation or any of its rows has an attachment (most have none: then the page's
+    attachments block reads nothing more)."""
+    row = session.exec(
+        _parts_query(principal, evaluation_id, FilingWindow, MonitoringRound, _has_attachments().label("attached"))
+        .outerjoin(FilingWindow, FilingWindow.year == Project.year)
+        .outerjoin(MonitoringRound, MonitoringRound.year == Project.year)
+    ).first()
+    if row is None:
+        raise NotFound("自评不存在或无权查看")
+    # the identity map holds its objects weakly: kept here, for the session's life (one request)
+    session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
     evaluation, window, monitoring_round = row[0], row[5], row[6]
-    return build_view(session, principal, evaluation, window=window), monitoring_round
+    ev = build_view(session, principal, evaluation, window=window)
+    ev.has_attachments = bool(row[7])
+    return ev, monitoring_round
+
+
+def _has_attachments() -> Any:
+    """Whether the evaluation of the row, or an indicator of its project, has an attachment not deleted
+    (the same rows as app.services.attachments.evaluation_listing reads)."""
+    indicators = select(Indicator.id).where(Indicator.project_id == Project.id)
+    return sa.exists().where(
+        Attachment.deleted_at.is_(None),  # type: ignore[union-attr]
+        sa.or_(
+            sa.and_(Attachment.parent_kind == "evaluation", Attachment.parent_id == SelfEvaluation.id),
+            sa.and_(Attachment.parent_kind == "indicator", Attachment.parent_id.in_(indicators)),  # type: ignore[attr-defined]
+        ),
+    )
 
 
 def _parts_query(principal: Principal, evaluation_id: int, *more: Any) -> Any:

@@ -50,6 +50,7 @@ def evaluation_block(
             evaluation=ev.evaluation,
             unit_id=ev.project.unit_id,
             indicators=ev.all_indicators,
+            none_attached=ev.has_attachments is False,
         )
     return block_context(request, listing, f"/evaluations/{evaluation_id}/attachments")
 

@@ -11,8 +11,9 @@ from app.security import Principal
 from app.services.errors import NotAuthenticated
 
 
-def page_principal(request: Request, principal: OptionalPrincipalDep) -> Principal:
+async def page_principal(request: Request, principal: OptionalPrincipalDep) -> Principal:
     """The logged-in user of a page; anonymous visitors are sent to /login."""
+    # async: no I/O here, so no hop to the threadpool (FastAPI runs a sync dependency on a thread)
     if principal is None:
         raise NotAuthenticated("请先登录")
     request.state.principal = principal
