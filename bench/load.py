@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bench import cpu
+
 # (method, url, headers, json body or None) for the next request; random ids from the whole data set
 Make = Callable[[random.Random], tuple[str, str, dict, object]]
 # called with (request, status, body) after each answer: correctness checks record what they need
@@ -24,6 +26,7 @@ class Run:
     statuses: Counter = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)  # exceptions by type (timeouts, resets)
+    others: float | None = None  # share of the machine's CPU other processes took meanwhile (bench/cpu.py)
 
     @property
     def rate(self) -> float:
@@ -74,9 +77,11 @@ async def closed(
             while time.perf_counter() < deadline:
                 await _one(session, make(rng), run, check)
 
-        start = time.perf_counter()
-        await asyncio.gather(*(client(n) for n in range(clients)))
-        run.seconds = time.perf_counter() - start
+        with cpu.window() as measured:
+            start = time.perf_counter()
+            await asyncio.gather(*(client(n) for n in range(clients)))
+            run.seconds = time.perf_counter() - start
+    run.others = measured.others
     return run
 
 
@@ -108,9 +113,11 @@ async def paced(
                 task.add_done_callback(pending.discard)
                 await asyncio.sleep(rng.expovariate(per_second))
 
-        start = time.perf_counter()
-        await asyncio.gather(*(user(n) for n in range(users)))
-        if pending:
-            await asyncio.gather(*pending)
-        run.seconds = time.perf_counter() - start
+        with cpu.window() as measured:
+            start = time.perf_counter()
+            await asyncio.gather(*(user(n) for n in range(users)))
+            if pending:
+                await asyncio.gather(*pending)
+            run.seconds = time.perf_counter() - start
+    run.others = measured.others
     return run

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from bench import cpu
+
 # A throwaway cluster tuned like a small server of its own; fsync off because it is thrown away
 # (the floor and jixiao share it, so the ratios are unaffected).
 SETTINGS = {
@@ -43,6 +45,7 @@ class Cluster:
     how: str
     max_connections: int = 100
     _stop: list = field(default_factory=list)
+    postmaster: int | None = None  # its process: the CPU of its backends is the run's own (bench/cpu.py)
 
     def create_database(self, prefix: str = "jixiao_bench") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:8]}"
@@ -68,7 +71,14 @@ def start() -> Cluster:
         url = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
             mc = int(conn.execute("SHOW max_connections").fetchone()[0])
-        return Cluster(admin_url=url, how="TEST_DATABASE_URL", max_connections=mc)
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        return Cluster(
+            admin_url=url,
+            # a shared server: its other databases' queries count as the run's own CPU (bench/cpu.py)
+            how="TEST_DATABASE_URL",
+            max_connections=mc,
+            postmaster=_parent(backend),
+        )
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins:
         raise SystemExit("no PostgreSQL binaries (/usr/lib/postgresql/*/bin) and no TEST_DATABASE_URL")
@@ -108,4 +118,15 @@ def start() -> Cluster:
         how=f"throwaway cluster {bindir} on 127.0.0.1:{port}",
         max_connections=int(SETTINGS["max_connections"]),
         _stop=[stop],
+        postmaster=cpu.postmaster_pid(data),
     )
+
+
+def _parent(pid: int) -> int | None:
+    """The postmaster of a backend on this machine (None when the server is elsewhere or not ours to see)."""
+    try:
+        import psutil
+
+        return psutil.Process(pid).ppid()
+    except Exception:  # noqa: BLE001 - another machine's pid, or psutil missing: nothing is counted as ours
+        return None

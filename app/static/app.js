@@ -290,3 +290,104 @@
     whenIdle(function () { event.detail.issueRequest(true); });
   });
 })();
+
+// --- the printed 自评表: a 一级/二级指标 cell that a page break cuts is continued on the next page ---------
+// A cell spanning rows (rowspan) is cut by the page break like any box: its words stay on the first
+// page and the next page shows an empty cell beside its rows. Before printing, the rows are laid out
+// as the print stylesheet lays them out (A4 landscape less the 10 mm margins of app.css's @page,
+// 9 pt tables), the page breaks are found (a row is never cut: break-inside avoid; the header repeats),
+// and each spanning cell a break cuts is split there: the next page gets its own cell, marked 续.
+// After printing the table is put back as it was.
+(function () {
+  "use strict";
+  var MM = 96 / 25.4;
+  var PAGE_WIDTH = 277 * MM;
+  var PAGE_HEIGHT = 190 * MM;
+  var undo = [];
+
+  function measureAll(sheets) {
+    // the print stylesheet's sizes, applied for the measuring only (CSSOM, allowed by the CSP), to every
+    // sheet at once: one layout for a print of all the year's tables, not one per sheet
+    var styled = [];
+    function set(el, prop, value) { el.style[prop] = value; styled.push([el, prop]); }
+    sheets.forEach(function (sheet) {
+      set(sheet, "width", PAGE_WIDTH + "px");
+      set(sheet, "padding", "0");
+      set(sheet, "boxSizing", "content-box");
+      set(sheet, "fontSize", "10.5pt");
+      sheet.querySelectorAll("table.form-table").forEach(function (t) { set(t, "fontSize", "9pt"); });
+      sheet.querySelectorAll(".no-print").forEach(function (el) { set(el, "display", "none"); });
+      sheet.querySelectorAll(".sheet-indicators .repeat-head").forEach(function (el) { set(el, "display", "table-row"); });
+    });
+    var measured = sheets.map(function (sheet) {
+      var table = sheet.querySelector("table.sheet-indicators");
+      var top = sheet.getBoundingClientRect().top;
+      return {
+        table: table,
+        head: table.tHead ? table.tHead.getBoundingClientRect().height : 0,
+        rows: Array.prototype.slice.call(table.tBodies[0].rows).map(function (row) {
+          var box = row.getBoundingClientRect();
+          return { row: row, top: box.top - top, height: box.height };
+        })
+      };
+    });
+    styled.forEach(function (pair) { pair[0].style[pair[1]] = ""; });
+    return measured;
+  }
+
+  function breaks(m) {
+    // the rows that begin a page: a row that does not fit moves whole to the next page, under the header
+    var found = [];
+    if (!m.rows.length) { return found; }
+    var y = m.rows[0].top;
+    m.rows.forEach(function (r, i) {
+      if (y + r.height > PAGE_HEIGHT + 0.5 && y > m.head + 1) { found.push(i); y = m.head; }
+      y += r.height;
+    });
+    return found;
+  }
+
+  function split(rows, at, selector, before) {
+    // the spanning cell (selector) whose rows run across row `at`: cut at `at`, the rest in a new cell
+    var row = rows[at];
+    if (row.querySelector(selector)) { return; }
+    for (var j = at - 1; j >= 0; j--) {
+      var cell = rows[j].querySelector(selector);
+      if (!cell) { continue; }
+      var span = cell.rowSpan;
+      if (j + span <= at) { return; }
+      var rest = cell.cloneNode(true);
+      cell.rowSpan = at - j;
+      rest.rowSpan = span - (at - j);
+      rest.classList.add("continued");
+      row.insertBefore(rest, before(row));
+      return;
+    }
+  }
+
+  window.addEventListener("beforeprint", function () {
+    if (undo.length) { return; }
+    var sheets = Array.prototype.filter.call(document.querySelectorAll(".print-sheet"), function (sheet) {
+      var table = sheet.querySelector("table.sheet-indicators");
+      return table && table.tBodies.length;
+    });
+    measureAll(sheets).forEach(function (m) {
+      var found = breaks(m);
+      if (!found.length) { return; }
+      var body = m.table.tBodies[0];
+      undo.push([body, body.cloneNode(true)]);
+      var rows = m.rows.map(function (r) { return r.row; });
+      found.forEach(function (at) {
+        split(rows, at, "th.l1", function (row) { return row.firstElementChild; });
+        split(rows, at, "td.l2", function (row) {
+          var l1 = row.querySelector("th.l1");
+          return l1 ? l1.nextElementSibling : row.firstElementChild;
+        });
+      });
+    });
+  });
+
+  window.addEventListener("afterprint", function () {
+    undo.splice(0).forEach(function (pair) { pair[0].replaceWith(pair[1]); });
+  });
+})();

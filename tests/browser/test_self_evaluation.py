@@ -12,6 +12,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
 from app.services import evaluations
 from app.services.demo import load_demo
@@ -199,3 +200,76 @@ def test_bad_input_is_refused_at_the_field_and_a_stale_window_is_told_to_reload(
     other.reload()
     expect(_row(other, "培训人员满意度").locator("input[name=actual]")).to_have_value("")
     expect(_row(other, "培训考核通过率").locator("input[name=actual]")).to_have_value("92%")
+
+
+# A long 自评表, as real tables of a big project run (一级 / 二级 / 三级, each 二级 in one run):
+# 产出 over four 二级, 效益 over two, 满意度 — 42 indicators, three A4 pages.
+LONG_GROUPS = [
+    ("产出指标", "数量指标", 14, "开展无线电监测任务次数", "≥{n}次"),
+    ("产出指标", "质量指标", 8, "监测设备正常运行率", "≥9{d}%"),
+    ("产出指标", "时效指标", 4, "干扰投诉按时处理率", "100%"),
+    ("产出指标", "成本指标", 2, "单次监测平均成本", "≤{n}万元"),
+    ("效益指标", "社会效益", 8, "保障重大活动无线电安全场次", "≥{n}场"),
+    ("效益指标", "可持续影响", 3, "频谱资源利用率提升", "≥{d}%"),
+    ("满意度指标", "服务对象满意度", 3, "用频单位满意度", "≥9{d}%"),
+]
+
+
+def _long_table_csv(project: str) -> bytes:
+    lines = [
+        "年度,主管部门,单位名称,项目名称,年度预算数（万元）,年度目标,一级指标,二级指标,三级指标,实施周期指标值,年度指标值"
+    ]
+    for level1, level2, count, name, target in LONG_GROUPS:
+        for k in range(1, count + 1):
+            value = target.format(n=k * 3, d=k % 10)
+            lines.append(
+                f"2024,广州市工业和信息化局,广州市无线电监测站,{project},320.5,全年完成无线电监测任务,"
+                f"{level1},{level2},{name}{k:02d},{value},{value}"
+            )
+    return ("\n".join(lines) + "\n").encode("utf-8-sig")
+
+
+def test_every_printed_page_of_a_long_table_names_the_levels_of_its_rows(page: Page, live_server, session, artifacts):
+    # A 一级/二级指标 cell spans its rows; a page break cut it and left the next page's cell empty
+    # (the words stay where the cell began). Now each page names the levels of every row on it.
+    from app.models import Project, SelfEvaluation
+    from app.services import imports
+
+    load_demo(session=session)
+    project = "无线电监测能力提升（打印多页）"
+    report = imports.import_file(session=session, data=_long_table_csv(project), filename="long.csv", year=2024)
+    assert report.ok, report.errors[:3]
+    evaluations.ensure_evaluations(session=session)
+    evaluation_id = session.exec(
+        select(SelfEvaluation.id).join(Project, Project.id == SelfEvaluation.project_id).where(Project.name == project)
+    ).one()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", "wuxian_jiancezhan")
+    page.fill("input[name=password]", "jixiao-demo")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/evaluations/{evaluation_id}/print")
+    expect(page.locator(".sheet-title")).to_have_text("项目支出绩效自评表")
+    path = artifacts / "self-evaluation-print-long.pdf"
+    page.pdf(path=str(path), prefer_css_page_size=True)  # fires beforeprint / afterprint, as 打印 does
+
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    for i in range(len(pdf)):
+        pdf[i].render(scale=1.2).to_pil().save(artifacts / f"self-evaluation-print-long-{i + 1}.png")
+    assert len(texts) >= 3, len(texts)
+    missing = []
+    for number, text in enumerate(texts, start=1):
+        for level1, level2, count, name, _ in LONG_GROUPS:
+            on_page = [k for k in range(1, count + 1) if f"{name}{k:02d}" in text]
+            if on_page and (level1 not in text or level2 not in text):
+                missing.append((number, level1, level2, on_page))
+    assert missing == [], missing
+    # the table on the screen is what it was: no cell left split after printing
+    expect(page.locator(".sheet-indicators .continued")).to_have_count(0)
+    expect(page.locator(".sheet-indicators th.l1")).to_have_count(3)
+    assert problems == [], problems  # no CSP violation, no script error
