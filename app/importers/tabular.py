@@ -582,14 +582,18 @@ def _read_rows(
     columns.budget_unit = columns.budget_unit or money_note
     if total is not None:
         total = max(total - header_row, 0)
-    reader = _ProjectBuilder(filename, sheet, columns, result, plain=sheet is None)  # csv: no sheets
+    plain = sheet is None  # csv: no sheets, every cell a string
+    reader = _ProjectBuilder(filename, sheet, columns, result, plain=plain)
     done = projects = 0
     finished = reader.finished
     for number, cells in rows:
         done += 1
         if on_progress and done % _PROGRESS_EVERY == 0:
             on_progress(done, max(total, done) if total is not None else None)
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        if plain:
+            if not "".join(cells).strip():  # every cell empty or blank
+                continue
+        elif all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
         reader.add(number, cells)
         if finished:
@@ -693,6 +697,7 @@ class _ProjectBuilder:
         self.first_values: dict[str, tuple[int, str | None]] = {}
         self.money_unit_warned = False
         self.finished: list[ProjectRow] = []  # complete projects not yet handed on
+        self.first_raw: tuple | None = None  # csv: the project cells of the current project's first row
         # (header, column index or None) of the cells read from every row, looked up once
         at = columns.index.get
         self.project_at = [(h, at(h)) for h in PROJECT_COLUMNS]
@@ -702,6 +707,9 @@ class _ProjectBuilder:
         # csv: every cell is a plain string, so a row that has all the wanted columns is read by one getter
         self.plain = plain
         self.project_get = _getter(self.project_at)
+        # csv: the project cells the file has, as they are (to see a row repeat its project's first row)
+        present: list[tuple[str, int | None]] = [(h, k) for h, k in self.project_at if k is not None]
+        self.project_cells = _getter(present) if plain else None
         self.indicator_get = _getter(self.indicator_at)
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
@@ -750,6 +758,13 @@ class _ProjectBuilder:
         return out
 
     def add(self, row: int, cells: list) -> None:
+        same = self.project_cells
+        raw = same[0](cells) if same is not None and len(cells) >= same[1] else None
+        if raw is not None and raw == self.first_raw:
+            # csv: the project's cells exactly as on its first row (the common case: a table repeats
+            # them on every indicator row) — the same project, nothing that could differ from it
+            self.add_indicators(row, cells)
+            return
         values = dict(zip(PROJECT_COLUMNS, self.texts(cells, self.project_at, row, self.project_get), strict=True))
         unit = (values[UNIT_NAME] or "").strip()
         name = (values[PROJECT_NAME] or "").strip()
@@ -763,6 +778,8 @@ class _ProjectBuilder:
             self.finish()
             self.current = self.new_project(row, values, unit, name, code)
             self.current_key = key
+            # a later row with these very cells needs no look (no error here: unit and name are given)
+            self.first_raw = raw if unit and name else None
         else:
             self.check_same(row, values)
         self.add_indicators(row, cells)
@@ -1006,7 +1023,7 @@ class _ProjectBuilder:
         project = self.current
         if project is None:
             return
-        self.current = None
+        self.current, self.first_raw = None, None
         self.finished.append(project)
         weights = [i.weight for i in project.indicators]
         given = [w for w in weights if w is not None]

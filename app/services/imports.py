@@ -766,12 +766,17 @@ class _Writer:
                 .all()
             )
         report.counts["projects_created"] += len(ids)
-        indicator_rows = []
-        for project_id, (_, p, _) in zip(ids, new_projects, strict=True):
-            indicator_rows.extend(_indicator_values(project_id, year, p, report))
+        if self.postgres:
+            names, tuples = _indicator_copy_rows(ids, [p for _, p, _ in new_projects], year, report)
+            self.copies.append(copy_tuples_later(session, Indicator, names, tuples))
+            report.counts["indicators_created"] += len(tuples)
+        else:
+            indicator_rows = []
+            for project_id, (_, p, _) in zip(ids, new_projects, strict=True):
+                indicator_rows.extend(_indicator_values(project_id, year, p, report))
+            bulk_insert(session, Indicator, indicator_rows)
+            report.counts["indicators_created"] += len(indicator_rows)
         write = self._copy if self.postgres else bulk_insert
-        write(session, Indicator, indicator_rows)
-        report.counts["indicators_created"] += len(indicator_rows)
         write(
             session,
             SelfEvaluation,
@@ -1031,17 +1036,9 @@ def copy_later(session: Session, model, rows: list[dict]) -> Callable[[], None]:
     if not rows:
         return lambda: None
     table = model.__table__
-    row_defaults = {}
-    for column in table.columns:
-        default = column.default
-        if default is None or column.name in rows[0]:
-            continue
-        if default.is_scalar:
-            row_defaults[column.name] = default.arg
-        elif default.is_callable:
-            row_defaults[column.name] = default.arg(None)
+    row_defaults = _row_defaults(table, rows[0])
     names = [*rows[0], *row_defaults]
-    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON) or c.type.__class__.__name__ == "JSONB"}
+    as_json = _json_columns(table)
     as_json |= {name for name in names if isinstance(rows[0].get(name), list | dict)}
     session.flush()  # what the ORM holds (a new unit, the fiscal year) goes first: the rows refer to it
     driver = session.connection().connection.driver_connection
@@ -1058,6 +1055,53 @@ def copy_later(session: Session, model, rows: list[dict]) -> Callable[[], None]:
                     if value is not None:
                         values[k] = "[]" if value == [] else json.dumps(value, ensure_ascii=False, default=str)
                 copy.write_row(values)
+
+    return run
+
+
+def _row_defaults(table: sa.Table, present) -> dict[str, Any]:
+    """The Python-side defaults of the columns a COPY does not name, as an INSERT would fill them."""
+    row_defaults = {}
+    for column in table.columns:
+        default = column.default
+        if default is None or column.name in present:
+            continue
+        if default.is_scalar:
+            row_defaults[column.name] = default.arg
+        elif default.is_callable:
+            row_defaults[column.name] = default.arg(None)
+    return row_defaults
+
+
+def _json_columns(table: sa.Table) -> set[str]:
+    return {c.name for c in table.columns if isinstance(c.type, sa.JSON) or c.type.__class__.__name__ == "JSONB"}
+
+
+def copy_tuples_later(session: Session, model, names: list[str], rows: list[tuple]) -> Callable[[], None]:
+    """copy_later for rows already in COPY form: tuples in the order of `names`, JSON columns as
+    JSON text (no dict and no per-row conversion: the import's indicators, the bulk of a file)."""
+    if not rows:
+        return lambda: None
+    table = model.__table__
+    row_defaults = _row_defaults(table, names)
+    as_json = _json_columns(table)
+    extra = tuple(
+        json.dumps(v, ensure_ascii=False, default=str) if k in as_json and v is not None else v
+        for k, v in row_defaults.items()
+    )
+    session.flush()
+    driver = session.connection().connection.driver_connection
+    columns = ", ".join(f'"{n}"' for n in [*names, *row_defaults])
+
+    def run() -> None:
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            write = copy.write_row
+            if extra:
+                for row in rows:
+                    write(row + extra)
+            else:
+                for row in rows:
+                    write(row)
 
     return run
 
@@ -1138,6 +1182,64 @@ def _target_part(annual_target: str | None, period_target: str | None, year: int
         position=0,
         parse=_parse,
     )
+
+
+# The columns of an indicator row that are its own; the others come from its pair of target strings.
+_ROW_OWN = ("project_id", "position", "level1", "level2", "level2_code", "level2_name", "name", "weight")
+_INDICATOR_JSON = _json_columns(Indicator.__table__)  # type: ignore[attr-defined]
+
+
+def _copy_value(name: str, value: Any) -> Any:
+    """A value as COPY takes it (as copy_later writes it): JSON columns, lists and dicts as JSON text."""
+    if value is None or not (name in _INDICATOR_JSON or isinstance(value, list | dict)):
+        return value
+    return "[]" if value == [] else json.dumps(value, ensure_ascii=False, default=str)
+
+
+@lru_cache(maxsize=8192)
+def _target_copy(
+    annual_target: str | None, period_target: str | None, year: int
+) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
+    """_target_part as COPY values: (the names of the target's columns, their values with JSON as
+    text, the row's warnings). Cached per distinct pair, as _target_part is."""
+    part = _target_part(annual_target, period_target, year)
+    names = tuple(k for k in part if k not in _ROW_OWN)
+    return names, tuple(_copy_value(k, part[k]) for k in names), tuple(part["warnings"])
+
+
+def _indicator_copy_rows(
+    ids: list[int], projects: list[ProjectRow], year: int, report: ImportReport
+) -> tuple[list[str], list[tuple]]:
+    """The indicator rows of new projects as COPY tuples (column names, rows): the same values as
+    _indicator_values' dicts, without a dict or a JSON encoding per row. Warnings as there."""
+    names: tuple[str, ...] | None = None
+    rows: list[tuple] = []
+    append, warn, level2s = rows.append, report.warn, LEVEL2_BY_SLUG
+    for project_id, p in zip(ids, projects, strict=True):
+        for row in p.indicators:
+            target_names, target_values, warnings = _target_copy(row.annual_target, row.period_target, year)
+            if names is None:
+                names = target_names
+            elif target_names != names:  # one code path builds them all: never, but never silently
+                raise RuntimeError(f"indicator columns differ: {target_names} != {names}")
+            level2 = row.level2
+            info = level2s.get(level2) if level2 is not None else None
+            append(
+                (
+                    project_id,
+                    row.order,
+                    row.level1,
+                    level2,
+                    info.code if info is not None else None,
+                    (row.level2_raw or "")[:100] or None,
+                    row.name[:1000],
+                    row.weight,
+                    *target_values,
+                )
+            )
+            for message in warnings:
+                warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+    return [*_ROW_OWN, *(names or ())], rows
 
 
 def _quality_of(p: ProjectRow, year: int, checks: QualitySettings) -> dict:

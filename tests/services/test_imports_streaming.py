@@ -79,6 +79,27 @@ def test_an_error_after_several_batches_writes_nothing_and_says_where(session, t
     assert _count(session, Indicator) == 0 and _count(session, Project) == 0 and _count(session, SelfEvaluation) == 0
 
 
+@pytest.mark.parametrize("column, code", [("三级指标", "missing_indicator_name"), ("单位名称", "missing_unit")])
+def test_a_bad_last_row_writes_nothing(session, tmp_path, small_batches, column, code):
+    # the last row repeats its project's cells but one (csv rows that repeat them are read by a short path)
+    path = tmp_path / "last-row.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        table = list(rows(INDICATORS))
+        table[-1][HEADER.index(column)] = ""
+        writer.writerows(table)
+    report = imports.import_file(session=session, path=path, filename=path.name, year=2024)
+    assert not report.ok and not report.committed
+    [error] = report.errors
+    assert error["code"] == code and "为空" in error["message"], error
+    assert error["place"]["row"] == INDICATORS + 1 and error["place"]["column"] == column, error
+    assert error["where"] and "第" in error["where"], error
+    assert len(small_batches) >= 2
+    session.rollback()
+    assert _count(session, Indicator) == 0 and _count(session, Project) == 0 and _count(session, SelfEvaluation) == 0
+
+
 def test_bytes_and_path_import_the_same(session, tmp_path):
     path = _table(tmp_path / "same.csv")
     by_path = imports.import_file(session=session, path=path, filename=path.name, year=2024, dry_run=True)
