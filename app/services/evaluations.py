@@ -355,15 +355,18 @@ def visible_with_parts(*, session: Session, principal: Principal, evaluation_id:
     return _with_parts(session, principal, evaluation_id)[0]
 
 
-def _with_parts(session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False) -> tuple:
-    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year and, with
-    `head`, the (seq, hash) of the evaluation's audit stream as its last two columns (its genesis head when
-    the stream has no event yet). One statement per shape (the extras, the caller's kind of scope), built
+def _with_parts(
+    session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False, attached: bool = False
+) -> tuple:
+    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year, with
+    `attached`, whether anything is attached to the evaluation or its rows as the column after them, and,
+    with `head`, the (seq, hash) of the evaluation's audit stream as its last two columns (its genesis head
+    when the stream has no event yet). One statement per shape (the extras, the caller's kind of scope), built
     once with its evaluation, scope and stream as parameters: building it anew was a tenth of a save."""
     shape, params = scope.filter_shape(principal)
-    statement = _PARTS.get((extra, head, shape))
+    statement = _PARTS.get((extra, head, shape, attached))
     if statement is None:
-        statement = _PARTS[(extra, head, shape)] = _parts_statement(extra, head, shape)
+        statement = _PARTS[(extra, head, shape, attached)] = _parts_statement(extra, head, shape, attached)
     params["evaluation_id"] = evaluation_id
     if head:
         params["stream"] = audit.stream_of("self_evaluation", evaluation_id, "")
@@ -378,11 +381,11 @@ def _with_parts(session: Session, principal: Principal, evaluation_id: int, *ext
 _PARTS: dict[tuple, Any] = {}
 
 
-def _parts_statement(extra: tuple, head: bool, shape: str) -> Any:
-    columns: list[Any] = []
+def _parts_statement(extra: tuple, head: bool, shape: str, attached: bool = False) -> Any:
+    columns: list[Any] = [_has_attachments().label("attached")] if attached else []
     if head:
         last = audit.head_query(sa.bindparam("stream", type_=sa.String)).subquery()
-        columns = [
+        columns += [
             sa.func.coalesce(last.c.seq, audit.GENESIS_SEQ).label("seq"),
             sa.func.coalesce(last.c.hash, audit.GENESIS).label("head_hash"),
         ]
@@ -407,15 +410,7 @@ def page_view(
     monitoring round (one row each per year, or none) come in the same query as the evaluation, and
     whether the evaluation or any of its rows has an attachment (most have none: then the page's
     attachments block reads nothing more)."""
-    row = session.exec(
-        _parts_query(principal, evaluation_id, FilingWindow, MonitoringRound, _has_attachments().label("attached"))
-        .outerjoin(FilingWindow, FilingWindow.year == Project.year)
-        .outerjoin(MonitoringRound, MonitoringRound.year == Project.year)
-    ).first()
-    if row is None:
-        raise NotFound("自评不存在或无权查看")
-    # the identity map holds its objects weakly: kept here, for the session's life (one request)
-    session.info.setdefault("jixiao.evaluation_parts", []).append(tuple(row))
+    row = _with_parts(session, principal, evaluation_id, FilingWindow, MonitoringRound, attached=True)
     evaluation, window, monitoring_round = row[0], row[5], row[6]
     ev = build_view(session, principal, evaluation, window=window)
     ev.has_attachments = bool(row[7])
