@@ -28,7 +28,7 @@ from app.api.models import (
 )
 from app.api.scopes import requires
 from app.auth import PrincipalDep
-from app.db import ReadSessionDep
+from app.db import ReadSessionDep, release
 from app.domain.evaluation import STATUS_CODES
 from app.domain.scoring import GRADE_DOC, GRADES
 from app.models import TARGET_KINDS
@@ -279,7 +279,9 @@ def get_project(
     project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
 ) -> Any:
     """一个项目：资金、目标、全部指标（原始与识别后的指标值、实际完成值、得分、提示）与审核历史。"""
-    return model_response(project_detail_public(session=session, principal=principal, project_id=project_id))
+    detail = project_detail_public(session=session, principal=principal, project_id=project_id)
+    release(session)  # the answer is built: the connection goes back now, in this thread
+    return model_response(detail)
 
 
 def project_detail_public(*, session, principal, project_id: int) -> ProjectDetailPublic:
@@ -307,7 +309,11 @@ def project_detail_public(*, session, principal, project_id: int) -> ProjectDeta
         history=history_public(detail.history),
         quality=quality_public(
             target_tables.quality(
-                session=session, project=p, rows=detail.indicators, department_id=detail.row["department_id"]
+                session=session,
+                project=p,
+                rows=detail.indicators,
+                department_id=detail.row["department_id"],
+                template_name=detail.template_in_force,
             )
         ),
     )

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from app import timeouts
 from app.api.deps import decode_cursor, model_response, page
+from app.db import release
 from app.services import audit, csv_copy, spreadsheet
 
 PAGE_SIZE = 1000
@@ -264,9 +265,9 @@ def list_response(request: Request, session: Session, principal: Any, listing: L
             to_public=listing.to_public,
         )
     after = decode_cursor(request, route=listing.route, cursor=cursor)
-    rows, next_cursor, next_url = page(
-        request, route=listing.route, rows=fetch(session, after, limit + 1), limit=limit, key=listing.key
-    )
+    found = fetch(session, after, limit + 1)
+    release(session)  # the rows are plain values: the connection goes back now, in this thread
+    rows, next_cursor, next_url = page(request, route=listing.route, rows=found, limit=limit, key=listing.key)
     if listing.fields is not None:
         # the envelope's fields in _Page's order, then items
         items = [listing.fields(r) for r in rows]

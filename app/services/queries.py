@@ -31,9 +31,9 @@ from app.models import (
 from app.security import Principal
 from app.services import csv_copy, templates
 from app.services.accounts import name_key
-from app.services.errors import FieldError, ValidationFailed
+from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.history import HistoryEntry, describe
-from app.services.scope import unit_filter, visible_project
+from app.services.scope import unit_filter
 from app.services.templates import label
 
 FLAGS = tuple(FLAG_LABELS)
@@ -247,28 +247,33 @@ class ProjectDetail:
     template: str | None
     indicators: list[sa.RowMapping] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    # the name of the template in force for the project's year and department (its quality check's)
+    template_in_force: str | None = None
 
 
 def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
-    """One visible project with its indicators, results and review history; NotFound otherwise."""
-    project = visible_project(session=session, principal=principal, project_id=project_id)
-    row = (
-        session.exec(
-            select(*_project_columns())
-            .select_from(Project)
-            .join(Unit, Unit.id == Project.unit_id)
-            .outerjoin(Department, Department.id == Unit.department_id)
-            .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
-            .where(Project.id == project.id)
+    """One visible project with its indicators, results and review history; NotFound otherwise
+    (no existence leak). The project, its list row, its evaluation with the evaluation's template,
+    and the name of the template in force are one statement."""
+    found = session.exec(
+        select(
+            Project,
+            SelfEvaluation,
+            ScoringTemplate,
+            *_project_columns(),
+            templates.name_in_force(Project.year, Unit.department_id).label("template_in_force"),
         )
-        .mappings()
-        .one()
-    )
-    evaluation = session.exec(select(SelfEvaluation).where(SelfEvaluation.project_id == project.id)).first()
-    template = None
-    if evaluation is not None:
-        tpl = session.get(ScoringTemplate, evaluation.template_id)
-        template = label(tpl) if tpl else None
+        .select_from(Project)
+        .join(Unit, Unit.id == Project.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
+        .outerjoin(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+        .where(Project.id == project_id, unit_filter(principal, Project.unit_id))
+    ).first()
+    if found is None:
+        raise NotFound("项目不存在或无权查看")
+    row = found._mapping
+    project, evaluation, tpl = row[Project], row[SelfEvaluation], row[ScoringTemplate]
     indicators = list(
         session.exec(
             select(*_indicator_columns(), *_indicator_detail_columns())
@@ -286,7 +291,13 @@ def project_detail(*, session: Session, principal: Principal, project_id: int) -
         entities.append(sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation.id))
     history = describe(session, sa.or_(*entities))
     return ProjectDetail(
-        row=row, project=project, evaluation=evaluation, template=template, indicators=indicators, history=history
+        row=row,
+        project=project,
+        evaluation=evaluation,
+        template=label(tpl) if tpl is not None else None,
+        indicators=indicators,
+        history=history,
+        template_in_force=row["template_in_force"],
     )
 
 

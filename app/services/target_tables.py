@@ -27,7 +27,7 @@ from app.security import Principal
 from app.services import audit, scope
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, Problems, ValidationFailed
 from app.services.evaluations import collided, parse_money
-from app.services.templates import settings_of, template_for
+from app.services.templates import current_template, settings_of, template_for
 from app.sqltypes import utcnow
 
 TABLE = lifecycle.TARGET_TRANSITIONS
@@ -601,7 +601,12 @@ def delete_indicator(*, session: Session, principal: Principal, indicator_id: in
 
 
 def quality(
-    *, session: Session, project: Project, rows: Sequence[Any] | None = None, department_id: int | None | bool = False
+    *,
+    session: Session,
+    project: Project,
+    rows: Sequence[Any] | None = None,
+    department_id: int | None | bool = False,
+    template_name: str | None = None,
 ) -> QualityReport:
     """The quality checks over a project's indicators, in table order (app/domain/target_quality.py).
 
@@ -609,7 +614,9 @@ def quality(
     id, level1, level2, name, period_target, annual_target and the table's own 分值 as given_weight),
     so a page that shows them does not read them twice. Target texts are parsed through a cache:
     the same strings recur all over a year's tables, and a parse is immutable. `department_id`: the
-    project's unit's department when the caller has read it already (None: the unit has none)."""
+    project's unit's department when the caller has read it already (None: the unit has none);
+    `template_name`: the name of the template in force for them, when the caller has read it already
+    (templates.name_in_force)."""
     if rows is None:
         indicators: Sequence[Any] = session.exec(
             select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
@@ -627,10 +634,14 @@ def quality(
             )
             for r in rows
         ]
-    if department_id is False:
-        unit = session.get(Unit, project.unit_id)
-        department_id = unit.department_id if unit is not None else None
-    settings = settings_of(template_for(session=session, year=project.year, department_id=department_id))
+    if template_name is not None:
+        template = current_template(session=session, name=template_name)
+    else:
+        if department_id is False:
+            unit = session.get(Unit, project.unit_id)
+            department_id = unit.department_id if unit is not None else None
+        template = template_for(session=session, year=project.year, department_id=department_id)
+    settings = settings_of(template)
     return check_table(indicators, year=project.year, settings=quality_settings(settings), parse=parse_cached)
 
 

@@ -150,6 +150,18 @@ def resolver(*, session: Session, year: int) -> Callable[[int | None], str]:
     return lambda department_id: by_department.get(department_id, year_wide)
 
 
+def name_in_force(year: sa.ColumnElement[int], department_id: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
+    """`template_name_for` as a column of a query that has the year and the department: the
+    department's choice, else the year's, else the default (a read that needs it anyway saves its
+    own statement)."""
+    chosen = lambda *where: select(TemplateChoice.template_name).where(TemplateChoice.year == year, *where)  # noqa: E731
+    return sa.func.coalesce(
+        chosen(TemplateChoice.department_id == department_id).scalar_subquery(),
+        chosen(TemplateChoice.department_id.is_(None)).scalar_subquery(),
+        DEFAULT_TEMPLATE,
+    )
+
+
 def template_for(*, session: Session, year: int, department_id: int | None = None) -> ScoringTemplate:
     """The current version of the template in force for a year and department."""
     return current_template(

@@ -1,0 +1,102 @@
+"""What the hot reads of the JSON API (a list page, one project) cost, counted, never timed.
+
+Threadpool hops: the caller's lookup and the endpoint, two. The request's session is made on the
+event loop (no I/O) and the endpoint hands its connection back in its own thread, so the request's
+end has nothing left to do on the database. Every hop is a call of anyio.to_thread.run_sync, which is
+how FastAPI, Starlette and app/db.py reach the threadpool.
+
+Statements: one project is read in six (the token; the project with its list row, its evaluation,
+the evaluation's template and the name of the template in force; the indicators; the history and
+the names of the indicators it mentions; the template in force), where it took ten."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import pytest
+import sqlalchemy as sa
+
+from app.models import TemplateChoice
+from app.security import Principal
+from app.services import queries, templates, tokens
+from tests.api.read_data import YEAR, build
+
+READS = [
+    f"/api/v1/indicators?year={YEAR}&limit=4",
+    f"/api/v1/indicators?year={YEAR}&met=false&limit=2",
+    "/api/v1/projects/{project}",
+]
+
+
+@pytest.fixture
+def world(session):
+    return build(session)
+
+
+@pytest.fixture
+def hops(monkeypatch):
+    calls: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(func, *args, **kwargs):
+        calls.append(getattr(func, "__qualname__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    return calls
+
+
+@pytest.mark.parametrize("url", READS, ids=["indicators", "unmet", "project"])
+def test_a_hot_read_takes_two_threadpool_hops(client, world, hops, url):
+    url = url.format(project=world.projects["p1"].id)
+    assert client.get(url, headers=world.auth("finance")).status_code == 200  # the token's minute recorded
+    hops.clear()
+    response = client.get(url, headers=world.auth("finance"))
+    assert response.status_code == 200, response.text
+    assert len(hops) == 2, hops
+
+
+def test_a_revoked_token_is_refused_on_the_very_next_request(client, world, session):
+    url = f"/api/v1/indicators?year={YEAR}&limit=4"
+    for _ in range(2):
+        assert client.get(url, headers=world.auth("finance")).status_code == 200
+    tokens.revoke_token(session=session, token_id=world.token_ids["finance"])
+    assert client.get(url, headers=world.auth("finance")).status_code == 401
+    project = f"/api/v1/projects/{world.projects['p1'].id}"
+    assert client.get(project, headers=world.auth("finance")).status_code == 401
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(app.state.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(app.state.engine, "before_cursor_execute", record)
+
+
+def test_one_project_is_read_in_six_statements(client, world, statements):
+    url = f"/api/v1/projects/{world.projects['p1'].id}"
+    assert client.get(url, headers=world.auth("finance")).status_code == 200  # the token's minute recorded
+    statements.clear()
+    assert client.get(url, headers=world.auth("finance")).status_code == 200
+    assert len(statements) == 6, "\n".join(statements)
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [{}, {None: "guideline-2021"}, {"a": "guideline-2021"}, {None: "guideline-2021", "b": "national-2020"}],
+    ids=["none", "year-wide", "department", "both"],
+)
+def test_the_template_in_force_read_with_the_project_is_the_services(session, world, choices):
+    for dept, name in choices.items():
+        department_id = None if dept is None else getattr(world, f"dept_{dept}").id
+        session.add(TemplateChoice(year=YEAR, department_id=department_id, template_name=name))
+    session.commit()
+    finance = Principal(role="finance", name="czj")
+    for p in world.projects.values():
+        detail = queries.project_detail(session=session, principal=finance, project_id=p.id)
+        want = templates.template_name_for(session=session, year=p.year, department_id=detail.row["department_id"])
+        assert detail.template_in_force == want, (p.name, choices)
