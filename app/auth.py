@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from sqlmodel import Session
 
 from app.db import SessionDep
 from app.security import SESSION_COOKIE, Principal, principal_for_user
@@ -26,11 +28,16 @@ def _bearer(request: Request) -> str | None:
 RESOLVED = "jixiao.principal"
 
 
-def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
     """The caller, from a Bearer token or the session cookie; None when anonymous."""
     known = request.scope.get(RESOLVED)
     if known is not None:
-        return known
+        return known  # found before the body was read: no lookup, and no hop to the threadpool for it
+    return await anyio.to_thread.run_sync(look_up_principal, request, session)
+
+
+def look_up_principal(request: Request, session: Session) -> Principal | None:
+    """The caller of the request's Bearer token or session cookie (queries: run it on a thread)."""
     token = _bearer(request)
     if token is not None:
         principal = tokens.authenticate(session=session, token=token)

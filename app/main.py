@@ -122,12 +122,12 @@ def _why_refused(request: Request) -> DomainError | None:
     or an upload from a role that may not make it; None when it may."""
     from sqlmodel import Session
 
-    from app.auth import RESOLVED, optional_principal
+    from app.auth import RESOLVED, look_up_principal
     from app.services.scope import require_role
 
     with Session(request.app.state.engine) as session:
         try:
-            principal = optional_principal(request, session)
+            principal = look_up_principal(request, session)
         except NotAuthenticated as exc:
             return exc
         except (sa.exc.OperationalError, sa.exc.TimeoutError) as exc:

@@ -208,7 +208,7 @@ def test_the_sign_in_check_before_a_body_queries_off_the_event_loop(app, finance
     a worker thread, never on the event loop, where it would hold every other request of the worker."""
     import app.auth as auth
 
-    real, where = auth.optional_principal, []
+    real, where = auth.look_up_principal, []
 
     def spy(request, session):
         try:
@@ -218,9 +218,31 @@ def test_the_sign_in_check_before_a_body_queries_off_the_event_loop(app, finance
             where.append("worker thread")
         return real(request, session)
 
-    monkeypatch.setattr(auth, "optional_principal", spy)
+    monkeypatch.setattr(auth, "look_up_principal", spy)
     body = b'{"version": 1}'
     headers = {"content-type": "application/json", **finance_token}
     sent = call(app, "PUT", "/api/v1/self-evaluations/999999", [body], headers, content_length=len(body))
     assert sent.status == 403, sent.body[:300]  # signed in, so the route answered (a read-only token)
     assert where and where[0] == "worker thread", where
+
+
+def test_a_route_takes_the_caller_the_middleware_found_without_a_lookup_or_a_thread(app, finance_token, monkeypatch):
+    """A request with a body was signed in by the middleware: the route's dependency takes that caller as it
+    is (an async dependency, so no hop to the threadpool for it) instead of looking it up again."""
+    import inspect
+
+    import app.auth as auth
+
+    real, calls = auth.look_up_principal, []
+
+    def spy(request, session):
+        calls.append(request.url.path)
+        return real(request, session)
+
+    monkeypatch.setattr(auth, "look_up_principal", spy)
+    body = b'{"version": 1}'
+    headers = {"content-type": "application/json", **finance_token}
+    sent = call(app, "PUT", "/api/v1/self-evaluations/999999", [body], headers, content_length=len(body))
+    assert sent.status == 403, sent.body[:300]
+    assert calls == ["/api/v1/self-evaluations/999999"]  # once, by the middleware
+    assert inspect.iscoroutinefunction(auth.optional_principal)

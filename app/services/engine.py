@@ -37,19 +37,26 @@ class Parts:
         return next((i for i in self.indicators if i.id == indicator_id), None)
 
 
+# The indicators and their results in one query (a save's round trips are most of its cost): every
+# result of an evaluation is of one of its project's indicators. Built once (building it was a cost of
+# every save and page), the evaluation and the project as parameters.
+_PARTS = (
+    select(Indicator, IndicatorResult)
+    .outerjoin(
+        IndicatorResult,
+        sa.and_(
+            IndicatorResult.indicator_id == Indicator.id,
+            IndicatorResult.self_evaluation_id == sa.bindparam("evaluation_id"),
+        ),
+    )
+    .where(Indicator.project_id == sa.bindparam("project_id"))
+    .order_by(Indicator.position, Indicator.id)
+)
+
+
 def load(session: Session, evaluation: SelfEvaluation) -> Parts:
     project = session.get(Project, evaluation.project_id)
-    # the indicators and their results in one query (a save's round trips are most of its cost): every
-    # result of an evaluation is of one of its project's indicators
-    rows = session.execute(
-        select(Indicator, IndicatorResult)
-        .outerjoin(
-            IndicatorResult,
-            sa.and_(IndicatorResult.indicator_id == Indicator.id, IndicatorResult.self_evaluation_id == evaluation.id),
-        )
-        .where(Indicator.project_id == project.id)
-        .order_by(Indicator.position, Indicator.id)
-    ).all()
+    rows = session.execute(_PARTS, {"evaluation_id": evaluation.id, "project_id": project.id}).all()
     indicators = [row[0] for row in rows]
     results = {row[1].indicator_id: row[1] for row in rows if row[1] is not None}
     template = session.get(ScoringTemplate, evaluation.template_id)

@@ -38,6 +38,29 @@ def unit_filter(principal: Principal, unit_id_column) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+def filter_shape(principal: Principal) -> tuple[str, dict[str, int]]:
+    """unit_filter's shape for this caller ("all", "unit", "department" or "none") and the value it binds
+    (as `scope_id`): with shaped_filter, one prebuilt statement serves every caller of a shape."""
+    if sees_everything(principal):
+        return "all", {}
+    if principal.role == "unit" and principal.unit_id is not None:
+        return "unit", {"scope_id": principal.unit_id}
+    if principal.role == "department" and principal.department_id is not None:
+        return "department", {"scope_id": principal.department_id}
+    return "none", {}
+
+
+def shaped_filter(shape: str, unit_id_column) -> sa.ColumnElement[bool]:
+    """unit_filter for a shape of filter_shape, the unit or department bound as `scope_id`."""
+    if shape == "all":
+        return sa.true()
+    if shape == "unit":
+        return unit_id_column == sa.bindparam("scope_id")
+    if shape == "department":
+        return unit_id_column.in_(select(Unit.id).where(Unit.department_id == sa.bindparam("scope_id")))
+    return sa.false()
+
+
 def visible_project(*, session: Session, principal: Principal, project_id: int) -> Project:
     """The project if the caller may see it; otherwise NotFound (no existence leak)."""
     project = session.exec(
