@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import data
+from bench import cpu, data
 from bench.tables import HEADER, write_csv
 
 IMPORT_SCRIPT = r"""
@@ -235,7 +235,8 @@ def run(w, jx, cluster, *, scale: float, want) -> list:
     if want("import"):
         n = round(1_036_000 * scale)
         print(f"-- import: {n:,} indicators through jixiao's import path, and by COPY", flush=True)
-        r = run_import(cluster, indicators=n)
+        with cpu.window() as measured:
+            r = run_import(cluster, indicators=n)
         j = r["jixiao"]
         o = Outcome(
             "import",
@@ -243,7 +244,7 @@ def run(w, jx, cluster, *, scale: float, want) -> list:
             "streams: peak RSS ≤ 500 MB; ≤ 3× a raw COPY of the same rows into jixiao's tables;"
             " a province-scale file fits the limits",
         )
-        o.extra = {**r, "load": os.getloadavg()[0]}
+        o.extra = {**r, "load": os.getloadavg()[0], "others": measured.others}
         refused = r.get("refused_by_default")
         note = ""
         if refused:
@@ -271,13 +272,14 @@ def run(w, jx, cluster, *, scale: float, want) -> list:
         outcomes.append(o)
     if want("export"):
         print("-- export: the full year as csv through the app, and COPY … TO STDOUT", flush=True)
-        r = run_export(w, jx)
+        with cpu.window() as measured:
+            r = run_export(w, jx)
         o = Outcome(
             "export",
             f"full-year csv export ({r['rows']:,} rows)",
             "≥ 0.5× a COPY … TO STDOUT of the same query; memory flat",
         )
-        o.extra = {**r, "load": os.getloadavg()[0]}
+        o.extra = {**r, "load": os.getloadavg()[0], "others": measured.others}
         rate, copy_rate = r["rows"] / r["jixiao_seconds"], r["copy_rows"] / r["copy_seconds"]
         o.ratio = rate / copy_rate
         grew = r["rss_mb_peak"] - r["rss_mb_before"]
