@@ -7,15 +7,18 @@ parses every target, and writes everything in bulk (no per-row round trips).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +164,50 @@ def read_file(
     return read_table(data, filename=filename, on_progress=on_progress, limits=limits)
 
 
+# While an import runs, the cyclic garbage collector's youngest generation is collected after this
+# many net allocations instead of Python's 700. An import allocates a few objects per row that live
+# until their batch is written (rows, places, COPY tuples); at 700 the collector ran thousands of
+# times per file and traversed the older generations again and again: process CPU of the bench's
+# 103,600-indicator import 3.7-4.3 s -> 2.2-2.3 s, peak RSS unchanged (162 MB). Cycles are still
+# collected (every 100,000 allocations: a few MB of young objects at most), in every thread of the
+# process; the threshold is restored when the last import running in the process ends.
+IMPORT_GC_THRESHOLD = 100_000
+_gc_lock = threading.Lock()
+_gc_imports = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold to IMPORT_GC_THRESHOLD while inside (never lower it, and
+    leave a disabled threshold, 0, alone); nested and concurrent uses restore it once, at the last exit."""
+    global _gc_imports, _gc_saved
+    with _gc_lock:
+        if _gc_imports == 0:
+            _gc_saved = gc.get_threshold()
+            if 0 < _gc_saved[0] < IMPORT_GC_THRESHOLD:
+                gc.set_threshold(IMPORT_GC_THRESHOLD, *_gc_saved[1:])
+        _gc_imports += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_imports -= 1
+            if _gc_imports == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None
+
+
+def _fewer_collections_while(func):
+    @wraps(func)
+    def run(**kwargs):
+        with fewer_collections():
+            return func(**kwargs)
+
+    return run
+
+
+@_fewer_collections_while
 def import_file(
     *,
     session: Session,
