@@ -78,10 +78,15 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
 
 def settings_of(template: ScoringTemplate) -> TemplateSettings:
     """The template's rules, read once per stored settings (every save and page scores by them)."""
-    key = json.dumps(template.settings, sort_keys=True, ensure_ascii=False, default=str)
+    return settings_from(template.settings)
+
+
+def settings_from(stored: dict) -> TemplateSettings:
+    """The rules of a template's stored settings (a read that selected them as a column), read once."""
+    key = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
     settings = _SETTINGS.get(key)
     if settings is None:
-        settings = TemplateSettings.from_json(template.settings)
+        settings = TemplateSettings.from_json(stored)
         if len(_SETTINGS) >= 256:
             _SETTINGS.clear()
         _SETTINGS[key] = settings
