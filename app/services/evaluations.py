@@ -24,7 +24,6 @@ from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, RESCORABLE, RESCOR
 from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
 from app.models import (
-    Attachment,
     Department,
     FilingWindow,
     Indicator,
@@ -364,9 +363,9 @@ def _with_parts(
     when the stream has no event yet). One statement per shape (the extras, the caller's kind of scope), built
     once with its evaluation, scope and stream as parameters: building it anew was a tenth of a save."""
     shape, params = scope.filter_shape(principal)
-    statement = _PARTS.get((extra, head, shape, attached))
+    statement = _PARTS_STATEMENTS.get((extra, head, shape, attached))
     if statement is None:
-        statement = _PARTS[(extra, head, shape, attached)] = _parts_statement(extra, head, shape, attached)
+        statement = _PARTS_STATEMENTS[(extra, head, shape, attached)] = _parts_statement(extra, head, shape, attached)
     params["evaluation_id"] = evaluation_id
     if head:
         params["stream"] = audit.stream_of("self_evaluation", evaluation_id, "")
@@ -378,7 +377,7 @@ def _with_parts(
     return tuple(row)
 
 
-_PARTS: dict[tuple, Any] = {}
+_PARTS_STATEMENTS: dict[tuple, Any] = {}
 
 
 def _parts_statement(extra: tuple, head: bool, shape: str, attached: bool = False) -> Any:
@@ -418,16 +417,15 @@ def page_view(
 
 
 def _has_attachments() -> Any:
-    """Whether the evaluation of the row, or an indicator of its project, has an attachment not deleted
-    (the same rows as app.services.attachments.evaluation_listing reads)."""
-    indicators = select(Indicator.id).where(Indicator.project_id == Project.id)
-    return sa.exists().where(
-        Attachment.deleted_at.is_(None),  # type: ignore[union-attr]
-        sa.or_(
-            sa.and_(Attachment.parent_kind == "evaluation", Attachment.parent_id == SelfEvaluation.id),
-            sa.and_(Attachment.parent_kind == "indicator", Attachment.parent_id.in_(indicators)),  # type: ignore[attr-defined]
-        ),
-    )
+    """Whether the evaluation of the row, or an indicator of its project, has an attachment (the rows
+    app.services.attachments.evaluation_listing reads, by the same rule)."""
+    from app.services import attachments  # it imports this module's neighbours (funds → evaluations)
+
+    # correlated to the outer query's project explicitly: left to itself, this subquery two levels down
+    # listed project in its own FROM, i.e. the indicators of every project (true whenever any row of
+    # any 自评表 had an attachment: the page then read the attachments for nothing)
+    indicators = select(Indicator.id).where(Indicator.project_id == Project.id).correlate(Project)
+    return sa.exists().where(attachments.attached_to({"evaluation": SelfEvaluation.id, "indicator": indicators}))
 
 
 def _visible_for_save(
