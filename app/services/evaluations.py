@@ -452,12 +452,38 @@ def build_view(
     neither loads nor scores again, and given the filing window it checked, reads it not again."""
     parts = parts or engine.load(session, evaluation)
     result = result or engine.score(parts)
-    project, indicators, results = parts.project, parts.indicators, parts.results
-    template, settings = parts.template, parts.settings
+    project = parts.project
     unit = session.get(Unit, project.unit_id)
     dept = session.get(Department, unit.department_id) if unit.department_id else None
     if window is UNSET:
         window = filing_window(session=session, year=project.year)
+    return view_of(
+        principal,
+        evaluation,
+        parts,
+        result,
+        unit=unit,
+        department_name=dept.name if dept else "",
+        window=window,
+        originals=_originals(session, project),
+    )
+
+
+def view_of(
+    principal: Principal,
+    evaluation: SelfEvaluation,
+    parts: engine.Parts,
+    result: scoring.EvaluationScore,
+    *,
+    unit: Unit,
+    department_name: str,
+    window: FilingWindow | None,
+    originals: dict,
+) -> EvaluationView:
+    """The view of an evaluation from what was read and scored already: no I/O (the bench's floor of the
+    page builds the same view from its plain rows with it, bench/floor_page.py)."""
+    project, indicators, results = parts.project, parts.indicators, parts.results
+    template, settings = parts.template, parts.settings
     by_key = {row.key: row for row in result.indicators}
     categories = [c for c in settings.structure.categories if c.scoring == "indicators"]
     views: dict[str, list[IndicatorView]] = {c.slug: [] for c in categories}
@@ -516,7 +542,7 @@ def build_view(
         evaluation=evaluation,
         project=project,
         unit=unit,
-        department_name=dept.name if dept else "",
+        department_name=department_name,
         template_label=label(template),
         settings=settings,
         execution_weight=result.execution_weight,
@@ -532,7 +558,7 @@ def build_view(
         weights_note=_weights_note(settings, result, indicators),
         self_scores_allowed=settings.allow_self_scores,
         places=settings.rounding_places,
-        originals=_originals(session, project),
+        originals=originals,
         all_indicators=indicators,
     )
 
