@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -354,18 +355,15 @@ def visible_with_parts(*, session: Session, principal: Principal, evaluation_id:
     return _with_parts(session, principal, evaluation_id)[0]
 
 
-def _with_parts(
-    session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False, attached: bool = False
-) -> tuple:
-    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year, with
-    `attached`, whether anything is attached to the evaluation or its rows as the column after them, and,
+def _with_parts(session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False) -> tuple:
+    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year, and,
     with `head`, the (seq, hash) of the evaluation's audit stream as its last two columns (its genesis head
     when the stream has no event yet). One statement per shape (the extras, the caller's kind of scope), built
     once with its evaluation, scope and stream as parameters: building it anew was a tenth of a save."""
     shape, params = scope.filter_shape(principal)
-    statement = _PARTS_STATEMENTS.get((extra, head, shape, attached))
+    statement = _PARTS_STATEMENTS.get((extra, head, shape))
     if statement is None:
-        statement = _PARTS_STATEMENTS[(extra, head, shape, attached)] = _parts_statement(extra, head, shape, attached)
+        statement = _PARTS_STATEMENTS[(extra, head, shape)] = _parts_statement(extra, head, shape)
     params["evaluation_id"] = evaluation_id
     if head:
         params["stream"] = audit.stream_of("self_evaluation", evaluation_id, "")
@@ -380,8 +378,8 @@ def _with_parts(
 _PARTS_STATEMENTS: dict[tuple, Any] = {}
 
 
-def _parts_statement(extra: tuple, head: bool, shape: str, attached: bool = False) -> Any:
-    columns: list[Any] = [_has_attachments().label("attached")] if attached else []
+def _parts_statement(extra: tuple, head: bool, shape: str) -> Any:
+    columns: list[Any] = []
     if head:
         last = audit.head_query(sa.bindparam("stream", type_=sa.String)).subquery()
         columns += [
@@ -408,12 +406,93 @@ def page_view(
     """view(), and the year's monitoring round, for the 自评表 page: the year's filing window and
     monitoring round (one row each per year, or none) come in the same query as the evaluation, and
     whether the evaluation or any of its rows has an attachment (most have none: then the page's
-    attachments block reads nothing more)."""
-    row = _with_parts(session, principal, evaluation_id, FilingWindow, MonitoringRound, attached=True)
-    evaluation, window, monitoring_round = row[0], row[5], row[6]
-    ev = build_view(session, principal, evaluation, window=window)
-    ev.has_attachments = bool(row[7])
+    attachments block reads nothing more). A page only reads: its rows are read as columns into plain
+    objects, not as the ORM's entities (building those and their identity map was a third of a page)."""
+    shape, params = scope.filter_shape(principal)
+    params["evaluation_id"] = evaluation_id
+    connection = session.connection()
+    head, tables = _page_statement(shape)
+    row = connection.execute(head, params).first()
+    if row is None:
+        raise NotFound("自评不存在或无权查看")
+    evaluation, project, template, unit, department, window, monitoring_round = _plain_objects(tables, row)
+    indicators, results = [], {}
+    for r in connection.execute(_PAGE_ROWS[0], {"evaluation_id": evaluation.id, "project_id": project.id}):
+        indicator, result = _plain_objects(_PAGE_ROWS[1], r)
+        indicators.append(indicator)
+        if result is not None:
+            results[indicator.id] = result
+    parts = engine.Parts(evaluation, project, indicators, results, template, templates.settings_of(template))
+    ev = view_of(
+        principal,
+        evaluation,
+        parts,
+        engine.score(parts),
+        unit=unit,
+        department_name=department.name if department is not None else "",
+        window=window,
+        originals=_originals(session, project),
+    )
+    ev.has_attachments = bool(row[-1])
     return ev, monitoring_round
+
+
+_PAGE_TABLES = (SelfEvaluation, Project, ScoringTemplate, Unit, Department, FilingWindow, MonitoringRound)
+_PAGE_STATEMENTS: dict[str, tuple[Any, tuple]] = {}
+
+
+def _page_statement(shape: str) -> tuple[Any, tuple]:
+    """_with_parts's statement for the page (its window, round and `attached`), as the tables' columns."""
+    found = _PAGE_STATEMENTS.get(shape)
+    if found is None:
+        tables = tuple(model.__table__ for model in _PAGE_TABLES)  # type: ignore[attr-defined]
+        query = (
+            sa.select(*tables, _has_attachments().label("attached"))
+            .join_from(SelfEvaluation, Project, Project.id == SelfEvaluation.project_id)
+            .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+            .join(Unit, Unit.id == Project.unit_id)
+            .outerjoin(Department, Department.id == Unit.department_id)
+            .outerjoin(FilingWindow, FilingWindow.year == Project.year)
+            .outerjoin(MonitoringRound, MonitoringRound.year == Project.year)
+            .where(SelfEvaluation.id == sa.bindparam("evaluation_id"), scope.shaped_filter(shape, Project.unit_id))
+        )
+        found = _PAGE_STATEMENTS[shape] = (query, tables)
+    return found
+
+
+def _page_rows() -> tuple[Any, tuple]:
+    """engine's indicators-with-their-results statement, as the tables' columns."""
+    tables = (Indicator.__table__, IndicatorResult.__table__)  # type: ignore[attr-defined]
+    query = (
+        sa.select(*tables)
+        .join_from(
+            Indicator,
+            IndicatorResult,
+            sa.and_(
+                IndicatorResult.indicator_id == Indicator.id,
+                IndicatorResult.self_evaluation_id == sa.bindparam("evaluation_id"),
+            ),
+            isouter=True,
+        )
+        .where(Indicator.project_id == sa.bindparam("project_id"))
+        .order_by(Indicator.position, Indicator.id)
+    )
+    return query, tables
+
+
+_PAGE_ROWS = _page_rows()
+
+
+def _plain_objects(tables: tuple, row: Any) -> list[Any]:
+    """A row of several tables' columns as one plain object per table (None for an outer join's missing row)."""
+    out, at = [], 0
+    for table in tables:
+        names = table.columns.keys()
+        values = row[at : at + len(names)]
+        at += len(names)
+        missing = values[names.index("id")] is None
+        out.append(None if missing else SimpleNamespace(**dict(zip(names, values, strict=True))))
+    return out
 
 
 def _has_attachments() -> Any:
