@@ -585,7 +585,7 @@ def view_of(
                 name=ind.name,
                 period_target=ind.period_target,
                 annual_target=ind.annual_target,
-                target=engine.target_of(ind),
+                target=parts.target(ind),
                 actual=res.actual if res else None,
                 actual_parsed=res.actual_parsed if res else None,
                 qualitative_level=level,
