@@ -3,7 +3,8 @@ same request (captured by bench/capture.py), in the same order, with the same pa
 
 GET /run/{scenario}?name=value… replays the scenario's program: inputs come from the query string
 and from the Bearer token (its SHA-256, as jixiao looks it up); every row every statement answers
-is serialised with orjson. Run by the suite as `uvicorn bench.floor:app --workers 2`, with
+is serialised with orjson — except for a page (PAGES), whose floor renders jixiao's own template from
+those rows (bench/floor_page.py). Run by the suite as `uvicorn bench.floor:app --workers 2`, with
 BENCH_PROGRAMS (a file written by capture.dump) and BENCH_DB (a libpq URL) in the environment.
 """
 
@@ -26,6 +27,8 @@ from starlette.routing import Route
 from bench.capture import Step, convert, load
 
 PROGRAMS: dict[str, list[Step]] = {}
+# the scenarios whose floor answers the page jixiao renders, from the same rows (bench/floor_page.py)
+PAGES = {"html_evaluation"}
 POOL: asyncpg.Pool | None = None
 
 
@@ -45,6 +48,10 @@ async def _init(conn: asyncpg.Connection) -> None:
 async def startup() -> None:
     global POOL
     PROGRAMS.update(load(Path(os.environ["BENCH_PROGRAMS"]).read_text(encoding="utf-8")))
+    if PAGES & PROGRAMS.keys():  # compiled at the start, as jixiao's workers do (app/main.py lifespan)
+        from app.web.render import compile_templates
+
+        compile_templates()
     POOL = await asyncpg.create_pool(
         os.environ["BENCH_DB"], min_size=2, max_size=int(os.environ.get("BENCH_POOL", 20)), init=_init
     )
@@ -115,6 +122,14 @@ async def run(request: Request) -> Response:
             raise
         if tx is not None:
             await tx.commit()
+    if request.path_params["scenario"] in PAGES:
+        from bench import floor_page
+
+        try:
+            html = floor_page.page(program, answered, int(inputs["evaluation_id"]), now)
+        except floor_page.Refused:
+            return Response(b"", status_code=401)
+        return Response(html, media_type="text/html; charset=utf-8")
     body = orjson.dumps([[dict(r) for r in rows] for rows in answered], default=_default)
     return Response(body, media_type="application/json")
 

@@ -20,7 +20,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -379,9 +379,22 @@ def rows_for(session: Session, parents: list[tuple[str, int]]) -> list[Attachmen
     for kind, parent_id in parents:
         by_kind.setdefault(kind, []).append(parent_id)
     # one IN per kind (a 自评表 with 30 rows was 31 ORed pairs: a new statement to build for every size)
-    clauses = [sa.and_(Attachment.parent_kind == k, Attachment.parent_id.in_(ids)) for k, ids in by_kind.items()]  # type: ignore[attr-defined]
-    query = select(Attachment).where(Attachment.deleted_at.is_(None), sa.or_(*clauses))  # type: ignore[union-attr]
+    query = select(Attachment).where(attached_to(by_kind))
     return list(session.exec(query.order_by(Attachment.id)).all())
+
+
+def attached_to(parents: dict[str, Any]) -> Any:
+    """Which rows are a parent's attachments: not deleted, and of one of `parents` ({kind: its ids, as a
+    list, a subquery or one id's column}). The one rule rows_for reads by and the 自评表's query asks by
+    (app.services.evaluations: whether the evaluation or one of its rows has any)."""
+
+    def of(ids: Any) -> Any:
+        if isinstance(ids, list | tuple | sa.Select):
+            return Attachment.parent_id.in_(ids)  # type: ignore[attr-defined]
+        return Attachment.parent_id == ids
+
+    clauses = [sa.and_(Attachment.parent_kind == kind, of(ids)) for kind, ids in parents.items()]
+    return sa.and_(Attachment.deleted_at.is_(None), sa.or_(*clauses))  # type: ignore[union-attr]
 
 
 def for_evaluation(session: Session, evaluation: SelfEvaluation) -> list[Attachment]:

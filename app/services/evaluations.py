@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,6 @@ from app.domain.evaluation import FIRST_STATUS, LEVEL_LABELS, RESCORABLE, RESCOR
 from app.domain.scoring import FLAG_LABELS
 from app.domain.targets import TargetParse, parse_target
 from app.models import (
-    Attachment,
     Department,
     FilingWindow,
     Indicator,
@@ -355,18 +355,15 @@ def visible_with_parts(*, session: Session, principal: Principal, evaluation_id:
     return _with_parts(session, principal, evaluation_id)[0]
 
 
-def _with_parts(
-    session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False, attached: bool = False
-) -> tuple:
-    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year, with
-    `attached`, whether anything is attached to the evaluation or its rows as the column after them, and,
+def _with_parts(session: Session, principal: Principal, evaluation_id: int, *extra: Any, head: bool = False) -> tuple:
+    """The row of visible_with_parts, with `extra` entities outer-joined on the project's year, and,
     with `head`, the (seq, hash) of the evaluation's audit stream as its last two columns (its genesis head
     when the stream has no event yet). One statement per shape (the extras, the caller's kind of scope), built
     once with its evaluation, scope and stream as parameters: building it anew was a tenth of a save."""
     shape, params = scope.filter_shape(principal)
-    statement = _PARTS.get((extra, head, shape, attached))
+    statement = _PARTS_STATEMENTS.get((extra, head, shape))
     if statement is None:
-        statement = _PARTS[(extra, head, shape, attached)] = _parts_statement(extra, head, shape, attached)
+        statement = _PARTS_STATEMENTS[(extra, head, shape)] = _parts_statement(extra, head, shape)
     params["evaluation_id"] = evaluation_id
     if head:
         params["stream"] = audit.stream_of("self_evaluation", evaluation_id, "")
@@ -378,11 +375,11 @@ def _with_parts(
     return tuple(row)
 
 
-_PARTS: dict[tuple, Any] = {}
+_PARTS_STATEMENTS: dict[tuple, Any] = {}
 
 
-def _parts_statement(extra: tuple, head: bool, shape: str, attached: bool = False) -> Any:
-    columns: list[Any] = [_has_attachments().label("attached")] if attached else []
+def _parts_statement(extra: tuple, head: bool, shape: str) -> Any:
+    columns: list[Any] = []
     if head:
         last = audit.head_query(sa.bindparam("stream", type_=sa.String)).subquery()
         columns += [
@@ -409,25 +406,105 @@ def page_view(
     """view(), and the year's monitoring round, for the 自评表 page: the year's filing window and
     monitoring round (one row each per year, or none) come in the same query as the evaluation, and
     whether the evaluation or any of its rows has an attachment (most have none: then the page's
-    attachments block reads nothing more)."""
-    row = _with_parts(session, principal, evaluation_id, FilingWindow, MonitoringRound, attached=True)
-    evaluation, window, monitoring_round = row[0], row[5], row[6]
-    ev = build_view(session, principal, evaluation, window=window)
-    ev.has_attachments = bool(row[7])
+    attachments block reads nothing more). A page only reads: its rows are read as columns into plain
+    objects, not as the ORM's entities (building those and their identity map was a third of a page)."""
+    shape, params = scope.filter_shape(principal)
+    params["evaluation_id"] = evaluation_id
+    connection = session.connection()
+    head, tables = _page_statement(shape)
+    row = connection.execute(head, params).first()
+    if row is None:
+        raise NotFound("自评不存在或无权查看")
+    evaluation, project, template, unit, department, window, monitoring_round = _plain_objects(tables, row)
+    indicators, results = [], {}
+    for r in connection.execute(_PAGE_ROWS[0], {"evaluation_id": evaluation.id, "project_id": project.id}):
+        indicator, result = _plain_objects(_PAGE_ROWS[1], r)
+        indicators.append(indicator)
+        if result is not None:
+            results[indicator.id] = result
+    parts = engine.Parts(evaluation, project, indicators, results, template, templates.settings_of(template))
+    ev = view_of(
+        principal,
+        evaluation,
+        parts,
+        engine.score(parts),
+        unit=unit,
+        department_name=department.name if department is not None else "",
+        window=window,
+        originals=_originals(session, project),
+    )
+    ev.has_attachments = bool(row[-1])
     return ev, monitoring_round
 
 
-def _has_attachments() -> Any:
-    """Whether the evaluation of the row, or an indicator of its project, has an attachment not deleted
-    (the same rows as app.services.attachments.evaluation_listing reads)."""
-    indicators = select(Indicator.id).where(Indicator.project_id == Project.id)
-    return sa.exists().where(
-        Attachment.deleted_at.is_(None),  # type: ignore[union-attr]
-        sa.or_(
-            sa.and_(Attachment.parent_kind == "evaluation", Attachment.parent_id == SelfEvaluation.id),
-            sa.and_(Attachment.parent_kind == "indicator", Attachment.parent_id.in_(indicators)),  # type: ignore[attr-defined]
-        ),
+_PAGE_TABLES = (SelfEvaluation, Project, ScoringTemplate, Unit, Department, FilingWindow, MonitoringRound)
+_PAGE_STATEMENTS: dict[str, tuple[Any, tuple]] = {}
+
+
+def _page_statement(shape: str) -> tuple[Any, tuple]:
+    """_with_parts's statement for the page (its window, round and `attached`), as the tables' columns."""
+    found = _PAGE_STATEMENTS.get(shape)
+    if found is None:
+        tables = tuple(model.__table__ for model in _PAGE_TABLES)  # type: ignore[attr-defined]
+        query = (
+            sa.select(*tables, _has_attachments().label("attached"))
+            .join_from(SelfEvaluation, Project, Project.id == SelfEvaluation.project_id)
+            .join(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+            .join(Unit, Unit.id == Project.unit_id)
+            .outerjoin(Department, Department.id == Unit.department_id)
+            .outerjoin(FilingWindow, FilingWindow.year == Project.year)
+            .outerjoin(MonitoringRound, MonitoringRound.year == Project.year)
+            .where(SelfEvaluation.id == sa.bindparam("evaluation_id"), scope.shaped_filter(shape, Project.unit_id))
+        )
+        found = _PAGE_STATEMENTS[shape] = (query, tables)
+    return found
+
+
+def _page_rows() -> tuple[Any, tuple]:
+    """engine's indicators-with-their-results statement, as the tables' columns."""
+    tables = (Indicator.__table__, IndicatorResult.__table__)  # type: ignore[attr-defined]
+    query = (
+        sa.select(*tables)
+        .join_from(
+            Indicator,
+            IndicatorResult,
+            sa.and_(
+                IndicatorResult.indicator_id == Indicator.id,
+                IndicatorResult.self_evaluation_id == sa.bindparam("evaluation_id"),
+            ),
+            isouter=True,
+        )
+        .where(Indicator.project_id == sa.bindparam("project_id"))
+        .order_by(Indicator.position, Indicator.id)
     )
+    return query, tables
+
+
+_PAGE_ROWS = _page_rows()
+
+
+def _plain_objects(tables: tuple, row: Any) -> list[Any]:
+    """A row of several tables' columns as one plain object per table (None for an outer join's missing row)."""
+    out, at = [], 0
+    for table in tables:
+        names = table.columns.keys()
+        values = row[at : at + len(names)]
+        at += len(names)
+        missing = values[names.index("id")] is None
+        out.append(None if missing else SimpleNamespace(**dict(zip(names, values, strict=True))))
+    return out
+
+
+def _has_attachments() -> Any:
+    """Whether the evaluation of the row, or an indicator of its project, has an attachment (the rows
+    app.services.attachments.evaluation_listing reads, by the same rule)."""
+    from app.services import attachments  # it imports this module's neighbours (funds → evaluations)
+
+    # correlated to the outer query's project explicitly: left to itself, this subquery two levels down
+    # listed project in its own FROM, i.e. the indicators of every project (true whenever any row of
+    # any 自评表 had an attachment: the page then read the attachments for nothing)
+    indicators = select(Indicator.id).where(Indicator.project_id == Project.id).correlate(Project)
+    return sa.exists().where(attachments.attached_to({"evaluation": SelfEvaluation.id, "indicator": indicators}))
 
 
 def _visible_for_save(
@@ -454,12 +531,38 @@ def build_view(
     neither loads nor scores again, and given the filing window it checked, reads it not again."""
     parts = parts or engine.load(session, evaluation)
     result = result or engine.score(parts)
-    project, indicators, results = parts.project, parts.indicators, parts.results
-    template, settings = parts.template, parts.settings
+    project = parts.project
     unit = session.get(Unit, project.unit_id)
     dept = session.get(Department, unit.department_id) if unit.department_id else None
     if window is UNSET:
         window = filing_window(session=session, year=project.year)
+    return view_of(
+        principal,
+        evaluation,
+        parts,
+        result,
+        unit=unit,
+        department_name=dept.name if dept else "",
+        window=window,
+        originals=_originals(session, project),
+    )
+
+
+def view_of(
+    principal: Principal,
+    evaluation: SelfEvaluation,
+    parts: engine.Parts,
+    result: scoring.EvaluationScore,
+    *,
+    unit: Unit,
+    department_name: str,
+    window: FilingWindow | None,
+    originals: dict,
+) -> EvaluationView:
+    """The view of an evaluation from what was read and scored already: no I/O (the bench's floor of the
+    page builds the same view from its plain rows with it, bench/floor_page.py)."""
+    project, indicators, results = parts.project, parts.indicators, parts.results
+    template, settings = parts.template, parts.settings
     by_key = {row.key: row for row in result.indicators}
     categories = [c for c in settings.structure.categories if c.scoring == "indicators"]
     views: dict[str, list[IndicatorView]] = {c.slug: [] for c in categories}
@@ -518,7 +621,7 @@ def build_view(
         evaluation=evaluation,
         project=project,
         unit=unit,
-        department_name=dept.name if dept else "",
+        department_name=department_name,
         template_label=label(template),
         settings=settings,
         execution_weight=result.execution_weight,
@@ -534,7 +637,7 @@ def build_view(
         weights_note=_weights_note(settings, result, indicators),
         self_scores_allowed=settings.allow_self_scores,
         places=settings.rounding_places,
-        originals=_originals(session, project),
+        originals=originals,
         all_indicators=indicators,
     )
 

@@ -25,12 +25,16 @@ BLOCK = "attachments/block.html"
 
 def block_context(request: Request, listing: attachments.Listing, action: str, error: str | None = None) -> dict:
     """What the attachments block shows (the 自评表 and fund pages put it in their context too)."""
-    settings = request.app.state.settings
+    return listing_context(listing, action, request.app.state.settings.attachment_max_bytes, error)
+
+
+def listing_context(listing: attachments.Listing, action: str, max_bytes: int, error: str | None = None) -> dict:
+    """block_context from the upload limit itself (the bench's floor of the 自评表 page has no app)."""
     return {
         "att": listing,
         "att_action": action,
         "att_error": error,
-        "att_max": attachments.size_text(settings.attachment_max_bytes),
+        "att_max": attachments.size_text(max_bytes),
         "att_allowed": attachments.ALLOWED_TEXT,
         "size_text": attachments.size_text,
         "type_label": attachments.type_label,

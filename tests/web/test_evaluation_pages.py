@@ -660,6 +660,9 @@ def test_the_page_reads_and_shows_the_attachments_when_there_are_some(demo, sess
     attach("evaluation", eid, "整表的佐证.pdf")
     page = demo.get(f"/evaluations/{eid}").text
     assert "行的佐证.pdf" in page and "整表的佐证.pdf" in page
+    # another project's row has one: this one's page still reads none (its EXISTS was once uncorrelated)
+    seen = _statements(app, demo, f"/evaluations/{other_eid}")
+    assert len(seen) == 3, "\n".join(s[:120] for s in seen)
 
 
 def _other_project(session) -> str:
