@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from app.api.deps import ERRORS, EXPORT_RESPONSES, YearListQuery
 from app.api.export import Listing, filters_of, list_response
@@ -19,12 +19,13 @@ from app.api.models import (
     rate,
     score,
 )
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import ReadSessionDep
 from app.services import queries
 
-router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
+router = PrefixRouter(prefix="/api/v1/stats", tags=["统计"])
 STATUS_FIELDS = tuple(StatusCounts.model_fields)  # the JSON's order of by_status
 _GRADE_ITEMS = tuple(GRADE_FIELDS.items())
 # The bins' bounds as the JSON writes them: the same ten bins on every row.
