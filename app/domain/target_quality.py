@@ -67,7 +67,7 @@ def quality_settings(settings: TemplateSettings) -> QualitySettings:
 
 
 class IndicatorLike(Protocol):
-    id: int | None
+    id: int | None  # may be missing: a row read from a file, not stored yet (the import's), has none
     level1: str
     level2: str | None
     name: str
@@ -118,9 +118,13 @@ def _place(ind: IndicatorLike, n: int) -> str:
     return f"第{n}行“{ind.name}”"
 
 
+def _id(ind: IndicatorLike) -> int | None:
+    return getattr(ind, "id", None)  # an imported row (app.importers.rows.IndicatorRow) has none yet
+
+
 def _field(ind: IndicatorLike, n: int, name: str) -> str:
-    key = ind.id if ind.id is not None else n - 1
-    return f"indicators[{key}].{name}"
+    key = _id(ind)
+    return f"indicators[{key if key is not None else n - 1}].{name}"
 
 
 def _plain(value: Decimal) -> str:
@@ -193,8 +197,8 @@ def check_table(
     quantitative = not_measurable = 0
     seen: dict[tuple[str, str | None, str], int] = {}
     for n, ind in enumerate(indicators, start=1):
+        # the place words ("第3行“培训人次”") are made only for an issue
         annual = parse(ind.annual_target or "", year=year)
-        where = _place(ind, n)
         if annual.kind != "qualitative":
             quantitative += 1
         elif _vague(ind.annual_target):
@@ -203,8 +207,8 @@ def check_table(
                 QualityIssue(
                     "not_measurable",
                     "warning",
-                    f"{where}的年度指标值“{ind.annual_target}”不可衡量：只说了变化的方向，没有说明变化多少",
-                    ind.id,
+                    f"{_place(ind, n)}的年度指标值“{ind.annual_target}”不可衡量：只说了变化的方向，没有说明变化多少",
+                    _id(ind),
                     _field(ind, n, "annual_target"),
                     SUGGESTION_NUMBER,
                 )
@@ -216,9 +220,9 @@ def check_table(
                     QualityIssue(
                         "unit_class_mismatch",
                         "error",
-                        f"{where}的实施周期指标值“{ind.period_target}”与年度指标值“{ind.annual_target}”"
+                        f"{_place(ind, n)}的实施周期指标值“{ind.period_target}”与年度指标值“{ind.annual_target}”"
                         "计量单位不一致（如一个是“次”，一个是“%”）",
-                        ind.id,
+                        _id(ind),
                         _field(ind, n, "period_target"),
                         "请两者使用同一类单位",
                     )
@@ -228,8 +232,8 @@ def check_table(
                 QualityIssue(
                     "timeliness_without_date",
                     "warning",
-                    f"{where}是时效指标，年度指标值“{ind.annual_target}”没有写明完成时间",
-                    ind.id,
+                    f"{_place(ind, n)}是时效指标，年度指标值“{ind.annual_target}”没有写明完成时间",
+                    _id(ind),
                     _field(ind, n, "annual_target"),
                     SUGGESTION_DATE,
                 )
@@ -240,8 +244,8 @@ def check_table(
                 QualityIssue(
                     "deadline_before_year",
                     "warning",
-                    f"{where}的完成期限“{ind.annual_target}”早于 {year} 年度：复制上年的表时请改为今年的日期",
-                    ind.id,
+                    f"{_place(ind, n)}的完成期限“{ind.annual_target}”早于 {year} 年度：复制上年的表时请改为今年的日期",
+                    _id(ind),
                     _field(ind, n, "annual_target"),
                     SUGGESTION_DATE,
                 )
@@ -251,8 +255,8 @@ def check_table(
                 QualityIssue(
                     "rate_without_percent",
                     "warning",
-                    f"{where}是“率”类指标，年度指标值“{ind.annual_target}”不是百分比",
-                    ind.id,
+                    f"{_place(ind, n)}是“率”类指标，年度指标值“{ind.annual_target}”不是百分比",
+                    _id(ind),
                     _field(ind, n, "annual_target"),
                     SUGGESTION_PERCENT,
                 )
@@ -263,8 +267,8 @@ def check_table(
                 QualityIssue(
                     "duplicate",
                     "error",
-                    f"{where}与第{seen[key]}行是同一个指标（一级、二级指标与名称都相同）",
-                    ind.id,
+                    f"{_place(ind, n)}与第{seen[key]}行是同一个指标（一级、二级指标与名称都相同）",
+                    _id(ind),
                     _field(ind, n, "name"),
                     "请合并这两行，或改名以区分",
                 )

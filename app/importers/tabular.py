@@ -47,7 +47,7 @@ from typing import BinaryIO, Literal
 
 from app.domain.targets import combine_split
 from app.importers.published import PACKED_COLUMN, _indicator, _warn_duplicate_names, parse_packed
-from app.importers.rows import Place, Problem, ProjectRow, ReadLimits, ReadResult
+from app.importers.rows import IndicatorRow, Place, Problem, ProjectRow, ReadLimits, ReadResult
 
 YEAR = "年度"
 DEPARTMENT = "主管部门"
@@ -108,6 +108,11 @@ PROJECT_COLUMNS = (
     MONEY_UNIT,
 )
 HEADER_SEARCH_ROWS = 10
+# the most distinct category pairs and 分值 cells _ProjectBuilder keeps for its fast path (memory flat)
+_FAST_CACHE = 4096
+# csv's fast paths (the records loop of _read_rows, _ProjectBuilder._fast_indicator); off, every row
+# takes the general steps — tests/importers/test_tabular_fast.py reads the same files both ways
+FAST_PATHS = True
 _PROGRESS_EVERY = 2000
 
 Progress = Callable[[int, "int | None"], None]
@@ -476,19 +481,39 @@ def _csv_sheets(stream: BinaryIO, filename: str, result: ReadResult, counter: _R
         return None
     delimiter = max((",", "\t", ";"), key=first.count)
     stream.seek(0)
+    if encoding == "utf-8-sig":
+        # the text utf-8-sig gives (it drops a leading BOM, nothing else), from the plain utf-8
+        # decoder in C instead of utf-8-sig's Python wrapper around it
+        encoding = "utf-8"
+        if stream.read(3) != codecs.BOM_UTF8:
+            stream.seek(0)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
 
-    def rows() -> Iterator[tuple[int, list]]:
-        for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
-            if cells:
-                counter.row(None, number)
-                counter.cell(None, number, len(cells))
-            yield number, cells
-
     def sheets() -> Iterator[_Sheet]:
-        yield None, total, rows()
+        yield None, total, _CsvRows(csv.reader(text, delimiter=delimiter), counter)
 
     return sheets()
+
+
+class _CsvRows:
+    """The records of a csv as (record number, cells), each counted against the read limits as it
+    is read. `_read_rows` takes the csv reader itself (`records`) for the rows under the header and
+    counts them the same way inline (`number`: the records read so far)."""
+
+    def __init__(self, records: Iterator[list[str]], counter: _ReadCounter):
+        self.records, self.counter = records, counter
+        self.number = 0
+
+    def __iter__(self) -> _CsvRows:
+        return self
+
+    def __next__(self) -> tuple[int, list]:
+        cells = next(self.records)
+        self.number += 1
+        if cells:
+            self.counter.row(None, self.number)
+            self.counter.cell(None, self.number, len(cells))
+        return self.number, cells
 
 
 def _detect_encoding(stream: BinaryIO) -> tuple[str | None, int]:
@@ -586,6 +611,39 @@ def _read_rows(
     reader = _ProjectBuilder(filename, sheet, columns, result, plain=plain)
     done = projects = 0
     finished = reader.finished
+    if FAST_PATHS and isinstance(rows, _CsvRows):
+        # csv: the same steps as the loop below, with the reader's records taken directly (no
+        # generator, the limits counted inline as _CsvRows counts them) and a row that repeats its
+        # project's first row's cells handed straight to add_indicators (what add does with it)
+        counter, number = rows.counter, rows.number
+        nrows, ncells = counter.rows, counter.cells
+        max_rows, max_cells = counter.limits.max_rows, counter.limits.max_cells
+        same_get, same_need = reader.project_cells or (None, 0)
+        add, add_indicators = reader.add, reader.add_indicators
+        for cells in rows.records:
+            number += 1
+            if cells:
+                n = len(cells)
+                nrows += 1
+                ncells += n
+                if nrows > max_rows or ncells > max_cells:
+                    counter.rows, counter.cells = nrows - 1, ncells - n
+                    counter.row(None, number)
+                    counter.cell(None, number, n)
+            done += 1
+            if on_progress and done % _PROGRESS_EVERY == 0:
+                on_progress(done, max(total, done) if total is not None else None)
+            if same_get is not None and len(cells) >= same_need and same_get(cells) == reader.first_raw:
+                add_indicators(number, cells)  # not blank (its unit and name are not); no project ends
+                continue
+            if not "".join(cells).strip():  # every cell empty or blank
+                continue
+            add(number, cells)
+            if finished:
+                projects += len(finished)
+                yield from finished
+                finished.clear()
+        rows = iter(())
     for number, cells in rows:
         done += 1
         if on_progress and done % _PROGRESS_EVERY == 0:
@@ -711,6 +769,24 @@ class _ProjectBuilder:
         present: list[tuple[str, int | None]] = [(h, k) for h, k in self.project_at if k is not None]
         self.project_cells = _getter(present) if plain else None
         self.indicator_get = _getter(self.indicator_at)
+        # csv, one target column per kind (not packed, not split): the common row is read by
+        # _fast_indicator — the indicator columns by one getter, the categories and the 分值 looked up
+        # in what earlier rows with the same cells gave (see there)
+        self.fast_get: Callable[[list], tuple] | None = None
+        self.fast_need = 0
+        if FAST_PATHS and plain and not self.packed and not columns.split:
+            ks = [k for _, k in self.indicator_at[:5] if k is not None]
+            weight_at = self.indicator_at[5][1]
+            if len(ks) == 5:
+                if weight_at is not None:
+                    ks.append(weight_at)
+                self.fast_get, self.fast_need = operator.itemgetter(*ks), max(ks) + 1
+                self.fast_weight = weight_at is not None
+        self.name_column = columns.written.get(NAME, NAME)
+        # (一级 cell, 二级 cell) as written → (一级, 二级 stripped, their slugs): pairs that gave no problem
+        self.categories: dict[tuple[object, object], tuple[str, str, str | None, str | None]] = {}
+        # 分值 cell as written → its number: cells that read without a problem
+        self.weights: dict[str, Decimal] = {}
 
     def place(self, row: int, header: str | None, value: object = None) -> Place:
         column = self.columns.written.get(header, header) if header else None
@@ -823,7 +899,48 @@ class _ProjectBuilder:
             elif value is not None and first is None:
                 self.first_values[header] = (first_row, value)
 
+    def _fast_indicator(self, row: int, cells: list) -> bool:
+        """The common csv row, read as add_indicators reads it, when that gives no problem: its name
+        and both targets not blank, its pair of category cells and its 分值 cell (blank, or one
+        seen before) already read without a problem by add_indicators. False: nothing done, the
+        row is add_indicators' (tests/importers/test_tabular_fast.py: both ways give the same)."""
+        if self.fast_weight:
+            level1, level2, name, period, annual, weight_text = self.fast_get(cells)  # type: ignore[misc]
+            if not weight_text or weight_text.isspace():
+                weight = None
+            else:
+                weight = self.weights.get(weight_text)
+                if weight is None:
+                    return False
+        else:
+            level1, level2, name, period, annual = self.fast_get(cells)  # type: ignore[misc]
+            weight = None
+        if not (name and period and annual) or name.isspace() or period.isspace() or annual.isspace():
+            return False
+        categories = self.categories.get((level1, level2))
+        if categories is None:
+            return False
+        project = self.current
+        name = name.strip()
+        project.indicators.append(  # type: ignore[union-attr]
+            IndicatorRow(
+                len(project.indicators) + 1,  # type: ignore[union-attr]
+                categories[2],
+                categories[0],
+                categories[3],
+                categories[1],
+                name,
+                period,
+                annual,
+                weight,
+                Place(self.filename, self.sheet, row, self.name_column, name),
+            )
+        )
+        return True
+
     def add_indicators(self, row: int, cells: list) -> None:
+        if self.fast_get is not None and len(cells) >= self.fast_need and self._fast_indicator(row, cells):
+            return
         project = self.current
         assert project is not None
         packed = self.text(cells, PACKED_COLUMN, row) if self.packed else None
@@ -873,6 +990,8 @@ class _ProjectBuilder:
                 project,
             )
         weight = self.decimal(weight_text, row, WEIGHT, project, strip_unit="分")
+        if weight is not None and len(self.weights) < _FAST_CACHE:
+            self.weights[weight_text] = weight  # type: ignore[index]
         problems: list[Problem] = []
         indicator = _indicator(
             len(project.indicators) + 1,
@@ -891,6 +1010,10 @@ class _ProjectBuilder:
             self.problem(p.severity, p.code, p.message, p.place, project)
         if indicator is not None:
             project.indicators.append(indicator)
+            if not problems and self.fast_get is not None and len(self.categories) < _FAST_CACHE:
+                cells_at = self.columns.get
+                pair = (cells_at(cells, LEVEL1), cells_at(cells, LEVEL2))
+                self.categories[pair] = (level1, level2, indicator.level1, indicator.level2)
 
     def split_target(
         self, nature: str | None, value: str | None, unit: str | None, row: int, name: str

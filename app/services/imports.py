@@ -17,7 +17,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -1215,6 +1214,7 @@ def _indicator_copy_rows(
     names: tuple[str, ...] | None = None
     rows: list[tuple] = []
     append, warn, level2s = rows.append, report.warn, LEVEL2_BY_SLUG
+    told, untold = report.warnings, report.untold
     for project_id, p in zip(ids, projects, strict=True):
         for row in p.indicators:
             target_names, target_values, warnings = _target_copy(row.annual_target, row.period_target, year)
@@ -1238,25 +1238,18 @@ def _indicator_copy_rows(
                 )
             )
             for message in warnings:
-                warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+                if len(told) < MAX_WARNINGS:
+                    warn(problem_json(Problem("warning", "indicator", f"{row.name}：{message}", row.place)))
+                else:  # what report.warn does past the limit, without making the entry it drops
+                    untold["indicator"] += 1
     return [*_ROW_OWN, *(names or ())], rows
 
 
 def _quality_of(p: ProjectRow, year: int, checks: QualitySettings) -> dict:
-    """The table's quality counts as project columns, by the template in force (with the import's cached parse)."""
-    rows = [
-        SimpleNamespace(
-            id=None,
-            level1=row.level1,
-            level2=row.level2,
-            name=row.name,
-            period_target=row.period_target,
-            annual_target=row.annual_target,
-            weight=row.weight,
-        )
-        for row in p.indicators
-    ]
-    return quality_columns(check_table(rows, year=year, settings=checks, parse=_parse))
+    """The table's quality counts as project columns, by the template in force (with the import's
+    cached parse). The read rows are checked as they are: they have every field the check reads (no
+    id yet; the check numbers them by their row in the table)."""
+    return quality_columns(check_table(p.indicators, year=year, settings=checks, parse=_parse))  # type: ignore[arg-type]
 
 
 def _indicator_key(level1, level2, name, n) -> tuple:
