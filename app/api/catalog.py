@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query, Request
+from fastapi import Path, Query, Request, Response
 from pydantic import Field
+from pydantic_core import to_json
 
-from app.api.deps import ERRORS, EXPORT_RESPONSES, ListQuery, model_response
+from app.api.deps import ERRORS, EXPORT_RESPONSES, ListQuery
 from app.api.export import Listing, filters_of, list_response
 from app.api.models import (
     IndicatorDetailPublic,
@@ -17,12 +18,11 @@ from app.api.models import (
     ProjectDetailPublic,
     ProjectPublic,
     ProjectsPublic,
-    TargetPublic,
     UnitPublic,
     UnitsPublic,
-    history_public,
+    history_fields,
     money,
-    quality_public,
+    quality_fields,
     rate,
     score,
 )
@@ -139,8 +139,10 @@ def indicator_public(r) -> IndicatorPublic:
     return IndicatorPublic(**indicator_fields(r))
 
 
-def indicator_detail_public(r) -> IndicatorDetailPublic:
-    return IndicatorDetailPublic(
+def indicator_detail_fields(r) -> dict[str, Any]:
+    """A row of the project's indicators as IndicatorDetailPublic's fields, in its order (TargetPublic's
+    in its), so a body written from them directly is the model's."""
+    return dict(
         id=r["id"],
         position=r["position"],
         level1=r["level1"],
@@ -150,7 +152,7 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
         name=r["name"],
         period_target=r["period_target"],
         annual_target=r["annual_target"],
-        target=TargetPublic(
+        target=dict(
             kind=r["target_kind"],
             op=r["target_op"],
             value=r["target_value"],
@@ -179,6 +181,10 @@ def indicator_detail_public(r) -> IndicatorDetailPublic:
         flags=r["flags"] or [],
         warnings=r["indicator_warnings"] or [],
     )
+
+
+def indicator_detail_public(r) -> IndicatorDetailPublic:
+    return IndicatorDetailPublic(**indicator_detail_fields(r))
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -280,44 +286,46 @@ def get_project(
     project_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="项目ID")],
 ) -> Any:
     """一个项目：资金、目标、全部指标（原始与识别后的指标值、实际完成值、得分、提示）与审核历史。"""
-    detail = project_detail_public(session=session, principal=principal, project_id=project_id)
+    fields = project_detail_fields(session=session, principal=principal, project_id=project_id)
     release(session)  # the answer is built: the connection goes back now, in this thread
-    return model_response(detail)
+    # written from the fields in ProjectDetailPublic's order, by pydantic's serializer: the model's body,
+    # without building the model (the route's response_model documents it)
+    return Response(to_json(fields), media_type="application/json")
+
+
+def project_detail_fields(*, session, principal, project_id: int) -> dict[str, Any]:
+    """One project as ProjectDetailPublic's fields, in its order (its parts' in theirs)."""
+    detail = queries.project_detail(session=session, principal=principal, project_id=project_id)
+    r = detail.row
+    evaluated = r["self_evaluation_id"] is not None
+    return {
+        **_project_fields(r),
+        "target_status": r["target_status"],
+        "version": r["version"],
+        "fiscal_funds": money(r["fiscal_funds"]),
+        "carried_over": money(r["carried_over"]),
+        "other_funds": money(r["other_funds"]),
+        "period_goal": r["period_goal"],
+        "annual_goal": r["annual_goal"],
+        "goal_completion": r["goal_completion"],
+        "execution_score": score(r["execution_score"], r["score_places"]) if evaluated else None,
+        "department_score": score(r["department_score"], r["score_places"]) if evaluated else None,
+        "review_opinion": r["review_opinion"],
+        "submitted_at": r["submitted_at"],
+        "reviewed_at": r["reviewed_at"],
+        "template": detail.template,
+        "warnings": r["warnings"] or [],
+        "indicators": [indicator_detail_fields(i) for i in detail.indicators],
+        "history": history_fields(detail.history),
+        "quality": quality_fields(
+            target_tables.quality_of(detail.indicators, year=r["year"], settings=detail.settings_in_force)
+        ),
+    }
 
 
 def project_detail_public(*, session, principal, project_id: int) -> ProjectDetailPublic:
-    """The read API's shape of one project (also what every write of the table answers)."""
-    detail = queries.project_detail(session=session, principal=principal, project_id=project_id)
-    p, e = detail.project, detail.evaluation
-    return ProjectDetailPublic(
-        **_project_fields(detail.row),
-        target_status=p.target_status,
-        version=p.version,
-        fiscal_funds=money(p.fiscal_funds),
-        carried_over=money(p.carried_over),
-        other_funds=money(p.other_funds),
-        period_goal=p.period_goal,
-        annual_goal=p.annual_goal,
-        goal_completion=e.goal_completion if e else None,
-        execution_score=score(e.execution_score, e.score_places) if e else None,
-        department_score=score(e.department_score, e.score_places) if e else None,
-        review_opinion=e.review_opinion if e else None,
-        submitted_at=e.submitted_at if e else None,
-        reviewed_at=e.reviewed_at if e else None,
-        template=detail.template,
-        warnings=p.warnings or [],
-        indicators=[indicator_detail_public(r) for r in detail.indicators],
-        history=history_public(detail.history),
-        quality=quality_public(
-            target_tables.quality(
-                session=session,
-                project=p,
-                rows=detail.indicators,
-                department_id=detail.row["department_id"],
-                template_name=detail.template_in_force,
-            )
-        ),
-    )
+    """The read API's shape of one project, as the model (what every write of the table answers)."""
+    return ProjectDetailPublic(**project_detail_fields(session=session, principal=principal, project_id=project_id))
 
 
 @router.get(

@@ -219,10 +219,11 @@ class HistoryEventPublic(_Public):
     after: dict[str, Any] | None = F("变更后", "变更后的值", None)
 
 
-def history_public(entries) -> list[HistoryEventPublic]:
-    """History entries (app.services.history.HistoryEntry) as the API answers them."""
+def history_fields(entries) -> list[dict[str, Any]]:
+    """History entries (app.services.history.HistoryEntry) as the API answers them: HistoryEventPublic's
+    fields, in its order (a body written from them directly is the model's)."""
     return [
-        HistoryEventPublic(
+        dict(
             id=e.id,
             at=e.at,
             actor=e.actor,
@@ -238,6 +239,11 @@ def history_public(entries) -> list[HistoryEventPublic]:
         )
         for e in entries
     ]
+
+
+def history_public(entries) -> list[HistoryEventPublic]:
+    """History entries (app.services.history.HistoryEntry) as the API answers them."""
+    return [HistoryEventPublic(**fields) for fields in history_fields(entries)]
 
 
 class QualityIssuePublic(_Public):
@@ -272,15 +278,23 @@ class QualityPublic(_Public):
     issues: list[QualityIssuePublic] = F("问题", "按目标表顺序；整张表的问题在前", [])
 
 
-def quality_public(report) -> QualityPublic:
-    return QualityPublic(
+def quality_fields(report) -> dict[str, Any]:
+    """A quality check (app.domain.target_quality.QualityReport) as QualityPublic's fields, in its order."""
+    return dict(
         indicators=report.indicators,
         quantitative=report.quantitative,
         quantitative_share=None if report.quantitative_share is None else format(report.quantitative_share, "f"),
         min_quantitative_share=format(report.min_quantitative_share, "f"),
         not_measurable=report.not_measurable,
-        issues=[QualityIssuePublic(**vars(i)) for i in report.issues],
+        issues=[{name: getattr(i, name) for name in _ISSUE_FIELDS} for i in report.issues],
     )
+
+
+def quality_public(report) -> QualityPublic:
+    return QualityPublic(**quality_fields(report))
+
+
+_ISSUE_FIELDS = tuple(QualityIssuePublic.model_fields)
 
 
 class ProjectDetailPublic(ProjectPublic):

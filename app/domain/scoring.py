@@ -734,31 +734,36 @@ def indicator_weights(
 
 
 # The weights of a project's indicators by its template's settings (the same object for the same stored
-# settings, app/services/templates.settings_of) and its indicators' (key, category, 分值 as written): they
-# do not depend on what was typed, so every save of an evaluation shares them (the Fraction arithmetic
-# was a tenth of a save). Held with its settings so that an id is never reused for other settings.
+# settings, app/services/templates.settings_of) and its indicators' (category, 分值 as written) in table
+# order: they depend neither on what was typed nor on which rows they are (indicator_weights splits by
+# position within a category), so every save of an evaluation, and every project of the same shape, shares
+# them (the Fraction arithmetic was a tenth of a save). Held with its settings so that an id is never
+# reused for other settings; the weights are kept by position and handed out by the caller's keys.
 _WEIGHTS: dict[int, tuple[TemplateSettings, dict[tuple, tuple]]] = {}
 
 
 def _weights_of(
     settings: TemplateSettings, indicators: Sequence[IndicatorInput]
 ) -> tuple[dict[str, Decimal], dict[str, Decimal], tuple[str, ...]]:
-    """indicator_weights, remembered (bounded); the answer is never changed by its callers."""
-    key = tuple(
-        (inp.key, inp.level1, None if inp.given_weight is None else str(inp.given_weight)) for inp in indicators
-    )
+    """indicator_weights, remembered by shape (bounded); the answer is never changed by its callers."""
+    keys = [inp.key for inp in indicators]
+    if len(set(keys)) != len(keys):
+        raise ValueError("指标的标识重复。")
+    shape = tuple((inp.level1, None if inp.given_weight is None else str(inp.given_weight)) for inp in indicators)
     entry = _WEIGHTS.get(id(settings))
     if entry is None or entry[0] is not settings:
         if len(_WEIGHTS) >= 64:
             _WEIGHTS.clear()
         entry = _WEIGHTS[id(settings)] = (settings, {})
-    found = entry[1].get(key)
+    found = entry[1].get(shape)
     if found is None:
-        found = indicator_weights(settings, indicators)
+        points, weights, flags = indicator_weights(settings, indicators)
+        found = (points, tuple(weights[key] for key in keys), flags)
         if len(entry[1]) >= 4096:
             entry[1].clear()
-        entry[1][key] = found
-    return found
+        entry[1][shape] = found
+    points, by_position, flags = found
+    return points, dict(zip(keys, by_position, strict=True)), flags
 
 
 # --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ only turns rows into the domain's inputs and the domain's result back into rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
@@ -32,6 +32,14 @@ class Parts:
     results: dict[int, IndicatorResult]  # by indicator id; a missing one means nothing typed yet
     template: ScoringTemplate
     settings: scoring.TemplateSettings
+    # the stored parse of each indicator's annual target (target_of), by indicator id: made once per request
+    targets: dict[int, TargetParse] = field(default_factory=dict)
+
+    def target(self, ind: Indicator) -> TargetParse:
+        found = self.targets.get(ind.id)
+        if found is None:
+            found = self.targets[ind.id] = target_of(ind)
+        return found
 
     def indicator(self, indicator_id: int) -> Indicator | None:
         return next((i for i in self.indicators if i.id == indicator_id), None)
@@ -101,7 +109,7 @@ def score(parts: Parts) -> scoring.EvaluationScore:
                 level1=ind.level1,
                 level2=ind.level2,
                 name=ind.name,
-                target=target_of(ind),
+                target=parts.target(ind),
                 given_weight=ind.weight if settings.use_given_weights else None,
                 actual=actual,
                 qualitative_level=res.qualitative_level if res else None,

@@ -482,7 +482,7 @@ def build_view(
                 name=ind.name,
                 period_target=ind.period_target,
                 annual_target=ind.annual_target,
-                target=engine.target_of(ind),
+                target=parts.target(ind),
                 actual=res.actual if res else None,
                 actual_parsed=res.actual_parsed if res else None,
                 qualitative_level=level,

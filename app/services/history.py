@@ -74,34 +74,77 @@ def fund_history(session: Session, fund_id: int) -> list[HistoryEntry]:
     return describe(session, where)
 
 
-def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEntry]:
-    """The audit events matching `where`, oldest first, in the history's words."""
-    rows = session.exec(
-        select(AuditEvent, User.display_name, User.role)
+# The columns a history entry is made of (not the entity: a history is read on every project read).
+_EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.entity_type,
+    AuditEvent.entity_id,
+    AuditEvent.before,
+    AuditEvent.after,
+    AuditEvent.note,
+    User.display_name,
+    User.role,
+)
+
+
+def _events(where: sa.ColumnElement[bool]) -> sa.Select:
+    return (
+        select(*_EVENT_COLUMNS)
+        .select_from(AuditEvent)
         .outerjoin(User, User.id == AuditEvent.user_id)
         .where(where)
         .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    names = _indicator_names(
-        session, {event.entity_id for event, _, _ in rows if event.entity_type == "self_evaluation"}
     )
-    entries = []
-    for event, display_name, role in rows:
-        entries.append(
-            HistoryEntry(
-                id=event.id,
-                at=event.at,
-                actor=display_name or event.actor,
-                role=role,
-                action=event.action,
-                before=event.before,
-                after=event.after,
-                note=event.note,
-                details=_details(event, names),
-                names=names,
-            )
+
+
+def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEntry]:
+    """The audit events matching `where`, oldest first, in the history's words."""
+    rows = session.execute(_events(where)).all()
+    names = _indicator_names(session, {e.entity_id for e in rows if e.entity_type == "self_evaluation"})
+    return _entries(rows, names)
+
+
+# A project's own events and its evaluation's (none bound: the project has no evaluation), built once.
+_PROJECT_EVENTS = _events(
+    sa.or_(
+        sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == sa.bindparam("project_id")),
+        sa.and_(
+            AuditEvent.entity_type == "self_evaluation",
+            AuditEvent.entity_id == sa.bindparam("evaluation_id", type_=sa.Integer),
+        ),
+    )
+)
+
+
+def describe_project(
+    session: Session, *, project_id: int, evaluation_id: int | None, names: dict[str, str]
+) -> list[HistoryEntry]:
+    """What `describe` answers for a project's own events and its evaluation's, in one statement: the
+    caller has read the project's indicators, whose names ("indicator:<id>" → name) the evaluation's
+    events mention."""
+    rows = session.connection().execute(_PROJECT_EVENTS, {"project_id": project_id, "evaluation_id": evaluation_id})
+    return _entries(rows.all(), names)
+
+
+def _entries(rows, names: dict[str, str]) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            id=event.id,
+            at=event.at,
+            actor=event.display_name or event.actor,
+            role=event.role,
+            action=event.action,
+            before=event.before,
+            after=event.after,
+            note=event.note,
+            details=_details(event, names),
+            names=names,
         )
-    return entries
+        for event in rows
+    ]
 
 
 FIELD_LABELS = {
@@ -144,7 +187,7 @@ REPORT_FIELD_LABELS = {
 }
 
 
-def _fund_details(event: AuditEvent) -> list[str]:
+def _fund_details(event) -> list[str]:
     """Who changed which node's figure from what to what; deductions; imports; the report's sections."""
     before, after = event.before or {}, event.after or {}
     action = event.action
@@ -207,7 +250,7 @@ def _indicator_names(session: Session, evaluation_ids: set[int]) -> dict[str, st
     return {f"indicator:{i}": name for i, name in rows}
 
 
-def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
+def _details(event, names: dict[str, str]) -> list[str]:
     """Readable lines for a history entry: status change, total, overrides."""
     before, after = event.before or {}, event.after or {}
     lines = []

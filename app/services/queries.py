@@ -14,12 +14,12 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.domain.evaluation import APPROVED, FIRST_STATUS, HANDED_IN, STATUS_CODES
-from app.domain.scoring import FLAG_LABELS, GRADES
+from app.domain.scoring import FLAG_LABELS, GRADES, TemplateSettings
 from app.models import (
-    AuditEvent,
     Department,
     Indicator,
     IndicatorResult,
@@ -33,9 +33,8 @@ from app.security import Principal
 from app.services import csv_copy, templates
 from app.services.accounts import name_key
 from app.services.errors import FieldError, NotFound, ValidationFailed
-from app.services.history import HistoryEntry, describe
-from app.services.scope import unit_filter
-from app.services.templates import label
+from app.services.history import HistoryEntry, describe_project
+from app.services.scope import filter_shape, shaped_filter, unit_filter
 
 FLAGS = tuple(FLAG_LABELS)
 # HANDED_IN (sent in and not sent back) is what counts as handed in in progress figures and
@@ -240,66 +239,101 @@ def list_projects(
 
 @dataclass
 class ProjectDetail:
-    """One project as the API shows it: the list row, the money block, indicators and history."""
+    """One project as the API shows it: the list row with the project's and its evaluation's own
+    columns, the indicators and the history, all plain values."""
 
     row: sa.RowMapping
-    project: Project
-    evaluation: SelfEvaluation | None
-    template: str | None
+    template: str | None  # the evaluation's template, "name@version"
     indicators: list[sa.RowMapping] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
-    # the name of the template in force for the project's year and department (its quality check's)
+    # the name of the template in force for the project's year and department, and its rules (the
+    # quality check's)
     template_in_force: str | None = None
+    settings_in_force: TemplateSettings | None = None
+
+
+# The detail's own columns beyond the list row's (the project's and its evaluation's).
+_DETAIL_COLUMNS = (
+    Project.target_status,
+    Project.version,
+    Project.fiscal_funds,
+    Project.carried_over,
+    Project.other_funds,
+    Project.period_goal,
+    Project.annual_goal,
+    Project.warnings,
+    SelfEvaluation.goal_completion,
+    SelfEvaluation.execution_score,
+    SelfEvaluation.department_score,
+    SelfEvaluation.review_opinion,
+    SelfEvaluation.submitted_at,
+    SelfEvaluation.reviewed_at,
+)
+_DETAIL: dict[str, sa.Select] = {}  # the project's statement by the caller's filter shape, built once
+
+
+def _detail_statement(shape: str) -> sa.Select:
+    """The project with its list row, its evaluation, the evaluation's template, and the template in
+    force (its name, and the settings of its current version): one statement, the project's id bound as
+    `project_id` and the caller's unit or department as `scope_id`."""
+    if shape not in _DETAIL:
+        in_force = aliased(ScoringTemplate, name="in_force")
+        name = templates.name_in_force(Project.year, Unit.department_id)
+        _DETAIL[shape] = (
+            select(
+                *_project_columns(),
+                *_DETAIL_COLUMNS,
+                ScoringTemplate.name.label("template_name"),
+                ScoringTemplate.version.label("template_version"),
+                name.label("template_in_force"),
+                in_force.settings.label("settings_in_force"),
+            )
+            .select_from(Project)
+            .join(Unit, Unit.id == Project.unit_id)
+            .outerjoin(Department, Department.id == Unit.department_id)
+            .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
+            .outerjoin(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
+            .outerjoin(in_force, sa.and_(in_force.name == name, in_force.is_current))
+            .where(Project.id == sa.bindparam("project_id"), shaped_filter(shape, Project.unit_id))
+            .order_by(in_force.version.desc())  # as current_template: the newest current version
+            .limit(1)
+        )
+    return _DETAIL[shape]
 
 
 def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
     """One visible project with its indicators, results and review history; NotFound otherwise
-    (no existence leak). The project, its list row, its evaluation with the evaluation's template,
-    and the name of the template in force are one statement."""
-    found = session.exec(
-        select(
-            Project,
-            SelfEvaluation,
-            ScoringTemplate,
-            *_project_columns(),
-            templates.name_in_force(Project.year, Unit.department_id).label("template_in_force"),
-        )
-        .select_from(Project)
-        .join(Unit, Unit.id == Project.unit_id)
-        .outerjoin(Department, Department.id == Unit.department_id)
-        .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
-        .outerjoin(ScoringTemplate, ScoringTemplate.id == SelfEvaluation.template_id)
-        .where(Project.id == project_id, unit_filter(principal, Project.unit_id))
-    ).first()
-    if found is None:
+    (no existence leak). Three statements, each built once: the project with its list row, its
+    evaluation and the template in force; the indicators; the history (whose indicator names are
+    the indicators just read)."""
+    shape, scope_params = filter_shape(principal)
+    connection = session.connection()
+    row = connection.execute(_detail_statement(shape), {"project_id": project_id, **scope_params}).mappings().first()
+    if row is None:
         raise NotFound("项目不存在或无权查看")
-    row = found._mapping
-    project, evaluation, tpl = row[Project], row[SelfEvaluation], row[ScoringTemplate]
-    indicators = list(
-        session.exec(
-            select(*_indicator_columns(), *_indicator_detail_columns())
-            .select_from(Indicator)
-            .join(Project, Project.id == Indicator.project_id)
-            .join(Unit, Unit.id == Project.unit_id)
-            .outerjoin(Department, Department.id == Unit.department_id)
-            .outerjoin(IndicatorResult, IndicatorResult.indicator_id == Indicator.id)
-            .where(Indicator.project_id == project.id)
-            .order_by(Indicator.position, Indicator.id)
-        ).mappings()
+    indicators = connection.execute(_DETAIL_INDICATORS, {"project_id": project_id}).mappings().all()
+    history = describe_project(
+        session,
+        project_id=project_id,
+        evaluation_id=row["self_evaluation_id"],
+        names={f"indicator:{r['id']}": r["name"] for r in indicators},
     )
-    entities = [sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == project.id)]
-    if evaluation is not None:
-        entities.append(sa.and_(AuditEvent.entity_type == "self_evaluation", AuditEvent.entity_id == evaluation.id))
-    history = describe(session, sa.or_(*entities))
     return ProjectDetail(
         row=row,
-        project=project,
-        evaluation=evaluation,
-        template=label(tpl) if tpl is not None else None,
-        indicators=indicators,
+        template=f"{row['template_name']}@{row['template_version']}" if row["template_name"] is not None else None,
+        indicators=list(indicators),
         history=history,
         template_in_force=row["template_in_force"],
+        settings_in_force=_settings_in_force(session, row),
     )
+
+
+def _settings_in_force(session: Session, row: sa.RowMapping) -> TemplateSettings:
+    """The rules of the template in force, from the settings read with the project (a built-in template
+    not stored yet is stored now, as current_template does on first use)."""
+    if row["settings_in_force"] is not None:
+        return templates.settings_from(row["settings_in_force"])
+    return templates.current_settings(session=session, name=row["template_in_force"])
 
 
 # --- indicators ---------------------------------------------------------------------------
@@ -357,6 +391,43 @@ def _indicator_detail_columns():
         IndicatorResult.self_score_reason,
         IndicatorResult.deviation_reason,
     )
+
+
+# The project's indicators with their results, in table order: what the detail shows and the quality
+# check reads (given_weight: the table's own 分值), built once, the project's id bound as `project_id`.
+_DETAIL_INDICATORS = (
+    select(
+        Indicator.id,
+        Indicator.position,
+        Indicator.level1,
+        Indicator.level2,
+        Indicator.level2_code,
+        Indicator.level2_name,
+        Indicator.name,
+        Indicator.period_target,
+        Indicator.annual_target,
+        Indicator.target_kind,
+        Indicator.target_op,
+        Indicator.target_value,
+        Indicator.target_value_max,
+        Indicator.target_unit,
+        Indicator.target_confidence,
+        sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
+        Indicator.weight.label("given_weight"),
+        IndicatorResult.actual,
+        IndicatorResult.score,
+        IndicatorResult.score_override,
+        IndicatorResult.self_score,
+        IndicatorResult.score_places,
+        IndicatorResult.met,
+        IndicatorResult.flags,
+        *_indicator_detail_columns(),
+    )
+    .select_from(Indicator)
+    .outerjoin(IndicatorResult, IndicatorResult.indicator_id == Indicator.id)
+    .where(Indicator.project_id == sa.bindparam("project_id"))
+    .order_by(Indicator.position, Indicator.id)
+)
 
 
 def list_indicators(

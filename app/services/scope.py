@@ -24,18 +24,10 @@ def sees_everything(principal: Principal) -> bool:
 
 
 def unit_filter(principal: Principal, unit_id_column) -> sa.ColumnElement[bool]:
-    """A WHERE clause restricting `unit_id_column` to the units the caller may see."""
-    if sees_everything(principal):
-        return sa.true()
-    if principal.role == "unit":
-        if principal.unit_id is None:
-            return sa.false()
-        return unit_id_column == principal.unit_id
-    if principal.role == "department":
-        if principal.department_id is None:
-            return sa.false()
-        return unit_id_column.in_(select(Unit.id).where(Unit.department_id == principal.department_id))
-    return sa.false()
+    """A WHERE clause restricting `unit_id_column` to the units the caller may see (shaped_filter's rule,
+    the caller's unit or department bound as a parameter of its own, so two filters fit one statement)."""
+    shape, params = filter_shape(principal)
+    return shaped_filter(shape, unit_id_column, params.get("scope_id"))
 
 
 def filter_shape(principal: Principal) -> tuple[str, dict[str, int]]:
@@ -50,15 +42,17 @@ def filter_shape(principal: Principal) -> tuple[str, dict[str, int]]:
     return "none", {}
 
 
-def shaped_filter(shape: str, unit_id_column) -> sa.ColumnElement[bool]:
-    """unit_filter for a shape of filter_shape, the unit or department bound as `scope_id`."""
+def shaped_filter(shape: str, unit_id_column, value: int | None = None) -> sa.ColumnElement[bool]:
+    """The visibility rule for a shape of filter_shape: the unit or department bound as `scope_id`
+    (given at execution, for a prebuilt statement), or, given `value`, bound to it under a unique name."""
     if shape == "all":
         return sa.true()
+    if shape not in ("unit", "department"):
+        return sa.false()
+    scope_id = sa.bindparam("scope_id") if value is None else sa.bindparam("scope_id", value, unique=True)
     if shape == "unit":
-        return unit_id_column == sa.bindparam("scope_id")
-    if shape == "department":
-        return unit_id_column.in_(select(Unit.id).where(Unit.department_id == sa.bindparam("scope_id")))
-    return sa.false()
+        return unit_id_column == scope_id
+    return unit_id_column.in_(select(Unit.id).where(Unit.department_id == scope_id))
 
 
 def visible_project(*, session: Session, principal: Principal, project_id: int) -> Project:

@@ -622,18 +622,7 @@ def quality(
             select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.position, Indicator.id)
         ).all()
     else:
-        indicators = [
-            SimpleNamespace(
-                id=r["id"],
-                level1=r["level1"],
-                level2=r["level2"],
-                name=r["name"],
-                period_target=r["period_target"],
-                annual_target=r["annual_target"],
-                weight=r["given_weight"],
-            )
-            for r in rows
-        ]
+        indicators = _quality_rows(rows)
     if template_name is not None:
         template = current_template(session=session, name=template_name)
     else:
@@ -641,8 +630,32 @@ def quality(
             unit = session.get(Unit, project.unit_id)
             department_id = unit.department_id if unit is not None else None
         template = template_for(session=session, year=project.year, department_id=department_id)
-    settings = settings_of(template)
-    return check_table(indicators, year=project.year, settings=quality_settings(settings), parse=parse_cached)
+    return check_rows(indicators, year=project.year, settings=settings_of(template))
+
+
+def quality_of(rows: Sequence[Any], *, year: int, settings: TemplateSettings) -> QualityReport:
+    """`quality` over indicator rows already read (the mappings `quality` takes as `rows`) by the rules
+    already read: no statement."""
+    return check_rows(_quality_rows(rows), year=year, settings=settings)
+
+
+def _quality_rows(rows: Sequence[Any]) -> list[SimpleNamespace]:
+    return [
+        SimpleNamespace(
+            id=r["id"],
+            level1=r["level1"],
+            level2=r["level2"],
+            name=r["name"],
+            period_target=r["period_target"],
+            annual_target=r["annual_target"],
+            weight=r["given_weight"],
+        )
+        for r in rows
+    ]
+
+
+def check_rows(indicators: Sequence[Any], *, year: int, settings: TemplateSettings) -> QualityReport:
+    return check_table(indicators, year=year, settings=quality_settings(settings), parse=parse_cached)
 
 
 @lru_cache(maxsize=65536)

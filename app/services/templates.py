@@ -78,10 +78,15 @@ def current_template(*, session: Session, name: str = DEFAULT_TEMPLATE) -> Scori
 
 def settings_of(template: ScoringTemplate) -> TemplateSettings:
     """The template's rules, read once per stored settings (every save and page scores by them)."""
-    key = json.dumps(template.settings, sort_keys=True, ensure_ascii=False, default=str)
+    return settings_from(template.settings)
+
+
+def settings_from(stored: dict) -> TemplateSettings:
+    """The rules of a template's stored settings (a read that selected them as a column), read once."""
+    key = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
     settings = _SETTINGS.get(key)
     if settings is None:
-        settings = TemplateSettings.from_json(template.settings)
+        settings = TemplateSettings.from_json(stored)
         if len(_SETTINGS) >= 256:
             _SETTINGS.clear()
         _SETTINGS[key] = settings
@@ -137,29 +142,36 @@ def new_version(*, session: Session, name: str, changes: dict, actor: Any = "cli
 # The bureau chooses; the file never does. A year without a choice uses national-2020.
 
 
-def template_name_for(*, session: Session, year: int, department_id: int | None = None) -> str:
-    """The template name in force for a year and department: the department's choice, else the year's."""
-    return resolver(session=session, year=year)(department_id)
-
-
-def resolver(*, session: Session, year: int) -> Callable[[int | None], str]:
-    """A lookup department_id -> template name for one year (two queries at most, for bulk paths)."""
-    rows = session.exec(select(TemplateChoice).where(TemplateChoice.year == year)).all()
-    year_wide = next((r.template_name for r in rows if r.department_id is None), DEFAULT_TEMPLATE)
-    by_department = {r.department_id: r.template_name for r in rows if r.department_id is not None}
-    return lambda department_id: by_department.get(department_id, year_wide)
-
-
 def name_in_force(year: sa.ColumnElement[int], department_id: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
-    """`template_name_for` as a column of a query that has the year and the department: the
-    department's choice, else the year's, else the default (a read that needs it anyway saves its
-    own statement)."""
+    """The rule for which template is in force, as a column of a query that has the year and the
+    department: the department's choice, else the year's, else the default. The rule's one home:
+    `template_name_for` and `resolver` evaluate this expression, and a read that needs the name
+    anyway selects it with its own row (saving a statement)."""
     chosen = lambda *where: select(TemplateChoice.template_name).where(TemplateChoice.year == year, *where)  # noqa: E731
     return sa.func.coalesce(
         chosen(TemplateChoice.department_id == department_id).scalar_subquery(),
         chosen(TemplateChoice.department_id.is_(None)).scalar_subquery(),
         DEFAULT_TEMPLATE,
     )
+
+
+def template_name_for(*, session: Session, year: int, department_id: int | None = None) -> str:
+    """The template name in force for a year and department (`name_in_force`, one statement)."""
+    return session.exec(select(name_in_force(_int(year), _int(department_id)))).one()
+
+
+def resolver(*, session: Session, year: int) -> Callable[[int | None], str]:
+    """A lookup department_id -> template name for one year, for bulk paths: `name_in_force`
+    evaluated for every department and for none, in one statement. A department that was not
+    there then (an import may add one) has no choice of its own: it gets what "none" gets."""
+    departments = select(Department.id, name_in_force(_int(year), Department.id))
+    no_department = select(_int(None), name_in_force(_int(year), _int(None)))
+    names = dict(session.exec(departments.union_all(no_department)).all())
+    return lambda department_id: names.get(department_id, names[None])
+
+
+def _int(value: int | None) -> sa.ColumnElement[int]:
+    return sa.literal(value, sa.Integer)
 
 
 def template_for(*, session: Session, year: int, department_id: int | None = None) -> ScoringTemplate:

@@ -160,6 +160,21 @@ def test_project_without_evaluation_has_no_history(client, world):
     assert body["status"] == "not_started" and body["history"] == [] and body["template"] is None
 
 
+def test_project_detail_body_is_the_declared_models(client, world):
+    """The body is written from plain fields, not the model: it is byte for byte what the model
+    (ProjectDetailPublic, the route's response_model) writes of the same values, in its field order."""
+    from app.api.models import ProjectDetailPublic
+
+    for key, project in world.projects.items():
+        for who in ("finance", "dept_a", "unit_a1"):
+            response = client.get(f"/api/v1/projects/{project.id}", headers=world.auth(who))
+            if response.status_code == 404:
+                continue
+            model = ProjectDetailPublic.model_validate_json(response.content)
+            assert response.content == model.__pydantic_serializer__.to_json(model, by_alias=True), (key, who)
+            assert list(response.json()) == list(ProjectDetailPublic.model_fields), key
+
+
 def test_unknown_project_is_a_json_404(client, world):
     for path in ["/api/v1/projects/424242", "/api/v1/projects/2147483647"]:
         response = client.get(path, headers=world.auth("finance"))

@@ -587,3 +587,27 @@ def test_targets_and_actuals_as_typed(annual_target, typed, score, flag):
     assert row.score == (None if score is None else D(score))
     if flag:
         assert flag in row.flags
+
+
+_GIVEN = st.one_of(st.none(), st.decimals(min_value=0, max_value=40, places=1, allow_nan=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["output", "outcome", "satisfaction"]), _GIVEN), min_size=1, max_size=12),
+    absolute=st.booleans(),
+    offset=st.integers(min_value=1, max_value=10_000),
+)
+def test_remembered_weights_equal_the_weights_worked_out_anew(rows, absolute, offset):
+    """evaluate() remembers the weights by the project's shape (categories and 分值 in table order): two
+    projects of one shape, whatever their indicators' ids, get exactly what indicator_weights works out."""
+    from app.domain.scoring import indicator_weights
+
+    rules = replace(NATIONAL_2020, given_weights_absolute=absolute)
+    for first in (1, offset):
+        project = [ind(str(first + i), c, target(">=", "1"), weight=g) for i, (c, g) in enumerate(rows)]
+        points, weights, flags = indicator_weights(rules, project)
+        r = evaluate(settings=rules, budget=D("1"), spent=D("1"), indicators=project)
+        assert {row.key: row.weight for row in r.indicators} == weights
+        assert dict(r.category_points) == points
+        assert r.flags == flags

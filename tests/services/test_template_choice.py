@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.models import ScoringTemplate, SelfEvaluation
+from app.models import ScoringTemplate, SelfEvaluation, TemplateChoice
 from app.services import imports, templates
 from app.services.errors import NotFound, ValidationFailed
 from tests import factories
@@ -95,3 +95,30 @@ def test_the_cli_chooses_and_lists(settings, session):
     assert "2024\t县农业农村局\tnational-2020" in listed.stdout
     refused = run_cli("scoring", "use", "--year", "2024", "--template", "bogus", env=env)
     assert refused.returncode != 0 and "评分模板「bogus」不存在" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [{}, {None: "guideline-2021"}, {"a": "guideline-2021"}, {None: "guideline-2021", "b": "national-2020"}],
+    ids=["none", "year-wide", "department", "both"],
+)
+def test_the_bulk_lookup_and_the_single_one_are_one_rule(session, chosen):
+    """templates.resolver (imports, evaluations, monitoring) answers what template_name_for answers, for
+    every department, for none, and for a department added after the lookup was made."""
+    depts = {k: factories.department(session, f"县{k}局") for k in "abc"}
+    for key, name in chosen.items():
+        session.add(TemplateChoice(year=2024, department_id=depts[key].id if key else None, template_name=name))
+    session.add(TemplateChoice(year=2025, department_id=depts["c"].id, template_name="guideline-2021"))
+    session.commit()
+    resolve = templates.resolver(session=session, year=2024)
+    late = factories.department(session, "县新设局")
+    for department_id in [*(d.id for d in depts.values()), None, late.id]:
+        want = templates.template_name_for(session=session, year=2024, department_id=department_id)
+        assert resolve(department_id) == want, (department_id, chosen)
+    want = {"a": chosen.get("a"), "b": chosen.get("b")}
+    year_wide = chosen.get(None, "national-2020")
+    assert templates.template_name_for(session=session, year=2024, department_id=depts["a"].id) == (
+        want["a"] or year_wide
+    )
+    assert templates.template_name_for(session=session, year=2024, department_id=depts["c"].id) == year_wide
+    assert templates.template_name_for(session=session, year=2025, department_id=depts["c"].id) == "guideline-2021"
