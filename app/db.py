@@ -217,13 +217,16 @@ class DatabaseGate:
             return
         if self._slots is None:
             self._slots = anyio.Semaphore(self.limit)
-        admitted = False
-        with anyio.move_on_after(self.wait_seconds):
-            await self._slots.acquire()
-            admitted = True  # no await in between: a timeout cannot fall after the acquire
-        if not admitted:
-            await self.busy(scope)(scope, receive, send)
-            return
+        try:
+            self._slots.acquire_nowait()  # a free slot: in at once, without setting up a timeout
+        except anyio.WouldBlock:
+            admitted = False
+            with anyio.move_on_after(self.wait_seconds):
+                await self._slots.acquire()
+                admitted = True  # no await in between: a timeout cannot fall after the acquire
+            if not admitted:
+                await self.busy(scope)(scope, receive, send)
+                return
         try:
             await self.app(scope, receive, send)
         finally:

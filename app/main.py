@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app.db import DatabaseGate, make_engine, make_read_engine
-from app.security import cross_site_reason
+from app.security import SAFE_METHODS, cross_site_reason
 from app.services.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, Unavailable
 from app.services.imports import IMPORT_ROLES
 from app.settings import ROOT, Settings, get_settings
@@ -58,9 +58,11 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        host = headers.get("host", "")
-        reason = cross_site_reason(scope["method"], headers, scope.get("scheme", "http"), host)
+        reason = None
+        if scope["method"] not in SAFE_METHODS:  # a safe method is never refused: no headers to read
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            host = headers.get("host", "")
+            reason = cross_site_reason(scope["method"], headers, scope.get("scheme", "http"), host)
         if reason is not None:
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": "csrf", "message": reason}, status_code=403)

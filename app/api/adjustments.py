@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -16,7 +17,7 @@ from app.services import adjustments
 
 ADJUSTMENT_STATUS_DOC = "调整申请的状态（与目标表同一组代码；approved 即已生效）：" + TARGET_STATUS_DOC
 
-router = APIRouter(prefix="/api/v1", tags=["绩效目标表"])
+router = PrefixRouter(prefix="/api/v1", tags=["绩效目标表"])
 
 MAX_ID = 2**31 - 1
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="项目ID")]

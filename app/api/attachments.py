@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import File, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -16,7 +17,7 @@ from app.models import Attachment
 from app.services import attachments
 from app.uploads import download_response, read_chunks
 
-router = APIRouter(prefix="/api/v1", tags=["佐证材料"])
+router = PrefixRouter(prefix="/api/v1", tags=["佐证材料"])
 
 PARENT_DOC = " / ".join(f"{code} {label}" for code, label in attachments.PARENT_LABELS.items())
 TYPES_DOC = "；".join(f"{t.label} {t.content_type}（{'、'.join(t.extensions)}）" for t in attachments.TYPES.values())

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import ERRORS, EXPORT_RESPONSES, MAX_LIMIT
 from app.api.export import Listing, filters_of, list_response
 from app.api.models import AuditEventPublic, AuditEventsPublic
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.services import audit
 
-router = APIRouter(prefix="/api/v1", tags=["审计"])
+router = PrefixRouter(prefix="/api/v1", tags=["审计"])
 MAX_ID = 2**63 - 1
 
 

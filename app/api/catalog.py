@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import Field
 from pydantic_core import to_json
 
@@ -26,6 +26,7 @@ from app.api.models import (
     rate,
     score,
 )
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import ReadSessionDep, release
@@ -34,7 +35,7 @@ from app.domain.scoring import GRADE_DOC, GRADES
 from app.models import TARGET_KINDS
 from app.services import queries, target_tables
 
-router = APIRouter(prefix="/api/v1", tags=["查询"])
+router = PrefixRouter(prefix="/api/v1", tags=["查询"])
 
 Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 Grade = Literal[GRADES]  # type: ignore[valid-type]

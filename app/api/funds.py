@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import File, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.models import money, rate, score
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -26,7 +27,7 @@ from app.services import funds
 from app.services.imports import read_limits
 from app.uploads import read_upload
 
-router = APIRouter(prefix="/api/v1", tags=["专项资金"])
+router = PrefixRouter(prefix="/api/v1", tags=["专项资金"])
 
 MAX_ID = 2**31 - 1
 FundId = Annotated[int, Path(ge=1, le=MAX_ID, description="专项资金ID")]

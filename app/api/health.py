@@ -13,10 +13,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
-router = APIRouter(tags=["health"])
+from app.api.routing import PrefixRouter
+
+router = PrefixRouter(tags=["health"])
 log = logging.getLogger("jixiao")
 # Probes stuck on a hung database wait here, not in the request threadpool.
 _PROBES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jixiao-readyz")

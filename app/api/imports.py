@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -15,7 +16,7 @@ from app.services import imports
 from app.services.scope import require_role
 from app.uploads import save_upload
 
-router = APIRouter(prefix="/api/v1", tags=["imports"])
+router = PrefixRouter(prefix="/api/v1", tags=["imports"])
 
 
 @router.post("/imports", summary="导入绩效目标表（xlsx / csv / 已发布表文本）")

@@ -10,10 +10,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.models import money
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -23,7 +24,7 @@ from app.models import MonitoringRound
 from app.services import monitoring
 from app.services.monitoring import UNSET, GroupLine, ReportLine
 
-router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"])
+router = PrefixRouter(prefix="/api/v1/monitoring", tags=["monitoring"])
 
 Light = Literal["green", "yellow", "red", "none"]
 LIGHT_DOC = (

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import File, Request, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.domain.evaluation import RATE_TOLERANCE_POINTS, REPORT_CHECKS
@@ -17,7 +18,7 @@ from app.domain.scoring import NATIONAL_2020, grade_for
 from app.services import report_checks
 from app.uploads import read_upload
 
-router = APIRouter(prefix="/api/v1", tags=["自评报告核对"])
+router = PrefixRouter(prefix="/api/v1", tags=["自评报告核对"])
 
 KINDS_DOC = " / ".join(f"{code} {label}" for code, label in KIND_LABELS.items())
 CHECKS_DOC = " / ".join(f"{k.code} {k.label}" for k in REPORT_CHECKS)

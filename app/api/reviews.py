@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -18,6 +18,7 @@ from app import timeouts
 from app.api import export
 from app.api.deps import EXPORT_RESPONSES
 from app.api.models import HistoryEventPublic, history_public, rate, score
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.api.self_evaluations import EvaluationPublic, public
 from app.auth import PrincipalDep
@@ -33,7 +34,7 @@ from app.domain.evaluation import (
 from app.services import audit, reviews, windows
 from app.services.reviews import OverrideInput, ReviewView
 
-router = APIRouter(prefix="/api/v1", tags=["reviews"])
+router = PrefixRouter(prefix="/api/v1", tags=["reviews"])
 
 REVIEW_RESPONSES = {
     403: {"description": "无权审核（资金使用单位不能审核；重新打开仅限财政局）"},

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -20,7 +21,7 @@ from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.services import templates
 from app.services.scope import require_role
 
-router = APIRouter(prefix="/api/v1", tags=["评分模板"])
+router = PrefixRouter(prefix="/api/v1", tags=["评分模板"])
 MANAGERS = ("admin", "finance")
 TemplateName = Annotated[
     str,

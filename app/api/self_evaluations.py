@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import model_response
 from app.api.models import money, rate, score
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.api.targets import TargetParsePublic
 from app.auth import PrincipalDep
@@ -25,7 +26,7 @@ from app.uploads import read_upload
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-router = APIRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
+router = PrefixRouter(prefix="/api/v1/self-evaluations", tags=["self-evaluations"])
 
 Status = Literal[STATUS_CODES]  # type: ignore[valid-type]
 

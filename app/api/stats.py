@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from app.api.deps import ERRORS, EXPORT_RESPONSES, YearListQuery
 from app.api.export import Listing, filters_of, list_response
@@ -19,13 +19,22 @@ from app.api.models import (
     rate,
     score,
 )
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import ReadSessionDep
 from app.services import queries
 
-router = APIRouter(prefix="/api/v1/stats", tags=["统计"])
+router = PrefixRouter(prefix="/api/v1/stats", tags=["统计"])
 STATUS_FIELDS = tuple(StatusCounts.model_fields)  # the JSON's order of by_status
+_GRADE_ITEMS = tuple(GRADE_FIELDS.items())
+# The bins' bounds as the JSON writes them: the same ten bins on every row.
+_BIN_TEXT = {(lo, hi): (str(lo), str(hi)) for lo, hi in queries.SCORE_BINS}
+
+
+def _bin(lo, hi, n) -> dict[str, Any]:
+    lower, upper = _BIN_TEXT.get((lo, hi)) or (str(lo), str(hi))
+    return {"lower": lower, "upper": upper, "count": n}
 
 
 def _figures(s: queries.GroupStats) -> dict[str, Any]:
@@ -39,8 +48,8 @@ def _figures(s: queries.GroupStats) -> dict[str, Any]:
         approved=s.approved,
         scored=s.scored,
         average_score=score(s.average_score),
-        score_distribution=[{"lower": str(lo), "upper": str(hi), "count": n} for lo, hi, n in s.score_distribution],
-        grades={field: s.grades[grade] for grade, field in GRADE_FIELDS.items()},
+        score_distribution=[_bin(lo, hi, n) for lo, hi, n in s.score_distribution],
+        grades={field: s.grades[grade] for grade, field in _GRADE_ITEMS},
         budget=money(s.budget),
         spent=money(s.spent),
         execution_rate=rate(s.execution_rate),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.catalog import project_detail_public
 from app.api.models import ProjectDetailPublic
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -16,7 +17,7 @@ from app.domain.evaluation import MAX_YEAR, MIN_YEAR, TARGET_ACTIONS_DOC
 from app.services import target_tables
 from app.services.target_tables import ProjectInput
 
-router = APIRouter(prefix="/api/v1", tags=["绩效目标表"])
+router = PrefixRouter(prefix="/api/v1", tags=["绩效目标表"])
 
 MAX_ID = 2**31 - 1
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="项目ID")]

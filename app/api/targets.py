@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
+from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.domain.evaluation import MAX_YEAR, MIN_YEAR
 from app.domain.targets import parse_target
 
-router = APIRouter(prefix="/api/v1", tags=["targets"])
+router = PrefixRouter(prefix="/api/v1", tags=["targets"])
 
 
 class TargetParsePublic(BaseModel):

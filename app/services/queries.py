@@ -8,6 +8,7 @@ goes through `unit_filter`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -686,20 +687,56 @@ _STAT_COUNTS = tuple(
     c.name for c in UnitStats.__table__.columns if c.name not in ("year", "unit_id") and not c.name.endswith("_sum")
 )
 _STAT_SUMS = tuple(c.name for c in UnitStats.__table__.columns if c.name.endswith("_sum"))
+# The maintained figures are read by position (a row's mapping view costs more than its figures):
+# where each one is among the statements' last len(_STAT_FIGURES) columns.
+_STAT_FIGURES = (*_STAT_COUNTS, *_STAT_SUMS)
+_AT = {name: i - len(_STAT_FIGURES) for i, name in enumerate(_STAT_FIGURES)}
+_STATUS_AT = tuple((s, _AT[f"status_{s}"]) for s in STATUS_CODES)
+_GRADE_AT = tuple((g, _AT[f"grade_{i}"]) for i, g in enumerate(GRADES))
+_BIN_AT = tuple((lo, hi, _AT[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS))
+_PROJECTS, _SCORED, _SCORE_SUM, _UNMET = (_AT[c] for c in ("projects", "scored", "score_sum", "unmet"))
+_BUDGET_SUM, _BUDGET_N, _SPENT_SUM, _SPENT_N, _REPORTED_SUM, _REPORTED_N = (
+    _AT[c] for c in ("budget_sum", "budget_n", "spent_sum", "spent_n", "budget_reported_sum", "budget_reported_n")
+)
 
 
-def _maintained(row: sa.RowMapping) -> dict:
-    """A unit_stats row (or a sum of them) in the shape `_finish` reads, as the full scan gives it."""
-    figures = dict(row)
-    evaluated = sum(figures[f"status_{s}"] for s in STATUS_CODES)
+def _maintained(row: Sequence, *, ident: int, code, name, department_id, department_name, year: int) -> GroupStats:
+    """A unit_stats row (or a sum of them: its figures are the row's last columns, in _STAT_FIGURES'
+    order) as the full scan's `_finish` makes it."""
+    v = tuple(row)
+    projects, scored = v[_PROJECTS], v[_SCORED]
+    by_status = {s: v[i] for s, i in _STATUS_AT}
     # a project whose evaluation row does not exist yet counts as not started, as in the scan
-    figures[f"status_{FIRST_STATUS}"] += figures["projects"] - evaluated
-    figures["handed_in_count"] = sum(figures[f"status_{s}"] for s in HANDED_IN)
-    figures["approved_count"] = sum(figures[f"status_{s}"] for s in APPROVED)
-    figures["score_sum"] = figures["score_sum"] if figures["scored"] else None
-    for name in ("budget", "spent", "budget_reported"):
-        figures[name] = figures[f"{name}_sum"] if figures[f"{name}_n"] else None
-    return figures
+    by_status[FIRST_STATUS] += projects - sum(by_status.values())
+    average = None
+    if scored:
+        average = (Decimal(v[_SCORE_SUM]) / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
+    budget = v[_BUDGET_SUM] if v[_BUDGET_N] else None
+    spent = v[_SPENT_SUM] if v[_SPENT_N] else None
+    basis = v[_REPORTED_SUM] if v[_REPORTED_N] else None
+    rate = None
+    if basis is not None and basis > 0 and spent is not None:
+        rate = (Decimal(spent) * 100 / Decimal(basis)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return GroupStats(
+        id=ident,
+        code=code,
+        name=name,
+        department_id=department_id,
+        department_name=department_name,
+        year=year,
+        projects=projects,
+        by_status=by_status,
+        submitted=sum(by_status[s] for s in HANDED_IN),
+        approved=sum(by_status[s] for s in APPROVED),
+        scored=scored,
+        average_score=average,
+        score_distribution=[(lo, hi, v[i]) for lo, hi, i in _BIN_AT],
+        grades={g: v[i] for g, i in _GRADE_AT},
+        budget=budget,
+        spent=spent,
+        execution_rate=rate,
+        unmet_indicators=v[_UNMET],
+    )
 
 
 def unit_stats(
@@ -715,7 +752,7 @@ def unit_stats(
             Unit.name,
             Unit.department_id,
             Department.name.label("department_name"),
-            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_COUNTS, *_STAT_SUMS)],
+            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_FIGURES)],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -732,17 +769,8 @@ def unit_stats(
     if after is not None:
         stmt = stmt.where(UnitStats.unit_id > after)
     return [
-        _finish(
-            _maintained(r),
-            ident=r["unit_id"],
-            code=r["code"],
-            name=r["name"],
-            department_id=r["department_id"],
-            department_name=r["department_name"],
-            year=year,
-            unmet=r["unmet"],
-        )
-        for r in session.exec(stmt).mappings()
+        _maintained(r, ident=r[4], code=r[0], name=r[1], department_id=r[2], department_name=r[3], year=year)
+        for r in session.execute(stmt).all()
     ]
 
 
@@ -759,7 +787,7 @@ def department_stats(
             Department.id.label("department_id"),
             Department.code,
             Department.name,
-            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in (*_STAT_COUNTS, *_STAT_SUMS)],
+            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_FIGURES],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -773,17 +801,8 @@ def department_stats(
     if after is not None:
         stmt = stmt.where(Department.id > after)
     return [
-        _finish(
-            _maintained(r),
-            ident=r["department_id"],
-            code=r["code"],
-            name=r["name"],
-            department_id=r["department_id"],
-            department_name=r["name"],
-            year=year,
-            unmet=r["unmet"],
-        )
-        for r in session.exec(stmt).mappings()
+        _maintained(r, ident=r[0], code=r[1], name=r[2], department_id=r[0], department_name=r[2], year=year)
+        for r in session.execute(stmt).all()
     ]
 
 
