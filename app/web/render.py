@@ -47,6 +47,10 @@ def plain(value: Any) -> str:
     return str(value)
 
 
+# a number the user typed, shown back without the zeros a Numeric(10, 2) column pads it with (10, not 10.00)
+templates.env.filters["plain"] = plain
+
+
 def weight(points: Any) -> str:
     """A weight as every page writes it: the number without trailing zeros, a space, 分 (50 分, 7.5 分).
 

@@ -699,3 +699,18 @@ def test_a_worker_prepares_its_routes_and_templates_before_its_first_request(dem
         assert client.get(f"/evaluations/{eid}").status_code == 200
     fresh.state.engine.dispose()
     assert signatures == []
+
+
+@pytest.mark.parametrize("typed", ["10", "9.5", "8.5", "0"])
+def test_a_self_score_comes_back_as_typed_after_a_reload(demo, session, typed):
+    # a Numeric(10, 2) column answers 10.00 on PostgreSQL: the form must not show zeros the user did not type
+    eid, indicators = _evaluation(session)
+    rate = indicators[1]
+    fields = {"actual": "85%", "deviation_reason": "缺考", "self_score": typed, "self_score_reason": "自评"}
+    answer = _save_row(demo, eid, rate.id, _version(demo, eid), **fields)
+    assert answer.status_code == 200, answer.text
+    page = demo.get(f"/evaluations/{eid}").text
+    shown = re.search(rf'<input id="self-{rate.id}"[^>]*?value="([^"]*)"', page, re.S)
+    assert shown and shown.group(1) == typed, (typed, shown and shown.group(1))
+    stored = re.search(rf'<data id="stored-self-{rate.id}" value="([^"]*)"', page)
+    assert stored and stored.group(1) == typed
