@@ -38,22 +38,24 @@ def _figures(s: queries.GroupStats, out: dict[str, Any]) -> dict[str, Any]:
     # or the JSON page is written from them as they are (orjson). One dict per row, filled in the
     # model's field order, with no call per bin.
     by_status, grades = s.by_status, s.grades
-    out["year"] = s.year
-    out["projects"] = s.projects
-    out["by_status"] = {code: by_status[code] for code in STATUS_FIELDS}
-    out["submitted"] = s.submitted
-    out["approved"] = s.approved
-    out["scored"] = s.scored
-    out["average_score"] = score(s.average_score)
-    out["score_distribution"] = [
-        {"lower": lower, "upper": upper, "count": n}
-        for (lower, upper), (_, _, n) in zip(_BIN_TEXT, s.score_distribution, strict=True)
-    ]
-    out["grades"] = {field: grades[grade] for grade, field in _GRADE_ITEMS}
-    out["budget"] = money(s.budget)
-    out["spent"] = money(s.spent)
-    out["execution_rate"] = rate(s.execution_rate)
-    out["unmet_indicators"] = s.unmet_indicators
+    out.update(
+        year=s.year,
+        projects=s.projects,
+        by_status={code: by_status[code] for code in STATUS_FIELDS},
+        submitted=s.submitted,
+        approved=s.approved,
+        scored=s.scored,
+        average_score=score(s.average_score),
+        score_distribution=[
+            {"lower": lower, "upper": upper, "count": n}
+            for (lower, upper), (_, _, n) in zip(_BIN_TEXT, s.score_distribution, strict=True)
+        ],
+        grades={field: grades[grade] for grade, field in _GRADE_ITEMS},
+        budget=money(s.budget),
+        spent=money(s.spent),
+        execution_rate=rate(s.execution_rate),
+        unmet_indicators=s.unmet_indicators,
+    )
     return out
 
 
