@@ -63,14 +63,20 @@ class Settings(BaseSettings):
     # How often the process running an import writes its heartbeat (PostgreSQL); a run silent for six
     # of them is failed by whichever replica looks at it (app.services.import_runs).
     import_heartbeat_seconds: float = Field(5, alias="JIXIAO_IMPORT_HEARTBEAT_SECONDS", gt=0, le=600)
-    import_max_bytes: int = Field(200 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
+    # The 绩效目标表 import streams (a temporary file, batches of COPY, memory flat), so its defaults take a
+    # province's file: one year of about 1,036,000 indicators is ~240 MB of csv, ~80 MB of xlsx that
+    # unpacks to ~1.2 GB, about 15.5 million cells; an xlsx sheet holds at most 1,048,576 rows.
+    import_max_bytes: int = Field(400 * 1024 * 1024, alias="IMPORT_MAX_BYTES", ge=1024)
     # What an import reads at most (app.importers.rows.ReadLimits): rows and cells of all sheets, and the
     # unpacked size of an xlsx, checked in its zip directory before anything is unpacked.
-    import_max_rows: int = Field(200_000, alias="JIXIAO_IMPORT_MAX_ROWS", ge=100)
-    import_max_cells: int = Field(5_000_000, alias="JIXIAO_IMPORT_MAX_CELLS", ge=1000)
+    import_max_rows: int = Field(1_100_000, alias="JIXIAO_IMPORT_MAX_ROWS", ge=100)
+    import_max_cells: int = Field(20_000_000, alias="JIXIAO_IMPORT_MAX_CELLS", ge=1000)
     import_max_uncompressed_bytes: int = Field(
-        300 * 1024 * 1024, alias="JIXIAO_IMPORT_MAX_UNCOMPRESSED_BYTES", ge=1024 * 1024
+        1536 * 1024 * 1024, alias="JIXIAO_IMPORT_MAX_UNCOMPRESSED_BYTES", ge=1024 * 1024
     )
+    # A 资金分配 xlsx (page and API) is read whole into memory: its own, much smaller limit, judged on
+    # Content-Length before the body is read and again while it streams in.
+    fund_tree_max_bytes: int = Field(10 * 1024 * 1024, alias="JIXIAO_FUND_TREE_MAX_BYTES", ge=1024)
     # Login throttling (app.services.logins): failures of one account from one address, and from one
     # address, before the delays begin; the longest delay.
     login_free_failures: int = Field(5, alias="JIXIAO_LOGIN_FREE_FAILURES", ge=1, le=1000)
@@ -82,6 +88,11 @@ class Settings(BaseSettings):
     # read, and the rows of all its sheets, judged from the workbook before any cell is read.
     offline_max_bytes: int = Field(10 * 1024 * 1024, alias="JIXIAO_OFFLINE_MAX_BYTES", ge=1024)
     offline_max_rows: int = Field(50_000, alias="JIXIAO_OFFLINE_MAX_ROWS", ge=100)
+    # Its unpacked size, from the zip directory before anything is unpacked: openpyxl holds the shared
+    # strings in memory, and every unit may upload, so not the import's province-sized limit.
+    offline_max_uncompressed_bytes: int = Field(
+        300 * 1024 * 1024, alias="JIXIAO_OFFLINE_MAX_UNCOMPRESSED_BYTES", ge=1024 * 1024
+    )
     # PostgreSQL: the role the application connects as (DATABASE_URL's user), distinct from the role
     # that runs migrations. `jixiao migrate` (run as the owner) grants it every table's rows but only
     # SELECT and INSERT on the audit table, and creates it when JIXIAO_DB_APP_PASSWORD is given.
@@ -95,7 +106,7 @@ class Settings(BaseSettings):
     # and again while it streams in.
     attachment_max_bytes: int = Field(20 * 1024 * 1024, alias="JIXIAO_ATTACHMENT_MAX_BYTES", ge=1024)
     # Every request body (file uploads included): checked on Content-Length and while it streams in.
-    max_request_bytes: int = Field(210 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
+    max_request_bytes: int = Field(410 * 1024 * 1024, alias="JIXIAO_MAX_REQUEST_BYTES", ge=1024)
     # Bodies that are parsed in memory (JSON, plain forms): much smaller.
     max_json_bytes: int = Field(2 * 1024 * 1024, alias="JIXIAO_MAX_JSON_BYTES", ge=1024)
 

@@ -28,12 +28,15 @@ UPLOAD_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         ),
         "attachment_max_bytes",
     ),
+    # the 资金分配 xlsx, read whole into memory (app/importers/fund_tree.py)
+    ("POST", re.compile(r"^(?:/api/v1)?/funds/\d+/tree$"), "fund_tree_max_bytes"),
 )
 # The environment variable of each limit, named in the 413's message.
 LIMIT_SETTINGS = {
     "report_check_max_bytes": "JIXIAO_REPORT_CHECK_MAX_BYTES",
     "offline_max_bytes": "JIXIAO_OFFLINE_MAX_BYTES",
     "attachment_max_bytes": "JIXIAO_ATTACHMENT_MAX_BYTES",
+    "fund_tree_max_bytes": "JIXIAO_FUND_TREE_MAX_BYTES",
 }
 # The form around the file (boundaries, other fields) on top of the file's own limit.
 FORM_ALLOWANCE = 64 * 1024
@@ -64,12 +67,15 @@ def read_chunks(upload: UploadFile, max_bytes: int, setting: str):
         yield chunk
 
 
-async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    """Read an upload in chunks, refusing it as soon as it passes the size limit."""
+async def read_upload(upload: UploadFile, max_bytes: int, setting: str | None = None) -> bytes:
+    """Read an upload in chunks, refusing it as soon as it passes the size limit (a 413 naming the
+    setting when one is given)."""
     chunks, size = [], 0
     while chunk := await upload.read(1024 * 1024):
         size += len(chunk)
         if size > max_bytes:
+            if setting is not None:
+                raise TooLarge(f"上传的文件过大：此处每个文件最多 {_size(max_bytes)}（设置 {setting}）")
             raise ValidationFailed(f"文件过大：上限为 {_size(max_bytes)}")
         chunks.append(chunk)
     return b"".join(chunks)

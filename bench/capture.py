@@ -158,6 +158,20 @@ def to_asyncpg(sql: str) -> tuple[str, list[str]]:
     return _PARAM.sub(number, sql).replace("%%", "%"), names
 
 
+# a parameter whose name says which columns it is compared with: the caller's unit or department
+# (app/services/scope.py binds either as scope_id)
+_ALIASES = {"scope_id": ("unit_id", "department_id")}
+_GENERIC = ("id", "param")  # SQLAlchemy's names that tell nothing (id_1, param_1): matched by value only
+
+
+def _named(param: str, column: str) -> bool:
+    """Whether a parameter (SQLAlchemy's name, perhaps with a _1 suffix) names this column or input."""
+    base, col = re.sub(r"_\d+$", "", param), re.sub(r"_\d+$", "", column)
+    if base in _GENERIC:
+        return False
+    return col == base or col in _ALIASES.get(base, ())
+
+
 def _same(a: Any, text: str | None) -> bool:
     if text is None or a is None or isinstance(a, (dt.date, dt.datetime, bytes)):
         return False
@@ -179,8 +193,30 @@ def program(seen: list[Executed], inputs: dict[str, Any]) -> list[Step]:
             v = ex.params[name]
             t = _type(v)
             bind: Bind | None = None
+            # by name first (an input, then an earlier row's column named like the parameter), then by
+            # value alone: the first earlier column with an equal value may only happen to be equal
+            # (the page's scope_id equal to the session's id where sessions and units are made in step)
+            if v is not None and not isinstance(v, bool):
+                bind = next(
+                    (Bind("input", name=k, type=t) for k, g in inputs.items() if _named(name, k) and str(v) == str(g)),
+                    None,
+                )
+            if bind is None and v is not None and not isinstance(v, bool) and not (isinstance(v, int) and v < 10):
+                for back in range(n - 1, -1, -1):
+                    ex_back = seen[back]
+                    col = next(
+                        (
+                            j
+                            for j, text in enumerate(ex_back.first_row)
+                            if j < len(ex_back.columns) and _named(name, ex_back.columns[j]) and _same(v, text)
+                        ),
+                        None,
+                    )
+                    if col is not None:
+                        bind = Bind("row", step=back, column=col, type=t)
+                        break
             for key, given in inputs.items():
-                if v is not None and not isinstance(v, bool) and str(v) == str(given):
+                if bind is None and v is not None and not isinstance(v, bool) and str(v) == str(given):
                     bind = Bind("input", name=key, type=t)
                     break
             if bind is None and t == "datetime":

@@ -117,7 +117,12 @@ def small_app(db, settings):
     """The app with limits small enough to test streaming: 64 KB uploads, 4 KB JSON."""
     application = create_app(
         settings.model_copy(
-            update={"max_request_bytes": 64 * 1024, "import_max_bytes": 32 * 1024, "max_json_bytes": 4096}
+            update={
+                "max_request_bytes": 64 * 1024,
+                "import_max_bytes": 32 * 1024,
+                "max_json_bytes": 4096,
+                "fund_tree_max_bytes": 16 * 1024,
+            }
         )
     )
     yield application
@@ -140,7 +145,7 @@ def test_a_declared_length_over_the_limit_is_413_unread(app, finance_token):
     sent = call(app, "POST", "/api/v1/imports", multipart_chunks(1024 * MB), headers, content_length=1024 * MB)
     assert sent.status == 413 and sent.pulled == 0
     body = sent.json()
-    assert body["error"] == "request_too_large" and "210 MB" in body["message"], body
+    assert body["error"] == "request_too_large" and "410 MB" in body["message"], body
     anonymous = call(
         app, "POST", "/api/v1/imports", multipart_chunks(MB), {"content-type": MULTIPART}, content_length=1024 * MB
     )
@@ -192,6 +197,43 @@ def test_bodies_under_the_limits_still_work(small_app, finance_token, session):
 def test_an_import_limit_above_the_request_limit_is_refused_at_start():
     with pytest.raises(SettingsError, match="JIXIAO_MAX_REQUEST_BYTES"):
         load_settings(IMPORT_MAX_BYTES=300 * MB, JIXIAO_MAX_REQUEST_BYTES=200 * MB)
+
+
+def test_a_fund_tree_over_its_own_limit_is_413_unread(app, finance_token):
+    # the 资金分配 xlsx is read whole into memory: 10 MB by default, not the streaming import's limit
+    # (on main it shared IMPORT_MAX_BYTES and was read up to 200 MB before anything refused it)
+    for path in ("/api/v1/funds/1/tree", "/funds/1/tree"):
+        headers = {"content-type": MULTIPART, **finance_token}
+        sent = call(app, "POST", path, multipart_chunks(20 * MB), headers, content_length=20 * MB)
+        assert sent.status == 413 and sent.pulled == 0, (path, sent.status, sent.body[:300])
+        message = sent.json()["message"] if path.startswith("/api") else sent.body.decode()
+        assert "10 MB" in message and "JIXIAO_FUND_TREE_MAX_BYTES" in message, message[:300]
+
+
+def test_a_chunked_fund_tree_stops_at_its_own_limit(small_app, finance_token):
+    headers = {"content-type": MULTIPART, **finance_token}
+    sent = call(small_app, "POST", "/api/v1/funds/1/tree", multipart_chunks(10 * MB, chunk=16 * 1024), headers)
+    assert sent.status == 413 and "JIXIAO_FUND_TREE_MAX_BYTES" in sent.json()["message"], sent.body[:300]
+    assert sent.pulled <= (16 + 64) // 16 + 2  # the file's limit and the form's allowance, not 10 MB
+
+
+def test_the_default_limits_take_a_province_file():
+    # one province's year: 1,036,000 indicators, ~230 MB of csv (23.0 MB at 103,600 in bench/RESULTS.md),
+    # ~15.5 million cells, ~1.2 GB unpacked as xlsx; a sheet holds at most 1,048,576 rows
+    defaults = load_settings()
+    assert defaults.import_max_bytes >= 240 * MB
+    assert defaults.max_request_bytes > defaults.import_max_bytes
+    assert defaults.import_max_rows >= 1_048_576
+    assert defaults.import_max_cells >= 15_500_000
+    assert defaults.import_max_uncompressed_bytes >= 1200 * MB
+    # the uploads read whole stay small
+    assert defaults.fund_tree_max_bytes <= 20 * MB and defaults.offline_max_uncompressed_bytes <= 300 * MB
+
+
+def test_the_fund_tree_limit_is_validated():
+    assert load_settings(JIXIAO_FUND_TREE_MAX_BYTES=str(5 * MB)).fund_tree_max_bytes == 5 * MB
+    with pytest.raises(SettingsError, match="JIXIAO_FUND_TREE_MAX_BYTES"):
+        load_settings(JIXIAO_FUND_TREE_MAX_BYTES="100")
 
 
 def test_an_upload_from_a_role_that_may_not_import_is_refused_unread(app, session):

@@ -674,7 +674,7 @@ async def import_tree(
     from starlette.concurrency import run_in_threadpool
 
     settings = request.app.state.settings
-    data = await read_upload(file, settings.import_max_bytes)
+    data = await read_upload(file, settings.fund_tree_max_bytes, "JIXIAO_FUND_TREE_MAX_BYTES")
     await run_in_threadpool(
         lambda: funds.import_tree(
             session=session,

@@ -99,7 +99,7 @@ def limits_of(settings) -> Limits:
     return Limits(
         max_bytes=settings.offline_max_bytes,
         max_rows=settings.offline_max_rows,
-        max_unpacked=settings.import_max_uncompressed_bytes,
+        max_unpacked=settings.offline_max_uncompressed_bytes,
     )
 
 

@@ -387,7 +387,7 @@ async def import_tree(
     """Replace the tree from an uploaded xlsx, all or nothing; the errors listed by row and column."""
     settings = request.app.state.settings
     try:
-        data = await read_upload(file, settings.import_max_bytes)
+        data = await read_upload(file, settings.fund_tree_max_bytes, "JIXIAO_FUND_TREE_MAX_BYTES")
         count = await run_in_threadpool(
             lambda: funds.import_tree(
                 session=session,

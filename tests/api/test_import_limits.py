@@ -33,18 +33,29 @@ def finance(client, session):
 
 
 def test_a_zip_bomb_upload_is_refused_with_the_reason(finance, tmp_path):
-    response = _import(finance, zip_bomb(tmp_path / "bomb.xlsx"), "bomb.xlsx")
+    # past the default unpacked limit (1.5 GB, a province's xlsx unpacks to ~1.2 GB)
+    response = _import(finance, zip_bomb(tmp_path / "bomb.xlsx", unpacked=2 * 1024**3), "bomb.xlsx")
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["code"] == "too_large" and error["where"] == "bomb.xlsx"
-    assert "压缩炸弹" in error["message"] and "1,024 MB" in error["message"]
+    assert "压缩炸弹" in error["message"] and "1,536 MB" in error["message"]
 
 
-def test_a_sheet_using_every_row_stops_at_the_default_limit(finance, tmp_path):
+def test_a_sheet_using_every_row_stops_at_the_row_limit(db, settings, session, tmp_path):
+    # the default (1,100,000) takes a full sheet of 1,048,576 rows; a deployment's lower limit stops early
+    from fastapi.testclient import TestClient
+
+    factories.user(session, "czj", "finance")
+    app = create_app(settings.model_copy(update={"import_max_rows": 200_000}))
     path = full_height_sheet(tmp_path / "full.xlsx")
-    started = time.monotonic()
-    response = _import(finance, path, "full.xlsx")
-    elapsed = time.monotonic() - started
+    try:
+        with TestClient(app) as client:
+            factories.login(client, "czj")
+            started = time.monotonic()
+            response = _import(client, path, "full.xlsx")
+            elapsed = time.monotonic() - started
+    finally:
+        app.state.engine.dispose()
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["code"] == "too_large" and "200,000 行" in error["message"]
