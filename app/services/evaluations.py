@@ -1143,15 +1143,15 @@ def _write_save(
         session.rollback()
         raise Conflict(STALE)
     if project_changed:
-        connection.execute(_SAVE_PROJECT, {"project_id": project.id, **{n: getattr(project, n) for n in _PROJECT_WRITES}})
+        connection.execute(
+            _SAVE_PROJECT, {"project_id": project.id, **{n: getattr(project, n) for n in _PROJECT_WRITES}}
+        )
     rows, seen = [], set()
     for res in (*changed, *rescored):
         if id(res) not in seen:
             seen.add(id(res))
             rows.append(res)
-    updates = [
-        {"result_id": res.id, **{name: getattr(res, name) for name in _RESULT_WRITES}} for res in rows if res.id
-    ]
+    updates = [{"result_id": res.id, **{name: getattr(res, name) for name in _RESULT_WRITES}} for res in rows if res.id]
     if updates:
         connection.execute(_SAVE_RESULT, updates)
     for res in rows:
