@@ -129,7 +129,14 @@ def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> No
     Only the results whose weight, score, met, flags or places change are written (and their
     updated_at moved): a save that changes one row's reason no longer rewrites every other row of
     the evaluation with the same figures. A row the caller changed is the caller's to add."""
+    for res in apply(parts, result):
+        session.add(res)
+
+
+def apply(parts: Parts, result: scoring.EvaluationScore) -> list:
+    """store()'s changes made on the objects (entities or plain rows): the results whose figures changed."""
     evaluation = parts.evaluation
+    changed = []
     by_key = {row.key: row for row in result.indicators}
     now = None
     for ind in parts.indicators:
@@ -150,7 +157,7 @@ def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> No
         res.weight, res.score, res.met, res.flags = s.weight, s.score, s.met, flags
         res.score_places = result.places
         res.updated_at = now = now or utcnow()
-        session.add(res)
+        changed.append(res)
     evaluation.score_places = result.places
     evaluation.target_version = parts.project.target_version
     evaluation.execution_rate = result.execution_rate
@@ -160,3 +167,4 @@ def store(session: Session, parts: Parts, result: scoring.EvaluationScore) -> No
     evaluation.flags = sorted(
         set(result.execution_flags) | set(result.flags) | {f for row in result.indicators for f in row.flags}
     )
+    return changed

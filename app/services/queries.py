@@ -339,6 +339,35 @@ def _settings_in_force(session: Session, row: sa.RowMapping) -> TemplateSettings
 # --- indicators ---------------------------------------------------------------------------
 
 
+# An indicator's own columns with its result's, from `position` on: the list row's tail and the
+# project detail's indicators select the same ones (one tuple, so the two cannot drift apart).
+_INDICATOR_FIGURES = (
+    Indicator.position,
+    Indicator.level1,
+    Indicator.level2,
+    Indicator.level2_code,
+    Indicator.level2_name,
+    Indicator.name,
+    Indicator.period_target,
+    Indicator.annual_target,
+    Indicator.target_kind,
+    Indicator.target_op,
+    Indicator.target_value,
+    Indicator.target_value_max,
+    Indicator.target_unit,
+    Indicator.target_confidence,
+    sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
+    Indicator.weight.label("given_weight"),
+    IndicatorResult.actual,
+    IndicatorResult.score,
+    IndicatorResult.score_override,
+    IndicatorResult.self_score,
+    IndicatorResult.score_places,
+    IndicatorResult.met,
+    IndicatorResult.flags,
+)
+
+
 def _indicator_columns():
     return (
         Indicator.id,
@@ -350,29 +379,7 @@ def _indicator_columns():
         Unit.name.label("unit_name"),
         Unit.department_id,
         Department.name.label("department_name"),
-        Indicator.position,
-        Indicator.level1,
-        Indicator.level2,
-        Indicator.level2_code,
-        Indicator.level2_name,
-        Indicator.name,
-        Indicator.period_target,
-        Indicator.annual_target,
-        Indicator.target_kind,
-        Indicator.target_op,
-        Indicator.target_value,
-        Indicator.target_value_max,
-        Indicator.target_unit,
-        Indicator.target_confidence,
-        sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
-        Indicator.weight.label("given_weight"),
-        IndicatorResult.actual,
-        IndicatorResult.score,
-        IndicatorResult.score_override,
-        IndicatorResult.self_score,
-        IndicatorResult.score_places,
-        IndicatorResult.met,
-        IndicatorResult.flags,
+        *_INDICATOR_FIGURES,
     )
 
 
@@ -398,29 +405,7 @@ def _indicator_detail_columns():
 _DETAIL_INDICATORS = (
     select(
         Indicator.id,
-        Indicator.position,
-        Indicator.level1,
-        Indicator.level2,
-        Indicator.level2_code,
-        Indicator.level2_name,
-        Indicator.name,
-        Indicator.period_target,
-        Indicator.annual_target,
-        Indicator.target_kind,
-        Indicator.target_op,
-        Indicator.target_value,
-        Indicator.target_value_max,
-        Indicator.target_unit,
-        Indicator.target_confidence,
-        sa.func.coalesce(IndicatorResult.weight, Indicator.weight).label("weight"),
-        Indicator.weight.label("given_weight"),
-        IndicatorResult.actual,
-        IndicatorResult.score,
-        IndicatorResult.score_override,
-        IndicatorResult.self_score,
-        IndicatorResult.score_places,
-        IndicatorResult.met,
-        IndicatorResult.flags,
+        *_INDICATOR_FIGURES,
         *_indicator_detail_columns(),
     )
     .select_from(Indicator)
@@ -726,8 +711,8 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
         year=year,
         projects=projects,
         by_status=by_status,
-        submitted=sum(by_status[s] for s in HANDED_IN),
-        approved=sum(by_status[s] for s in APPROVED),
+        submitted=sum([by_status[s] for s in HANDED_IN]),
+        approved=sum([by_status[s] for s in APPROVED]),
         scored=scored,
         average_score=average,
         score_distribution=[(lo, hi, v[i]) for lo, hi, i in _BIN_AT],
@@ -739,13 +724,13 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
     )
 
 
-def unit_stats(
-    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
-) -> list[GroupStats]:
-    """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id.
+# The two statistics statements without a department or unit filter (the bureau's pages), by the
+# caller's filter shape and whether a cursor is given, built once: the year, the cursor (`after`), the
+# page size (`limit`) and the caller's unit or department (`scope_id`) bound at execution.
+_STATS: dict[tuple[str, str, bool], sa.Select] = {}
 
-    Read from the maintained unit_stats rows (kept by database triggers), not from a scan."""
-    year = filters.year
+
+def _unit_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
     stmt = (
         select(
             Unit.code,
@@ -758,19 +743,73 @@ def unit_stats(
         .join(Unit, Unit.id == UnitStats.unit_id)
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(
-            UnitStats.year == year,
+            UnitStats.year == sa.bindparam("year"),
             UnitStats.projects > 0,
-            unit_filter(principal, UnitStats.unit_id),
+            shaped_filter(shape, UnitStats.unit_id, scope_value),
             *_scope_where(filters),
         )
         .order_by(UnitStats.unit_id)
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    if after is not None:
-        stmt = stmt.where(UnitStats.unit_id > after)
+    if after:
+        stmt = stmt.where(UnitStats.unit_id > sa.bindparam("after"))
+    return stmt
+
+
+def _department_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
+    stmt = (
+        select(
+            Department.id.label("department_id"),
+            Department.code,
+            Department.name,
+            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_FIGURES],
+        )
+        .select_from(UnitStats)
+        .join(Unit, Unit.id == UnitStats.unit_id)
+        .join(Department, Department.id == Unit.department_id)
+        .where(
+            UnitStats.year == sa.bindparam("year"),
+            shaped_filter(shape, UnitStats.unit_id, scope_value),
+            *_scope_where(filters),
+        )
+        .group_by(Department.id, Department.code, Department.name)
+        .having(sa.func.sum(UnitStats.projects) > 0)
+        .order_by(Department.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    if after:
+        stmt = stmt.where(Department.id > sa.bindparam("after"))
+    return stmt
+
+
+def _stats_rows(session: Session, kind: str, build, principal: Principal, filters: ScopeFilters, after, limit):
+    """The rows of a statistics statement: prebuilt when there is no department or unit filter, else
+    built for this request (its filter values bound under names of their own)."""
+    shape, scope_params = filter_shape(principal)
+    params = {"year": filters.year, "limit": limit, **({} if after is None else {"after": after})}
+    if filters.department or filters.unit:
+        stmt = build(shape, filters, after is not None, scope_params.get("scope_id"))
+    else:
+        key = (kind, shape, after is not None)
+        stmt = _STATS.get(key)
+        if stmt is None:
+            stmt = _STATS[key] = build(shape, filters, after is not None)
+        params.update(scope_params)
+    # plain rows through the session's connection: no ORM result machinery for tuples of values
+    return session.connection().execute(stmt, params).all()
+
+
+def unit_stats(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> list[GroupStats]:
+    """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id.
+
+    Read from the maintained unit_stats rows (kept by database triggers), not from a scan."""
+    year = filters.year
+    rows = _stats_rows(session, "units", _unit_stats_statement, principal, filters, after, limit)
     return [
         _maintained(r, ident=r[4], code=r[0], name=r[1], department_id=r[2], department_name=r[3], year=year)
-        for r in session.execute(stmt).all()
+        for r in rows
     ]
 
 
@@ -782,27 +821,10 @@ def department_stats(
     The sum of the maintained unit_stats rows of the department's units (a few thousand rows at
     province scale), not a scan of projects and results."""
     year = filters.year
-    stmt = (
-        select(
-            Department.id.label("department_id"),
-            Department.code,
-            Department.name,
-            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_FIGURES],
-        )
-        .select_from(UnitStats)
-        .join(Unit, Unit.id == UnitStats.unit_id)
-        .join(Department, Department.id == Unit.department_id)
-        .where(UnitStats.year == year, unit_filter(principal, UnitStats.unit_id), *_scope_where(filters))
-        .group_by(Department.id, Department.code, Department.name)
-        .having(sa.func.sum(UnitStats.projects) > 0)
-        .order_by(Department.id)
-        .limit(limit)
-    )
-    if after is not None:
-        stmt = stmt.where(Department.id > after)
+    rows = _stats_rows(session, "departments", _department_stats_statement, principal, filters, after, limit)
     return [
         _maintained(r, ident=r[0], code=r[1], name=r[2], department_id=r[0], department_name=r[2], year=year)
-        for r in session.execute(stmt).all()
+        for r in rows
     ]
 
 
