@@ -36,12 +36,12 @@ def fill_and_submit(
     ]
     if "服务对象满意度" in ind:
         results.append(ResultInput(indicator_id=ind["服务对象满意度"], actual=satisfaction, deviation_reason=reason))
-    v = evaluations.save(
+    evaluations.save(
         session=session, principal=unit_principal, evaluation_id=ev.id, version=ev.version, spent=spent, results=results
     )
     evaluations.submit(session=session, principal=unit_principal, evaluation_id=ev.id)
-    session.refresh(v.evaluation)
-    return v.evaluation
+    session.refresh(ev)
+    return ev
 
 
 @pytest.fixture
