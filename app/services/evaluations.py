@@ -485,14 +485,27 @@ _PAGE_ROWS = _page_rows()
 
 def _plain_objects(tables: tuple, row: Any) -> list[Any]:
     """A row of several tables' columns as one plain object per table (None for an outer join's missing row)."""
-    out, at = [], 0
-    for table in tables:
-        names = table.columns.keys()
-        values = row[at : at + len(names)]
-        at += len(names)
-        missing = values[names.index("id")] is None
-        out.append(None if missing else SimpleNamespace(**dict(zip(names, values, strict=True))))
+    out = []
+    for names, start, end, id_at in _layout(tables):
+        out.append(None if row[id_at] is None else SimpleNamespace(**dict(zip(names, row[start:end], strict=True))))
     return out
+
+
+# each table's column names and where its columns (and its id) sit in such a row, by the tuple of tables:
+# worked out once (they were asked of the tables again on every row read)
+_LAYOUTS: dict[tuple, tuple[tuple[tuple[str, ...], int, int, int], ...]] = {}
+
+
+def _layout(tables: tuple) -> tuple[tuple[tuple[str, ...], int, int, int], ...]:
+    found = _LAYOUTS.get(tables)
+    if found is None:
+        spans, at = [], 0
+        for table in tables:
+            names = tuple(table.columns.keys())
+            spans.append((names, at, at + len(names), at + names.index("id")))
+            at += len(names)
+        found = _LAYOUTS[tables] = tuple(spans)
+    return found
 
 
 def _has_attachments() -> Any:
