@@ -137,8 +137,12 @@ def connect_args(settings: Settings) -> dict:
     return args
 
 
+# The request's replica session (get_read_session), closed with the request's own session.
+REPLICA = "jixiao.replica_session"
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, closed at the end.
+    """One session per request, closed at the end (with the request's replica session, if any).
 
     async: making a Session does no I/O, so the request pays no threadpool hop for it (a sync
     generator costs two, in and out). Closing a session that still holds a connection talks to the
@@ -148,10 +152,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await anyio.to_thread.run_sync(session.close)
-        else:
-            session.close()  # no connection held: nothing but memory to free
+        replica = request.scope.pop(REPLICA, None)
+        try:
+            if replica is not None:
+                await anyio.to_thread.run_sync(replica.close)
+        finally:
+            if session.in_transaction():
+                await anyio.to_thread.run_sync(session.close)
+            else:
+                session.close()  # no connection held: nothing but memory to free
 
 
 def release(session: Session) -> None:
@@ -172,24 +181,22 @@ def make_read_engine(settings: Settings, primary: sa.Engine) -> sa.Engine:
     return make_engine(settings.model_copy(update={"database_url": settings.database_read_url}))
 
 
-async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[Session]:
+async def get_read_session(request: Request, session: SessionDep) -> Session:
     """A session on the read replica, for read-only endpoints only (DATABASE_READ_URL). It may lag the
     primary by the replication delay; what the request writes (the audit of an export) goes through the
     primary. Without a replica it is the request's own session: one connection per request, as
     DatabaseGate counts.
 
-    async: making a Session does no I/O, so this costs no hop to the threadpool (two, for a sync
-    generator: in and out); closing a replica session (which may talk to the database) goes there."""
+    async and no generator: making a Session does no I/O, so this costs no hop to the threadpool, and
+    no context of its own to enter and leave; get_session closes the replica session (on a thread, as it
+    may talk to the database) when it closes the request's."""
     engine = request.app.state.read_engine
     request.state.read_engine = engine
     if engine is request.app.state.engine:
-        yield session
-        return
+        return session
     replica = Session(engine, expire_on_commit=False)
-    try:
-        yield replica
-    finally:
-        await anyio.to_thread.run_sync(replica.close)
+    request.scope[REPLICA] = replica
+    return replica
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
