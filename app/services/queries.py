@@ -685,14 +685,26 @@ _BUDGET_SUM, _BUDGET_N, _SPENT_SUM, _SPENT_N, _REPORTED_SUM, _REPORTED_N = (
 )
 
 
+def _run(positions: Sequence[int]) -> slice:
+    """The slice of a row holding these consecutive figures, in their order."""
+    assert list(positions) == list(range(positions[0], positions[0] + len(positions))), positions
+    return slice(positions[0], positions[-1] + 1 if positions[-1] != -1 else None)
+
+
+# by status, by grade and by bin, the maintained counts are consecutive columns, each in its tuple's
+# order: a row's counts are three slices of it.
+_STATUSES, _GRADES, _BINS = (_run([i for *_, i in at]) for at in (_STATUS_AT, _GRADE_AT, _BIN_AT))
+_BIN_LOWS, _BIN_HIGHS = (tuple(lo for lo, _ in SCORE_BINS), tuple(hi for _, hi in SCORE_BINS))
+
+
 def _maintained(row: Sequence, *, ident: int, code, name, department_id, department_name, year: int) -> GroupStats:
     """A unit_stats row (or a sum of them: its figures are the row's last columns, in _STAT_FIGURES'
     order) as the full scan's `_finish` makes it."""
     v = tuple(row)
     projects, scored = v[_PROJECTS], v[_SCORED]
-    by_status = {s: v[i] for s, i in _STATUS_AT}
+    by_status = dict(zip(STATUS_CODES, v[_STATUSES], strict=True))
     # a project whose evaluation row does not exist yet counts as not started, as in the scan
-    by_status[FIRST_STATUS] += projects - sum(by_status.values())
+    by_status[FIRST_STATUS] += projects - sum(v[_STATUSES])
     average = None
     if scored:
         average = (Decimal(v[_SCORE_SUM]) / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
@@ -715,8 +727,8 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
         approved=sum([by_status[s] for s in APPROVED]),
         scored=scored,
         average_score=average,
-        score_distribution=[(lo, hi, v[i]) for lo, hi, i in _BIN_AT],
-        grades={g: v[i] for g, i in _GRADE_AT},
+        score_distribution=list(zip(_BIN_LOWS, _BIN_HIGHS, v[_BINS], strict=True)),
+        grades=dict(zip(GRADES, v[_GRADES], strict=True)),
         budget=budget,
         spent=spent,
         execution_rate=rate,
@@ -727,17 +739,30 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
 # The two statistics statements without a department or unit filter (the bureau's pages), by the
 # caller's filter shape and whether a cursor is given, built once: the year, the cursor (`after`), the
 # page size (`limit`) and the caller's unit or department (`scope_id`) bound at execution.
-_STATS: dict[tuple[str, str, bool], sa.Select] = {}
+_STATS: dict[tuple[str, str, str, bool], sa.Select] = {}
 
 
-def _unit_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
+def _read_as_is(column, dialect: str, label: str):
+    """A maintained sum (or a sum of them) as the driver reads it, on PostgreSQL: NUMERIC(24, s) (and
+    SUM of it) comes back as a Decimal with exactly s places already, so ExactDecimal's quantize of each
+    value changes nothing and is skipped (a call per value, four per row). On SQLite, the scaled integer
+    still goes through ExactDecimal."""
+    if dialect != "postgresql":
+        return column.label(label)
+    return sa.type_coerce(column, sa.Numeric(24, UnitStats.__table__.c[label].type.scale)).label(label)
+
+
+def _unit_stats_statement(
+    shape: str, filters: ScopeFilters, after: bool, scope_value=None, *, dialect: str = "postgresql"
+) -> sa.Select:
     stmt = (
         select(
             Unit.code,
             Unit.name,
             Unit.department_id,
             Department.name.label("department_name"),
-            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_FIGURES)],
+            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_COUNTS)],
+            *[_read_as_is(getattr(UnitStats, c), dialect, c) for c in _STAT_SUMS],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -756,13 +781,16 @@ def _unit_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_
     return stmt
 
 
-def _department_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
+def _department_stats_statement(
+    shape: str, filters: ScopeFilters, after: bool, scope_value=None, *, dialect: str = "postgresql"
+) -> sa.Select:
     stmt = (
         select(
             Department.id.label("department_id"),
             Department.code,
             Department.name,
-            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_FIGURES],
+            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_COUNTS],
+            *[_read_as_is(sa.func.sum(getattr(UnitStats, c)), dialect, c) for c in _STAT_SUMS],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -787,16 +815,18 @@ def _stats_rows(session: Session, kind: str, build, principal: Principal, filter
     built for this request (its filter values bound under names of their own)."""
     shape, scope_params = filter_shape(principal)
     params = {"year": filters.year, "limit": limit, **({} if after is None else {"after": after})}
+    connection = session.connection()
+    dialect = connection.dialect.name
     if filters.department or filters.unit:
-        stmt = build(shape, filters, after is not None, scope_params.get("scope_id"))
+        stmt = build(shape, filters, after is not None, scope_params.get("scope_id"), dialect=dialect)
     else:
-        key = (kind, shape, after is not None)
+        key = (kind, dialect, shape, after is not None)
         stmt = _STATS.get(key)
         if stmt is None:
-            stmt = _STATS[key] = build(shape, filters, after is not None)
+            stmt = _STATS[key] = build(shape, filters, after is not None, dialect=dialect)
         params.update(scope_params)
     # plain rows through the session's connection: no ORM result machinery for tuples of values
-    return session.connection().execute(stmt, params).all()
+    return connection.execute(stmt, params).all()
 
 
 def unit_stats(
