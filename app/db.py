@@ -7,8 +7,9 @@ more requests in flight than pooled connections, threads that hold a connection 
 while threads wait for a connection: the whole worker stalls until the pool times out
 (shared/perf-notes.md: 0.5 req/s, pool timeouts, 5xx). DatabaseGate admits at most DB_POOL_SIZE
 requests at once; the others wait in line without a thread or a connection, so a request never
-waits on the pool. Of those, at most JIXIAO_REQUEST_CONCURRENCY run at once (a long one steps aside). The overflow connections stay free for what runs beside requests (imports in
-the background, a streamed export's second connection, /readyz).
+waits on the pool. Of those, at most JIXIAO_REQUEST_CONCURRENCY run at once (a long one steps
+aside). The overflow connections stay free for what runs beside requests (imports in the background,
+a streamed export's second connection, /readyz).
 """
 
 from __future__ import annotations
