@@ -7,12 +7,14 @@ more requests in flight than pooled connections, threads that hold a connection 
 while threads wait for a connection: the whole worker stalls until the pool times out
 (shared/perf-notes.md: 0.5 req/s, pool timeouts, 5xx). DatabaseGate admits at most DB_POOL_SIZE
 requests at once; the others wait in line without a thread or a connection, so a request never
-waits on the pool. The overflow connections stay free for what runs beside requests (imports in
-the background, a streamed export's second connection, /readyz).
+waits on the pool. Of those, at most JIXIAO_REQUEST_CONCURRENCY run at once (a long one steps
+aside). The overflow connections stay free for what runs beside requests (imports in the background,
+a streamed export's second connection, /readyz).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -208,15 +210,53 @@ UNGATED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon")
 
 
 class DatabaseGate:
-    """At most `limit` requests in flight per process (DB_POOL_SIZE); the rest wait their turn, in
-    order, for at most `wait_seconds`, then get `busy(scope)` (a 503 that says so)."""
+    """Two limits per process. At most `limit` requests hold a place at once (DB_POOL_SIZE: one pooled
+    connection each, so a request never waits on the pool), and at most `running` of them are running
+    (JIXIAO_REQUEST_CONCURRENCY): the rest wait their turn, in order and without a thread, for at most
+    `wait_seconds` in all, then get `busy(scope)` (a 503 that says so).
 
-    def __init__(self, app, limit: int, wait_seconds: float, busy) -> None:
+    Why fewer running than connections: two cores shared by two workers gain nothing from ten requests
+    interleaving their Python on one interpreter lock, and lose a lot — every request takes as long as
+    the slowest share, and the threads' switching is paid by all (bench/RESULTS.md: 200 closed-loop
+    savers, 4 running against 10: about a quarter more saves a second). A request still running after
+    `long_seconds` (an export streaming, an import's upload, a report rendered) steps aside: it keeps
+    its place and its connection but gives its running turn to the next, so the long ones never hold
+    the short ones behind them.
+    """
+
+    def __init__(
+        self, app, limit: int, wait_seconds: float, busy, *, running: int | None = None, long_seconds: float = 1.0
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.running = min(running or limit, limit)
         self.wait_seconds = wait_seconds
+        self.long_seconds = long_seconds
         self.busy = busy
         self._slots: anyio.Semaphore | None = None  # made on first use, inside the event loop
+        self._turns: anyio.Semaphore | None = None
+
+    async def _enter(self) -> bool:
+        """A place and a running turn, in that order, within wait_seconds in all; False if not."""
+        assert self._slots is not None and self._turns is not None
+        deadline = None
+        for sem in (self._slots, self._turns):
+            try:
+                sem.acquire_nowait()  # free: in at once, without setting up a timeout
+                continue
+            except anyio.WouldBlock:
+                pass
+            if deadline is None:
+                deadline = anyio.current_time() + self.wait_seconds
+            admitted = False
+            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                await sem.acquire()
+                admitted = True  # no await in between: a timeout cannot fall after the acquire
+            if not admitted:
+                if sem is self._turns:
+                    self._slots.release()
+                return False
+        return True
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNGATED_PREFIXES):
@@ -224,17 +264,24 @@ class DatabaseGate:
             return
         if self._slots is None:
             self._slots = anyio.Semaphore(self.limit)
-        try:
-            self._slots.acquire_nowait()  # a free slot: in at once, without setting up a timeout
-        except anyio.WouldBlock:
-            admitted = False
-            with anyio.move_on_after(self.wait_seconds):
-                await self._slots.acquire()
-                admitted = True  # no await in between: a timeout cannot fall after the acquire
-            if not admitted:
-                await self.busy(scope)(scope, receive, send)
-                return
+            self._turns = anyio.Semaphore(self.running)
+        if not await self._enter():
+            await self.busy(scope)(scope, receive, send)
+            return
+        turns = self._turns
+        assert turns is not None
+        turn = [True]  # the request holds its running turn until it ends or steps aside
+
+        def step_aside() -> None:
+            if turn[0]:
+                turn[0] = False
+                turns.release()
+
+        # on the event loop's thread, like the release at the end: no lock needed between the two
+        timer = asyncio.get_running_loop().call_later(self.long_seconds, step_aside)
         try:
             await self.app(scope, receive, send)
         finally:
+            timer.cancel()
+            step_aside()
             self._slots.release()

@@ -468,6 +468,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         DatabaseGate,
         limit=settings.db_pool_size,
+        running=settings.request_concurrency,
+        long_seconds=settings.request_long_seconds,
         wait_seconds=settings.request_queue_seconds,
         busy=lambda scope: domain_error_response(Request(scope), SERVER_BUSY),
     )
