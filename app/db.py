@@ -7,12 +7,14 @@ more requests in flight than pooled connections, threads that hold a connection 
 while threads wait for a connection: the whole worker stalls until the pool times out
 (shared/perf-notes.md: 0.5 req/s, pool timeouts, 5xx). DatabaseGate admits at most DB_POOL_SIZE
 requests at once; the others wait in line without a thread or a connection, so a request never
-waits on the pool. The overflow connections stay free for what runs beside requests (imports in
-the background, a streamed export's second connection, /readyz).
+waits on the pool. Of those, at most JIXIAO_REQUEST_CONCURRENCY run at once (a long one steps
+aside). The overflow connections stay free for what runs beside requests (imports in the background,
+a streamed export's second connection, /readyz).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -137,8 +139,12 @@ def connect_args(settings: Settings) -> dict:
     return args
 
 
+# The request's replica session (get_read_session), closed with the request's own session.
+REPLICA = "jixiao.replica_session"
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, closed at the end.
+    """One session per request, closed at the end (with the request's replica session, if any).
 
     async: making a Session does no I/O, so the request pays no threadpool hop for it (a sync
     generator costs two, in and out). Closing a session that still holds a connection talks to the
@@ -148,10 +154,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await anyio.to_thread.run_sync(session.close)
-        else:
-            session.close()  # no connection held: nothing but memory to free
+        replica = request.scope.pop(REPLICA, None)
+        try:
+            if replica is not None:
+                await anyio.to_thread.run_sync(replica.close)
+        finally:
+            if session.in_transaction():
+                await anyio.to_thread.run_sync(session.close)
+            else:
+                session.close()  # no connection held: nothing but memory to free
 
 
 def release(session: Session) -> None:
@@ -172,24 +183,22 @@ def make_read_engine(settings: Settings, primary: sa.Engine) -> sa.Engine:
     return make_engine(settings.model_copy(update={"database_url": settings.database_read_url}))
 
 
-async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[Session]:
+async def get_read_session(request: Request, session: SessionDep) -> Session:
     """A session on the read replica, for read-only endpoints only (DATABASE_READ_URL). It may lag the
     primary by the replication delay; what the request writes (the audit of an export) goes through the
     primary. Without a replica it is the request's own session: one connection per request, as
     DatabaseGate counts.
 
-    async: making a Session does no I/O, so this costs no hop to the threadpool (two, for a sync
-    generator: in and out); closing a replica session (which may talk to the database) goes there."""
+    async and no generator: making a Session does no I/O, so this costs no hop to the threadpool, and
+    no context of its own to enter and leave; get_session closes the replica session (on a thread, as it
+    may talk to the database) when it closes the request's."""
     engine = request.app.state.read_engine
     request.state.read_engine = engine
     if engine is request.app.state.engine:
-        yield session
-        return
+        return session
     replica = Session(engine, expire_on_commit=False)
-    try:
-        yield replica
-    finally:
-        await anyio.to_thread.run_sync(replica.close)
+    request.scope[REPLICA] = replica
+    return replica
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
@@ -201,15 +210,53 @@ UNGATED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon")
 
 
 class DatabaseGate:
-    """At most `limit` requests in flight per process (DB_POOL_SIZE); the rest wait their turn, in
-    order, for at most `wait_seconds`, then get `busy(scope)` (a 503 that says so)."""
+    """Two limits per process. At most `limit` requests hold a place at once (DB_POOL_SIZE: one pooled
+    connection each, so a request never waits on the pool), and at most `running` of them are running
+    (JIXIAO_REQUEST_CONCURRENCY): the rest wait their turn, in order and without a thread, for at most
+    `wait_seconds` in all, then get `busy(scope)` (a 503 that says so).
 
-    def __init__(self, app, limit: int, wait_seconds: float, busy) -> None:
+    Why fewer running than connections: two cores shared by two workers gain nothing from ten requests
+    interleaving their Python on one interpreter lock, and lose a lot — every request takes as long as
+    the slowest share, and the threads' switching is paid by all (bench/RESULTS.md: 200 closed-loop
+    savers, 4 running against 10: about a quarter more saves a second). A request still running after
+    `long_seconds` (an export streaming, an import's upload, a report rendered) steps aside: it keeps
+    its place and its connection but gives its running turn to the next, so the long ones never hold
+    the short ones behind them.
+    """
+
+    def __init__(
+        self, app, limit: int, wait_seconds: float, busy, *, running: int | None = None, long_seconds: float = 1.0
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.running = min(running or limit, limit)
         self.wait_seconds = wait_seconds
+        self.long_seconds = long_seconds
         self.busy = busy
         self._slots: anyio.Semaphore | None = None  # made on first use, inside the event loop
+        self._turns: anyio.Semaphore | None = None
+
+    async def _enter(self) -> bool:
+        """A place and a running turn, in that order, within wait_seconds in all; False if not."""
+        assert self._slots is not None and self._turns is not None
+        deadline = None
+        for sem in (self._slots, self._turns):
+            try:
+                sem.acquire_nowait()  # free: in at once, without setting up a timeout
+                continue
+            except anyio.WouldBlock:
+                pass
+            if deadline is None:
+                deadline = anyio.current_time() + self.wait_seconds
+            admitted = False
+            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                await sem.acquire()
+                admitted = True  # no await in between: a timeout cannot fall after the acquire
+            if not admitted:
+                if sem is self._turns:
+                    self._slots.release()
+                return False
+        return True
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNGATED_PREFIXES):
@@ -217,17 +264,24 @@ class DatabaseGate:
             return
         if self._slots is None:
             self._slots = anyio.Semaphore(self.limit)
-        try:
-            self._slots.acquire_nowait()  # a free slot: in at once, without setting up a timeout
-        except anyio.WouldBlock:
-            admitted = False
-            with anyio.move_on_after(self.wait_seconds):
-                await self._slots.acquire()
-                admitted = True  # no await in between: a timeout cannot fall after the acquire
-            if not admitted:
-                await self.busy(scope)(scope, receive, send)
-                return
+            self._turns = anyio.Semaphore(self.running)
+        if not await self._enter():
+            await self.busy(scope)(scope, receive, send)
+            return
+        turns = self._turns
+        assert turns is not None
+        turn = [True]  # the request holds its running turn until it ends or steps aside
+
+        def step_aside() -> None:
+            if turn[0]:
+                turn[0] = False
+                turns.release()
+
+        # on the event loop's thread, like the release at the end: no lock needed between the two
+        timer = asyncio.get_running_loop().call_later(self.long_seconds, step_aside)
         try:
             await self.app(scope, receive, send)
         finally:
+            timer.cancel()
+            step_aside()
             self._slots.release()

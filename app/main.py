@@ -163,8 +163,11 @@ class RequestLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        headers = Headers(scope=scope) if scope["type"] == "http" else None
-        if headers is None or not _has_body(headers):
+        if scope["type"] != "http" or not any(key in BODY_HEADERS for key, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # no body announced (a GET): nothing to judge
+            return
+        headers = Headers(scope=scope)
+        if not _has_body(headers):
             await self.app(scope, receive, send)
             return
         settings = scope["app"].state.settings
@@ -216,6 +219,10 @@ class RequestLimitMiddleware:
             await domain_error_response(request, too_large(limit, upload=upload, own=own, setting=setting))(
                 scope, receive, send
             )
+
+
+# The headers that announce a body (ASGI header names are lower case).
+BODY_HEADERS = (b"content-length", b"transfer-encoding")
 
 
 def _content_length(headers: Headers) -> int | None:
@@ -461,6 +468,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         DatabaseGate,
         limit=settings.db_pool_size,
+        running=settings.request_concurrency,
+        long_seconds=settings.request_long_seconds,
         wait_seconds=settings.request_queue_seconds,
         busy=lambda scope: domain_error_response(Request(scope), SERVER_BUSY),
     )

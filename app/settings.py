@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1, le=1000)
     workers: int = Field(1, alias="JIXIAO_WORKERS", ge=1, le=64)
     request_queue_seconds: float = Field(30, alias="JIXIAO_REQUEST_QUEUE_TIMEOUT", gt=0, le=600)
+    # Of the DB_POOL_SIZE requests in flight, how many run at once; one running longer than
+    # JIXIAO_REQUEST_LONG_SECONDS gives its turn to the next (app/db.py, DatabaseGate)
+    request_concurrency: int = Field(4, alias="JIXIAO_REQUEST_CONCURRENCY", ge=1, le=1000)
+    request_long_seconds: float = Field(1.0, alias="JIXIAO_REQUEST_LONG_SECONDS", gt=0, le=600)
     db_connection_budget: int = Field(60, alias="JIXIAO_DB_CONNECTION_BUDGET", ge=1, le=100_000)
     # Waiting for the database (app/timeouts.py): connections beyond the pool, how long a request waits
     # for a free connection, for a new one, and for a statement (imports and exports get the long one);

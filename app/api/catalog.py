@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Request, Response
@@ -31,7 +32,7 @@ from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import ReadSessionDep, release
 from app.domain.evaluation import STATUS_CODES
-from app.domain.scoring import GRADE_DOC, GRADES
+from app.domain.scoring import GRADE_DOC, GRADES, score_text
 from app.models import TARGET_KINDS
 from app.services import queries, target_tables
 
@@ -97,42 +98,85 @@ def _effective(r) -> str | None:
 
 
 def indicator_fields(r) -> dict[str, Any]:
-    """An indicator row's IndicatorPublic fields, in the model's order (the JSON list writes them as
-    they are: see Listing.fields)."""
-    return dict(
-        id=r["id"],
-        year=r["year"],
-        project_id=r["project_id"],
-        project_code=r["project_code"],
-        project_name=r["project_name"],
-        unit_id=r["unit_id"],
-        unit=r["unit_name"],
-        department_id=r["department_id"],
-        department=r["department_name"],
-        position=r["position"],
-        level1=r["level1"],
-        level2=r["level2"],
-        level2_code=r["level2_code"],
-        level2_name=r["level2_name"],
-        name=r["name"],
-        period_target=r["period_target"],
-        annual_target=r["annual_target"],
-        target_kind=r["target_kind"],
-        target_op=r["target_op"],
-        target_value=r["target_value"],
-        target_value_max=r["target_value_max"],
-        target_unit=r["target_unit"],
-        target_confidence=r["target_confidence"],
-        weight=score(r["weight"], r["score_places"]),
-        given_weight=None if r["given_weight"] is None else format(r["given_weight"].normalize(), "f"),
-        actual=r["actual"],
-        score=score(r["score"], r["score_places"]),
-        score_override=score(r["score_override"], r["score_places"]),
-        self_score=score(r["self_score"], r["score_places"]),
-        effective_score=_effective(r),
-        met=r["met"],
-        flags=r["flags"] or [],
-    )
+    """An indicator row (queries.INDICATOR_COLUMNS, by position) as IndicatorPublic's fields, in the
+    model's order (the JSON list writes them as they are: see Listing.fields)."""
+    (
+        id_,
+        year,
+        project_id,
+        project_code,
+        project_name,
+        unit_id,
+        unit_name,
+        department_id,
+        department_name,
+        position,
+        level1,
+        level2,
+        level2_code,
+        level2_name,
+        name,
+        period_target,
+        annual_target,
+        target_kind,
+        target_op,
+        target_value,
+        target_value_max,
+        target_unit,
+        target_confidence,
+        weight,
+        given_weight,
+        actual,
+        score_,
+        score_override,
+        self_score,
+        places,
+        met,
+        flags,
+    ) = r
+    places = 2 if places is None else places
+    flags = flags or []
+    # as _effective: the unit's own score counts when the engine took it (flag self_scored)
+    if score_override is not None:
+        effective = score_override
+    elif self_score is not None and "self_scored" in flags:
+        effective = self_score
+    else:
+        effective = score_
+    return {
+        "id": id_,
+        "year": year,
+        "project_id": project_id,
+        "project_code": project_code,
+        "project_name": project_name,
+        "unit_id": unit_id,
+        "unit": unit_name,
+        "department_id": department_id,
+        "department": department_name,
+        "position": position,
+        "level1": level1,
+        "level2": level2,
+        "level2_code": level2_code,
+        "level2_name": level2_name,
+        "name": name,
+        "period_target": period_target,
+        "annual_target": annual_target,
+        "target_kind": target_kind,
+        "target_op": target_op,
+        "target_value": target_value,
+        "target_value_max": target_value_max,
+        "target_unit": target_unit,
+        "target_confidence": target_confidence,
+        "weight": score_text(weight, places),
+        "given_weight": None if given_weight is None else format(given_weight.normalize(), "f"),
+        "actual": actual,
+        "score": score_text(score_, places),
+        "score_override": score_text(score_override, places),
+        "self_score": score_text(self_score, places),
+        "effective_score": score_text(effective, places),
+        "met": met,
+        "flags": flags,
+    }
 
 
 def indicator_public(r) -> IndicatorPublic:
@@ -243,7 +287,8 @@ INDICATORS = Listing(
     fields=indicator_fields,
     sheet="指标",
     filters=filters_of(queries.IndicatorFilters),
-    source=queries.list_indicators,
+    source=queries.indicator_rows,
+    key=itemgetter(0),  # the id
     csv=queries.indicators_csv,
 )
 

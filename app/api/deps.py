@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request
@@ -73,7 +74,13 @@ def model_response(model: BaseModel) -> Response:
 
 
 def _serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(request.app.state.settings.secret_key, salt="jixiao-api-cursor")
+    return _serializer_for(request.app.state.settings.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    # built once per key: its signer and JSON setup cost more than signing one small cursor
+    return URLSafeSerializer(secret_key, salt="jixiao-api-cursor")
 
 
 def encode_cursor(request: Request, *, route: str, after: int) -> str:

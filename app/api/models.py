@@ -46,6 +46,14 @@ def money(value: Decimal | None) -> str | None:
     """万元 as written: trailing zeros dropped, but at least two places (56022.2398, 57550.00)."""
     if value is None:
         return None
+    # the trailing zeros dropped from the text (a third of the time of normalize and quantize, three
+    # figures a row of the statistics); NaN and infinities take the arithmetic's way, as before
+    whole, _, places = format(value, "f").partition(".")
+    places = places.rstrip("0")
+    if len(places) >= 2:
+        return f"{whole}.{places}"
+    if value.is_finite():
+        return f"{whole}.{places:0<2}"
     trimmed = value.normalize()
     if trimmed.as_tuple().exponent > -2:
         trimmed = value.quantize(_TWO)

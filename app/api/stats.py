@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Query, Request
 
 from app.api.deps import ERRORS, EXPORT_RESPONSES, YearListQuery
@@ -76,6 +78,58 @@ def department_stats_fields(s: queries.GroupStats) -> dict[str, Any]:
     return _figures(s, {"department_id": s.id, "department_code": s.code, "department": s.name})
 
 
+# A row's JSON written by one bytes template (the JSON page embeds it as it is: see Listing.fields), in
+# the model's field order, exactly as pydantic writes the model: no dict per row and per bin. The ints
+# go in with %d, the texts through orjson (null for None), the decimal strings quoted by _decimal.
+# tests/api/test_list_json.py checks the bytes against pydantic's.
+_FIGURES_JSON = (
+    b'"year":%d,"projects":%d,"by_status":{'
+    + b",".join(b'"%s":%%d' % code.encode() for code in STATUS_FIELDS)
+    + b'},"submitted":%d,"approved":%d,"scored":%d,"average_score":%s,"score_distribution":['
+    + b",".join(b'{"lower":"%s","upper":"%s","count":%%d}' % (lo.encode(), hi.encode()) for lo, hi in _BIN_TEXT)
+    + b'],"grades":{'
+    + b",".join(b'"%s":%%d' % field.encode() for _, field in _GRADE_ITEMS)
+    + b'},"budget":%s,"spent":%s,"execution_rate":%s,"unmet_indicators":%d}'
+)
+_UNIT_JSON = b'{"unit_id":%d,"unit_code":%s,"unit":%s,"department_id":%s,"department":%s,' + _FIGURES_JSON
+_DEPARTMENT_JSON = b'{"department_id":%d,"department_code":%s,"department":%s,' + _FIGURES_JSON
+_STATUS_GET = operator.itemgetter(*STATUS_FIELDS)
+_GRADE_GET = operator.itemgetter(*(grade for grade, _ in _GRADE_ITEMS))
+_dumps = orjson.dumps
+
+
+def _decimal(text: str | None) -> bytes:
+    return b"null" if text is None else b'"%s"' % text.encode()
+
+
+def _figures_args(s: queries.GroupStats) -> tuple:
+    return (
+        s.year,
+        s.projects,
+        *_STATUS_GET(s.by_status),
+        s.submitted,
+        s.approved,
+        s.scored,
+        _decimal(score(s.average_score)),
+        *[n for _, _, n in s.score_distribution],
+        *_GRADE_GET(s.grades),
+        _decimal(money(s.budget)),
+        _decimal(money(s.spent)),
+        _decimal(rate(s.execution_rate)),
+        s.unmet_indicators,
+    )
+
+
+def unit_stats_json(s: queries.GroupStats) -> orjson.Fragment:
+    head = (s.id, _dumps(s.code), _dumps(s.name), _dumps(s.department_id), _dumps(s.department_name))
+    return orjson.Fragment(_UNIT_JSON % (*head, *_figures_args(s)))
+
+
+def department_stats_json(s: queries.GroupStats) -> orjson.Fragment:
+    head = (s.id, _dumps(s.code), _dumps(s.name))
+    return orjson.Fragment(_DEPARTMENT_JSON % (*head, *_figures_args(s)))
+
+
 def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
     return UnitStatsPublic.model_validate(unit_stats_fields(s))
 
@@ -89,7 +143,7 @@ UNIT_STATS = Listing(
     item=UnitStatsPublic,
     envelope=UnitStatsListPublic,
     to_public=unit_stats_public,
-    fields=unit_stats_fields,
+    fields=unit_stats_json,
     sheet="单位统计",
     filters=filters_of(queries.ScopeFilters),
     source=queries.unit_stats,
@@ -101,7 +155,7 @@ DEPARTMENT_STATS = Listing(
     item=DepartmentStatsPublic,
     envelope=DepartmentStatsListPublic,
     to_public=department_stats_public,
-    fields=department_stats_fields,
+    fields=department_stats_json,
     sheet="主管部门统计",
     filters=filters_of(queries.ScopeFilters),
     source=queries.department_stats,

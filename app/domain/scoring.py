@@ -547,8 +547,11 @@ def score_text(value: Decimal | None, places: int) -> str | None:
     """
     if value is None:
         return None
-    shown = value.quantize(Decimal(1).scaleb(-places))
+    shown = value.quantize(_QUANTA.get(places) or Decimal(1).scaleb(-places))
     return format(shown if shown == value else value.normalize(), "f")
+
+
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}  # score_text's, by places
 
 
 def _round(value: Fraction, places: int) -> Decimal:

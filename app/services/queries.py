@@ -9,7 +9,7 @@ goes through `unit_filter`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -134,9 +134,11 @@ def _quantize(value: Decimal, places: str, rounding: str) -> Decimal:
     return value.quantize(Decimal(places), rounding=rounding)
 
 
-def _json_array_contains(session: Session, column, item: str) -> sa.ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.type_coerce(column, JSONB).contains([item])
+def _json_array_contains(dialect: str, column, item) -> sa.ColumnElement[bool]:
+    """The JSON array `column` holds `item` (on PostgreSQL, `item` is a one-element list or a parameter
+    bound to one)."""
+    if dialect == "postgresql":
+        return sa.type_coerce(column, JSONB).contains(item)
     each = sa.func.json_each(column).table_valued("value").alias("flag_each")
     return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == item))
 
@@ -368,19 +370,19 @@ _INDICATOR_FIGURES = (
 )
 
 
-def _indicator_columns():
-    return (
-        Indicator.id,
-        Indicator.year,
-        Indicator.project_id,
-        Project.project_code,
-        Project.name.label("project_name"),
-        Project.unit_id,
-        Unit.name.label("unit_name"),
-        Unit.department_id,
-        Department.name.label("department_name"),
-        *_INDICATOR_FIGURES,
-    )
+# The indicator list's columns, in this order (the API writes its rows by position).
+INDICATOR_COLUMNS = (
+    Indicator.id,
+    Indicator.year,
+    Indicator.project_id,
+    Project.project_code,
+    Project.name.label("project_name"),
+    Project.unit_id,
+    Unit.name.label("unit_name"),
+    Unit.department_id,
+    Department.name.label("department_name"),
+    *_INDICATOR_FIGURES,
+)
 
 
 def _indicator_detail_columns():
@@ -415,11 +417,26 @@ _DETAIL_INDICATORS = (
 )
 
 
+def indicator_rows(
+    *, session: Session, principal: Principal, filters: IndicatorFilters, after: int | None = None, limit: int = 100
+) -> Sequence[sa.Row]:
+    """Indicator rows across projects, with their result, ordered by id: plain tuples in
+    INDICATOR_COLUMNS' order, by a statement built once per shape of the filters (values bound)."""
+    key, params = _indicators_shape(session, principal, filters, after=after, limit=limit)
+    stmt = _INDICATORS.get(key)
+    if stmt is None:
+        stmt = _INDICATORS[key] = _build_indicators_statement(key)
+    return session.connection().execute(stmt, params).all()
+
+
 def list_indicators(
     *, session: Session, principal: Principal, filters: IndicatorFilters, after: int | None = None, limit: int = 100
 ) -> list[sa.RowMapping]:
-    """Indicator rows across projects, with their result, ordered by id."""
-    return list(session.exec(_indicators_select(session, principal, filters, after, limit)).mappings())
+    """indicator_rows, each row by its columns' names."""
+    return [
+        r._mapping
+        for r in indicator_rows(session=session, principal=principal, filters=filters, after=after, limit=limit)
+    ]
 
 
 def indicators_csv(
@@ -473,12 +490,20 @@ def indicators_csv(
         ("met", c.yes_no(r.met)),
         ("flags", c.codes(flags)),
     ]
-    return _indicators_select(session, principal, filters, None, None), cells
+    key, params = _indicators_shape(session, principal, filters, after=None, limit=None)
+    # COPY takes no parameters: a statement of its own, the values in it
+    return _build_indicators_statement(key, params), cells
 
 
-def _indicators_select(
-    session: Session, principal: Principal, filters: IndicatorFilters, after: int | None, limit: int | None
-) -> sa.Select:
+# The list's statements by the shape of their filters (see _indicators_statement), built once.
+_INDICATORS: dict[tuple, sa.Select] = {}
+
+
+def _indicators_shape(
+    session: Session, principal: Principal, filters: IndicatorFilters, *, after: int | None, limit: int | None
+) -> tuple[tuple, dict]:
+    """The shape of the list's statement for these filters (which filters are given, the caller's filter
+    shape: all the statement depends on) and the values it binds."""
     if filters.level1 is not None:
         # a category of any template (成本 is guideline-2021's): years may use different templates
         known = tuple(dict.fromkeys(slug for _, st in templates.structures(session=session) for slug in st.slugs))
@@ -489,44 +514,101 @@ def _indicators_select(
     # WHERE NOT met — (year, department_id, indicator_id) when the list is one department's.
     unmet = filters.met is False and filters.year is not None
     departments = _departments_of(session, principal, filters) if unmet else None
+    shape, params = filter_shape(principal)
+    params = dict(params)
+    by_departments = None
     if departments is not None:
+        by_departments = "one" if len(departments) == 1 else "many"
+        params["departments"] = departments[0] if len(departments) == 1 else departments
+    department = None
+    if filters.department and departments is None:
+        value = filters.department.strip()
+        ident = _as_id(value)
+        department = ident is not None
+        params.update(department=value, **({"department_id": ident} if department else {}))
+    unit = None
+    if filters.unit:
+        value = filters.unit.strip()
+        ident = _as_id(value)
+        unit = ident is not None
+        params.update(unit=value, unit_key=name_key(value), **({"unit_id": ident} if unit else {}))
+    values = {
+        "after": after,
+        "year": filters.year,
+        "level1": filters.level1,
+        "level2": filters.level2.strip() if filters.level2 else None,
+        "kind": filters.kind,
+        "flag": filters.flag,
+        "limit": limit,
+    }
+    params.update((k, v) for k, v in values.items() if v is not None)
+    if "flag" in params and session.get_bind().dialect.name == "postgresql":
+        params["flag"] = [params["flag"]]
+    key = (
+        session.get_bind().dialect.name,
+        shape,
+        unmet,
+        by_departments,
+        department,
+        unit,
+        filters.met,
+        *(k in params for k in values),
+    )
+    return key, params
+
+
+def _build_indicators_statement(key: tuple, values: dict | None = None) -> sa.Select:
+    """The list's statement of a shape (_indicators_shape's key), every value a named parameter: bound at
+    execution, or, given `values`, in the statement."""
+    dialect, shape, unmet, by_departments, department, unit, met, after, year, level1, level2, kind, flag, limit = key
+
+    def bp(name: str, **kw) -> sa.BindParameter:
+        return sa.bindparam(name, **kw) if values is None else sa.bindparam(name, values[name], **kw)
+
+    scope_value = None if values is None else values.get("scope_id")
+    if by_departments is not None:
         # The department resolved to ids once, compared to the results' maintained copy of their
         # unit's department (database triggers keep it). That predicate alone also enforces a
         # department's tenancy (its own id, see _departments_of): a second, equal predicate on the
         # units would make the planner count the same selectivity twice and walk the units instead.
-        if len(departments) == 1:  # an equality, so that the index also gives the order
-            where = [IndicatorResult.department_id == departments[0]]
+        if by_departments == "one":  # an equality, so that the index also gives the order
+            where = [IndicatorResult.department_id == bp("departments")]
         else:
-            where = [IndicatorResult.department_id.in_(departments)]
-        if principal.role != "department":
-            where.append(unit_filter(principal, Project.unit_id))
-        where += _scope_where(replace(filters, department=None))
+            where = [IndicatorResult.department_id.in_(bp("departments", expanding=True))]
+        if shape != "department":
+            where.append(shaped_filter(shape, Project.unit_id, scope_value))
     else:
-        where = [unit_filter(principal, Project.unit_id), *_scope_where(filters)]
+        where = [shaped_filter(shape, Project.unit_id, scope_value)]
+    if department is not None:
+        where.append(_department_bound(department, bp))
+    if unit is not None:
+        clauses = [Unit.code == bp("unit"), Unit.name_key == bp("unit_key")]
+        if unit:
+            clauses.append(Unit.id == bp("unit_id"))
+        where.append(sa.or_(*clauses))
     on_result = [IndicatorResult.indicator_id == Indicator.id]
-    if after is not None:
-        where.append(Indicator.id > after)
-        on_result.append(IndicatorResult.indicator_id > after)
-    if filters.year is not None:
-        where += [Indicator.year == filters.year, Project.year == filters.year]
-        on_result.append(IndicatorResult.year == filters.year)
-    if filters.level1 is not None:
-        where.append(Indicator.level1 == filters.level1)
-    if filters.level2:
-        value = filters.level2.strip()
-        where.append(sa.or_(Indicator.level2 == value, Indicator.level2_code == value))
-    if filters.kind is not None:
-        where.append(Indicator.target_kind == filters.kind)
-    if filters.met is not None:
-        where.append(IndicatorResult.met.is_(filters.met))
-    if filters.flag is not None:
-        where.append(_json_array_contains(session, IndicatorResult.flags, filters.flag))
+    if after:
+        where.append(Indicator.id > bp("after"))
+        on_result.append(IndicatorResult.indicator_id > bp("after"))
+    if year:
+        where += [Indicator.year == bp("year"), Project.year == bp("year")]
+        on_result.append(IndicatorResult.year == bp("year"))
+    if level1:
+        where.append(Indicator.level1 == bp("level1"))
+    if level2:
+        where.append(sa.or_(Indicator.level2 == bp("level2"), Indicator.level2_code == bp("level2")))
+    if kind:
+        where.append(Indicator.target_kind == bp("kind"))
+    if met is not None:
+        where.append(IndicatorResult.met.is_(met))
+    if flag:
+        where.append(_json_array_contains(dialect, IndicatorResult.flags, bp("flag")))
     if unmet:
         # written as the partial indexes' own WHERE: SQLite renders not_(met) as "met = 0", which its
         # planner does not match with "NOT met"
         where.append(sa.text("NOT indicator_result.met"))
     stmt = (
-        select(*_indicator_columns())
+        select(*INDICATOR_COLUMNS)
         .select_from(Indicator)
         .join(Project, Project.id == Indicator.project_id)
         .join(Unit, Unit.id == Project.unit_id)
@@ -536,7 +618,21 @@ def _indicators_select(
         # the same ids (an inner join on them): ordered by the result, its index gives the order
         .order_by(IndicatorResult.indicator_id if unmet else Indicator.id)
     )
-    return stmt if limit is None else stmt.limit(limit)
+    return stmt.limit(bp("limit", type_=sa.Integer)) if limit else stmt
+
+
+def _department_bound(by_id: bool, bp=sa.bindparam) -> sa.ColumnElement[bool]:
+    """department_match with the value bound as `department` (and `department_id` when it is an id)."""
+    clauses = [Department.code == bp("department"), Department.name == bp("department")]
+    if by_id:
+        clauses.append(Department.id == bp("department_id"))
+    return sa.or_(*clauses)
+
+
+# the departments given by id, code or name (see _departments_of), built once per kind of value
+_DEPARTMENT_IDS = {
+    by_id: select(Department.id).where(_department_bound(by_id)).order_by(Department.id) for by_id in (False, True)
+}
 
 
 def _departments_of(session: Session, principal: Principal, filters: ScopeFilters) -> list[int] | None:
@@ -546,7 +642,10 @@ def _departments_of(session: Session, principal: Principal, filters: ScopeFilter
     if principal.role == "unit":
         return None
     if filters.department:
-        found = set(session.exec(select(Department.id).where(department_match(filters.department))).all())
+        value = filters.department.strip()
+        ident = _as_id(value)
+        params = {"department": value, **({} if ident is None else {"department_id": ident})}
+        found = set(session.connection().execute(_DEPARTMENT_IDS[ident is not None], params).scalars())
     if principal.role == "department":
         own = {principal.department_id} if principal.department_id is not None else set()
         found = own if found is None else found & own
@@ -685,14 +784,26 @@ _BUDGET_SUM, _BUDGET_N, _SPENT_SUM, _SPENT_N, _REPORTED_SUM, _REPORTED_N = (
 )
 
 
+def _run(positions: Sequence[int]) -> slice:
+    """The slice of a row holding these consecutive figures, in their order."""
+    assert list(positions) == list(range(positions[0], positions[0] + len(positions))), positions
+    return slice(positions[0], positions[-1] + 1 if positions[-1] != -1 else None)
+
+
+# by status, by grade and by bin, the maintained counts are consecutive columns, each in its tuple's
+# order: a row's counts are three slices of it.
+_STATUSES, _GRADES, _BINS = (_run([i for *_, i in at]) for at in (_STATUS_AT, _GRADE_AT, _BIN_AT))
+_BIN_LOWS, _BIN_HIGHS = (tuple(lo for lo, _ in SCORE_BINS), tuple(hi for _, hi in SCORE_BINS))
+
+
 def _maintained(row: Sequence, *, ident: int, code, name, department_id, department_name, year: int) -> GroupStats:
     """A unit_stats row (or a sum of them: its figures are the row's last columns, in _STAT_FIGURES'
     order) as the full scan's `_finish` makes it."""
     v = tuple(row)
     projects, scored = v[_PROJECTS], v[_SCORED]
-    by_status = {s: v[i] for s, i in _STATUS_AT}
+    by_status = dict(zip(STATUS_CODES, v[_STATUSES], strict=True))
     # a project whose evaluation row does not exist yet counts as not started, as in the scan
-    by_status[FIRST_STATUS] += projects - sum(by_status.values())
+    by_status[FIRST_STATUS] += projects - sum(v[_STATUSES])
     average = None
     if scored:
         average = (Decimal(v[_SCORE_SUM]) / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
@@ -715,8 +826,8 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
         approved=sum([by_status[s] for s in APPROVED]),
         scored=scored,
         average_score=average,
-        score_distribution=[(lo, hi, v[i]) for lo, hi, i in _BIN_AT],
-        grades={g: v[i] for g, i in _GRADE_AT},
+        score_distribution=list(zip(_BIN_LOWS, _BIN_HIGHS, v[_BINS], strict=True)),
+        grades=dict(zip(GRADES, v[_GRADES], strict=True)),
         budget=budget,
         spent=spent,
         execution_rate=rate,
@@ -727,17 +838,30 @@ def _maintained(row: Sequence, *, ident: int, code, name, department_id, departm
 # The two statistics statements without a department or unit filter (the bureau's pages), by the
 # caller's filter shape and whether a cursor is given, built once: the year, the cursor (`after`), the
 # page size (`limit`) and the caller's unit or department (`scope_id`) bound at execution.
-_STATS: dict[tuple[str, str, bool], sa.Select] = {}
+_STATS: dict[tuple[str, str, str, bool], sa.Select] = {}
 
 
-def _unit_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
+def _read_as_is(column, dialect: str, label: str):
+    """A maintained sum (or a sum of them) as the driver reads it, on PostgreSQL: NUMERIC(24, s) (and
+    SUM of it) comes back as a Decimal with exactly s places already, so ExactDecimal's quantize of each
+    value changes nothing and is skipped (a call per value, four per row). On SQLite, the scaled integer
+    still goes through ExactDecimal."""
+    if dialect != "postgresql":
+        return column.label(label)
+    return sa.type_coerce(column, sa.Numeric(24, UnitStats.__table__.c[label].type.scale)).label(label)
+
+
+def _unit_stats_statement(
+    shape: str, filters: ScopeFilters, after: bool, scope_value=None, *, dialect: str = "postgresql"
+) -> sa.Select:
     stmt = (
         select(
             Unit.code,
             Unit.name,
             Unit.department_id,
             Department.name.label("department_name"),
-            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_FIGURES)],
+            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_COUNTS)],
+            *[_read_as_is(getattr(UnitStats, c), dialect, c) for c in _STAT_SUMS],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -756,13 +880,16 @@ def _unit_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_
     return stmt
 
 
-def _department_stats_statement(shape: str, filters: ScopeFilters, after: bool, scope_value=None) -> sa.Select:
+def _department_stats_statement(
+    shape: str, filters: ScopeFilters, after: bool, scope_value=None, *, dialect: str = "postgresql"
+) -> sa.Select:
     stmt = (
         select(
             Department.id.label("department_id"),
             Department.code,
             Department.name,
-            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_FIGURES],
+            *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_COUNTS],
+            *[_read_as_is(sa.func.sum(getattr(UnitStats, c)), dialect, c) for c in _STAT_SUMS],
         )
         .select_from(UnitStats)
         .join(Unit, Unit.id == UnitStats.unit_id)
@@ -787,16 +914,18 @@ def _stats_rows(session: Session, kind: str, build, principal: Principal, filter
     built for this request (its filter values bound under names of their own)."""
     shape, scope_params = filter_shape(principal)
     params = {"year": filters.year, "limit": limit, **({} if after is None else {"after": after})}
+    connection = session.connection()
+    dialect = connection.dialect.name
     if filters.department or filters.unit:
-        stmt = build(shape, filters, after is not None, scope_params.get("scope_id"))
+        stmt = build(shape, filters, after is not None, scope_params.get("scope_id"), dialect=dialect)
     else:
-        key = (kind, shape, after is not None)
+        key = (kind, dialect, shape, after is not None)
         stmt = _STATS.get(key)
         if stmt is None:
-            stmt = _STATS[key] = build(shape, filters, after is not None)
+            stmt = _STATS[key] = build(shape, filters, after is not None, dialect=dialect)
         params.update(scope_params)
     # plain rows through the session's connection: no ORM result machinery for tuples of values
-    return session.connection().execute(stmt, params).all()
+    return connection.execute(stmt, params).all()
 
 
 def unit_stats(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -83,7 +84,7 @@ def settings_of(template: ScoringTemplate) -> TemplateSettings:
 
 def settings_from(stored: dict) -> TemplateSettings:
     """The rules of a template's stored settings (a read that selected them as a column), read once."""
-    key = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
+    key = _settings_key(stored)
     settings = _SETTINGS.get(key)
     if settings is None:
         settings = TemplateSettings.from_json(stored)
@@ -93,8 +94,19 @@ def settings_from(stored: dict) -> TemplateSettings:
     return settings
 
 
+def _settings_key(stored: dict) -> bytes | str:
+    """The stored settings' canonical JSON text: orjson with sorted keys (about a quarter of a
+    millisecond less per project detail than the standard library's json), or json for what orjson
+    refuses (an integer past 64 bits, a key that is not a string). One is bytes, the other str: a text
+    of one never equals a text of the other."""
+    try:
+        return orjson.dumps(stored, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
+
+
 # TemplateSettings by the JSON text they were read from (frozen; the same text, the same rules)
-_SETTINGS: dict[str, TemplateSettings] = {}
+_SETTINGS: dict[bytes | str, TemplateSettings] = {}
 
 
 def current_settings(*, session: Session, name: str = DEFAULT_TEMPLATE) -> TemplateSettings:

@@ -138,3 +138,76 @@ def test_a_request_that_waits_too_long_in_line_gets_a_503():
     thread.start()
     thread.join(10)
     assert answers == [503, 200, 200]
+
+
+def _drive_gate(gate_kwargs: dict, script) -> list:
+    """Run `script(request, release)` on an event loop against a DatabaseGate in front of an app that
+    answers /slow when `release` is set and anything else at once; returns [(path, status)] in the
+    order the answers started."""
+    import asyncio
+
+    from starlette.responses import PlainTextResponse
+
+    from app.db import DatabaseGate
+
+    answers: list = []
+
+    async def main() -> None:
+        release = asyncio.Event()
+
+        async def app(scope, receive, send):
+            if scope["path"].endswith("/slow"):
+                await release.wait()
+            await PlainTextResponse("好")(scope, receive, send)
+
+        gate = DatabaseGate(app, busy=lambda scope: PlainTextResponse("忙", 503), **gate_kwargs)
+
+        async def request(path: str) -> None:
+            async def receive():
+                return {"type": "http.request", "body": b""}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    answers.append((path, message["status"]))
+
+            await gate({"type": "http", "path": path, "method": "GET", "headers": []}, receive, send)
+
+        await script(request, release)
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()))
+    thread.start()
+    thread.join(20)
+    return answers
+
+
+def test_only_the_running_limit_runs_at_once_and_the_rest_wait_their_turn():
+    """JIXIAO_REQUEST_CONCURRENCY: with places free (limit 3) but one running turn, a second request waits
+    for the turn and, past the queue timeout, gets its 503; once the first ends, the turn is free again."""
+    import asyncio
+
+    async def script(request, release):
+        first = asyncio.create_task(request("/api/v1/slow"))
+        await asyncio.sleep(0.05)
+        await request("/api/v1/units")  # no turn within 0.2 s: 503
+        release.set()
+        await first
+        await asyncio.gather(*(request("/api/v1/units") for _ in range(3)))  # every turn and place came back
+
+    answers = _drive_gate({"limit": 3, "running": 1, "wait_seconds": 0.2, "long_seconds": 30}, script)
+    assert answers == [("/api/v1/units", 503), ("/api/v1/slow", 200)] + [("/api/v1/units", 200)] * 3
+
+
+def test_a_long_request_steps_aside_and_the_short_one_behind_it_runs():
+    """A request still running after JIXIAO_REQUEST_LONG_SECONDS gives its turn to the next one in line
+    (an export streaming does not hold the short reads behind it); it keeps its place and finishes."""
+    import asyncio
+
+    async def script(request, release):
+        long = asyncio.create_task(request("/api/v1/slow"))
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(request("/api/v1/units"), 5)  # answered while the long one still runs
+        release.set()
+        await long
+
+    answers = _drive_gate({"limit": 2, "running": 1, "wait_seconds": 5, "long_seconds": 0.2}, script)
+    assert answers == [("/api/v1/units", 200), ("/api/v1/slow", 200)]
