@@ -297,6 +297,8 @@ def _look_up(session: Session, digest: str) -> _TokenRow | None:
     dispatch.before_cursor_execute(connection, cursor, _PG_SQL, params, None, False)
     try:
         cursor.execute(_PG_SQL, params)
+        # before the row is fetched, as SQLAlchemy calls it: a listener may read the cursor's result
+        dispatch.after_cursor_execute(connection, cursor, _PG_SQL, params, None, False)
         row = cursor.fetchone()
     except Exception as exc:
         # as SQLAlchemy would: wrapped (an OperationalError is a 503), the connection invalidated when lost
@@ -304,7 +306,6 @@ def _look_up(session: Session, digest: str) -> _TokenRow | None:
         raise
     finally:
         cursor.close()
-    dispatch.after_cursor_execute(connection, cursor, _PG_SQL, params, None, False)
     if row is None:
         return None
     # UTCDateTime's reading: the stamps in UTC whatever the connection's time zone
