@@ -249,12 +249,16 @@ class DatabaseGate:
             if deadline is None:
                 deadline = anyio.current_time() + self.wait_seconds
             admitted = False
-            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
-                await sem.acquire()
-                admitted = True  # no await in between: a timeout cannot fall after the acquire
-            if not admitted:
-                if sem is self._turns:
+            try:
+                with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                    await sem.acquire()
+                    admitted = True  # no await in between: a timeout cannot fall after the acquire
+            finally:
+                # timed out, or cancelled while waiting (a shutdown, a caller's cancel scope): the place
+                # taken first goes back, never lost to the process
+                if not admitted and sem is self._turns:
                     self._slots.release()
+            if not admitted:
                 return False
         return True
 

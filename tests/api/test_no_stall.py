@@ -211,3 +211,26 @@ def test_a_long_request_steps_aside_and_the_short_one_behind_it_runs():
 
     answers = _drive_gate({"limit": 2, "running": 1, "wait_seconds": 5, "long_seconds": 0.2}, script)
     assert answers == [("/api/v1/units", 200), ("/api/v1/slow", 200)]
+
+
+def test_a_request_cancelled_while_waiting_for_its_turn_gives_its_place_back():
+    """A request waiting for a running turn holds a place; cancelled there (a shutdown, a cancel scope around
+    the app), it gives the place back: otherwise each such cancel would shrink the process's places for good
+    and it would end up answering only 503."""
+    import asyncio
+
+    async def script(request, release):
+        long = asyncio.create_task(request("/api/v1/slow"))  # one of the two places, and the one turn
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(request("/api/v1/units"))  # the second place, waiting for the turn
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        # the second place is free again: this one takes it and runs once the long one steps aside (0.2 s),
+        # while the long one still holds the first place
+        await request("/api/v1/units")
+        release.set()
+        await long
+
+    answers = _drive_gate({"limit": 2, "running": 1, "wait_seconds": 0.5, "long_seconds": 0.2}, script)
+    assert answers == [("/api/v1/units", 200), ("/api/v1/slow", 200)]
