@@ -25,8 +25,10 @@ from typing import Annotated
 
 import anyio
 import orjson
+import psycopg
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from psycopg import pq
 from psycopg.types.json import set_json_loads
 from sqlmodel import Session
 
@@ -75,6 +77,7 @@ def make_engine(settings: Settings, *, batch: bool = False) -> sa.Engine:
         connect_args=connect_args(settings),
     )
     sa.event.listen(engine, "connect", _fast_json)
+    sa.event.listen(engine, "do_connect", _connect)
     if settings.db_pool_idle_seconds > 0:
         release_when_idle(engine, settings.db_pool_idle_seconds)
     timeouts.install(
@@ -99,6 +102,73 @@ def _fast_json(dbapi_connection, _record) -> None:
     """json/jsonb values (indicator flags and warnings, audit bodies) parsed by orjson: the standard
     library's json.loads was about a millisecond of every 100-row indicator page. Same values."""
     set_json_loads(_json_loads, dbapi_connection)
+
+
+class _Cursor(psycopg.Cursor):
+    """psycopg's cursor, noting on its connection any statement that may change something: all but a
+    SELECT, a SET LOCAL or a SHOW (a COPY, whichever way, counts as a change, and so does a statement
+    not given as plain text)."""
+
+    def execute(self, query, params=None, **kwargs):
+        if not _reads(query):
+            self.connection.jixiao_changed = True
+        return super().execute(query, params, **kwargs)
+
+    def executemany(self, query, params_seq, **kwargs):
+        self.connection.jixiao_changed = True
+        return super().executemany(query, params_seq, **kwargs)
+
+    def stream(self, query, params=None, **kwargs):
+        if not _reads(query):
+            self.connection.jixiao_changed = True
+        return super().stream(query, params, **kwargs)
+
+    def copy(self, statement, params=None, **kwargs):
+        self.connection.jixiao_changed = True
+        return super().copy(statement, params, **kwargs)
+
+
+_READS = (b"SELECT", b"SET LOCAL", b"SHOW")
+
+
+def _reads(query) -> bool:
+    if isinstance(query, str):
+        query = query.encode()
+    elif not isinstance(query, bytes):
+        return False
+    return query.lstrip()[:9].upper().startswith(_READS)
+
+
+class _Connection(psycopg.Connection):
+    """A psycopg connection that ends a transaction which only read with COMMIT where ROLLBACK was asked.
+
+    The two are the same for such a transaction (nothing to undo; its locks and its SET LOCAL go
+    either way), but psycopg forgets every prepared statement on a ROLLBACK (and sends DEALLOCATE
+    ALL): SQLAlchemy ends each read request's transaction with one, so no statement was ever
+    prepared and PostgreSQL parsed and planned every statement of every request anew. A transaction
+    that may have changed anything (any statement but SELECT, SET LOCAL and SHOW, through SQLAlchemy
+    or on the driver), or that failed, is rolled back as asked."""
+
+    jixiao_changed = False
+
+    def rollback(self) -> None:
+        try:
+            if not self.jixiao_changed and self.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+                super().commit()
+            else:
+                super().rollback()
+        finally:
+            self.jixiao_changed = False
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.jixiao_changed = False
+
+
+def _connect(_dialect, _record, cargs, cparams) -> psycopg.Connection:
+    return _Connection.connect(*cargs, cursor_factory=_Cursor, **cparams)
 
 
 def release_when_idle(engine: sa.Engine, seconds: float) -> None:

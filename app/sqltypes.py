@@ -102,3 +102,15 @@ def utcnow() -> datetime:
 
 # JSON that is JSONB on PostgreSQL.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def page_limit(value: int | None = None, *, name: str | None = None) -> sa.BindParameter:
+    """A page's LIMIT, written into the statement's text when it runs instead of sent as a parameter
+    (`name`: bound at execution under that name; else `value`).
+
+    psycopg prepares a statement run often, and PostgreSQL then plans it once for every value (its
+    generic plan). With the limit a parameter, that plan assumes a tenth of the rows will do and
+    walks the ordering index through the whole year, filtering for the one unit, instead of sorting
+    that unit's few hundred rows: 3.5 ms instead of 0.2 for a unit's indicator list. Written in, the
+    limit is known to the plan; a statement is prepared once per page size, and those are few."""
+    return sa.bindparam(name, value, type_=sa.Integer, literal_execute=True)

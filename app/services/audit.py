@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from app.security import Principal
-from app.sqltypes import utcnow
+from app.sqltypes import page_limit, utcnow
 
 GENESIS = "0" * 64
 GENESIS_SEQ = 0  # the seq "before" a stream's first event
@@ -186,7 +186,7 @@ def list_events(
     stmt = select(
         t.id, t.at, t.actor, t.user_id, t.action, t.entity_type, t.entity_id, t.stream, t.seq,
         t.before, t.after, t.note, t.hash,
-    ).order_by(t.id).limit(limit)  # fmt: skip
+    ).order_by(t.id).limit(page_limit(limit))  # fmt: skip
     if after is not None:
         stmt = stmt.where(t.id > after)
     for column, value in (

@@ -35,6 +35,7 @@ from app.services.accounts import name_key
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.history import HistoryEntry, describe_project
 from app.services.scope import filter_shape, shaped_filter, unit_filter
+from app.sqltypes import page_limit
 
 FLAGS = tuple(FLAG_LABELS)
 # HANDED_IN (sent in and not sent back) is what counts as handed in in progress figures and
@@ -163,7 +164,7 @@ def list_units(
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(unit_filter(principal, Unit.id), *_scope_where(filters))
         .order_by(Unit.id)
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     if after is not None:
         stmt = stmt.where(Unit.id > after)
@@ -234,7 +235,7 @@ def list_projects(
         .outerjoin(SelfEvaluation, sa.and_(*on_evaluation))
         .where(*where)
         .order_by(Project.id)
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list(session.exec(stmt).mappings())
 
@@ -618,7 +619,7 @@ def _build_indicators_statement(key: tuple, values: dict | None = None) -> sa.Se
         # the same ids (an inner join on them): ordered by the result, its index gives the order
         .order_by(IndicatorResult.indicator_id if unmet else Indicator.id)
     )
-    return stmt.limit(bp("limit", type_=sa.Integer)) if limit else stmt
+    return stmt.limit(page_limit(name="limit") if values is None else page_limit(values["limit"])) if limit else stmt
 
 
 def _department_bound(by_id: bool, bp=sa.bindparam) -> sa.ColumnElement[bool]:
@@ -873,7 +874,7 @@ def _unit_stats_statement(
             *_scope_where(filters),
         )
         .order_by(UnitStats.unit_id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .limit(page_limit(name="limit"))
     )
     if after:
         stmt = stmt.where(UnitStats.unit_id > sa.bindparam("after"))
@@ -902,7 +903,7 @@ def _department_stats_statement(
         .group_by(Department.id, Department.code, Department.name)
         .having(sa.func.sum(UnitStats.projects) > 0)
         .order_by(Department.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .limit(page_limit(name="limit"))
     )
     if after:
         stmt = stmt.where(Department.id > sa.bindparam("after"))

@@ -51,7 +51,7 @@ from app.services.evaluations import (
 )
 from app.services.history import HistoryEntry, ReviewRound, evaluation_history, review_rounds
 from app.services.scope import require_role
-from app.sqltypes import utcnow
+from app.sqltypes import page_limit, utcnow
 
 DECISIONS = ("approve", "return", "reopen")
 
@@ -606,7 +606,7 @@ def review_queue(*, session: Session, principal: Principal, filters: QueueFilter
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(*where)
         .order_by(empty_last, direction, tie)
-        .limit(filters.page_size + 1)
+        .limit(page_limit(filters.page_size + 1))
     )
     found = list(session.exec(query))
     more = len(found) > filters.page_size

@@ -28,7 +28,7 @@ from app.services import audit, scope
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, Problems, ValidationFailed
 from app.services.evaluations import collided, parse_money
 from app.services.templates import current_template, settings_of, template_for
-from app.sqltypes import utcnow
+from app.sqltypes import page_limit, utcnow
 
 TABLE = lifecycle.TARGET_TRANSITIONS
 STALE = "这张绩效目标表已被他人或其他窗口修改，请重新读取后再改（您的修改未保存）"
@@ -913,7 +913,7 @@ def list_tables(
         .outerjoin(Department, Department.id == Unit.department_id)
         .where(*where)
         .order_by(*order)
-        .limit(limit + 1)
+        .limit(page_limit(limit + 1))
     )
     rows = [TableRow(**r._mapping) for r in session.execute(stmt)]
     more = len(rows) > limit
