@@ -147,13 +147,21 @@ class _Connection(psycopg.Connection):
     ALL): SQLAlchemy ends each read request's transaction with one, so no statement was ever
     prepared and PostgreSQL parsed and planned every statement of every request anew. A transaction
     that may have changed anything (any statement but SELECT, SET LOCAL and SHOW, through SQLAlchemy
-    or on the driver), or that failed, is rolled back as asked."""
+    or on the driver), or that failed, is rolled back as asked; so is any transaction on a connection
+    whose cursors are not _Cursor (given another cursor_factory, its statements go unseen).
+
+    A SELECT can still reach outside its transaction through a function (set_config(…, false), a
+    NOTIFY): the app calls none such, and tests/test_prepared_statements.py keeps it so."""
 
     jixiao_changed = False
 
     def rollback(self) -> None:
         try:
-            if not self.jixiao_changed and self.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+            if (
+                not self.jixiao_changed
+                and self.pgconn.transaction_status == pq.TransactionStatus.INTRANS
+                and issubclass(self.cursor_factory, _Cursor)
+            ):
                 super().commit()
             else:
                 super().rollback()
@@ -168,7 +176,8 @@ class _Connection(psycopg.Connection):
 
 
 def _connect(_dialect, _record, cargs, cparams) -> psycopg.Connection:
-    return _Connection.connect(*cargs, cursor_factory=_Cursor, **cparams)
+    cparams.setdefault("cursor_factory", _Cursor)
+    return _Connection.connect(*cargs, **cparams)
 
 
 def release_when_idle(engine: sa.Engine, seconds: float) -> None:

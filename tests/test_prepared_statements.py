@@ -158,3 +158,46 @@ def test_what_a_committed_transaction_wrote_stays_and_the_next_read_is_not_mista
         session.execute(sa.text("INSERT INTO t VALUES (10, 'undone')"))
         session.rollback()
     assert _rows(engine) == [(1, "kept"), (9, "committed")]
+
+
+def test_a_connection_given_another_cursor_factory_is_rolled_back_as_asked(pg_server):
+    """Its statements go unseen by the change tracking, so nothing of it is taken for read-only."""
+    import psycopg
+
+    from app.db import _connect
+
+    url = pg_server.create_database()
+    try:
+        plain = sa.create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://"), connect_args={"cursor_factory": psycopg.ClientCursor}
+        )
+        sa.event.listen(plain, "do_connect", _connect)
+        with plain.begin() as c:
+            c.exec_driver_sql("CREATE TABLE t (id integer)")
+        with plain.connect() as c:
+            c.exec_driver_sql("SELECT 1")  # the transaction begins
+            driver = c.connection.driver_connection
+            with driver.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (1)")
+            c.rollback()
+            assert c.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        plain.dispose()
+    finally:
+        pg_server.drop_database(url)
+
+
+def test_the_app_calls_no_function_whose_effect_would_outlive_a_read_only_commit():
+    """A read-only transaction ends with COMMIT: a SELECT of set_config(…, false) or pg_notify would then
+    take effect where a ROLLBACK dropped it. None is in the app's code or its migrations."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = [
+        f"{path.relative_to(root)}: {word}"
+        for folder in ("app", "migrations")
+        for path in (root / folder).rglob("*.py")
+        if path != root / "app" / "db.py"  # where this rule is written down
+        for word in ("set_config", "pg_notify", "NOTIFY ")
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
