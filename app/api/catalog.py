@@ -186,45 +186,59 @@ def indicator_public(r) -> IndicatorPublic:
 def indicator_detail_fields(r) -> dict[str, Any]:
     """A row of the project's indicators as IndicatorDetailPublic's fields, in its order (TargetPublic's
     in its), so a body written from them directly is the model's."""
-    return dict(
-        id=r["id"],
-        position=r["position"],
-        level1=r["level1"],
-        level2=r["level2"],
-        level2_code=r["level2_code"],
-        level2_name=r["level2_name"],
-        name=r["name"],
-        period_target=r["period_target"],
-        annual_target=r["annual_target"],
-        target=dict(
-            kind=r["target_kind"],
-            op=r["target_op"],
-            value=r["target_value"],
-            value_max=r["target_value_max"],
-            unit=r["target_unit"],
-            unit_raw=r["target_unit_raw"],
-            unit_class=r["target_unit_class"],
-            deadline=r["target_deadline"],
-            direction=r["target_direction"],
-            confidence=r["target_confidence"],
-            warnings=r["target_warnings"] or [],
-        ),
-        weight=score(r["weight"], r["score_places"]),
-        actual=r["actual"],
-        actual_parsed=r["actual_parsed"],
-        qualitative_level=r["qualitative_level"],
-        score_in_band=score(r["score_in_band"], r["score_places"]),
-        score=score(r["score"], r["score_places"]),
-        score_override=score(r["score_override"], r["score_places"]),
-        override_reason=r["override_reason"],
-        self_score=score(r["self_score"], r["score_places"]),
-        self_score_reason=r["self_score_reason"],
-        effective_score=_effective(r),
-        met=r["met"],
-        deviation_reason=r["deviation_reason"],
-        flags=r["flags"] or [],
-        warnings=r["indicator_warnings"] or [],
-    )
+    places = r["score_places"]
+    if places is None:
+        places = 2  # as `score`
+    score_ = r["score"]
+    score_override = r["score_override"]
+    self_score = r["self_score"]
+    flags = r["flags"] or []
+    # as _effective: the unit's own score counts when the engine took it (flag self_scored)
+    if score_override is not None:
+        effective = score_override
+    elif self_score is not None and "self_scored" in flags:
+        effective = self_score
+    else:
+        effective = score_
+    return {
+        "id": r["id"],
+        "position": r["position"],
+        "level1": r["level1"],
+        "level2": r["level2"],
+        "level2_code": r["level2_code"],
+        "level2_name": r["level2_name"],
+        "name": r["name"],
+        "period_target": r["period_target"],
+        "annual_target": r["annual_target"],
+        "target": {
+            "kind": r["target_kind"],
+            "op": r["target_op"],
+            "value": r["target_value"],
+            "value_max": r["target_value_max"],
+            "unit": r["target_unit"],
+            "unit_raw": r["target_unit_raw"],
+            "unit_class": r["target_unit_class"],
+            "deadline": r["target_deadline"],
+            "direction": r["target_direction"],
+            "confidence": r["target_confidence"],
+            "warnings": r["target_warnings"] or [],
+        },
+        "weight": score_text(r["weight"], places),
+        "actual": r["actual"],
+        "actual_parsed": r["actual_parsed"],
+        "qualitative_level": r["qualitative_level"],
+        "score_in_band": score_text(r["score_in_band"], places),
+        "score": score_text(score_, places),
+        "score_override": score_text(score_override, places),
+        "override_reason": r["override_reason"],
+        "self_score": score_text(self_score, places),
+        "self_score_reason": r["self_score_reason"],
+        "effective_score": score_text(effective, places),
+        "met": r["met"],
+        "deviation_reason": r["deviation_reason"],
+        "flags": flags,
+        "warnings": r["indicator_warnings"] or [],
+    }
 
 
 def indicator_detail_public(r) -> IndicatorDetailPublic:

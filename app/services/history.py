@@ -4,6 +4,7 @@ JSON faces, so that the API has one history event, not two."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 from app.domain import evaluation as lifecycle
 from app.domain.evaluation import LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS
 from app.models import AuditEvent, Indicator, SelfEvaluation, User
+from app.services.prebuilt import Prebuilt
 
 
 @dataclass
@@ -108,25 +110,29 @@ def describe(session: Session, where: sa.ColumnElement[bool]) -> list[HistoryEnt
 
 
 # A project's own events and its evaluation's (none bound: the project has no evaluation), built once.
-_PROJECT_EVENTS = _events(
-    sa.or_(
-        sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == sa.bindparam("project_id")),
-        sa.and_(
-            AuditEvent.entity_type == "self_evaluation",
-            AuditEvent.entity_id == sa.bindparam("evaluation_id", type_=sa.Integer),
-        ),
+_PROJECT_EVENTS = Prebuilt(
+    _events(
+        sa.or_(
+            sa.and_(AuditEvent.entity_type == "project", AuditEvent.entity_id == sa.bindparam("project_id")),
+            sa.and_(
+                AuditEvent.entity_type == "self_evaluation",
+                AuditEvent.entity_id == sa.bindparam("evaluation_id", type_=sa.Integer),
+            ),
+        )
     )
 )
+# its rows by their columns' names, as `describe` reads them
+_Event = namedtuple("_Event", [c.key for c in _EVENT_COLUMNS])
 
 
 def describe_project(
     session: Session, *, project_id: int, evaluation_id: int | None, names: dict[str, str]
 ) -> list[HistoryEntry]:
-    """What `describe` answers for a project's own events and its evaluation's, in one statement: the
-    caller has read the project's indicators, whose names ("indicator:<id>" → name) the evaluation's
-    events mention."""
-    rows = session.connection().execute(_PROJECT_EVENTS, {"project_id": project_id, "evaluation_id": evaluation_id})
-    return _entries(rows.all(), names)
+    """What `describe` answers for a project's own events and its evaluation's, in one statement (run on
+    the driver: prebuilt.py): the caller has read the project's indicators, whose names
+    ("indicator:<id>" → name) the evaluation's events mention."""
+    _, rows = _PROJECT_EVENTS.rows(session.connection(), {"project_id": project_id, "evaluation_id": evaluation_id})
+    return _entries([_Event._make(r) for r in rows], names) if rows else []
 
 
 def _entries(rows, names: dict[str, str]) -> list[HistoryEntry]:

@@ -8,9 +8,11 @@ goes through `unit_filter`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -34,6 +36,7 @@ from app.services import csv_copy, templates
 from app.services.accounts import name_key
 from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.history import HistoryEntry, describe_project
+from app.services.prebuilt import Prebuilt
 from app.services.scope import filter_shape, shaped_filter, unit_filter
 from app.sqltypes import page_limit
 
@@ -245,9 +248,9 @@ class ProjectDetail:
     """One project as the API shows it: the list row with the project's and its evaluation's own
     columns, the indicators and the history, all plain values."""
 
-    row: sa.RowMapping
+    row: dict[str, Any]
     template: str | None  # the evaluation's template, "name@version"
-    indicators: list[sa.RowMapping] = field(default_factory=list)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     # the name of the template in force for the project's year and department, and its rules (the
     # quality check's)
@@ -272,24 +275,24 @@ _DETAIL_COLUMNS = (
     SelfEvaluation.submitted_at,
     SelfEvaluation.reviewed_at,
 )
-_DETAIL: dict[str, sa.Select] = {}  # the project's statement by the caller's filter shape, built once
+_DETAIL: dict[str, Prebuilt] = {}  # the project's statement by the caller's filter shape, built once
 
 
-def _detail_statement(shape: str) -> sa.Select:
+def _detail_statement(shape: str) -> Prebuilt:
     """The project with its list row, its evaluation, the evaluation's template, and the template in
-    force (its name, and the settings of its current version): one statement, the project's id bound as
-    `project_id` and the caller's unit or department as `scope_id`."""
+    force (its name, and the settings of its current version as their JSON text): one statement, the
+    project's id bound as `project_id` and the caller's unit or department as `scope_id`."""
     if shape not in _DETAIL:
         in_force = aliased(ScoringTemplate, name="in_force")
         name = templates.name_in_force(Project.year, Unit.department_id)
-        _DETAIL[shape] = (
+        _DETAIL[shape] = Prebuilt(
             select(
                 *_project_columns(),
                 *_DETAIL_COLUMNS,
                 ScoringTemplate.name.label("template_name"),
                 ScoringTemplate.version.label("template_version"),
                 name.label("template_in_force"),
-                in_force.settings.label("settings_in_force"),
+                sa.cast(in_force.settings, sa.Text).label("settings_in_force"),
             )
             .select_from(Project)
             .join(Unit, Unit.id == Project.unit_id)
@@ -306,15 +309,17 @@ def _detail_statement(shape: str) -> sa.Select:
 
 def project_detail(*, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
     """One visible project with its indicators, results and review history; NotFound otherwise
-    (no existence leak). Three statements, each built once: the project with its list row, its
-    evaluation and the template in force; the indicators; the history (whose indicator names are
-    the indicators just read)."""
+    (no existence leak). Three statements, each built once and run on the driver (prebuilt.py): the
+    project with its list row, its evaluation and the template in force; the indicators; the history
+    (whose indicator names are the indicators just read). Rows are plain dicts."""
     shape, scope_params = filter_shape(principal)
     connection = session.connection()
-    row = connection.execute(_detail_statement(shape), {"project_id": project_id, **scope_params}).mappings().first()
-    if row is None:
+    keys, rows = _detail_statement(shape).rows(connection, {"project_id": project_id, **scope_params})
+    if not rows:
         raise NotFound("项目不存在或无权查看")
-    indicators = connection.execute(_DETAIL_INDICATORS, {"project_id": project_id}).mappings().all()
+    row = dict(zip(keys, rows[0], strict=True))
+    keys, rows = _DETAIL_INDICATORS.rows(connection, {"project_id": project_id})
+    indicators = [dict(zip(keys, r, strict=True)) for r in rows]
     history = describe_project(
         session,
         project_id=project_id,
@@ -324,19 +329,31 @@ def project_detail(*, session: Session, principal: Principal, project_id: int) -
     return ProjectDetail(
         row=row,
         template=f"{row['template_name']}@{row['template_version']}" if row["template_name"] is not None else None,
-        indicators=list(indicators),
+        indicators=indicators,
         history=history,
         template_in_force=row["template_in_force"],
         settings_in_force=_settings_in_force(session, row),
     )
 
 
-def _settings_in_force(session: Session, row: sa.RowMapping) -> TemplateSettings:
-    """The rules of the template in force, from the settings read with the project (a built-in template
-    not stored yet is stored now, as current_template does on first use)."""
-    if row["settings_in_force"] is not None:
-        return templates.settings_from(row["settings_in_force"])
-    return templates.current_settings(session=session, name=row["template_in_force"])
+def _settings_in_force(session: Session, row: dict[str, Any]) -> TemplateSettings:
+    """The rules of the template in force, from the settings' JSON text read with the project (parsed
+    once per text: PostgreSQL writes a jsonb value's text the same way every time); a built-in
+    template not stored yet is stored now, as current_template does on first use."""
+    text = row["settings_in_force"]
+    if text is None:
+        return templates.current_settings(session=session, name=row["template_in_force"])
+    settings = _IN_FORCE.get(text)
+    if settings is None:
+        settings = templates.settings_from(json.loads(text))
+        if len(_IN_FORCE) >= 64:
+            _IN_FORCE.clear()
+        _IN_FORCE[text] = settings
+    return settings
+
+
+# The rules of the templates in force by their settings' JSON text (few: a template per year and department)
+_IN_FORCE: dict[str, TemplateSettings] = {}
 
 
 # --- indicators ---------------------------------------------------------------------------
@@ -405,7 +422,7 @@ def _indicator_detail_columns():
 
 # The project's indicators with their results, in table order: what the detail shows and the quality
 # check reads (given_weight: the table's own 分值), built once, the project's id bound as `project_id`.
-_DETAIL_INDICATORS = (
+_DETAIL_INDICATORS = Prebuilt(
     select(
         Indicator.id,
         *_INDICATOR_FIGURES,

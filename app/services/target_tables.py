@@ -20,7 +20,7 @@ from app.domain import evaluation as lifecycle
 from app.domain.categories import LEVEL2_BY_SLUG, level2_from_text
 from app.domain.evaluation import FIRST_STATUS, MAX_YEAR, MIN_YEAR
 from app.domain.scoring import TemplateSettings
-from app.domain.target_quality import QualityReport, check_table, quality_settings
+from app.domain.target_quality import QualityReport, QualitySettings, check_table, quality_settings
 from app.domain.targets import TargetParse, parse_target
 from app.models import Department, FiscalYear, Indicator, IndicatorResult, Project, SelfEvaluation, Unit
 from app.security import Principal
@@ -635,8 +635,34 @@ def quality(
 
 def quality_of(rows: Sequence[Any], *, year: int, settings: TemplateSettings) -> QualityReport:
     """`quality` over indicator rows already read (the mappings `quality` takes as `rows`) by the rules
-    already read: no statement."""
-    return check_rows(_quality_rows(rows), year=year, settings=settings)
+    already read: no statement. A report is immutable and depends on nothing else: the report of the
+    same rows (their checked columns, each 分值 as written), year and rules is kept per process, so a
+    project read again is not checked again."""
+    checked = tuple(
+        (
+            r["id"],
+            r["level1"],
+            r["level2"],
+            r["name"],
+            r["period_target"],
+            r["annual_target"],
+            None if r["given_weight"] is None else str(r["given_weight"]),
+        )
+        for r in rows
+    )
+    key = (id(settings), year, checked)
+    kept = _QUALITY.get(key)
+    if kept is not None and kept[0] is settings:
+        return kept[1]
+    report = check_rows(_quality_rows(rows), year=year, settings=settings)
+    if len(_QUALITY) >= 4096:
+        _QUALITY.clear()
+    _QUALITY[key] = (settings, report)  # the rules kept with the report: their id is not reused meanwhile
+    return report
+
+
+# quality_of's reports by (the rules' id, year, the rows' checked columns)
+_QUALITY: dict[tuple, tuple[TemplateSettings, QualityReport]] = {}
 
 
 def _quality_rows(rows: Sequence[Any]) -> list[SimpleNamespace]:
@@ -655,7 +681,21 @@ def _quality_rows(rows: Sequence[Any]) -> list[SimpleNamespace]:
 
 
 def check_rows(indicators: Sequence[Any], *, year: int, settings: TemplateSettings) -> QualityReport:
-    return check_table(indicators, year=year, settings=quality_settings(settings), parse=parse_cached)
+    return check_table(indicators, year=year, settings=_quality_settings(settings), parse=parse_cached)
+
+
+def _quality_settings(settings: TemplateSettings) -> QualitySettings:
+    """quality_settings of a template's rules, made once per rules object (both are immutable)."""
+    kept = _QUALITY_SETTINGS.get(id(settings))
+    if kept is None or kept[0] is not settings:
+        kept = (settings, quality_settings(settings))
+        if len(_QUALITY_SETTINGS) >= 256:
+            _QUALITY_SETTINGS.clear()
+        _QUALITY_SETTINGS[id(settings)] = kept  # the rules kept: their id is not reused meanwhile
+    return kept[1]
+
+
+_QUALITY_SETTINGS: dict[int, tuple[TemplateSettings, QualitySettings]] = {}
 
 
 @lru_cache(maxsize=65536)

@@ -120,3 +120,44 @@ def test_the_template_in_force_read_with_the_project_is_the_services(session, wo
         detail = queries.project_detail(session=session, principal=finance, project_id=p.id)
         want = templates.template_name_for(session=session, year=p.year, department_id=detail.row["department_id"])
         assert detail.template_in_force == want, (p.name, choices)
+
+
+def test_one_projects_statements_build_no_sqlalchemy_result(client, world, app, monkeypatch):
+    """On PostgreSQL the project's three statements run on the driver (app/services/prebuilt.py): no
+    SQLAlchemy result, whose metadata asked psycopg for a description of every column of every statement
+    (a third of the read's time). The token is read on the driver too: the whole read makes none."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs them through SQLAlchemy")
+    made: list[str] = []
+    real = sa.engine.CursorResult.__init__
+
+    def counted(self, context, *args, **kwargs):
+        made.append(context.statement)
+        real(self, context, *args, **kwargs)
+
+    url = f"/api/v1/projects/{world.projects['p1'].id}"
+    assert client.get(url, headers=world.auth("finance")).status_code == 200  # the token's minute recorded
+    monkeypatch.setattr(sa.engine.CursorResult, "__init__", counted)
+    assert client.get(url, headers=world.auth("finance")).status_code == 200
+    assert made == []
+
+
+def test_a_project_read_again_is_not_checked_again(client, world, monkeypatch):
+    """The quality check of the same rows by the same rules is kept (a report is immutable): a second
+    read of an unchanged project checks nothing; a change of a checked column checks again."""
+    from app.services import target_tables
+
+    checked: list[int] = []
+    real = target_tables.check_table
+
+    def counted(indicators, **kwargs):
+        checked.append(len(indicators))
+        return real(indicators, **kwargs)
+
+    monkeypatch.setattr(target_tables, "check_table", counted)
+    url = f"/api/v1/projects/{world.projects['p1'].id}"
+    first = client.get(url, headers=world.auth("finance"))
+    second = client.get(url, headers=world.auth("finance"))
+    assert first.status_code == second.status_code == 200
+    assert first.json()["quality"] == second.json()["quality"]
+    assert len(checked) <= 1  # none when an earlier test of this process read the same rows

@@ -102,3 +102,29 @@ def test_a_structure_without_the_default_categories_stores_and_reads_back():
     assert settings.quality_suggested_categories == ()
     assert TemplateSettings.from_json(settings.to_json()) == settings
     assert Structure.from_json(only_output).indicator_slugs == ("output",)
+
+
+def test_quality_of_keeps_a_report_for_the_same_rows_and_rules():
+    """A project read again is not checked again; any checked column changed (a 分值 written otherwise
+    too: 30 and 30.0 read the same but are kept apart), another year or other rules check anew."""
+
+    def rows(name="监测能力", weight=Decimal("30")):
+        return [
+            {"id": 1, "level1": "output", "level2": None, "name": "报告", "period_target": None,
+             "annual_target": "≥12份", "given_weight": Decimal("60")},
+            {"id": 2, "level1": "outcome", "level2": None, "name": name, "period_target": None,
+             "annual_target": "提升", "given_weight": weight},
+        ]  # fmt: skip
+
+    first = target_tables.quality_of(rows(), year=YEAR, settings=NATIONAL_2020)
+    assert target_tables.quality_of(rows(), year=YEAR, settings=NATIONAL_2020) is first
+    assert first == check_table(
+        target_tables._quality_rows(rows()), year=YEAR, settings=quality_settings(NATIONAL_2020)
+    )
+    for other in (
+        target_tables.quality_of(rows(name="监测覆盖率"), year=YEAR, settings=NATIONAL_2020),
+        target_tables.quality_of(rows(weight=Decimal("30.0")), year=YEAR, settings=NATIONAL_2020),
+        target_tables.quality_of(rows(), year=YEAR + 1, settings=NATIONAL_2020),
+        target_tables.quality_of(rows(), year=YEAR, settings=TemplateSettings.from_json({"quality_weight_sum": False})),
+    ):
+        assert other is not first
