@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
@@ -25,6 +27,8 @@ from app.api.routing import PrefixRouter
 from app.api.scopes import requires
 from app.auth import PrincipalDep
 from app.db import ReadSessionDep
+from app.domain.evaluation import APPROVED, FIRST_STATUS, HANDED_IN, STATUS_CODES
+from app.domain.scoring import GRADES
 from app.services import queries
 
 router = PrefixRouter(prefix="/api/v1/stats", tags=["统计"])
@@ -79,8 +83,9 @@ def department_stats_fields(s: queries.GroupStats) -> dict[str, Any]:
 
 
 # A row's JSON written by one bytes template (the JSON page embeds it as it is: see Listing.fields), in
-# the model's field order, exactly as pydantic writes the model: no dict per row and per bin. The ints
-# go in with %d, the texts through orjson (null for None), the decimal strings quoted by _decimal.
+# the model's field order, exactly as pydantic writes the model, straight from the statement's row (one
+# pass over it: no GroupStats, no dict per row and per bin). The ints go in with %d, the texts through
+# orjson (null for None), the decimal strings quoted (null for None).
 # tests/api/test_list_json.py checks the bytes against pydantic's.
 _FIGURES_JSON = (
     b'"year":%d,"projects":%d,"by_status":{'
@@ -93,49 +98,77 @@ _FIGURES_JSON = (
 )
 _UNIT_JSON = b'{"unit_id":%d,"unit_code":%s,"unit":%s,"department_id":%s,"department":%s,' + _FIGURES_JSON
 _DEPARTMENT_JSON = b'{"department_id":%d,"department_code":%s,"department":%s,' + _FIGURES_JSON
-_STATUS_GET = operator.itemgetter(*STATUS_FIELDS)
-_GRADE_GET = operator.itemgetter(*(grade for grade, _ in _GRADE_ITEMS))
 _dumps = orjson.dumps
 
+# Where the row holds each figure (queries.STAT_AT). Its counts by status are in STATUS_CODES' order,
+# which is the JSON's, the first one (not started) short of the projects without an evaluation row; by
+# grade in GRADES' order (the JSON's) and by bin in SCORE_BINS' (_BIN_TEXT's).
+assert STATUS_FIELDS == STATUS_CODES and STATUS_CODES[0] == FIRST_STATUS
+assert FIRST_STATUS not in (*HANDED_IN, *APPROVED) and len(HANDED_IN) > 1 and len(APPROVED) > 1
+assert tuple(GRADE_FIELDS) == GRADES
+_YEAR, _PROJECTS, _SCORED, _UNMET = (queries.STAT_AT[c] for c in ("year", "projects", "scored", "unmet"))
+_STATUSES, _GRADES, _BINS = queries.STATUS_RUN, queries.GRADE_RUN, queries.BIN_RUN
+_FIRST, _OTHER_STATUSES = _STATUSES.start, slice(_STATUSES.start + 1, _STATUSES.stop)
+# the counts handed in and approved (two or more each: itemgetter gives a tuple of them)
+_HANDED_IN, _APPROVED = (
+    operator.itemgetter(*(_STATUSES.start + STATUS_CODES.index(code) for code in codes))
+    for codes in (HANDED_IN, APPROVED)
+)
 
-def _decimal(text: str | None) -> bytes:
-    return b"null" if text is None else b'"%s"' % text.encode()
+
+def _money(value: Decimal | None) -> bytes:
+    """money() of the value, quoted (null for None)."""
+    return b"null" if value is None else b'"%s"' % money(value).encode()
 
 
-def _figures_args(s: queries.GroupStats) -> tuple:
+def _cents(value: Decimal | None) -> bytes:
+    """A figure already at cents (an average score, an execution rate), quoted as score() and rate()
+    write it: its plain text (null for None)."""
+    return b"null" if value is None else b'"%s"' % format(value, "f").encode()
+
+
+def _figures_args(v: tuple) -> tuple:
+    """The template's figures from a statistics row, as GroupStats and _figures have them."""
+    projects = v[_PROJECTS]
+    average = queries.row_average_score(v)
+    budget, spent, execution_rate = queries.row_money(v)
     return (
-        s.year,
-        s.projects,
-        *_STATUS_GET(s.by_status),
-        s.submitted,
-        s.approved,
-        s.scored,
-        _decimal(score(s.average_score)),
-        *[n for _, _, n in s.score_distribution],
-        *_GRADE_GET(s.grades),
-        _decimal(money(s.budget)),
-        _decimal(money(s.spent)),
-        _decimal(rate(s.execution_rate)),
-        s.unmet_indicators,
+        v[_YEAR],
+        projects,
+        v[_FIRST] + projects - sum(v[_STATUSES]),  # not started: also the projects without an evaluation
+        *v[_OTHER_STATUSES],
+        sum(_HANDED_IN(v)),
+        sum(_APPROVED(v)),
+        v[_SCORED],
+        _cents(average),
+        *v[_BINS],
+        *v[_GRADES],
+        _money(budget),
+        _money(spent),
+        _cents(execution_rate),
+        v[_UNMET],
     )
 
 
-def unit_stats_json(s: queries.GroupStats) -> orjson.Fragment:
-    head = (s.id, _dumps(s.code), _dumps(s.name), _dumps(s.department_id), _dumps(s.department_name))
-    return orjson.Fragment(_UNIT_JSON % (*head, *_figures_args(s)))
+def unit_stats_json(r: Sequence) -> orjson.Fragment:
+    """A row of queries.unit_stats_rows as its JSON."""
+    v = tuple(r)
+    head = (v[0], _dumps(v[1]), _dumps(v[2]), _dumps(v[3]), _dumps(v[4]))
+    return orjson.Fragment(_UNIT_JSON % (*head, *_figures_args(v)))
 
 
-def department_stats_json(s: queries.GroupStats) -> orjson.Fragment:
-    head = (s.id, _dumps(s.code), _dumps(s.name))
-    return orjson.Fragment(_DEPARTMENT_JSON % (*head, *_figures_args(s)))
+def department_stats_json(r: Sequence) -> orjson.Fragment:
+    """A row of queries.department_stats_rows as its JSON."""
+    v = tuple(r)
+    return orjson.Fragment(_DEPARTMENT_JSON % (v[0], _dumps(v[1]), _dumps(v[2]), *_figures_args(v)))
 
 
-def unit_stats_public(s: queries.GroupStats) -> UnitStatsPublic:
-    return UnitStatsPublic.model_validate(unit_stats_fields(s))
+def unit_stats_public(r: Sequence) -> UnitStatsPublic:
+    return UnitStatsPublic.model_validate(unit_stats_fields(queries.unit_row_stats(r)))
 
 
-def department_stats_public(s: queries.GroupStats) -> DepartmentStatsPublic:
-    return DepartmentStatsPublic.model_validate(department_stats_fields(s))
+def department_stats_public(r: Sequence) -> DepartmentStatsPublic:
+    return DepartmentStatsPublic.model_validate(department_stats_fields(queries.department_row_stats(r)))
 
 
 UNIT_STATS = Listing(
@@ -146,8 +179,8 @@ UNIT_STATS = Listing(
     fields=unit_stats_json,
     sheet="单位统计",
     filters=filters_of(queries.ScopeFilters),
-    source=queries.unit_stats,
-    key=lambda s: s.id,
+    source=queries.unit_stats_rows,
+    key=operator.itemgetter(0),
     filename=lambda q: f"unit-stats-{q.year}",
 )
 DEPARTMENT_STATS = Listing(
@@ -158,8 +191,8 @@ DEPARTMENT_STATS = Listing(
     fields=department_stats_json,
     sheet="主管部门统计",
     filters=filters_of(queries.ScopeFilters),
-    source=queries.department_stats,
-    key=lambda s: s.id,
+    source=queries.department_stats_rows,
+    key=operator.itemgetter(0),
     filename=lambda q: f"department-stats-{q.year}",
 )
 

@@ -789,16 +789,19 @@ _STAT_COUNTS = tuple(
     c.name for c in UnitStats.__table__.columns if c.name not in ("year", "unit_id") and not c.name.endswith("_sum")
 )
 _STAT_SUMS = tuple(c.name for c in UnitStats.__table__.columns if c.name.endswith("_sum"))
-# The maintained figures are read by position (a row's mapping view costs more than its figures):
-# where each one is among the statements' last len(_STAT_FIGURES) columns.
-_STAT_FIGURES = (*_STAT_COUNTS, *_STAT_SUMS)
-_AT = {name: i - len(_STAT_FIGURES) for i, name in enumerate(_STAT_FIGURES)}
-_STATUS_AT = tuple((s, _AT[f"status_{s}"]) for s in STATUS_CODES)
-_GRADE_AT = tuple((g, _AT[f"grade_{i}"]) for i, g in enumerate(GRADES))
-_BIN_AT = tuple((lo, hi, _AT[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS))
-_PROJECTS, _SCORED, _SCORE_SUM, _UNMET = (_AT[c] for c in ("projects", "scored", "score_sum", "unmet"))
+# A statistics row (unit_stats_rows, department_stats_rows) ends with the year and the maintained
+# figures, in _STAT_FIGURES' order. They are read by position (a row's mapping view costs more than its
+# figures): STAT_AT is where each one is among the row's last len(_STAT_FIGURES) columns.
+_STAT_FIGURES = ("year", *_STAT_COUNTS, *_STAT_SUMS)
+STAT_AT = {name: i - len(_STAT_FIGURES) for i, name in enumerate(_STAT_FIGURES)}
+_STATUS_AT = tuple((s, STAT_AT[f"status_{s}"]) for s in STATUS_CODES)
+_GRADE_AT = tuple((g, STAT_AT[f"grade_{i}"]) for i, g in enumerate(GRADES))
+_BIN_AT = tuple((lo, hi, STAT_AT[f"bin_{i}"]) for i, (lo, hi) in enumerate(SCORE_BINS))
+_YEAR, _PROJECTS, _SCORED, _SCORE_SUM, _UNMET = (
+    STAT_AT[c] for c in ("year", "projects", "scored", "score_sum", "unmet")
+)
 _BUDGET_SUM, _BUDGET_N, _SPENT_SUM, _SPENT_N, _REPORTED_SUM, _REPORTED_N = (
-    _AT[c] for c in ("budget_sum", "budget_n", "spent_sum", "spent_n", "budget_reported_sum", "budget_reported_n")
+    STAT_AT[c] for c in ("budget_sum", "budget_n", "spent_sum", "spent_n", "budget_reported_sum", "budget_reported_n")
 )
 
 
@@ -808,49 +811,72 @@ def _run(positions: Sequence[int]) -> slice:
     return slice(positions[0], positions[-1] + 1 if positions[-1] != -1 else None)
 
 
-# by status, by grade and by bin, the maintained counts are consecutive columns, each in its tuple's
-# order: a row's counts are three slices of it.
-_STATUSES, _GRADES, _BINS = (_run([i for *_, i in at]) for at in (_STATUS_AT, _GRADE_AT, _BIN_AT))
+# by status (STATUS_CODES' order), by grade (GRADES') and by bin (SCORE_BINS'), the maintained counts
+# are consecutive columns: a row's counts are three slices of it.
+STATUS_RUN, GRADE_RUN, BIN_RUN = (_run([i for *_, i in at]) for at in (_STATUS_AT, _GRADE_AT, _BIN_AT))
 _BIN_LOWS, _BIN_HIGHS = (tuple(lo for lo, _ in SCORE_BINS), tuple(hi for _, hi in SCORE_BINS))
 
 
-def _maintained(row: Sequence, *, ident: int, code, name, department_id, department_name, year: int) -> GroupStats:
-    """A unit_stats row (or a sum of them: its figures are the row's last columns, in _STAT_FIGURES'
-    order) as the full scan's `_finish` makes it."""
-    v = tuple(row)
-    projects, scored = v[_PROJECTS], v[_SCORED]
-    by_status = dict(zip(STATUS_CODES, v[_STATUSES], strict=True))
-    # a project whose evaluation row does not exist yet counts as not started, as in the scan
-    by_status[FIRST_STATUS] += projects - sum(v[_STATUSES])
-    average = None
-    if scored:
-        average = (Decimal(v[_SCORE_SUM]) / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
+def row_average_score(v: Sequence) -> Decimal | None:
+    """A statistics row's average score: its score sum over its scored evaluations, half up to cents
+    (as the full scan's `_finish`); None when none is scored."""
+    scored = v[_SCORED]
+    if not scored:
+        return None
+    return (v[_SCORE_SUM] / scored).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def row_money(v: Sequence) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """A statistics row's budget, spending and execution rate (spending over the budgets of the
+    projects that report it, in percent, half up to cents): None where no project gives the figure."""
     budget = v[_BUDGET_SUM] if v[_BUDGET_N] else None
     spent = v[_SPENT_SUM] if v[_SPENT_N] else None
     basis = v[_REPORTED_SUM] if v[_REPORTED_N] else None
     rate = None
     if basis is not None and basis > 0 and spent is not None:
-        rate = (Decimal(spent) * 100 / Decimal(basis)).quantize(_CENT, rounding=ROUND_HALF_UP)
+        rate = (spent * 100 / basis).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return budget, spent, rate
+
+
+def _maintained(row: Sequence, *, ident: int, code, name, department_id, department_name) -> GroupStats:
+    """A statistics row (its figures are its last columns, in _STAT_FIGURES' order) as the full scan's
+    `_finish` makes it."""
+    v = tuple(row)
+    projects = v[_PROJECTS]
+    by_status = dict(zip(STATUS_CODES, v[STATUS_RUN], strict=True))
+    # a project whose evaluation row does not exist yet counts as not started, as in the scan
+    by_status[FIRST_STATUS] += projects - sum(v[STATUS_RUN])
+    budget, spent, rate = row_money(v)
     return GroupStats(
         id=ident,
         code=code,
         name=name,
         department_id=department_id,
         department_name=department_name,
-        year=year,
+        year=v[_YEAR],
         projects=projects,
         by_status=by_status,
         submitted=sum([by_status[s] for s in HANDED_IN]),
         approved=sum([by_status[s] for s in APPROVED]),
-        scored=scored,
-        average_score=average,
-        score_distribution=list(zip(_BIN_LOWS, _BIN_HIGHS, v[_BINS], strict=True)),
-        grades=dict(zip(GRADES, v[_GRADES], strict=True)),
+        scored=v[_SCORED],
+        average_score=row_average_score(v),
+        score_distribution=list(zip(_BIN_LOWS, _BIN_HIGHS, v[BIN_RUN], strict=True)),
+        grades=dict(zip(GRADES, v[GRADE_RUN], strict=True)),
         budget=budget,
         spent=spent,
         execution_rate=rate,
         unmet_indicators=v[_UNMET],
     )
+
+
+def unit_row_stats(r: Sequence) -> GroupStats:
+    """A row of unit_stats_rows as GroupStats."""
+    return _maintained(r, ident=r[0], code=r[1], name=r[2], department_id=r[3], department_name=r[4])
+
+
+def department_row_stats(r: Sequence) -> GroupStats:
+    """A row of department_stats_rows as GroupStats."""
+    return _maintained(r, ident=r[0], code=r[1], name=r[2], department_id=r[0], department_name=r[2])
 
 
 # The two statistics statements without a department or unit filter (the bureau's pages), by the
@@ -874,11 +900,12 @@ def _unit_stats_statement(
 ) -> sa.Select:
     stmt = (
         select(
+            UnitStats.unit_id,
             Unit.code,
             Unit.name,
             Unit.department_id,
             Department.name.label("department_name"),
-            *[getattr(UnitStats, c) for c in ("unit_id", *_STAT_COUNTS)],
+            *[getattr(UnitStats, c) for c in ("year", *_STAT_COUNTS)],
             *[_read_as_is(getattr(UnitStats, c), dialect, c) for c in _STAT_SUMS],
         )
         .select_from(UnitStats)
@@ -906,6 +933,7 @@ def _department_stats_statement(
             Department.id.label("department_id"),
             Department.code,
             Department.name,
+            UnitStats.year,
             *[sa.func.sum(getattr(UnitStats, c)).label(c) for c in _STAT_COUNTS],
             *[_read_as_is(sa.func.sum(getattr(UnitStats, c)), dialect, c) for c in _STAT_SUMS],
         )
@@ -917,7 +945,7 @@ def _department_stats_statement(
             shaped_filter(shape, UnitStats.unit_id, scope_value),
             *_scope_where(filters),
         )
-        .group_by(Department.id, Department.code, Department.name)
+        .group_by(Department.id, Department.code, Department.name, UnitStats.year)
         .having(sa.func.sum(UnitStats.projects) > 0)
         .order_by(Department.id)
         .limit(page_limit(name="limit"))
@@ -946,18 +974,30 @@ def _stats_rows(session: Session, kind: str, build, principal: Principal, filter
     return connection.execute(stmt, params).all()
 
 
+def unit_stats_rows(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> Sequence[sa.Row]:
+    """unit_stats' plain rows: (unit id, code, name, department id, department name, year, then the
+    figures, at STAT_AT); unit_row_stats makes one a GroupStats."""
+    return _stats_rows(session, "units", _unit_stats_statement, principal, filters, after, limit)
+
+
 def unit_stats(
     *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
 ) -> list[GroupStats]:
     """Per unit, for one year: progress, scores, grades, money, unmet indicators; ordered by unit id.
 
     Read from the maintained unit_stats rows (kept by database triggers), not from a scan."""
-    year = filters.year
-    rows = _stats_rows(session, "units", _unit_stats_statement, principal, filters, after, limit)
-    return [
-        _maintained(r, ident=r[4], code=r[0], name=r[1], department_id=r[2], department_name=r[3], year=year)
-        for r in rows
-    ]
+    rows = unit_stats_rows(session=session, principal=principal, filters=filters, after=after, limit=limit)
+    return [unit_row_stats(r) for r in rows]
+
+
+def department_stats_rows(
+    *, session: Session, principal: Principal, filters: ScopeFilters, after: int | None = None, limit: int = 100
+) -> Sequence[sa.Row]:
+    """department_stats' plain rows: (department id, code, name, year, then the figures, at STAT_AT);
+    department_row_stats makes one a GroupStats."""
+    return _stats_rows(session, "departments", _department_stats_statement, principal, filters, after, limit)
 
 
 def department_stats(
@@ -967,12 +1007,8 @@ def department_stats(
 
     The sum of the maintained unit_stats rows of the department's units (a few thousand rows at
     province scale), not a scan of projects and results."""
-    year = filters.year
-    rows = _stats_rows(session, "departments", _department_stats_statement, principal, filters, after, limit)
-    return [
-        _maintained(r, ident=r[0], code=r[1], name=r[2], department_id=r[0], department_name=r[2], year=year)
-        for r in rows
-    ]
+    rows = department_stats_rows(session=session, principal=principal, filters=filters, after=after, limit=limit)
+    return [department_row_stats(r) for r in rows]
 
 
 # --- the same figures counted from the base tables -------------------------------------------
