@@ -97,43 +97,65 @@ def _effective(r) -> str | None:
     return score(own if own is not None else r["score"], r["score_places"])
 
 
+# IndicatorPublic's fields up to target_confidence: the first 23 columns of an indicator row, as they are
+_INDICATOR_HEAD = (
+    "id",
+    "year",
+    "project_id",
+    "project_code",
+    "project_name",
+    "unit_id",
+    "unit",
+    "department_id",
+    "department",
+    "position",
+    "level1",
+    "level2",
+    "level2_code",
+    "level2_name",
+    "name",
+    "period_target",
+    "annual_target",
+    "target_kind",
+    "target_op",
+    "target_value",
+    "target_value_max",
+    "target_unit",
+    "target_confidence",
+)
+# score_text's answers by (value, places), and given weights' plain text: a page repeats the same few
+# figures (scores and weights at a template's precision), each formatted once. Equal decimals give the
+# same text (quantize and normalize do not depend on the value's own exponent; the databases hold no -0).
+_SCORE_TEXTS: dict[tuple, str | None] = {}
+_PLAIN_TEXTS: dict[Decimal, str] = {}
+_TEXTS_MAX = 4096
+
+
+def _score_text(value: Decimal | None, places: int) -> str | None:
+    if value is None:
+        return None
+    key = (value, places)
+    text = _SCORE_TEXTS.get(key)
+    if text is None:
+        if len(_SCORE_TEXTS) >= _TEXTS_MAX:
+            _SCORE_TEXTS.clear()
+        text = _SCORE_TEXTS[key] = score_text(value, places)
+    return text
+
+
+def _plain_text(value: Decimal) -> str:
+    text = _PLAIN_TEXTS.get(value)
+    if text is None:
+        if len(_PLAIN_TEXTS) >= _TEXTS_MAX:
+            _PLAIN_TEXTS.clear()
+        text = _PLAIN_TEXTS[value] = format(value.normalize(), "f")
+    return text
+
+
 def indicator_fields(r) -> dict[str, Any]:
     """An indicator row (queries.INDICATOR_COLUMNS, by position) as IndicatorPublic's fields, in the
     model's order (the JSON list writes them as they are: see Listing.fields)."""
-    (
-        id_,
-        year,
-        project_id,
-        project_code,
-        project_name,
-        unit_id,
-        unit_name,
-        department_id,
-        department_name,
-        position,
-        level1,
-        level2,
-        level2_code,
-        level2_name,
-        name,
-        period_target,
-        annual_target,
-        target_kind,
-        target_op,
-        target_value,
-        target_value_max,
-        target_unit,
-        target_confidence,
-        weight,
-        given_weight,
-        actual,
-        score_,
-        score_override,
-        self_score,
-        places,
-        met,
-        flags,
-    ) = r
+    weight, given_weight, actual, score_, score_override, self_score, places, met, flags = r[23:]
     places = 2 if places is None else places
     flags = flags or []
     # as _effective: the unit's own score counts when the engine took it (flag self_scored)
@@ -143,40 +165,18 @@ def indicator_fields(r) -> dict[str, Any]:
         effective = self_score
     else:
         effective = score_
-    return {
-        "id": id_,
-        "year": year,
-        "project_id": project_id,
-        "project_code": project_code,
-        "project_name": project_name,
-        "unit_id": unit_id,
-        "unit": unit_name,
-        "department_id": department_id,
-        "department": department_name,
-        "position": position,
-        "level1": level1,
-        "level2": level2,
-        "level2_code": level2_code,
-        "level2_name": level2_name,
-        "name": name,
-        "period_target": period_target,
-        "annual_target": annual_target,
-        "target_kind": target_kind,
-        "target_op": target_op,
-        "target_value": target_value,
-        "target_value_max": target_value_max,
-        "target_unit": target_unit,
-        "target_confidence": target_confidence,
-        "weight": score_text(weight, places),
-        "given_weight": None if given_weight is None else format(given_weight.normalize(), "f"),
-        "actual": actual,
-        "score": score_text(score_, places),
-        "score_override": score_text(score_override, places),
-        "self_score": score_text(self_score, places),
-        "effective_score": score_text(effective, places),
-        "met": met,
-        "flags": flags,
-    }
+    # the row's first 23 columns are the model's first 23 fields (the row is longer: zip stops there)
+    fields = dict(zip(_INDICATOR_HEAD, r, strict=False))
+    fields["weight"] = _score_text(weight, places)
+    fields["given_weight"] = None if given_weight is None else _plain_text(given_weight)
+    fields["actual"] = actual
+    fields["score"] = _score_text(score_, places)
+    fields["score_override"] = _score_text(score_override, places)
+    fields["self_score"] = _score_text(self_score, places)
+    fields["effective_score"] = _score_text(effective, places)
+    fields["met"] = met
+    fields["flags"] = flags
+    return fields
 
 
 def indicator_public(r) -> IndicatorPublic:

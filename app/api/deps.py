@@ -85,7 +85,13 @@ def _serializer_for(secret_key: str) -> URLSafeSerializer:
 
 def encode_cursor(request: Request, *, route: str, after: int) -> str:
     """The last key of a page, signed and bound to its list, so a client cannot forge one."""
-    return _serializer(request).dumps({"r": route, "a": after})
+    return _signed_cursor(request.app.state.settings.secret_key, route, after)
+
+
+@lru_cache(maxsize=1024)
+def _signed_cursor(secret_key: str, route: str, after: int) -> str:
+    # the same page's cursor is the same text (no timestamp in it): signed once, the next asks find it
+    return _serializer_for(secret_key).dumps({"r": route, "a": after})
 
 
 def decode_cursor(request: Request, *, route: str, cursor: str | None) -> int | None:

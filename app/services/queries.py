@@ -38,7 +38,7 @@ from app.services.errors import FieldError, NotFound, ValidationFailed
 from app.services.history import HistoryEntry, describe_project
 from app.services.prebuilt import Prebuilt
 from app.services.scope import filter_shape, shaped_filter, unit_filter
-from app.sqltypes import page_limit
+from app.sqltypes import ExactDecimal, page_limit
 
 FLAGS = tuple(FLAG_LABELS)
 # HANDED_IN (sent in and not sent back) is what counts as handed in in progress figures and
@@ -403,6 +403,18 @@ INDICATOR_COLUMNS = (
 )
 
 
+def _plain_numeric(column: sa.ColumnElement) -> sa.ColumnElement:
+    """An ExactDecimal column read as PostgreSQL's NUMERIC is: psycopg's Decimal, already at the column's
+    scale, is the value ExactDecimal's result processor would make of it again (a copy, quantized)."""
+    if isinstance(column.type, ExactDecimal):
+        return sa.type_coerce(column, sa.Numeric(asdecimal=True)).label(column.key)
+    return column
+
+
+# INDICATOR_COLUMNS as the list reads them on PostgreSQL: the same values, without a Python step per figure
+_PG_INDICATOR_COLUMNS = tuple(_plain_numeric(c) for c in INDICATOR_COLUMNS)
+
+
 def _indicator_detail_columns():
     return (
         Indicator.target_unit_raw,
@@ -626,7 +638,7 @@ def _build_indicators_statement(key: tuple, values: dict | None = None) -> sa.Se
         # planner does not match with "NOT met"
         where.append(sa.text("NOT indicator_result.met"))
     stmt = (
-        select(*INDICATOR_COLUMNS)
+        select(*(_PG_INDICATOR_COLUMNS if dialect == "postgresql" else INDICATOR_COLUMNS))
         .select_from(Indicator)
         .join(Project, Project.id == Indicator.project_id)
         .join(Unit, Unit.id == Project.unit_id)
