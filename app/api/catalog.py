@@ -89,12 +89,14 @@ def project_public(r) -> ProjectPublic:
     return ProjectPublic(**_project_fields(r))
 
 
-def _effective(r) -> str | None:
-    # the unit's own score counts when the engine took it (flag self_scored)
-    own = r["self_score"] if "self_scored" in (r["flags"] or []) else None
-    if r["score_override"] is not None:
-        return score(r["score_override"], r["score_places"])
-    return score(own if own is not None else r["score"], r["score_places"])
+def _effective(score_, score_override, self_score, flags):
+    """The score that counts: the reviewer's override, else the unit's own score when the engine took it
+    (flag self_scored), else the computed score."""
+    if score_override is not None:
+        return score_override
+    if self_score is not None and "self_scored" in flags:
+        return self_score
+    return score_
 
 
 # IndicatorPublic's fields up to target_confidence: the first 23 columns of an indicator row, as they are
@@ -158,13 +160,7 @@ def indicator_fields(r) -> dict[str, Any]:
     weight, given_weight, actual, score_, score_override, self_score, places, met, flags = r[23:]
     places = 2 if places is None else places
     flags = flags or []
-    # as _effective: the unit's own score counts when the engine took it (flag self_scored)
-    if score_override is not None:
-        effective = score_override
-    elif self_score is not None and "self_scored" in flags:
-        effective = self_score
-    else:
-        effective = score_
+    effective = _effective(score_, score_override, self_score, flags)
     # the row's first 23 columns are the model's first 23 fields (the row is longer: zip stops there)
     fields = dict(zip(_INDICATOR_HEAD, r, strict=False))
     fields["weight"] = _score_text(weight, places)
@@ -193,13 +189,7 @@ def indicator_detail_fields(r) -> dict[str, Any]:
     score_override = r["score_override"]
     self_score = r["self_score"]
     flags = r["flags"] or []
-    # as _effective: the unit's own score counts when the engine took it (flag self_scored)
-    if score_override is not None:
-        effective = score_override
-    elif self_score is not None and "self_scored" in flags:
-        effective = self_score
-    else:
-        effective = score_
+    effective = _effective(score_, score_override, self_score, flags)
     return {
         "id": r["id"],
         "position": r["position"],
